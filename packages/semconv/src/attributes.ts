@@ -1,0 +1,147 @@
+/**
+ * Every span attribute name spendtrace reads or writes, in one place.
+ *
+ * `gen_ai.*` names follow the OpenTelemetry GenAI semantic conventions (experimental, latest);
+ * they are incubating, so they are defined here rather than imported from
+ * `@opentelemetry/semantic-conventions`' stable entry point. `spendtrace.*` names are our own.
+ */
+
+// --- GenAI semantic conventions (experimental) ---------------------------------------------
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name' as const;
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name' as const;
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model' as const;
+export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens' as const;
+export const ATTR_GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature' as const;
+export const ATTR_GEN_AI_REQUEST_TOP_P = 'gen_ai.request.top_p' as const;
+export const ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = 'gen_ai.request.frequency_penalty' as const;
+export const ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = 'gen_ai.request.presence_penalty' as const;
+export const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = 'gen_ai.request.stop_sequences' as const;
+export const ATTR_GEN_AI_REQUEST_SEED = 'gen_ai.request.seed' as const;
+export const ATTR_GEN_AI_REQUEST_CHOICE_COUNT = 'gen_ai.request.choice.count' as const;
+export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream' as const;
+export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type' as const;
+export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model' as const;
+export const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id' as const;
+export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons' as const;
+export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk' as const;
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens' as const;
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens' as const;
+export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens' as const;
+export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = 'gen_ai.usage.cache_write.input_tokens' as const;
+export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens' as const;
+export const ATTR_GEN_AI_AGENT_NAME = 'gen_ai.agent.name' as const;
+export const ATTR_GEN_AI_AGENT_ID = 'gen_ai.agent.id' as const;
+export const ATTR_GEN_AI_CONVERSATION_ID = 'gen_ai.conversation.id' as const;
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name' as const;
+export const ATTR_GEN_AI_TOOL_CALL_ID = 'gen_ai.tool.call.id' as const;
+export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type' as const;
+export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name' as const;
+export const ATTR_GEN_AI_PROMPT_VERSION = 'gen_ai.prompt.version' as const;
+export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages' as const;
+export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages' as const;
+
+// Cost: no ratified convention yet. `gen_ai.usage.cost.*` follows the open proposal;
+// `gen_ai.usage.cost` (same amount) is what OpenLIT and Langfuse read today.
+export const ATTR_GEN_AI_USAGE_COST = 'gen_ai.usage.cost' as const;
+export const ATTR_GEN_AI_USAGE_COST_AMOUNT = 'gen_ai.usage.cost.amount' as const;
+export const ATTR_GEN_AI_USAGE_COST_CURRENCY = 'gen_ai.usage.cost.currency' as const;
+export const ATTR_GEN_AI_USAGE_COST_SOURCE = 'gen_ai.usage.cost.source' as const;
+
+// --- Stable general conventions used on GenAI spans ----------------------------------------
+export const ATTR_SERVER_ADDRESS = 'server.address' as const;
+export const ATTR_SERVER_PORT = 'server.port' as const;
+export const ATTR_ERROR_TYPE = 'error.type' as const;
+export const ATTR_USER_ID = 'user.id' as const;
+export const ATTR_SERVICE_NAME = 'service.name' as const;
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code' as const;
+
+// --- spendtrace ------------------------------------------------------------------------------
+export const ATTR_SPENDTRACE_COST_INPUT = 'spendtrace.cost.input' as const;
+export const ATTR_SPENDTRACE_COST_OUTPUT = 'spendtrace.cost.output' as const;
+export const ATTR_SPENDTRACE_COST_CACHE_READ = 'spendtrace.cost.cache_read' as const;
+export const ATTR_SPENDTRACE_COST_CACHE_WRITE = 'spendtrace.cost.cache_write' as const;
+export const ATTR_SPENDTRACE_COST_REASONING = 'spendtrace.cost.reasoning' as const;
+export const ATTR_SPENDTRACE_COST_UNPRICED = 'spendtrace.cost.unpriced' as const;
+export const ATTR_SPENDTRACE_PRICING_VERSION = 'spendtrace.pricing.version' as const;
+export const ATTR_SPENDTRACE_USAGE_ESTIMATED = 'spendtrace.usage.estimated' as const;
+export const ATTR_SPENDTRACE_TASK_ID = 'spendtrace.task.id' as const;
+export const ATTR_SPENDTRACE_TASK_NAME = 'spendtrace.task.name' as const;
+/** Set on the span that `withTask` opens, so the exporter knows a task root without guessing. */
+export const ATTR_SPENDTRACE_TASK_ROOT = 'spendtrace.task.root' as const;
+export const ATTR_SPENDTRACE_TASK_OUTCOME = 'spendtrace.task.outcome' as const;
+export const ATTR_SPENDTRACE_TASK_OUTCOME_REASON = 'spendtrace.task.outcome.reason' as const;
+export const ATTR_SPENDTRACE_TASK_QUALITY = 'spendtrace.task.quality' as const;
+export const ATTR_SPENDTRACE_TASK_BUDGET = 'spendtrace.task.budget_usd' as const;
+export const ATTR_SPENDTRACE_TOOL_COST_AMOUNT = 'spendtrace.tool.cost.amount' as const;
+export const ATTR_SPENDTRACE_RETRY_ATTEMPT = 'spendtrace.retry.attempt' as const;
+export const ATTR_SPENDTRACE_REQUEST_HASH = 'spendtrace.request.hash' as const;
+export const ATTR_SPENDTRACE_BUDGET_EXCEEDED = 'spendtrace.budget.exceeded' as const;
+
+// --- Names other instrumentations emit, read by the exporter so their spans price too -------
+export const PEER_GEN_AI_SYSTEM = 'gen_ai.system' as const;
+export const PEER_GEN_AI_USAGE_PROMPT_TOKENS = 'gen_ai.usage.prompt_tokens' as const;
+export const PEER_GEN_AI_USAGE_COMPLETION_TOKENS = 'gen_ai.usage.completion_tokens' as const;
+export const PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens' as const;
+export const PEER_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_ALT = 'gen_ai.usage.cache_read_input_tokens' as const;
+export const PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_ALT = 'gen_ai.usage.cache_creation_input_tokens' as const;
+export const PEER_GEN_AI_USAGE_REASONING_TOKENS = 'gen_ai.usage.reasoning_tokens' as const;
+export const PEER_LLM_MODEL_NAME = 'llm.model_name' as const;
+export const PEER_LLM_PROVIDER = 'llm.provider' as const;
+export const PEER_LLM_SYSTEM = 'llm.system' as const;
+export const PEER_LLM_TOKEN_COUNT_PROMPT = 'llm.token_count.prompt' as const;
+export const PEER_LLM_TOKEN_COUNT_COMPLETION = 'llm.token_count.completion' as const;
+export const PEER_LLM_TOKEN_COUNT_CACHE_READ = 'llm.token_count.prompt_details.cache_read' as const;
+export const PEER_LLM_TOKEN_COUNT_CACHE_WRITE = 'llm.token_count.prompt_details.cache_write' as const;
+export const PEER_LLM_TOKEN_COUNT_REASONING = 'llm.token_count.completion_details.reasoning' as const;
+export const PEER_LLM_COST_TOTAL = 'llm.cost.total' as const;
+export const PEER_OPENINFERENCE_SPAN_KIND = 'openinference.span.kind' as const;
+export const PEER_LLM_USAGE_PROMPT_TOKENS = 'llm.usage.prompt_tokens' as const;
+export const PEER_LLM_USAGE_COMPLETION_TOKENS = 'llm.usage.completion_tokens' as const;
+export const PEER_AI_MODEL_ID = 'ai.model.id' as const;
+export const PEER_AI_MODEL_PROVIDER = 'ai.model.provider' as const;
+export const PEER_AI_USAGE_PROMPT_TOKENS = 'ai.usage.promptTokens' as const;
+export const PEER_AI_USAGE_COMPLETION_TOKENS = 'ai.usage.completionTokens' as const;
+export const PEER_AI_USAGE_INPUT_TOKENS = 'ai.usage.inputTokens' as const;
+export const PEER_AI_USAGE_OUTPUT_TOKENS = 'ai.usage.outputTokens' as const;
+export const PEER_AI_USAGE_CACHED_INPUT_TOKENS = 'ai.usage.cachedInputTokens' as const;
+export const PEER_AI_USAGE_REASONING_TOKENS = 'ai.usage.reasoningTokens' as const;
+
+// --- Values ----------------------------------------------------------------------------------
+export const GEN_AI_OPERATION = {
+  CHAT: 'chat',
+  TEXT_COMPLETION: 'text_completion',
+  EMBEDDINGS: 'embeddings',
+  GENERATE_CONTENT: 'generate_content',
+  EXECUTE_TOOL: 'execute_tool',
+  INVOKE_AGENT: 'invoke_agent',
+  CREATE_AGENT: 'create_agent',
+} as const;
+
+export const GEN_AI_PROVIDER = {
+  OPENAI: 'openai',
+  AZURE_OPENAI: 'azure.ai.openai',
+  ANTHROPIC: 'anthropic',
+  GCP_GEMINI: 'gcp.gemini',
+  GCP_VERTEX_AI: 'gcp.vertex_ai',
+  GROQ: 'groq',
+  DEEPSEEK: 'deepseek',
+  MISTRAL: 'mistral_ai',
+  X_AI: 'x_ai',
+  OPENROUTER: 'openrouter',
+  TOGETHER: 'together_ai',
+  FIREWORKS: 'fireworks',
+  SELF_HOSTED: 'self_hosted',
+} as const;
+
+export const COST_SOURCE = { PROVIDER: 'provider', LOCAL: 'local' } as const;
+export const TASK_OUTCOME = { SUCCESS: 'success', FAILURE: 'failure', UNKNOWN: 'unknown' } as const;
+export type TaskOutcome = (typeof TASK_OUTCOME)[keyof typeof TASK_OUTCOME];
+
+/** Baggage keys carrying attribution across process boundaries (W3C baggage). */
+export const BAGGAGE_TASK_ID = 'spendtrace.task.id' as const;
+export const BAGGAGE_TASK_NAME = 'spendtrace.task.name' as const;
+export const BAGGAGE_AGENT_NAME = 'gen_ai.agent.name' as const;
+export const BAGGAGE_USER_ID = 'user.id' as const;
+
+/** Opt-in env var for message content capture, as named by the GenAI conventions. */
+export const ENV_CAPTURE_MESSAGE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT' as const;

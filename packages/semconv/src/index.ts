@@ -1,0 +1,5 @@
+export * from './attributes.ts';
+export * from './money.ts';
+export * from './usage.ts';
+export * from './pricing.ts';
+export * from './cost-attributes.ts';

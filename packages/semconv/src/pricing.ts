@@ -1,0 +1,319 @@
+/**
+ * Prices token usage exactly, from `@pydantic/genai-prices` (the catalogue) and user overrides.
+ *
+ * The catalogue's own `calcPrice` works in floating point and costs ~24 µs a call; we use it only
+ * to resolve a (provider, model) to its published rates once, cache that, and do the arithmetic
+ * in integer pico-USD (money.ts). The arithmetic mirrors the catalogue's engine: a tier applies
+ * when total input tokens exceed its `start`, to every token kind; a cache rate falls back to its
+ * ancestor rate (cache write 1h -> cache write -> input). The test suite checks every OpenAI,
+ * Anthropic and Google model against `calcPrice` itself.
+ */
+import { readFileSync } from 'node:fs';
+import { calcPrice, type MatchLogic, type ModelPrice, type TieredPrices } from '@pydantic/genai-prices';
+import { costOf, usdToPico, type Pico } from './money.ts';
+import type { Usage } from './usage.ts';
+
+export const CATALOGUE_VERSION = 'genai-prices@0.1.8';
+
+export interface Cost {
+  total: Pico;
+  /** Uncached input tokens. */
+  input: Pico;
+  cacheRead: Pico;
+  cacheWrite: Pico;
+  /** Output tokens other than reasoning. */
+  output: Pico;
+  reasoning: Pico;
+  /** Per-request fees some models carry. */
+  request: Pico;
+}
+
+export interface PriceQuote {
+  cost: Cost;
+  /** The catalogue's provider id (or the override's). */
+  provider: string;
+  /** The catalogue's model id that matched (or the override's). */
+  model: string;
+  source: 'catalogue' | 'override';
+  version: string;
+}
+
+/** One user price: a custom, fine-tuned or self-hosted model, or a negotiated rate on a catalogue one. */
+export interface PriceOverride {
+  /** `gen_ai.provider.name` or catalogue provider id; `*` or absent matches any provider. */
+  provider?: string;
+  /** Exact model name (case-insensitive)... */
+  model?: string;
+  /** ...or a genai-prices match expression: { starts_with }, { regex }, { or: [...] }, ... */
+  match?: MatchLogic;
+  /** Rates in USD: input_mtok, output_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, requests_kcount. */
+  prices?: Record<string, number>;
+  /** Multiplies the catalogue (or `prices`) rates: 0.5 for the Batch API, 0.8 for a negotiated 20% off. */
+  multiplier?: number;
+  /** ISO date (inclusive) from which this price applies. */
+  effective_from?: string;
+  /** ISO date (exclusive) from which it no longer applies. */
+  effective_to?: string;
+}
+
+export interface PricerOptions {
+  /** A JSON file `{ "models": PriceOverride[] }`. Env: SPENDTRACE_PRICES_FILE. */
+  overridesFile?: string;
+  /** Overrides given in code; checked before the file's. */
+  overrides?: PriceOverride[];
+}
+
+/** `gen_ai.provider.name` (and common `gen_ai.system` values) -> genai-prices provider id. */
+const PROVIDER_IDS: Record<string, string> = {
+  openai: 'openai',
+  'azure.ai.openai': 'azure',
+  az_ai_openai: 'azure',
+  azure: 'azure',
+  anthropic: 'anthropic',
+  'gcp.gemini': 'google',
+  'gcp.vertex_ai': 'google',
+  'gcp.gen_ai': 'google',
+  gemini: 'google',
+  vertex_ai: 'google',
+  google: 'google',
+  groq: 'groq',
+  deepseek: 'deepseek',
+  mistral_ai: 'mistral',
+  mistral: 'mistral',
+  x_ai: 'x-ai',
+  xai: 'x-ai',
+  openrouter: 'openrouter',
+  together_ai: 'together',
+  together: 'together',
+  fireworks: 'fireworks',
+  'aws.bedrock': 'aws',
+};
+
+/** Providers whose models are never in a public catalogue: priced only through overrides. */
+const NEVER_CATALOGUED = new Set(['self_hosted', 'vllm', 'ollama']);
+
+export function catalogueProviderId(providerName: string | undefined): string | undefined {
+  if (!providerName) return undefined;
+  return PROVIDER_IDS[providerName.toLowerCase()];
+}
+
+interface Rates {
+  /** pico-USD per 1e6 tokens, or tiered. */
+  input?: RateValue;
+  cacheRead?: RateValue;
+  cacheWrite?: RateValue;
+  cacheWrite1h?: RateValue;
+  output?: RateValue;
+  /** pico-USD per 1000 requests. */
+  request?: RateValue;
+}
+type RateValue = Pico | { base: Pico; tiers: Array<{ start: number; price: Pico }> };
+
+interface Resolved {
+  rates: Rates;
+  provider: string;
+  model: string;
+  source: 'catalogue' | 'override';
+  /** Parts per million applied to every cost (override multiplier); 1e6 = none. */
+  multiplierPpm: bigint;
+}
+
+const MTOK = 1_000_000n;
+const KCOUNT = 1_000n;
+const PPM = 1_000_000n;
+
+function toRateValue(v: number | TieredPrices | undefined): RateValue | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return usdToPico(v);
+  return { base: usdToPico(v.base), tiers: [...v.tiers].sort((a, b) => a.start - b.start).map((t) => ({ start: t.start, price: usdToPico(t.price) })) };
+}
+
+function ratesOf(mp: ModelPrice | Record<string, number>): Rates {
+  const get = (k: string) => toRateValue(mp[k] as number | TieredPrices | undefined);
+  const input = get('input_mtok');
+  const cacheRead = get('cache_read_mtok') ?? input;
+  const cacheWrite = get('cache_write_mtok') ?? input;
+  return {
+    input,
+    cacheRead,
+    cacheWrite,
+    cacheWrite1h: get('cache_write_1h_mtok') ?? cacheWrite,
+    output: get('output_mtok'),
+    request: get('requests_kcount'),
+  };
+}
+
+function pick(rate: RateValue | undefined, inputTotal: number): Pico {
+  if (rate === undefined) return 0n;
+  if (typeof rate === 'bigint') return rate;
+  let p = rate.base;
+  for (const t of rate.tiers) if (inputTotal > t.start) p = t.price;
+  return p;
+}
+
+function matches(m: MatchLogic, name: string): boolean {
+  const n = name.toLowerCase();
+  if ('or' in m) return m.or.some((x) => matches(x, name));
+  if ('and' in m) return m.and.every((x) => matches(x, name));
+  if ('equals' in m) return n === m.equals.toLowerCase();
+  if ('starts_with' in m) return n.startsWith(m.starts_with.toLowerCase());
+  if ('ends_with' in m) return n.endsWith(m.ends_with.toLowerCase());
+  if ('contains' in m) return n.includes(m.contains.toLowerCase());
+  if ('regex' in m) return new RegExp(m.regex).test(name);
+  return false;
+}
+
+function ppm(multiplier: number | undefined): bigint {
+  if (multiplier === undefined) return PPM;
+  if (!(multiplier >= 0) || !Number.isFinite(multiplier)) throw new RangeError(`override multiplier must be a number >= 0, got ${multiplier}`);
+  return BigInt(Math.round(multiplier * 1e6));
+}
+
+export class PricingConfigError extends Error {
+  readonly code = 'SPENDTRACE_PRICING_CONFIG';
+}
+
+/** Reads and validates an overrides file, reporting every problem at once. */
+export function loadOverrides(file: string): PriceOverride[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new PricingConfigError(`cannot read price overrides from ${file}`, { cause });
+  }
+  const models = (raw as { models?: unknown })?.models;
+  if (!Array.isArray(models)) throw new PricingConfigError(`${file}: expected { "models": [ ... ] }`);
+  const problems: string[] = [];
+  models.forEach((m: PriceOverride, i) => {
+    if (!m || typeof m !== 'object') return problems.push(`models[${i}]: expected an object`);
+    if (!m.model && !m.match) problems.push(`models[${i}]: needs "model" or "match"`);
+    if (!m.prices && m.multiplier === undefined) problems.push(`models[${i}]: needs "prices" or "multiplier"`);
+    for (const [k, v] of Object.entries(m.prices ?? {})) {
+      if (typeof v !== 'number' || !(v >= 0)) problems.push(`models[${i}].prices.${k}: expected a number >= 0`);
+    }
+    for (const k of ['effective_from', 'effective_to'] as const) {
+      if (m[k] !== undefined && Number.isNaN(Date.parse(m[k]!))) problems.push(`models[${i}].${k}: expected an ISO date`);
+    }
+    return undefined;
+  });
+  if (problems.length) throw new PricingConfigError(`${file}: ${problems.join('; ')}`);
+  return models as PriceOverride[];
+}
+
+/**
+ * Prices usage. Keep one per process: it caches model resolution, so the hot path is a Map
+ * lookup and a few bigint multiplications.
+ */
+export class Pricer {
+  readonly version: string;
+  private readonly overrides: PriceOverride[];
+  private readonly cache = new Map<string, { resolved: Resolved | null; from: number; until: number }>();
+
+  constructor(options: PricerOptions = {}) {
+    const file = options.overridesFile ?? process.env.SPENDTRACE_PRICES_FILE;
+    this.overrides = [...(options.overrides ?? []), ...(file ? loadOverrides(file) : [])];
+    this.version = this.overrides.length ? `${CATALOGUE_VERSION}+overrides(${this.overrides.length})` : CATALOGUE_VERSION;
+  }
+
+  /** The exact cost of `usage`, or undefined when neither an override nor the catalogue knows the model. */
+  price(providerName: string | undefined, model: string | undefined, usage: Usage, at?: number): PriceQuote | undefined {
+    if (!model) return undefined;
+    const r = this.resolve(providerName, model, at ?? Date.now());
+    if (!r) return undefined;
+    return { cost: computeCost(r, usage), provider: r.provider, model: r.model, source: r.source, version: this.version };
+  }
+
+  /** Whether a model has a price at all (cheap after the first call). */
+  knows(providerName: string | undefined, model: string, at?: number): boolean {
+    return this.resolve(providerName, model, at ?? Date.now()) !== null;
+  }
+
+  private resolve(providerName: string | undefined, model: string, at: number): Resolved | null {
+    const key = `${providerName ?? ''}\u0000${model}`;
+    const hit = this.cache.get(key);
+    if (hit && at >= hit.from && at < hit.until) return hit.resolved;
+    const { resolved, timeDependent } = this.resolveUncached(providerName, model, at);
+    // Date-constrained prices (overrides, catalogue price changes) are cached per minute of time.
+    const from = timeDependent ? at - (at % CACHE_WINDOW_MS) : -Infinity;
+    const until = timeDependent ? from + CACHE_WINDOW_MS : Infinity;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { resolved, from, until });
+    return resolved;
+  }
+
+  private resolveUncached(providerName: string | undefined, model: string, at: number): { resolved: Resolved | null; timeDependent: boolean } {
+    const providerId = catalogueProviderId(providerName);
+    let timeDependent = false;
+    // Later overrides in the list win over earlier ones only when more specific in time; the
+    // first matching entry that is in effect at `at` is used.
+    let override: PriceOverride | undefined;
+    for (const o of this.overrides) {
+      if (o.provider && o.provider !== '*' && o.provider !== providerName && o.provider !== providerId) continue;
+      if (o.model ? o.model.toLowerCase() !== model.toLowerCase() : !(o.match && matches(o.match, model))) continue;
+      if (o.effective_from || o.effective_to) timeDependent = true;
+      if (o.effective_from && at < Date.parse(o.effective_from)) continue;
+      if (o.effective_to && at >= Date.parse(o.effective_to)) continue;
+      override = o;
+      break;
+    }
+    if (override?.prices) {
+      return {
+        timeDependent,
+        resolved: { rates: ratesOf(override.prices), provider: override.provider ?? providerName ?? 'custom', model: override.model ?? model, source: 'override', multiplierPpm: ppm(override.multiplier) },
+      };
+    }
+    if (providerName && NEVER_CATALOGUED.has(providerName.toLowerCase())) return { resolved: null, timeDependent };
+    const found = lookupCatalogue(providerId, model, at);
+    if (!found) return { resolved: null, timeDependent };
+    timeDependent ||= found.timeDependent;
+    return {
+      timeDependent,
+      resolved: {
+        rates: ratesOf(found.modelPrice),
+        provider: found.provider,
+        model: found.model,
+        source: override ? 'override' : 'catalogue',
+        multiplierPpm: ppm(override?.multiplier),
+      },
+    };
+  }
+}
+
+const CACHE_WINDOW_MS = 60_000;
+
+function lookupCatalogue(providerId: string | undefined, model: string, at: number) {
+  const opts = providerId ? { providerId, timestamp: new Date(at) } : { timestamp: new Date(at) };
+  let r = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, opts);
+  // Provider-prefixed names ("openai/gpt-4o" through a router) resolve by their last segment too.
+  if (!r && model.includes('/')) r = calcPrice({ input_tokens: 0, output_tokens: 0 }, model.slice(model.lastIndexOf('/') + 1), opts);
+  if (!r) return undefined;
+  return { modelPrice: r.model_price, provider: r.provider.id, model: r.model.id, timeDependent: Array.isArray(r.model.prices) };
+}
+
+function computeCost(r: Resolved, u: Usage): Cost {
+  const rates = r.rates;
+  const inTotal = u.inputTokens;
+  const cacheRead = u.cacheReadTokens ?? 0;
+  const cacheWrite = u.cacheWriteTokens ?? 0;
+  const cacheWrite1h = Math.min(u.cacheWrite1hTokens ?? 0, cacheWrite);
+  const reasoning = Math.min(u.reasoningTokens ?? 0, u.outputTokens);
+  const uncached = Math.max(0, inTotal - cacheRead - cacheWrite);
+  const outRate = pick(rates.output, inTotal);
+  let cost: Cost = {
+    input: costOf(uncached, pick(rates.input, inTotal), MTOK),
+    cacheRead: costOf(cacheRead, pick(rates.cacheRead, inTotal), MTOK),
+    cacheWrite:
+      costOf(cacheWrite - cacheWrite1h, pick(rates.cacheWrite, inTotal), MTOK) +
+      costOf(cacheWrite1h, pick(rates.cacheWrite1h, inTotal), MTOK),
+    output: costOf(u.outputTokens - reasoning, outRate, MTOK),
+    reasoning: costOf(reasoning, outRate, MTOK),
+    request: costOf(1, pick(rates.request, inTotal), KCOUNT),
+    total: 0n,
+  };
+  if (r.multiplierPpm !== PPM) {
+    const m = (p: Pico) => costOf(1, p * r.multiplierPpm, PPM);
+    cost = { ...cost, input: m(cost.input), cacheRead: m(cost.cacheRead), cacheWrite: m(cost.cacheWrite), output: m(cost.output), reasoning: m(cost.reasoning), request: m(cost.request) };
+  }
+  cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request;
+  return cost;
+}

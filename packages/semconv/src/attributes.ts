@@ -73,6 +73,9 @@ export const ATTR_SPENDTRACE_TASK_OUTCOME_REASON = 'spendtrace.task.outcome.reas
 export const ATTR_SPENDTRACE_TASK_QUALITY = 'spendtrace.task.quality' as const;
 export const ATTR_SPENDTRACE_TASK_BUDGET = 'spendtrace.task.budget_usd' as const;
 export const ATTR_SPENDTRACE_TOOL_COST_AMOUNT = 'spendtrace.tool.cost.amount' as const;
+/** On an LLM call made inside `withTool`: the tool it ran for (the span itself is not a tool span). */
+export const ATTR_SPENDTRACE_TOOL_NAME = 'spendtrace.tool.name' as const;
+export const ATTR_SPENDTRACE_COST_REQUEST = 'spendtrace.cost.request' as const;
 export const ATTR_SPENDTRACE_RETRY_ATTEMPT = 'spendtrace.retry.attempt' as const;
 export const ATTR_SPENDTRACE_REQUEST_HASH = 'spendtrace.request.hash' as const;
 export const ATTR_SPENDTRACE_BUDGET_EXCEEDED = 'spendtrace.budget.exceeded' as const;

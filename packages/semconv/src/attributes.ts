@@ -108,6 +108,18 @@ export const PEER_AI_USAGE_INPUT_TOKENS = 'ai.usage.inputTokens' as const;
 export const PEER_AI_USAGE_OUTPUT_TOKENS = 'ai.usage.outputTokens' as const;
 export const PEER_AI_USAGE_CACHED_INPUT_TOKENS = 'ai.usage.cachedInputTokens' as const;
 export const PEER_AI_USAGE_REASONING_TOKENS = 'ai.usage.reasoningTokens' as const;
+/** Vercel AI SDK: `ai.generateText` wraps `ai.generateText.doGenerate`; only the inner call is an LLM call. */
+export const PEER_AI_OPERATION_ID = 'ai.operationId' as const;
+export const PEER_AI_RESPONSE_MODEL = 'ai.response.model' as const;
+/** Traceloop / OpenLLMetry: workflow | task | agent | tool on the spans that wrap LLM calls. */
+export const PEER_TRACELOOP_SPAN_KIND = 'traceloop.span.kind' as const;
+
+// --- Written by the exporter ------------------------------------------------------------------
+/** Stable OTel names for the instrumentation scope, kept in the spans table's attribute map. */
+export const ATTR_OTEL_SCOPE_NAME = 'otel.scope.name' as const;
+export const ATTR_OTEL_SCOPE_VERSION = 'otel.scope.version' as const;
+/** What the exporter clamped or dropped on a span (absurd values), `; `-separated, kept in the attribute map. */
+export const ATTR_SPENDTRACE_INGEST_WARNINGS = 'spendtrace.ingest.warnings' as const;
 
 // --- Values ----------------------------------------------------------------------------------
 export const GEN_AI_OPERATION = {

@@ -1,0 +1,321 @@
+// Imitates the OpenAI Chat Completions API (POST /v1/chat/completions: JSON, SSE streaming, error bodies) per https://platform.openai.com/docs/api-reference/chat
+/**
+ * A fake OpenAI server on 127.0.0.1 for tests, the demo and benchmarks. The real `openai` SDK
+ * talks to it through `baseURL`, so every byte the SDK parses has the API's own wire shape:
+ * `chat.completion` objects with a `usage` block (prompt/completion tokens, cached and reasoning
+ * details), `chat.completion.chunk` SSE events ending in `data: [DONE]` (with the final usage
+ * chunk only when `stream_options.include_usage` is true), tool calls, OpenAI error JSON, 429s
+ * with `retry-after`, and a connection dropped mid-stream.
+ *
+ * Behaviour is scriptable per request (see {@link FakeBehavior}), from most to least specific:
+ * the `x-fake-behavior` request header (JSON), `metadata.fake_behavior` in the body (JSON string),
+ * the queue filled by `server.enqueue()`, the `script` option, then `defaults`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeToolCall {
+  name: string;
+  /** JSON text, or an object that is JSON-encoded. */
+  arguments?: string | Record<string, unknown>;
+  /** Defaults to `call_<n>`. */
+  id?: string;
+}
+
+export interface FakeFailure {
+  /** HTTP status: 400, 401, 403, 404, 429, 500, 503, ... */
+  status: number;
+  message?: string;
+  /** OpenAI error `type`; defaults by status (invalid_request_error, requests, server_error, ...). */
+  type?: string;
+  code?: string | null;
+  /** Seconds, sent as `retry-after` (429/503). */
+  retryAfter?: number;
+}
+
+/** What one request gets back. Every field is optional; unset fields are derived deterministically. */
+export interface FakeBehavior {
+  /** `usage.prompt_tokens`. Default: 3 + Σ over messages (3 + ceil(text chars / 4)). */
+  promptTokens?: number;
+  /** `usage.completion_tokens` (includes reasoning). Default: ceil(output chars / 4) + reasoningTokens. */
+  completionTokens?: number;
+  /** `usage.prompt_tokens_details.cached_tokens`. Default 0. */
+  cachedTokens?: number;
+  /** `usage.completion_tokens_details.reasoning_tokens`. Default 0. */
+  reasoningTokens?: number;
+  /** Assistant text. Default: `Echo: ` + the last user message's first 60 characters. */
+  content?: string;
+  /** Answer with tool calls (finish_reason `tool_calls`, content null unless `content` is set). */
+  toolCalls?: FakeToolCall[];
+  /** `model` in the response. Default: the request model's dated snapshot (gpt-4o-mini -> gpt-4o-mini-2024-07-18). */
+  responseModel?: string;
+  /** `finish_reason`. Default `stop` (or `tool_calls`). */
+  finishReason?: string;
+  /** `id`. Default `chatcmpl-fake<n>`. */
+  id?: string;
+  /** A provider-reported `usage.cost` in USD (as OpenRouter sends). Default: none. */
+  cost?: number;
+  /** Fail with an OpenAI error body instead of answering. */
+  fail?: FakeFailure;
+  /** Streaming: number of content chunks the text is split into. Default: one per word, at most 16. */
+  chunks?: number;
+  /** Streaming: destroy the connection after this many SSE events were written (an error mid-stream). */
+  destroyAfterChunks?: number;
+  /** Wait before answering (ms). Default 0. */
+  delayMs?: number;
+  /** Streaming: wait between chunks (ms). Default 0. */
+  chunkDelayMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  /** Parsed JSON body (undefined when not JSON). */
+  body: any;
+  receivedAt: number;
+}
+
+export interface FakeOpenAIOptions {
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Behaviour for requests nothing more specific scripts. */
+  defaults?: FakeBehavior;
+  /** Chooses behaviour per request (e.g. by model or by count); return undefined for the defaults. */
+  script?: (request: RecordedRequest, index: number) => FakeBehavior | undefined;
+  /** Request model -> response model, merged over the built-in snapshot table. */
+  modelSnapshots?: Record<string, string>;
+  /** Keep at most this many recorded requests (oldest dropped). Default 10,000; 0 records none (benchmarks). */
+  recordLimit?: number;
+}
+
+export interface FakeOpenAIServer {
+  /** Base URL including `/v1`, for `new OpenAI({ baseURL })`. */
+  url: string;
+  port: number;
+  /** Requests received, in order. */
+  requests: RecordedRequest[];
+  /** Behaviours for the next requests, used first-in first-out (SDK retries consume entries too). */
+  enqueue(...behaviors: FakeBehavior[]): void;
+  /** Clears recorded requests and the queue. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Dated snapshots the API reports for an alias. */
+export const MODEL_SNAPSHOTS: Readonly<Record<string, string>> = {
+  'gpt-4o-mini': 'gpt-4o-mini-2024-07-18',
+  'gpt-4o': 'gpt-4o-2024-08-06',
+  'gpt-4.1': 'gpt-4.1-2025-04-14',
+  'gpt-4.1-mini': 'gpt-4.1-mini-2025-04-14',
+  'gpt-4.1-nano': 'gpt-4.1-nano-2025-04-14',
+  'gpt-3.5-turbo': 'gpt-3.5-turbo-0125',
+  'gpt-4-turbo': 'gpt-4-turbo-2024-04-09',
+  o1: 'o1-2024-12-17',
+  'o3-mini': 'o3-mini-2025-01-31',
+  o3: 'o3-2025-04-16',
+  'o4-mini': 'o4-mini-2025-04-16',
+  'gpt-5': 'gpt-5-2025-08-07',
+  'gpt-5-mini': 'gpt-5-mini-2025-08-07',
+  'gpt-5-nano': 'gpt-5-nano-2025-08-07',
+};
+
+const ERROR_TYPES: Record<number, [type: string, code: string | null, message: string]> = {
+  400: ['invalid_request_error', null, 'Invalid request.'],
+  401: ['invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.'],
+  403: ['invalid_request_error', 'unsupported_country_region_territory', 'Country, region, or territory not supported'],
+  404: ['invalid_request_error', 'model_not_found', 'The model does not exist or you do not have access to it.'],
+  429: ['requests', 'rate_limit_exceeded', 'Rate limit reached for requests. Please try again later.'],
+  500: ['server_error', null, 'The server had an error while processing your request. Sorry about that!'],
+  503: ['server_error', null, 'The engine is currently overloaded, please try again later.'],
+};
+
+/** Text of a message's `content` (string or array of parts). */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    let s = '';
+    for (const p of content) if (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string') s += (p as { text: string }).text;
+    return s;
+  }
+  return '';
+}
+
+/** The documented default prompt token count: 3 + Σ (3 + ceil(chars / 4)). */
+export function fakePromptTokens(messages: unknown): number {
+  let n = 3;
+  if (Array.isArray(messages)) for (const m of messages) n += 3 + Math.ceil(textOf((m as { content?: unknown })?.content).length / 4);
+  return n;
+}
+
+function parseJson(text: string | undefined): any {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAIServer> {
+  const requests: RecordedRequest[] = [];
+  const queue: FakeBehavior[] = [];
+  const snapshots = { ...MODEL_SNAPSHOTS, ...options.modelSnapshots };
+  const recordLimit = options.recordLimit ?? 10_000;
+  let counter = 0;
+
+  function behaviorFor(rec: RecordedRequest, index: number): FakeBehavior {
+    const fromHeader = parseJson(rec.headers['x-fake-behavior'] as string | undefined);
+    if (fromHeader) return fromHeader;
+    const fromMeta = parseJson(rec.body?.metadata?.fake_behavior);
+    if (fromMeta) return fromMeta;
+    const queued = queue.shift();
+    if (queued) return queued;
+    return options.script?.(rec, index) ?? options.defaults ?? {};
+  }
+
+  function sendError(res: ServerResponse, f: FakeFailure, requestId: string) {
+    const [type, code, message] = ERROR_TYPES[f.status] ?? (f.status >= 500 ? ERROR_TYPES[500]! : ERROR_TYPES[400]!);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+    if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
+    // The SDK obeys x-should-retry over its own status rules; leave it unset so its defaults apply.
+    res.writeHead(f.status, headers);
+    res.end(JSON.stringify({ error: { message: f.message ?? message, type: f.type ?? type, param: null, code: f.code !== undefined ? f.code : code } }));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
+    const index = counter++;
+    const requestId = `req_fake${index}`;
+    const path = (req.url ?? '/').split('?')[0]!;
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body: parseJson(raw), receivedAt: Date.now() };
+    if (recordLimit > 0) {
+      requests.push(rec);
+      if (requests.length > recordLimit) requests.shift();
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      return sendError(res, { status: 404, message: `Unknown request URL: ${req.method} ${path}.`, code: 'unknown_url' }, requestId);
+    }
+    const body = rec.body;
+    if (!body || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
+      return sendError(res, { status: 400, message: "Missing required parameter: 'model' or 'messages'.", code: 'missing_required_parameter' }, requestId);
+    }
+    const b = behaviorFor(rec, index);
+    if (b.delayMs) await sleep(b.delayMs);
+    if (b.fail) return sendError(res, b.fail, requestId);
+
+    const model = b.responseModel ?? snapshots[body.model] ?? body.model;
+    const id = b.id ?? `chatcmpl-fake${index}`;
+    const created = Math.floor(Date.now() / 1000);
+    const toolCalls = b.toolCalls?.map((t, i) => ({
+      id: t.id ?? `call_${index}_${i}`,
+      type: 'function' as const,
+      function: { name: t.name, arguments: typeof t.arguments === 'string' ? t.arguments : JSON.stringify(t.arguments ?? {}) },
+    }));
+    let content: string | null = b.content ?? null;
+    if (content === null && !toolCalls) {
+      const lastUser = [...body.messages].reverse().find((m: { role?: string }) => m?.role === 'user');
+      content = `Echo: ${textOf(lastUser?.content).slice(0, 60)}`;
+    }
+    const finishReason = b.finishReason ?? (toolCalls ? 'tool_calls' : 'stop');
+    const reasoning = b.reasoningTokens ?? 0;
+    const outChars = (content?.length ?? 0) + (toolCalls?.reduce((n, t) => n + t.function.name.length + t.function.arguments.length, 0) ?? 0);
+    const usage: Record<string, unknown> = {
+      prompt_tokens: b.promptTokens ?? fakePromptTokens(body.messages),
+      completion_tokens: b.completionTokens ?? Math.ceil(outChars / 4) + reasoning,
+      total_tokens: 0,
+      prompt_tokens_details: { cached_tokens: b.cachedTokens ?? 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    };
+    usage.total_tokens = (usage.prompt_tokens as number) + (usage.completion_tokens as number);
+    if (b.cost !== undefined) usage.cost = b.cost;
+    const n = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
+
+    if (!body.stream) {
+      const choices = Array.from({ length: n }, (_, i) => ({
+        index: i,
+        message: { role: 'assistant', content, refusal: null, annotations: [], ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+        logprobs: null,
+        finish_reason: finishReason,
+      }));
+      const json = JSON.stringify({ id, object: 'chat.completion', created, model, choices, usage, service_tier: 'default', system_fingerprint: 'fp_fake' });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': requestId, 'openai-processing-ms': '1' });
+      res.end(json);
+      return;
+    }
+
+    // Streaming, as the API sends it: role chunk, content chunks, tool call chunks, finish chunk,
+    // then (only with stream_options.include_usage) a usage chunk with empty choices, then [DONE].
+    const includeUsage = body.stream_options?.include_usage === true;
+    const base = { id, object: 'chat.completion.chunk', created, model, service_tier: 'default', system_fingerprint: 'fp_fake' };
+    const events: string[] = [];
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) });
+    events.push(chunk({ role: 'assistant', content: toolCalls && content === null ? null : '', refusal: null }));
+    if (content) {
+      const words = content.split(/(?<= )/);
+      const parts = Math.max(1, Math.min(b.chunks ?? Math.min(words.length, 16), content.length));
+      const size = Math.ceil(content.length / parts);
+      for (let i = 0; i < content.length; i += size) events.push(chunk({ content: content.slice(i, i + size) }));
+    }
+    toolCalls?.forEach((t, i) => {
+      events.push(chunk({ tool_calls: [{ index: i, id: t.id, type: 'function', function: { name: t.function.name, arguments: '' } }] }));
+      const args = t.function.arguments;
+      const half = Math.ceil(args.length / 2);
+      for (const piece of [args.slice(0, half), args.slice(half)]) if (piece) events.push(chunk({ tool_calls: [{ index: i, function: { arguments: piece } }] }));
+    });
+    events.push(chunk({}, finishReason));
+    if (includeUsage) events.push(JSON.stringify({ ...base, choices: [], usage }));
+    events.push('[DONE]');
+
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
+    for (let i = 0; i < events.length; i++) {
+      if (b.destroyAfterChunks !== undefined && i >= b.destroyAfterChunks) {
+        // Let the written chunks reach the client before the connection drops.
+        await sleep(5);
+        res.destroy();
+        return;
+      }
+      if (res.destroyed) return;
+      res.write(`data: ${events[i]}\n\n`);
+      if (b.chunkDelayMs) await sleep(b.chunkDelayMs);
+    }
+    res.end();
+  }
+
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(parts).toString('utf8')).catch((err) => {
+        if (!res.headersSent) sendError(res, { status: 500, message: String(err) }, 'req_fake_error');
+        else res.destroy();
+      });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    url: `http://${host}:${port}/v1`,
+    port,
+    requests,
+    enqueue: (...behaviors) => void queue.push(...behaviors),
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * The OTLP/HTTP receiver. One request reads top to bottom: check route and content type ->
+ * read the body within its limit -> gunzip -> decode -> ingest (rows, replay filter, batcher) ->
+ * reply in the request's encoding. Every failure is a reply, never a crash: 400 malformed,
+ * 413 too large, 415 wrong type, 429/503 with Retry-After when the buffer is full.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { Pricer } from '@spendtrace/semconv';
+import type { Store } from './store/store.ts';
+import { Ingester, BackpressureError, type IngesterOptions } from './ingest/ingester.ts';
+import { decodeJsonRequest } from './otlp/decode-json.ts';
+import { decodeProtobufRequest } from './otlp/decode-protobuf.ts';
+import { CONTENT_TYPE, encodeExportResponse, encodeStatus, RPC_CODE, type OtlpEncoding } from './otlp/encode-response.ts';
+import { OtlpDecodeError } from './otlp/errors.ts';
+
+const gunzipAsync = promisify(gunzip) as (buf: Buffer, opts: { maxOutputLength: number }) => Promise<Buffer>;
+
+export interface ServerOptions {
+  /** @default 4318 (the OTLP/HTTP port); 0 picks a free one */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  store: Store;
+  /** @default new Pricer() (SPENDTRACE_PRICES_FILE applies) */
+  pricer?: Pricer;
+  /** @default 'spendtrace' */
+  database?: string;
+  /** Largest request body, compressed or not. @default 16 MiB */
+  maxBodyBytes?: number;
+  /** Routes besides /v1/traces and /healthz (query API, dashboard). Return true when handled. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
+  /** Batching, replay window and preload settings. */
+  ingest?: Omit<IngesterOptions, 'store' | 'pricer' | 'database'>;
+  /** Operational messages (insert failures, preload problems). @default console.error */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Resolves when every span accepted so far is inserted. */
+  flush(): Promise<void>;
+  /** Stops listening, then flushes (waiting up to 10 s for a failing store). */
+  close(): Promise<void>;
+  readonly ingester: Ingester;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly rpcCode: number;
+  constructor(status: number, message: string, rpcCode: number = RPC_CODE.INVALID_ARGUMENT) {
+    super(message);
+    this.status = status;
+    this.rpcCode = rpcCode;
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const ingester = new Ingester({
+    ...options.ingest,
+    store: options.store,
+    pricer: options.pricer ?? new Pricer(),
+    database: options.database ?? 'spendtrace',
+    batch: {
+      ...options.ingest?.batch,
+      onError: options.ingest?.batch?.onError ?? ((e, i) => log(`spendtrace: insert of ${i.rows} spans failed (attempt ${i.attempt}, retry in ${i.retryInMs} ms): ${(e as Error)?.message ?? e}`)),
+    },
+  });
+  try {
+    await ingester.start();
+  } catch (e) {
+    // The store may be down at start: serve anyway (inserts retry), only the replay window starts empty.
+    log(`spendtrace: could not preload recent span ids: ${(e as Error).message}`);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log(`spendtrace: unexpected error on ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+      if (!res.headersSent) reply(res, 500, 'application/json', Buffer.from(JSON.stringify({ code: RPC_CODE.INTERNAL, message: 'internal error' })));
+      else res.destroy();
+    });
+  });
+  // Slow or stuck clients must not hold the receiver.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/v1/traces') return traces(req, res);
+    if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = { status: 'ok', store: options.store.kind, storeHealthy: ingester.batcher.healthy, pendingSpans: ingester.batcher.pendingRows };
+      return reply(res, 200, 'application/json', Buffer.from(JSON.stringify(body)));
+    }
+    if (options.extraRoutes && (await options.extraRoutes(req, res, url))) return;
+    req.resume();
+    reply(res, 404, 'application/json', Buffer.from(JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` })));
+  }
+
+  async function traces(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const encoding = encodingOf(req.headers['content-type']);
+    const errorEncoding: OtlpEncoding = encoding ?? 'json';
+    try {
+      if (req.method !== 'POST') throw new HttpError(405, `use POST for /v1/traces, not ${req.method}`);
+      if (!encoding) {
+        throw new HttpError(415, `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/x-protobuf or application/json`);
+      }
+      const contentEncoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+      if (contentEncoding !== 'gzip' && contentEncoding !== 'identity') throw new HttpError(415, `unsupported content encoding ${contentEncoding}: send gzip or none`);
+      let body = await readBody(req, maxBodyBytes);
+      if (contentEncoding === 'gzip') body = await gunzipWithin(body, maxBodyBytes);
+
+      let request;
+      try {
+        request = encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body);
+      } catch (e) {
+        if (e instanceof OtlpDecodeError) throw new HttpError(400, e.message);
+        throw e;
+      }
+      const result = ingester.ingest(request);
+      const message = [
+        result.rejected ? `${result.rejected} spans rejected` : '',
+        result.clamped ? `${result.clamped} spans had values clamped or dropped` : '',
+        ...result.messages,
+      ].filter(Boolean).join('; ');
+      reply(res, 200, CONTENT_TYPE[encoding], encodeExportResponse(encoding, result.rejected, message));
+    } catch (e) {
+      req.resume();
+      if (e instanceof BackpressureError) {
+        res.setHeader('Retry-After', String(e.retryAfterSeconds));
+        const status = e.storeDown ? 503 : 429;
+        const code = e.storeDown ? RPC_CODE.UNAVAILABLE : RPC_CODE.RESOURCE_EXHAUSTED;
+        return reply(res, status, CONTENT_TYPE[errorEncoding], encodeStatus(errorEncoding, code, e.message));
+      }
+      if (e instanceof HttpError) {
+        if (e.status === 413) res.setHeader('Connection', 'close');
+        return reply(res, e.status, CONTENT_TYPE[errorEncoding], encodeStatus(errorEncoding, e.rpcCode, e.message));
+      }
+      throw e;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4318, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    ingester,
+    flush: () => ingester.flush(),
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        const left = await ingester.close();
+        if (left) log(`spendtrace: stopped with ${left} spans not inserted (store unavailable)`);
+      })();
+      return closing;
+    },
+  };
+}
+
+function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (t === 'application/x-protobuf' || t === 'application/protobuf') return 'protobuf';
+  if (t === 'application/json') return 'json';
+  return undefined;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(new HttpError(413, `body of ${declared} bytes exceeds the limit of ${max}`, RPC_CODE.RESOURCE_EXHAUSTED));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        reject(new HttpError(413, `body exceeds the limit of ${max} bytes`, RPC_CODE.RESOURCE_EXHAUSTED));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => { if (!over) resolve(Buffer.concat(chunks, size)); });
+    req.on('error', (e) => reject(new HttpError(400, `reading the body failed: ${e.message}`)));
+  });
+}
+
+async function gunzipWithin(body: Buffer, max: number): Promise<Buffer> {
+  try {
+    return await gunzipAsync(body, { maxOutputLength: max });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new HttpError(413, `decompressed body exceeds the limit of ${max} bytes`, RPC_CODE.RESOURCE_EXHAUSTED);
+    }
+    throw new HttpError(400, `invalid gzip body: ${(e as Error).message}`);
+  }
+}
+
+function reply(res: ServerResponse, status: number, contentType: string, body: Uint8Array): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', body.byteLength);
+  res.end(body);
+}

@@ -1,0 +1,125 @@
+/**
+ * The embedded store: chDB (ClickHouse in-process) on a data directory. chDB binds one data
+ * directory per process, so this module refuses a second directory while one is open, and runs
+ * operations one at a time on the session (chDB is not built for concurrent calls on one
+ * connection; the queue also keeps close() after everything in flight).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Session, drainPending } from 'chdb';
+import { StoreError, describeSql, firstLine, logSql, toJsonEachRow, type Store, type StoreLogOptions } from './store.ts';
+
+export interface ChdbStoreOptions extends StoreLogOptions {
+  /** Data directory; created when missing. @default './.spendtrace' */
+  dataDir?: string;
+}
+
+/** The directory the process's chDB engine is bound to, and how many stores share it. */
+let bound: { dir: string; refs: number } | undefined;
+
+// Every read gets exact decimals and 64-bit integers as JSON strings.
+const CONNECTION_ARGS = ['--output_format_json_quote_decimals=1', '--output_format_json_quote_64bit_integers=1'];
+
+export class ChdbStore implements Store {
+  readonly kind = 'chdb' as const;
+  readonly dataDir: string;
+  private session: Session | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly opts: StoreLogOptions;
+
+  private constructor(dataDir: string, session: Session, opts: StoreLogOptions) {
+    this.dataDir = dataDir;
+    this.session = session;
+    this.opts = opts;
+  }
+
+  static async open(options: ChdbStoreOptions = {}): Promise<ChdbStore> {
+    const dir = resolve(options.dataDir ?? './.spendtrace');
+    if (bound && bound.dir !== dir) {
+      throw new StoreError('SPENDTRACE_STORE_BUSY', `chDB is already open on ${bound.dir} in this process; one process owns one data directory (asked for ${dir})`);
+    }
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (!bound) await drainPending();
+      const session = new Session(dir, { connectionArgs: CONNECTION_ARGS });
+      bound = { dir, refs: (bound?.refs ?? 0) + 1 };
+      return new ChdbStore(dir, session, options);
+    } catch (cause) {
+      throw new StoreError('SPENDTRACE_STORE_CONNECT', `cannot open chDB data directory ${dir}: ${firstLine(cause)}`, { cause });
+    }
+  }
+
+  /** Runs `op` after every earlier operation settled. */
+  private run<T>(op: (s: Session) => Promise<T>): Promise<T> {
+    const next = this.tail.then(() => {
+      if (!this.session) throw new StoreError('SPENDTRACE_STORE_CLOSED', `chDB store on ${this.dataDir} is closed`);
+      return op(this.session);
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
+    logSql(sql, this.opts);
+    return this.run(async (s) => {
+      try {
+        const r = params && Object.keys(params).length
+          ? await s.queryBindAsync(sql, params, { format: 'JSONEachRow' })
+          : await s.queryAsync(sql, { format: 'JSONEachRow' });
+        const text = r.text();
+        if (!text) return [];
+        return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+      } catch (cause) {
+        throw wrap('SPENDTRACE_STORE_QUERY', `query failed`, cause, sql, this.opts);
+      }
+    });
+  }
+
+  insert(table: string, rows: object[], opts?: { dedupToken?: string }): Promise<void> {
+    if (!rows.length) return Promise.resolve();
+    const values = toJsonEachRow(rows);
+    const settings: Record<string, string | number> = opts?.dedupToken
+      ? { insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 }
+      : {};
+    return this.run(async (s) => {
+      try {
+        await s.insert({ table, values, format: 'JSONEachRow', settings });
+      } catch (cause) {
+        throw wrap('SPENDTRACE_STORE_INSERT', `insert of ${rows.length} rows into ${table} failed`, cause, '', this.opts);
+      }
+    });
+  }
+
+  command(sql: string): Promise<void> {
+    logSql(sql, this.opts);
+    return this.run(async (s) => {
+      try {
+        await s.queryAsync(sql, { format: 'Null' });
+      } catch (cause) {
+        throw wrap('SPENDTRACE_STORE_COMMAND', 'command failed', cause, sql, this.opts);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    const s = this.session;
+    if (!s) return;
+    this.session = undefined;
+    s.close();
+    if (bound && --bound.refs <= 0) bound = undefined;
+    await drainPending();
+  }
+}
+
+function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, cause: unknown, sql: string, opts: StoreLogOptions): StoreError {
+  const ch = (cause as { clickhouseCode?: unknown })?.clickhouseCode;
+  return new StoreError(code, `chDB: ${what}: ${firstLine(cause)}${sql ? describeSql(sql, opts) : ''}`, {
+    cause,
+    clickhouseCode: typeof ch === 'number' ? ch : undefined,
+  });
+}

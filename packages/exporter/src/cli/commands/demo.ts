@@ -1,0 +1,92 @@
+/** `spendtrace demo`: a small agent fleet, traced end to end, then its cost report. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fullReport } from '../../reports/index.ts';
+import { parseFlags } from '../context.ts';
+import type { Command, Ctx } from '../context.ts';
+import { CliError, EXIT, usageError } from '../errors.ts';
+import { startService } from '../service.ts';
+import { printReport } from './report.ts';
+
+const help = `spendtrace demo — run a small fleet of agents and print what it cost
+
+Usage: spendtrace demo [--data DIR] [--json]
+
+Starts local fake OpenAI servers and the spendtrace service (embedded store, free port), then
+runs agents through the real \`openai\` SDK instrumented with SpendtraceInstrumentation, exporting
+their spans over OTLP/HTTP to the service:
+  research-agent    web_search tool calls with a fixed fee, gpt-4.1 + gpt-4o-mini
+  triage-agent      many small ticket classifications on gpt-4o-mini
+  nightly-summarizer 10 steps whose prompts grow with the context
+  flaky-agent       429/5xx and retries; some tasks fail
+  plus streaming calls, a task stopped by its budget (BudgetExceededError) and a call on a
+  custom model with no known price (shown as unpriced, never $0).
+Everything is deterministic. Then prints the report: summary, cost per successful task, top 3
+tasks, and costs by task, tool, model, agent and hour.
+
+Options:
+  --data DIR               keep the data here (then \`spendtrace report --data DIR\`);
+                           default: a temporary directory removed afterwards
+  --json                   print the report as JSON instead of tables
+`;
+
+export interface DemoFleetResult {
+  [key: string]: unknown;
+}
+type RunDemoFleet = (opts: { otlpEndpoint: string; log?: (line: string) => void }) => Promise<DemoFleetResult>;
+
+async function loadDemo(): Promise<RunDemoFleet> {
+  const candidates = ['@spendtrace/demo', new URL('../../../../demo/src/index.ts', import.meta.url).href];
+  let last: unknown;
+  for (const spec of candidates) {
+    try {
+      const mod = (await import(spec)) as { runDemoFleet?: RunDemoFleet };
+      if (typeof mod.runDemoFleet === 'function') return mod.runDemoFleet;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new CliError(EXIT.CONFIG, 'the demo needs the @spendtrace/demo package, which is not installed', {
+    cause: last,
+    hint: 'in the spendtrace repository, run `pnpm install`',
+  });
+}
+
+export const demo: Command = {
+  name: 'demo',
+  summary: 'run a small instrumented agent fleet against a local service and print its costs',
+  help,
+  async run(argv, ctx: Ctx) {
+    const v = parseFlags('demo', argv, { data: { type: 'string' }, json: { type: 'boolean' } } as const);
+    if (v.help) {
+      ctx.out(help);
+      return EXIT.OK;
+    }
+    if (v.data === '') throw usageError('--data needs a directory', 'demo');
+    const runDemoFleet = await loadDemo();
+    const keep = v.data !== undefined;
+    const data = keep ? resolve(ctx.cwd, v.data!) : mkdtempSync(join(tmpdir(), 'spendtrace-demo-'));
+    const database = 'spendtrace';
+    const t0 = performance.now();
+    ctx.progress(`demo: starting the spendtrace service (embedded chDB in ${data})…`);
+    const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined });
+    try {
+      ctx.progress(`demo: service listening on ${svc.url}; running the agent fleet through the openai SDK…`);
+      await runDemoFleet({ otlpEndpoint: `${svc.url}/v1/traces`, log: (line) => ctx.progress(`  ${line}`) });
+      await svc.flush();
+      const report = await fullReport(svc.store, { since: '24h', database });
+      ctx.progress(`demo: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      printReport(ctx, report, { by: undefined, limit: undefined }, Boolean(v.json));
+      if (!v.json) {
+        ctx.out(keep
+          ? `\nData kept in ${data}: \`spendtrace report --data ${v.data}\` reads it again.\n`
+          : '\nThe demo used a temporary store (removed now). `spendtrace demo --data ./.spendtrace-demo` keeps it.\n');
+      }
+    } finally {
+      await svc.close();
+      if (!keep) rmSync(data, { recursive: true, force: true });
+    }
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,52 @@
+/** `spendtrace migrate`: create the database, tables and materialized views (idempotent). */
+import { migrate as applySchema, SchemaConfigError } from '../../schema/index.ts';
+import { flagInt, parseFlags } from '../context.ts';
+import type { Command } from '../context.ts';
+import { CliError, EXIT } from '../errors.ts';
+import { describeStore, openStore, storeFailure } from '../open-store.ts';
+import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
+
+const help = `spendtrace migrate — create the spendtrace schema in the store
+
+Usage: spendtrace migrate [--data DIR | --clickhouse-url URL] [--database NAME] [--cluster NAME] [--ttl-days N]
+
+Creates the database, the spans table, the task_costs and hourly_costs rollups and the
+materialized views that fill them. Every statement is IF NOT EXISTS, so running it again is safe.
+\`serve\` runs it on start; run it yourself for a ClickHouse server whose DDL you manage.
+
+Options:
+  --cluster NAME           ON CLUSTER DDL with Replicated engines (ClickHouse servers only)
+  --ttl-days N             drop raw spans after N days (rollups keep their own TTL)
+
+${STORE_FLAGS_HELP}
+`;
+
+export const migrate: Command = {
+  name: 'migrate',
+  summary: 'create the ClickHouse database, tables and materialized views',
+  help,
+  async run(argv, ctx) {
+    const v = parseFlags('migrate', argv, { ...STORE_FLAGS, cluster: { type: 'string' }, 'ttl-days': { type: 'string' } } as const);
+    if (v.help) {
+      ctx.out(help);
+      return EXIT.OK;
+    }
+    const { store: settings } = resolveStore('migrate', v, ctx);
+    const ttlDays = flagInt(v['ttl-days'], '--ttl-days', 'migrate', 1);
+    const store = await openStore(settings);
+    try {
+      const applied = await applySchema(store, {
+        database: settings.database,
+        ...(v.cluster ? { cluster: v.cluster } : {}),
+        ...(ttlDays ? { ttlDays } : {}),
+      });
+      ctx.out(`schema ready in ${describeStore(settings)} (${applied.length} statements applied, all IF NOT EXISTS)\n`);
+    } catch (err) {
+      if (err instanceof SchemaConfigError) throw new CliError(EXIT.USAGE, err.message, { cause: err });
+      throw storeFailure(err, settings);
+    } finally {
+      await store.close();
+    }
+    return EXIT.OK;
+  },
+};

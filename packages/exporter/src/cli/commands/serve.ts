@@ -1,0 +1,84 @@
+/** `spendtrace serve`: the OTLP receiver, the store and the JSON API, until SIGINT/SIGTERM. */
+import { ENV, parsePort, pick } from '../config.ts';
+import { parseFlags } from '../context.ts';
+import type { Command } from '../context.ts';
+import { EXIT } from '../errors.ts';
+import { describeStore, writeServeRecord } from '../open-store.ts';
+import { startService } from '../service.ts';
+import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
+
+const help = `spendtrace serve — receive OpenTelemetry traces, price GenAI spans, store and roll them up
+
+Usage: spendtrace serve [--port 4318] [--host 127.0.0.1] [--data ./.spendtrace | --clickhouse-url URL]
+
+Listens for OTLP/HTTP (protobuf or JSON, gzip) and writes each inference, tool and task span to
+ClickHouse, where materialized views keep cost per task (task_costs) and per hour (hourly_costs).
+Spans that arrive without a cost are priced here. Creates the schema on start (idempotent).
+Point an app's OTLP exporter, or an OpenTelemetry Collector's otlphttp exporter, at it:
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+
+Endpoints:
+  POST /v1/traces                        OTLP/HTTP traces
+  GET  /healthz                          liveness
+  GET  /api/summary?since=7d             headline numbers (JSON)
+  GET  /api/costs?by=task|tool|model|agent|hour&since=7d
+  GET  /api/report?since=7d              everything \`spendtrace report\` prints
+
+Stops on SIGINT/SIGTERM after flushing the spans it has accepted.
+
+Options:
+  --port N                 port to listen on (0 = any free port)   [env SPENDTRACE_PORT, default 4318]
+  --host HOST              interface to bind                        [env SPENDTRACE_HOST, default 127.0.0.1]
+  --prices FILE            price overrides (custom/fine-tuned models, negotiated rates)
+                                                                    [env SPENDTRACE_PRICES_FILE]
+
+${STORE_FLAGS_HELP}
+`;
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the OTLP receiver + store + JSON API (Ctrl-C to stop)',
+  help,
+  async run(argv, ctx) {
+    const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' } } as const);
+    if (v.help) {
+      ctx.out(help);
+      return EXIT.OK;
+    }
+    const { store: settings, file } = resolveStore('serve', v, ctx);
+    const port = v.port !== undefined ? parsePort(v.port, '--port') : pick(undefined, ctx.env[ENV.PORT], file.port, 4318, (s) => parsePort(s, ENV.PORT));
+    const host = pick(v.host, ctx.env[ENV.HOST], file.host, '127.0.0.1', (s) => s);
+    const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
+
+    const svc = await startService({ settings, port, host, prices });
+    const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString() });
+    ctx.out(
+      `spendtrace serve: listening on ${svc.url}\n` +
+        `  OTLP/HTTP   POST ${svc.url}/v1/traces\n` +
+        `  API         GET  ${svc.url}/api/summary · /api/costs?by=task · /api/report\n` +
+        `  store       ${describeStore(settings)}\n` +
+        `Ctrl-C to stop.\n`,
+    );
+
+    let onSignal: (sig: NodeJS.Signals) => void = () => {};
+    const why = await new Promise<string>((resolveStop) => {
+      onSignal = (sig) => resolveStop(sig);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      if (ctx.signal?.aborted) resolveStop('abort');
+      ctx.signal?.addEventListener('abort', () => resolveStop('abort'), { once: true });
+    });
+    // However we stopped, leave no handler behind (an in-process caller keeps its own).
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    ctx.err(`spendtrace serve: ${why === 'abort' ? 'stopping' : `${why} received`}, flushing spans…\n`);
+    try {
+      await svc.flush();
+    } finally {
+      await svc.close();
+      forget();
+    }
+    ctx.err('spendtrace serve: stopped cleanly\n');
+    return EXIT.OK;
+  },
+};

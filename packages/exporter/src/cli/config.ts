@@ -1,0 +1,79 @@
+/**
+ * Settings, resolved in one order everywhere: flag, then environment variable, then config file,
+ * then default. The config file is JSON: `--config FILE`, else SPENDTRACE_CONFIG, else
+ * `./spendtrace.config.json` when it exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError, EXIT } from './errors.ts';
+
+export type Env = Record<string, string | undefined>;
+
+/** Keys the config file may hold; anything else is reported as a config error. */
+export interface FileConfig {
+  data?: string;
+  clickhouseUrl?: string;
+  database?: string;
+  port?: number;
+  host?: string;
+  since?: string;
+  service?: string;
+  prices?: string;
+}
+
+const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number'> = {
+  data: 'string', clickhouseUrl: 'string', database: 'string', port: 'number', host: 'string',
+  since: 'string', service: 'string', prices: 'string',
+};
+
+export const ENV = {
+  DATA: 'SPENDTRACE_DATA',
+  CLICKHOUSE_URL: 'SPENDTRACE_CLICKHOUSE_URL',
+  PORT: 'SPENDTRACE_PORT',
+  HOST: 'SPENDTRACE_HOST',
+  DATABASE: 'SPENDTRACE_DATABASE',
+  SERVER: 'SPENDTRACE_SERVER',
+  CONFIG: 'SPENDTRACE_CONFIG',
+  PRICES: 'SPENDTRACE_PRICES_FILE',
+} as const;
+
+export function loadConfigFile(flag: string | undefined, env: Env, cwd: string): FileConfig {
+  const explicit = flag ?? env[ENV.CONFIG];
+  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'spendtrace.config.json');
+  if (!explicit && !existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new CliError(EXIT.CONFIG, `cannot read config file ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CliError(EXIT.CONFIG, `config file ${file}: expected a JSON object such as {"data": "./.spendtrace", "port": 4318}`);
+  }
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(parsed)) {
+    const want = FILE_KEYS[k as keyof FileConfig];
+    if (!want) problems.push(`unknown key "${k}" (expected one of ${Object.keys(FILE_KEYS).join(', ')})`);
+    else if (typeof v !== want) problems.push(`"${k}" must be a ${want}, got ${JSON.stringify(v)}`);
+  }
+  if (problems.length) throw new CliError(EXIT.CONFIG, `config file ${file}: ${problems.join('; ')}`);
+  return parsed as FileConfig;
+}
+
+/** flag > env > config file > default. Empty env values count as unset. */
+export function pick<T>(flag: T | undefined, envValue: string | undefined, file: T | undefined, fallback: T, parse: (s: string) => T): T {
+  if (flag !== undefined) return flag;
+  if (envValue !== undefined && envValue !== '') return parse(envValue);
+  if (file !== undefined) return file;
+  return fallback;
+}
+
+export function parsePort(text: string, source: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 65535) {
+    throw new CliError(source.startsWith('--') ? EXIT.USAGE : EXIT.CONFIG, `invalid ${source} "${text}": expected a port number 0-65535 (0 picks a free port)`);
+  }
+  return n;
+}
+
+export const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

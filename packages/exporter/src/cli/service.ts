@@ -1,0 +1,86 @@
+/**
+ * The service as the CLI runs it: store + schema + OTLP receiver + the /api routes, started and
+ * stopped as one. `serve` and `demo` both use it.
+ */
+import { Pricer, PricingConfigError } from '@spendtrace/semconv';
+import { migrate } from '../schema/index.ts';
+import type { Store } from '../store/index.ts';
+import { createReportRoutes } from '../reports/index.ts';
+import { CliError, EXIT } from './errors.ts';
+import { openStore, storeFailure } from './open-store.ts';
+import type { StoreSettings } from './open-store.ts';
+
+export interface ServiceOptions {
+  settings: StoreSettings;
+  port: number;
+  host: string;
+  /** Price overrides file (custom / fine-tuned / negotiated prices). */
+  prices: string | undefined;
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  store: Store;
+  flush(): Promise<void>;
+  /** Flushes pending spans, stops listening, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface ServerHandle { url: string; port: number; flush(): Promise<void>; close(): Promise<void> }
+type StartServer = (opts: Record<string, unknown>) => Promise<ServerHandle>;
+
+async function loadStartServer(): Promise<StartServer> {
+  // Imported lazily so `report` and `--help` never load the receiver.
+  const mod = (await import('../server.ts')) as { startServer?: StartServer };
+  if (typeof mod.startServer !== 'function') throw new CliError(EXIT.INTERNAL, 'this build of @spendtrace/exporter has no OTLP server (startServer missing)');
+  return mod.startServer;
+}
+
+export async function startService(o: ServiceOptions): Promise<RunningService> {
+  let pricer: Pricer;
+  try {
+    pricer = new Pricer(o.prices ? { overridesFile: o.prices } : {});
+  } catch (err) {
+    if (err instanceof PricingConfigError) throw new CliError(EXIT.CONFIG, err.message, { cause: err });
+    throw err;
+  }
+  const startServer = await loadStartServer();
+  const store = await openStore(o.settings);
+  let server: ServerHandle;
+  try {
+    await migrate(store, { database: o.settings.database });
+    server = await startServer({
+      port: o.port,
+      host: o.host,
+      store,
+      pricer,
+      database: o.settings.database,
+      extraRoutes: createReportRoutes({ store, database: o.settings.database }),
+    });
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    if (err instanceof Error && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+      throw new CliError(EXIT.STORE, `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}`, {
+        cause: err,
+        hint: 'pick another with --port (or SPENDTRACE_PORT); --port 0 picks a free one',
+      });
+    }
+    throw storeFailure(err, o.settings);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    store,
+    flush: () => server.flush(),
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await server.close();
+        } finally {
+          await store.close();
+        }
+      })()),
+  };
+}

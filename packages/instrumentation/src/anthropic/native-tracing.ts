@@ -1,0 +1,169 @@
+/**
+ * `@anthropic-ai/sdk` 1.x traces its own calls (tracer scope `com.anthropic.sdk.typescript`,
+ * spans `anthropic.messages.create`, `anthropic.messages.count_tokens`, ... of kind CLIENT, on by
+ * default, through the global tracer provider or the client's `openTelemetry.tracerProvider`).
+ * Its spans carry usage but no cost. For such a client spendtrace emits no span of its own: it
+ * wraps the client's tracer (`client._tracer`, undefined when the client's tracing is off) so
+ * that each native span
+ *  - starts with the task's attribution (samplers see it),
+ *  - gets `gen_ai.response.finish_reasons`, `spendtrace.retry.attempt` and the cost attributes
+ *    just before it ends, from the usage attributes the SDK set on it,
+ *  - adds its cost to the task's running cost (so budgets see it), even when it is not sampled:
+ *    the wrapper reports itself as recording until it ends, so the SDK records usage on it.
+ */
+import { context, type Attributes, type AttributeValue, type Context, type Exception, type Link, type Span, type SpanAttributes, type SpanContext, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
+import * as A from '@spendtrace/semconv';
+import type { Usage } from '@spendtrace/semconv';
+import { callScope, recordUsage, type CallScope, type GenAIHost } from './llm-call.ts';
+
+/** Attribute names the SDK sets that spendtrace reads (its own names, not ours to define). */
+const NATIVE_CACHE_WRITE_1H = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';
+const NATIVE_STOP_REASON = 'anthropic.message.stop_reason';
+const NATIVE_RESEND_COUNT = 'http.request.resend_count';
+const NATIVE_MESSAGES_CREATE = 'anthropic.messages.create';
+
+const WRAPPED = Symbol.for('spendtrace.anthropic.nativeTracer');
+
+interface TracedClient {
+  _tracer?: Tracer & { [WRAPPED]?: true };
+}
+
+/** Whether this client traces its calls itself (SDK 1.x with tracing left on). */
+export function hasNativeTracing(client: unknown): boolean {
+  return !!(client && (client as TracedClient)._tracer);
+}
+
+/** Makes the client's native spans priced and attributed (once per client). */
+export function adoptNativeTracing(client: unknown, host: GenAIHost): void {
+  const c = client as TracedClient;
+  const tracer = c._tracer;
+  if (!tracer || tracer[WRAPPED]) return;
+  c._tracer = pricingTracer(tracer, host);
+}
+
+function pricingTracer(inner: Tracer, host: GenAIHost): Tracer & { [WRAPPED]: true } {
+  return {
+    [WRAPPED]: true,
+    startSpan(name: string, options?: SpanOptions, ctx?: Context): Span {
+      if (!host.isEnabled()) return inner.startSpan(name, options, ctx);
+      let scope: CallScope | undefined;
+      try {
+        scope = callScope(ctx ?? activeContext());
+        if (scope.attribution) options = { ...options, attributes: { ...options?.attributes, ...scope.attribution } };
+      } catch (err) {
+        host.diag.error('spendtrace: could not attribute a native Anthropic span', err);
+      }
+      const span = inner.startSpan(name, options, ctx);
+      return new PricedNativeSpan(span, name, options?.attributes, scope ?? { task: undefined, attribution: undefined }, host);
+    },
+    startActiveSpan: ((...args: unknown[]) => (inner.startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'],
+  };
+}
+
+const activeContext = () => context.active();
+
+/** Delegates to the SDK's span, keeping the attributes it sets so the cost can be computed at end. */
+class PricedNativeSpan implements Span {
+  private readonly inner: Span;
+  private readonly name: string;
+  private readonly attrs: Attributes;
+  private readonly scope: CallScope;
+  private readonly host: GenAIHost;
+  private ended = false;
+
+  constructor(inner: Span, name: string, initial: SpanAttributes | undefined, scope: CallScope, host: GenAIHost) {
+    this.inner = inner;
+    this.name = name;
+    this.attrs = { ...initial };
+    this.scope = scope;
+    this.host = host;
+  }
+
+  spanContext(): SpanContext {
+    return this.inner.spanContext();
+  }
+  setAttribute(key: string, value: AttributeValue): this {
+    this.attrs[key] = value;
+    this.inner.setAttribute(key, value);
+    return this;
+  }
+  setAttributes(attributes: SpanAttributes): this {
+    Object.assign(this.attrs, attributes);
+    this.inner.setAttributes(attributes);
+    return this;
+  }
+  addEvent(name: string, attributesOrStartTime?: SpanAttributes | TimeInput, startTime?: TimeInput): this {
+    this.inner.addEvent(name, attributesOrStartTime, startTime);
+    return this;
+  }
+  addLink(link: Link): this {
+    this.inner.addLink(link);
+    return this;
+  }
+  addLinks(links: Link[]): this {
+    this.inner.addLinks(links);
+    return this;
+  }
+  setStatus(status: SpanStatus): this {
+    this.inner.setStatus(status);
+    return this;
+  }
+  updateName(name: string): this {
+    this.inner.updateName(name);
+    return this;
+  }
+  /** True until it ends, even when not sampled: the SDK then still records usage, which budgets need. */
+  isRecording(): boolean {
+    return !this.ended;
+  }
+  recordException(exception: Exception, time?: TimeInput): void {
+    this.inner.recordException(exception, time);
+  }
+  end(endTime?: TimeInput): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      if (this.name === NATIVE_MESSAGES_CREATE) this.price();
+    } catch (err) {
+      this.host.diag.error('spendtrace: could not price a native Anthropic span', err);
+    }
+    this.inner.end(endTime);
+  }
+
+  private price(): void {
+    const a = this.attrs;
+    const resend = a[NATIVE_RESEND_COUNT];
+    const extra: Attributes = {};
+    if (typeof resend === 'number' && resend > 0) extra[A.ATTR_SPENDTRACE_RETRY_ATTEMPT] = resend;
+    const stop = a[NATIVE_STOP_REASON];
+    if (typeof stop === 'string' && a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] === undefined) extra[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [stop];
+    this.inner.setAttributes(extra);
+
+    const input = a[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS];
+    const output = a[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS];
+    // A call that failed before the API reported usage was not billed.
+    if (typeof input !== 'number' && typeof output !== 'number') return;
+    const usage: Usage = { inputTokens: num(input), outputTokens: num(output) };
+    const cacheRead = num(a[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]);
+    const cacheWrite = num(a[A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]);
+    const cacheWrite1h = num(a[NATIVE_CACHE_WRITE_1H]);
+    const reasoning = num(a[A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]);
+    if (cacheRead) usage.cacheReadTokens = cacheRead;
+    if (cacheWrite) usage.cacheWriteTokens = cacheWrite;
+    if (cacheWrite1h) usage.cacheWrite1hTokens = cacheWrite1h;
+    if (reasoning) usage.reasoningTokens = reasoning;
+    // A stream cut before message_delta leaves input usage only; the SDK then records no output.
+    const estimated = typeof output !== 'number';
+    const provider = typeof a[A.ATTR_GEN_AI_PROVIDER_NAME] === 'string' ? (a[A.ATTR_GEN_AI_PROVIDER_NAME] as string) : A.GEN_AI_PROVIDER.ANTHROPIC;
+    const model = str(a[A.ATTR_GEN_AI_RESPONSE_MODEL]) ?? str(a[A.ATTR_GEN_AI_REQUEST_MODEL]);
+    // The SDK already set the usage attributes in the conventions' shape; only cost is added.
+    recordUsage(this.host, this.inner, this.scope, provider, model, usage, estimated, false);
+  }
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}

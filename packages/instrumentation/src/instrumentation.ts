@@ -1,0 +1,156 @@
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import type { Tracer } from '@opentelemetry/api';
+import { Pricer } from '@spendtrace/semconv';
+import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
+import type { CreateFn } from './internal-types.ts';
+import { patchedCreate, patchedRetryRequest, type ChatHost } from './openai/chat-completions.ts';
+import type { SpendtraceInstrumentationConfig, StreamUsageMode } from './types.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+
+/** The `openai` majors whose APIPromise / Stream internals this instrumentation attaches to. */
+export const OPENAI_SUPPORTED_VERSIONS = ['>=5.0.0 <8'];
+
+const STREAM_USAGE_MODES: readonly StreamUsageMode[] = ['estimate', 'inject', 'off'];
+
+interface Patchable {
+  prototype: Record<string, unknown>;
+}
+
+/** The chat Completions class and the client class, from a module namespace, the OpenAI class or a client. */
+function openaiTargets(exports: unknown): { completions?: Record<string, unknown>; client?: Record<string, unknown> } {
+  const mod = exports as Record<string, unknown> | undefined;
+  if (!mod) return {};
+  const cls = (typeof mod === 'function' && (mod as { Chat?: unknown }).Chat ? mod : (mod.OpenAI ?? (mod.default as Record<string, unknown> | undefined)?.OpenAI ?? mod.default)) as
+    | (Patchable & { Chat?: { Completions?: Patchable } })
+    | undefined;
+  const completions = cls?.Chat?.Completions?.prototype;
+  if (completions) return { completions, client: cls.prototype };
+  // A client instance (`new OpenAI()`): patch the classes behind it.
+  const instance = mod as { chat?: { completions?: object } };
+  const resource = instance.chat?.completions;
+  if (resource && typeof resource === 'object') {
+    return { completions: Object.getPrototypeOf(resource), client: Object.getPrototypeOf(instance) };
+  }
+  return {};
+}
+
+/**
+ * Turns `openai` chat completions into priced GenAI spans (DESIGN.md §3), attributed to the task
+ * and tool they ran in. Register it with a NodeSDK, or `manuallyInstrument()` for bundled apps.
+ */
+export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceInstrumentationConfig> implements ChatHost {
+  /** The most recently constructed instance: `manuallyInstrument()` uses it when given none. */
+  static latest: SpendtraceInstrumentation | undefined;
+
+  private _pricer: Pricer | undefined;
+  private _streamUsage: StreamUsageMode = 'estimate';
+  private _captureContent = false;
+  private _manualTargets: Array<{ completions?: Record<string, unknown>; client?: Record<string, unknown> }> | undefined;
+
+  constructor(config: SpendtraceInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    this.applyConfig(this.getConfig());
+    SpendtraceInstrumentation.latest = this;
+  }
+
+  override setConfig(config: SpendtraceInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    // The base constructor calls setConfig before our fields exist; the constructor applies it then.
+    if (this._manualTargets !== undefined || this._pricer !== undefined) this.applyConfig(this.getConfig());
+  }
+
+  /** Env vars are read once here, as the contrib instrumentations do. */
+  private applyConfig(config: SpendtraceInstrumentationConfig): void {
+    this._manualTargets ??= [];
+    try {
+      this._pricer = new Pricer(config.pricing ?? {});
+    } catch (err) {
+      this._diag.error('price overrides could not be loaded; using the catalogue only', err);
+      this._pricer = new Pricer({ overrides: [], overridesFile: undefined });
+    }
+    const envMode = process.env.SPENDTRACE_STREAM_USAGE?.trim().toLowerCase() as StreamUsageMode | undefined;
+    const mode = config.streamUsage ?? (envMode && STREAM_USAGE_MODES.includes(envMode) ? envMode : 'estimate');
+    this._streamUsage = STREAM_USAGE_MODES.includes(mode) ? mode : 'estimate';
+    const envCapture = process.env[ENV_CAPTURE_MESSAGE_CONTENT]?.trim().toLowerCase();
+    this._captureContent = config.captureMessageContent ?? (envCapture === 'true' || envCapture === '1');
+  }
+
+  get pricer(): Pricer {
+    return (this._pricer ??= new Pricer());
+  }
+  get streamUsage(): StreamUsageMode {
+    return this._streamUsage;
+  }
+  get captureMessageContent(): boolean {
+    return this._captureContent;
+  }
+  get diag() {
+    return this._diag;
+  }
+  override get tracer(): Tracer {
+    return super.tracer;
+  }
+
+  protected init() {
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'openai',
+        OPENAI_SUPPORTED_VERSIONS,
+        (moduleExports) => {
+          this.patchOpenAI(moduleExports);
+          return moduleExports;
+        },
+        (moduleExports) => {
+          if (moduleExports) this.unpatchOpenAI(openaiTargets(moduleExports));
+        },
+      ),
+    ];
+  }
+
+  /** Patches `Completions.prototype.create` (and the client's retry hook) behind an `openai` export. */
+  patchOpenAI(moduleExports: unknown): boolean {
+    const targets = openaiTargets(moduleExports);
+    if (!targets.completions) {
+      this._diag.warn('openai module has no Chat.Completions class; chat completions not instrumented');
+      return false;
+    }
+    if (isWrapped(targets.completions.create)) this._unwrap(targets.completions, 'create');
+    this._wrap(targets.completions, 'create', (original) => patchedCreate(this, original as CreateFn) as never);
+    if (targets.client && typeof targets.client.retryRequest === 'function') {
+      if (isWrapped(targets.client.retryRequest)) this._unwrap(targets.client, 'retryRequest');
+      this._wrap(targets.client, 'retryRequest', (original) => patchedRetryRequest(original as never) as never);
+    }
+    return true;
+  }
+
+  private unpatchOpenAI(targets: { completions?: Record<string, unknown>; client?: Record<string, unknown> }): void {
+    if (targets.completions && isWrapped(targets.completions.create)) this._unwrap(targets.completions, 'create');
+    if (targets.client && isWrapped(targets.client.retryRequest)) this._unwrap(targets.client, 'retryRequest');
+  }
+
+  /** @internal For `manuallyInstrument()`: patch now, and follow enable()/disable() from here on. */
+  instrumentManually(openai: unknown): boolean {
+    const targets = openaiTargets(openai);
+    if (!targets.completions) return false;
+    this._manualTargets ??= [];
+    if (!this._manualTargets.some((t) => t.completions === targets.completions)) this._manualTargets.push(targets);
+    return this.getConfig().enabled === false ? true : this.patchOpenAI(openai);
+  }
+
+  override enable(): void {
+    super.enable();
+    for (const t of this._manualTargets ?? []) {
+      if (t.completions && !isWrapped(t.completions.create)) {
+        this._wrap(t.completions, 'create', (original) => patchedCreate(this, original as CreateFn) as never);
+        if (t.client && typeof t.client.retryRequest === 'function' && !isWrapped(t.client.retryRequest)) {
+          this._wrap(t.client, 'retryRequest', (original) => patchedRetryRequest(original as never) as never);
+        }
+      }
+    }
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const t of this._manualTargets ?? []) this.unpatchOpenAI(t);
+  }
+}

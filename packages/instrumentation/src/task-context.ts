@@ -1,0 +1,372 @@
+/**
+ * The task/tool context API (DESIGN.md §2): `withTask`, `withTool`, `recordToolCost`,
+ * `setTaskOutcome`, `currentTask`.
+ *
+ * Task state lives in our own AsyncLocalStorage, not only in the OTel context: these helpers must
+ * work (attribution, running cost, budgets) even in an app that registered no context manager or
+ * never constructed the instrumentation. The OTel context still gets the task span and W3C
+ * baggage, so child spans nest and other services attribute their spans to the task.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import {
+  context,
+  diag,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Baggage,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import * as A from '@spendtrace/semconv';
+import { picoToUsd, usdToPico, type Pico, type TaskOutcome } from '@spendtrace/semconv';
+import { BudgetExceededError, type OnBudgetExceeded } from './budget.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+
+export interface TaskOptions {
+  /** What kind of work this is ("research", "triage"): the unit reports group by. */
+  name: string;
+  /** The agent doing it: the root span becomes `invoke_agent {agent}` with `gen_ai.agent.name`. */
+  agent?: string;
+  /** The end user it is done for (`user.id`). */
+  userId?: string;
+  /** A task id spanning several traces; defaults to this task's trace id. */
+  id?: string;
+  /** Budget for LLM calls and paid tools, in USD. */
+  budgetUsd?: number;
+  /** What happens when the running cost passes `budgetUsd`. @default 'throw' */
+  onBudgetExceeded?: OnBudgetExceeded;
+}
+
+export interface TaskHandle {
+  readonly id: string;
+  readonly name: string;
+  readonly agent: string | undefined;
+  readonly userId: string | undefined;
+  readonly budgetUsd: number | undefined;
+  /** Running cost so far (LLM calls that finished + recorded tool fees), USD. */
+  readonly costUsd: number;
+  /** `budgetUsd - costUsd` (may go negative); `Infinity` when the task has no budget. */
+  readonly remainingUsd: number;
+}
+
+export interface TaskOutcomeDetails {
+  reason?: string;
+  /** A quality score of the app's choosing (e.g. 0..1 from an eval). */
+  quality?: number;
+}
+
+const tracer = () => trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+
+export class TaskState implements TaskHandle {
+  readonly id: string;
+  readonly name: string;
+  readonly agent: string | undefined;
+  readonly userId: string | undefined;
+  readonly budgetUsd: number | undefined;
+  readonly budgetPico: Pico | undefined;
+  readonly onBudgetExceeded: OnBudgetExceeded;
+  readonly span: Span;
+  readonly parent: TaskState | undefined;
+  /** Attributes every span inside the task carries (built once). */
+  readonly attribution: Attributes;
+  costPico: Pico = 0n;
+  exceeded = false;
+  warned = false;
+  outcomeSet = false;
+
+  constructor(o: TaskOptions, id: string, span: Span, parent: TaskState | undefined) {
+    this.id = id;
+    this.name = o.name;
+    this.agent = o.agent;
+    this.userId = o.userId;
+    this.budgetUsd = typeof o.budgetUsd === 'number' && o.budgetUsd >= 0 && Number.isFinite(o.budgetUsd) ? o.budgetUsd : undefined;
+    this.budgetPico = this.budgetUsd === undefined ? undefined : usdToPico(this.budgetUsd);
+    this.onBudgetExceeded = o.onBudgetExceeded ?? 'throw';
+    this.span = span;
+    this.parent = parent;
+    const attribution: Attributes = { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
+    if (o.agent) attribution[A.ATTR_GEN_AI_AGENT_NAME] = o.agent;
+    if (o.userId) attribution[A.ATTR_USER_ID] = o.userId;
+    this.attribution = attribution;
+  }
+
+  get costUsd(): number {
+    return picoToUsd(this.costPico);
+  }
+
+  get remainingUsd(): number {
+    return this.budgetPico === undefined ? Infinity : picoToUsd(this.budgetPico - this.costPico);
+  }
+
+  /** Adds money spent inside this task (and its enclosing tasks); marks the span once over budget. */
+  addCost(pico: Pico): void {
+    for (let t: TaskState | undefined = this; t; t = t.parent) {
+      t.costPico += pico;
+      if (!t.exceeded && t.budgetPico !== undefined && t.costPico > t.budgetPico) {
+        t.exceeded = true;
+        t.span.setAttribute(A.ATTR_SPENDTRACE_BUDGET_EXCEEDED, true);
+        t.span.addEvent('spendtrace.budget.exceeded', { [A.ATTR_SPENDTRACE_TASK_BUDGET]: t.budgetUsd!, 'spendtrace.task.cost_usd': t.costUsd });
+      }
+    }
+  }
+}
+
+export class ToolState {
+  readonly name: string;
+  readonly span: Span;
+  costPico: Pico = 0n;
+  constructor(name: string, span: Span) {
+    this.name = name;
+    this.span = span;
+  }
+}
+
+/** What the current async context knows: the innermost task and tool, if any. */
+export interface Scope {
+  task: TaskState | undefined;
+  tool: ToolState | undefined;
+}
+
+const storage = new AsyncLocalStorage<Scope>();
+
+/** @internal The innermost task/tool scope (used by the instrumentation on every LLM call). */
+export function currentScope(): Scope | undefined {
+  return storage.getStore();
+}
+
+/**
+ * @internal Before an LLM call: undefined to go ahead, or the error to fail fast with. Runs the
+ * app's `onBudgetExceeded` callback (whose own errors are the app's to see).
+ */
+export function checkBudget(task: TaskState, model: string | undefined): BudgetExceededError | undefined {
+  for (let t: TaskState | undefined = task; t; t = t.parent) {
+    if (!t.exceeded) continue;
+    const info = { taskId: t.id, taskName: t.name, budgetUsd: t.budgetUsd!, costUsd: t.costUsd, model };
+    const mode = t.onBudgetExceeded;
+    if (mode === 'throw') return new BudgetExceededError(info);
+    if (mode === 'warn') {
+      if (!t.warned) diag.warn(`spendtrace: ${new BudgetExceededError(info).message} (onBudgetExceeded: 'warn', call allowed)`);
+      t.warned = true;
+    } else if (typeof mode === 'function') {
+      mode(info);
+    }
+  }
+  return undefined;
+}
+
+function randomId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function withBaggage(ctx: Context, entries: Array<[string, string | undefined]>): Context {
+  let bag: Baggage = propagation.getBaggage(ctx) ?? propagation.createBaggage();
+  for (const [k, v] of entries) if (v) bag = bag.setEntry(k, { value: v });
+  return propagation.setBaggage(ctx, bag);
+}
+
+function errorType(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const ctor = (err as { constructor?: { name?: string } }).constructor?.name;
+    if (ctor && ctor !== 'Object') return ctor;
+    const name = (err as { name?: unknown }).name;
+    if (typeof name === 'string') return name;
+  }
+  return '_OTHER';
+}
+
+function endWithError(span: Span, err: unknown): void {
+  span.setAttribute(A.ATTR_ERROR_TYPE, errorType(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  span.end();
+}
+
+/** Runs fn inside the scope; ends the span when fn (or its promise) settles. */
+function runScoped<T>(ctx: Context, scope: Scope, span: Span, fn: () => T, onError?: (err: unknown) => void): T {
+  let result: T;
+  try {
+    result = context.with(ctx, () => storage.run(scope, fn));
+  } catch (err) {
+    onError?.(err);
+    endWithError(span, err);
+    throw err;
+  }
+  if (result && typeof (result as { then?: unknown }).then === 'function') {
+    return (result as unknown as Promise<unknown>).then(
+      (v) => {
+        span.end();
+        return v;
+      },
+      (err) => {
+        onError?.(err);
+        endWithError(span, err);
+        throw err;
+      },
+    ) as T;
+  }
+  span.end();
+  return result;
+}
+
+/**
+ * Runs `fn` as one task: a root span (`invoke_agent {agent}` or `task {name}`) whose trace id is
+ * the task id unless `id` is given; every LLM and tool span inside carries the task's attribution,
+ * and its cost counts toward `budgetUsd`. Returns what `fn` returns.
+ */
+export function withTask<T>(options: TaskOptions, fn: (task: TaskHandle) => T): T {
+  let state: TaskState;
+  let ctx: Context;
+  try {
+    const parent = storage.getStore()?.task;
+    const active = context.active();
+    const activeSpan = trace.getSpanContext(active);
+    const name = options.agent ? `${A.GEN_AI_OPERATION.INVOKE_AGENT} ${options.agent}` : `task ${options.name}`;
+    const attributes: Attributes = { [A.ATTR_SPENDTRACE_TASK_ROOT]: true, [A.ATTR_SPENDTRACE_TASK_NAME]: options.name };
+    if (options.agent) {
+      attributes[A.ATTR_GEN_AI_OPERATION_NAME] = A.GEN_AI_OPERATION.INVOKE_AGENT;
+      attributes[A.ATTR_GEN_AI_AGENT_NAME] = options.agent;
+    }
+    if (options.userId) attributes[A.ATTR_USER_ID] = options.userId;
+    if (typeof options.budgetUsd === 'number') attributes[A.ATTR_SPENDTRACE_TASK_BUDGET] = options.budgetUsd;
+    // A top-level task starts its own trace (trace id = task id), linked to whatever span was
+    // active (an HTTP request, a job); a nested task is a child span of the enclosing task.
+    const span = tracer().startSpan(
+      name,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes,
+        root: !parent,
+        ...(!parent && activeSpan && trace.isSpanContextValid(activeSpan) ? { links: [{ context: activeSpan }] } : {}),
+      },
+      active,
+    );
+    const traceId = span.spanContext().traceId;
+    const traceIdUsable = trace.isSpanContextValid(span.spanContext()) && (!parent || parent.id !== traceId);
+    const id = options.id ?? (traceIdUsable ? traceId : randomId());
+    span.setAttribute(A.ATTR_SPENDTRACE_TASK_ID, id);
+    state = new TaskState(options, id, span, parent);
+    ctx = withBaggage(trace.setSpan(active, span), [
+      [A.BAGGAGE_TASK_ID, id],
+      [A.BAGGAGE_TASK_NAME, options.name],
+      [A.BAGGAGE_AGENT_NAME, options.agent],
+      [A.BAGGAGE_USER_ID, options.userId],
+    ]);
+  } catch (err) {
+    diag.error('spendtrace: withTask could not start the task; running it untracked', err);
+    return fn(untrackedHandle(options));
+  }
+  return runScoped(ctx, { task: state, tool: undefined }, state.span, () => fn(state), (err) => {
+    if (!state.outcomeSet) {
+      state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME, A.TASK_OUTCOME.FAILURE);
+      state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON, errorType(err));
+    }
+  });
+}
+
+function untrackedHandle(o: TaskOptions): TaskHandle {
+  return { id: o.id ?? '', name: o.name, agent: o.agent, userId: o.userId, budgetUsd: o.budgetUsd, costUsd: 0, remainingUsd: o.budgetUsd ?? Infinity };
+}
+
+/** Runs `fn` as a tool call: an `execute_tool {name}` span; LLM calls inside get `spendtrace.tool.name`. */
+export function withTool<T>(name: string, fn: () => T): T {
+  let tool: ToolState;
+  let ctx: Context;
+  let task: TaskState | undefined;
+  try {
+    task = storage.getStore()?.task;
+    const active = context.active();
+    const span = tracer().startSpan(
+      `${A.GEN_AI_OPERATION.EXECUTE_TOOL} ${name}`,
+      { kind: SpanKind.INTERNAL, attributes: { [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.EXECUTE_TOOL, [A.ATTR_GEN_AI_TOOL_NAME]: name, ...task?.attribution } },
+      active,
+    );
+    tool = new ToolState(name, span);
+    ctx = trace.setSpan(active, span);
+  } catch (err) {
+    diag.error('spendtrace: withTool could not start the tool span; running it untracked', err);
+    return fn();
+  }
+  return runScoped(ctx, { task, tool }, tool.span, fn);
+}
+
+function setToolCost(span: Span, pico: Pico): void {
+  const usd = picoToUsd(pico);
+  span.setAttributes({
+    [A.ATTR_SPENDTRACE_TOOL_COST_AMOUNT]: usd,
+    [A.ATTR_GEN_AI_USAGE_COST_AMOUNT]: usd,
+    [A.ATTR_GEN_AI_USAGE_COST]: usd,
+    [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
+  });
+}
+
+/**
+ * Records a paid tool fee (a search API call, a sandbox minute) in USD: on the current tool span
+ * (amounts accumulate) — or, outside `withTool` or for another tool, on a zero-length
+ * `execute_tool {tool}` span — and in the task's running cost.
+ */
+export function recordToolCost(usd: number, options: { tool?: string } = {}): void {
+  try {
+    if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) {
+      diag.warn(`spendtrace: recordToolCost expects a finite amount >= 0 in USD, got ${String(usd)}; ignored`);
+      return;
+    }
+    const pico = usdToPico(usd);
+    const scope = storage.getStore();
+    const task = scope?.task;
+    const tool = scope?.tool;
+    if (tool && (options.tool === undefined || options.tool === tool.name)) {
+      tool.costPico += pico;
+      setToolCost(tool.span, tool.costPico);
+    } else {
+      const name = options.tool ?? 'unnamed';
+      const span = tracer().startSpan(`${A.GEN_AI_OPERATION.EXECUTE_TOOL} ${name}`, {
+        kind: SpanKind.INTERNAL,
+        attributes: { [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.EXECUTE_TOOL, [A.ATTR_GEN_AI_TOOL_NAME]: name, ...task?.attribution },
+      });
+      setToolCost(span, pico);
+      span.end();
+    }
+    task?.addCost(pico);
+  } catch (err) {
+    diag.error('spendtrace: recordToolCost failed', err);
+  }
+}
+
+/** Sets the current task's outcome (`spendtrace.task.outcome`, `.reason`, `spendtrace.task.quality`). */
+export function setTaskOutcome(outcome: TaskOutcome | 'success' | 'failure', details: TaskOutcomeDetails = {}): void {
+  try {
+    const task = storage.getStore()?.task;
+    if (!task) {
+      diag.warn('spendtrace: setTaskOutcome called outside withTask; ignored');
+      return;
+    }
+    task.outcomeSet = true;
+    task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME, outcome);
+    if (details.reason !== undefined) task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON, String(details.reason));
+    if (typeof details.quality === 'number' && Number.isFinite(details.quality)) task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_QUALITY, details.quality);
+  } catch (err) {
+    diag.error('spendtrace: setTaskOutcome failed', err);
+  }
+}
+
+/** The innermost task of the current async context, if any. */
+export function currentTask(): TaskHandle | undefined {
+  return storage.getStore()?.task;
+}
+
+/** @internal Attribution from W3C baggage, for LLM calls made outside any local task (another service's task). */
+export function baggageAttribution(ctx: Context): Attributes | undefined {
+  const bag = propagation.getBaggage(ctx);
+  if (!bag) return undefined;
+  let out: Attributes | undefined;
+  for (const key of [A.BAGGAGE_TASK_ID, A.BAGGAGE_TASK_NAME, A.BAGGAGE_AGENT_NAME, A.BAGGAGE_USER_ID]) {
+    const v = bag.getEntry(key)?.value;
+    if (v) (out ??= {})[key] = v;
+  }
+  return out;
+}
+
+export { errorType };

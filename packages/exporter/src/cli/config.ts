@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, EXIT, usageError } from './errors.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -71,7 +71,8 @@ export function pick<T>(flag: T | undefined, envValue: string | undefined, file:
 export function parsePort(text: string, source: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n > 65535) {
-    throw new CliError(source.startsWith('--') ? EXIT.USAGE : EXIT.CONFIG, `invalid ${source} "${text}": expected a port number 0-65535 (0 picks a free port)`);
+    const msg = `invalid ${source} "${text}": expected a port number 0-65535 (0 picks a free port)`;
+    throw source.startsWith('--') ? usageError(msg, 'serve') : new CliError(EXIT.CONFIG, msg);
   }
   return n;
 }

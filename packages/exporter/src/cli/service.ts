@@ -16,6 +16,8 @@ export interface ServiceOptions {
   host: string;
   /** Price overrides file (custom / fine-tuned / negotiated prices). */
   prices: string | undefined;
+  /** Operational messages from the receiver (insert failures and such). */
+  log: (line: string) => void;
 }
 
 export interface RunningService {
@@ -57,6 +59,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       pricer,
       database: o.settings.database,
       extraRoutes: createReportRoutes({ store, database: o.settings.database }),
+      log: o.log,
     });
   } catch (err) {
     await store.close().catch(() => undefined);

@@ -70,7 +70,7 @@ export const demo: Command = {
     const database = 'spendtrace';
     const t0 = performance.now();
     ctx.progress(`demo: starting the spendtrace service (embedded chDB in ${data})…`);
-    const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined });
+    const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined, log: (line) => ctx.progress(`  service: ${line}`) });
     try {
       ctx.progress(`demo: service listening on ${svc.url}; running the agent fleet through the openai SDK…`);
       await runDemoFleet({ otlpEndpoint: `${svc.url}/v1/traces`, log: (line) => ctx.progress(`  ${line}`) });

@@ -50,7 +50,7 @@ export const serve: Command = {
     const host = pick(v.host, ctx.env[ENV.HOST], file.host, '127.0.0.1', (s) => s);
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
 
-    const svc = await startService({ settings, port, host, prices });
+    const svc = await startService({ settings, port, host, prices, log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
     const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString() });
     ctx.out(
       `spendtrace serve: listening on ${svc.url}\n` +

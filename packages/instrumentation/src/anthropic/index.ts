@@ -6,7 +6,7 @@
  */
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from './llm-call.ts';
-import { patchedCreate, type CreateFn } from './messages.ts';
+import { patchedCreate, patchedStreamHelper, type CreateFn } from './messages.ts';
 import { unwrapMethod, wrapMethod } from './wrap.ts';
 
 export type { GenAIHost } from './llm-call.ts';
@@ -32,13 +32,20 @@ function prototypes(exports: unknown): object[] {
 
 /** Patches the SDK's exports (the module hook's, or what an app passes to `manuallyInstrument`). */
 export function patchAnthropic<T>(exports: T, host: GenAIHost): T {
-  const factory = patchedCreate(host);
-  for (const proto of prototypes(exports)) wrapMethod(proto, 'create', factory as (o: CreateFn) => CreateFn);
+  const create = patchedCreate(host);
+  const stream = patchedStreamHelper(host);
+  for (const proto of prototypes(exports)) {
+    wrapMethod(proto, 'create', create as (o: CreateFn) => CreateFn);
+    wrapMethod(proto, 'stream', stream);
+  }
   return exports;
 }
 
 export function unpatchAnthropic(exports: unknown): void {
-  for (const proto of prototypes(exports)) unwrapMethod(proto, 'create');
+  for (const proto of prototypes(exports)) {
+    unwrapMethod(proto, 'create');
+    unwrapMethod(proto, 'stream');
+  }
 }
 
 /** The module definition for `SpendtraceInstrumentation.init()`. */

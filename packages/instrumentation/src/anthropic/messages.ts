@@ -188,6 +188,22 @@ function providerOf(span: Span): string {
 }
 
 /**
+ * `messages.stream()` starts the native span itself before it calls `create`, so the client's
+ * tracer must be adopted first; the span, budget gate and pricing then happen in `create`.
+ */
+export function patchedStreamHelper(host: GenAIHost) {
+  return (original: (...args: unknown[]) => unknown) =>
+    function stream(this: MessagesResource, ...args: unknown[]) {
+      try {
+        if (host.isEnabled() && hasNativeTracing(this._client)) adoptNativeTracing(this._client, host);
+      } catch (err) {
+        host.diag.error('spendtrace: could not adopt the Anthropic client tracer', err);
+      }
+      return original.apply(this, args);
+    };
+}
+
+/**
  * Wraps the stream's event source in place (`Stream.iterator`, which iteration, `tee()` and
  * `toReadableStream()` all go through): usage comes from message_start (input side) and
  * message_delta (final output); the span ends when the events end, fail, or the app stops reading.

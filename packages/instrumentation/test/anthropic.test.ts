@@ -1,0 +1,285 @@
+// Proves that every @anthropic-ai/sdk call becomes exactly one priced, attributed GenAI span: the SDK's native span when its tracing is on, spendtrace's own when it is off.
+import Anthropic from '@anthropic-ai/sdk';
+import * as anthropicModule from '@anthropic-ai/sdk';
+import { context, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import * as A from '@spendtrace/semconv';
+import { Pricer } from '@spendtrace/semconv';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
+import { patchAnthropic, unpatchAnthropic, type GenAIHost } from '../src/anthropic/index.ts';
+import { BudgetExceededError } from '../src/budget.ts';
+import { withTask } from '../src/task-context.ts';
+
+// Published prices, https://www.anthropic.com/pricing#api (Claude Sonnet 4.5, prompts <= 200K
+// tokens), USD per million tokens — what @pydantic/genai-prices 0.1.8 carries for claude-sonnet-4-5.
+const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75, cacheWrite1h: 6 };
+const MODEL = 'claude-sonnet-4-5';
+const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
+const nano = (x: unknown) => Math.round((x as number) * 1e9);
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const contextManager = new AsyncLocalStorageContextManager();
+const host: GenAIHost = {
+  get tracer() {
+    return provider.getTracer('@spendtrace/instrumentation');
+  },
+  pricer: new Pricer(),
+  diag,
+  isEnabled: () => true,
+};
+let fake: FakeAnthropicServer;
+
+async function spans(): Promise<ReadableSpan[]> {
+  await provider.forceFlush();
+  return exporter.getFinishedSpans();
+}
+const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
+const nativeOff = () => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, openTelemetry: false, maxRetries: 0 });
+const nativeOn = (maxRetries = 0) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, maxRetries });
+
+// Cache reads, both cache-write durations and thinking, each priced at its own rate.
+const CACHED_USAGE = {
+  input_tokens: 1000,
+  output_tokens: 500,
+  cache_read_input_tokens: 2000,
+  cache_creation_input_tokens: 3000,
+  cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+  output_tokens_details: { thinking_tokens: 200 },
+};
+const CACHED_COST = {
+  input: usd(1000, SONNET_45.input),
+  cacheRead: usd(2000, SONNET_45.cacheRead),
+  cacheWrite: usd(1000, SONNET_45.cacheWrite5m) + usd(2000, SONNET_45.cacheWrite1h),
+  output: usd(300, SONNET_45.output),
+  reasoning: usd(200, SONNET_45.output),
+};
+const CACHED_TOTAL = Object.values(CACHED_COST).reduce((a, b) => a + b, 0);
+
+beforeAll(async () => {
+  context.setGlobalContextManager(contextManager.enable());
+  trace.setGlobalTracerProvider(provider);
+  patchAnthropic(anthropicModule, host);
+  fake = await startFakeAnthropic();
+  // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+});
+afterEach(() => {
+  exporter.reset();
+  fake.reset();
+});
+afterAll(async () => {
+  unpatchAnthropic(anthropicModule);
+  await fake.close();
+  trace.disable();
+  context.disable();
+});
+
+describe('native tracing off (spendtrace span)', () => {
+  it('prices messages.create with cache reads, 5m and 1h cache writes and thinking to the nano-dollar', async () => {
+    fake.enqueue({
+      message: {
+        content: [{ type: 'thinking', thinking: 'add them', signature: 'sig' }, { type: 'text', text: '4' }],
+        usage: CACHED_USAGE,
+      },
+    });
+    const msg = await nativeOff().messages.create({ model: MODEL, max_tokens: 1024, stop_sequences: ['END'], messages: user });
+    expect(msg.content.at(-1)).toEqual({ type: 'text', text: '4' });
+
+    const [span, ...rest] = await spans();
+    expect(rest).toHaveLength(0);
+    expect(span!.name).toBe(`chat ${MODEL}`);
+    expect(span!.kind).toBe(SpanKind.CLIENT);
+    expect(span!.status.code).toBe(SpanStatusCode.OK);
+    const { [A.ATTR_SERVER_PORT]: port, [A.ATTR_GEN_AI_RESPONSE_ID]: id, ...attrs } = span!.attributes;
+    expect(port).toBe(fake.port);
+    expect(id).toBe(msg.id);
+    expect(attrs).toEqual({
+      [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
+      [A.ATTR_SERVER_ADDRESS]: '127.0.0.1',
+      [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+      [A.ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 1024,
+      [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES]: ['END'],
+      [A.ATTR_GEN_AI_RESPONSE_MODEL]: MODEL,
+      [A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
+      [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 6000,
+      [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 500,
+      [A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 2000,
+      [A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: 3000,
+      [A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: 200,
+      [A.ATTR_GEN_AI_USAGE_COST_AMOUNT]: expect.any(Number),
+      [A.ATTR_GEN_AI_USAGE_COST]: expect.any(Number),
+      [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
+      [A.ATTR_GEN_AI_USAGE_COST_SOURCE]: 'local',
+      [A.ATTR_SPENDTRACE_COST_INPUT]: expect.any(Number),
+      [A.ATTR_SPENDTRACE_COST_OUTPUT]: expect.any(Number),
+      [A.ATTR_SPENDTRACE_COST_CACHE_READ]: expect.any(Number),
+      [A.ATTR_SPENDTRACE_COST_CACHE_WRITE]: expect.any(Number),
+      [A.ATTR_SPENDTRACE_COST_REASONING]: expect.any(Number),
+      [A.ATTR_SPENDTRACE_PRICING_VERSION]: expect.any(String),
+    });
+    expect(nano(attrs[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(CACHED_TOTAL));
+    expect(nano(attrs[A.ATTR_GEN_AI_USAGE_COST])).toBe(nano(CACHED_TOTAL));
+    expect(nano(attrs[A.ATTR_SPENDTRACE_COST_INPUT])).toBe(nano(CACHED_COST.input));
+    expect(nano(attrs[A.ATTR_SPENDTRACE_COST_CACHE_READ])).toBe(nano(CACHED_COST.cacheRead));
+    expect(nano(attrs[A.ATTR_SPENDTRACE_COST_CACHE_WRITE])).toBe(nano(CACHED_COST.cacheWrite));
+    expect(nano(attrs[A.ATTR_SPENDTRACE_COST_OUTPUT])).toBe(nano(CACHED_COST.output));
+    expect(nano(attrs[A.ATTR_SPENDTRACE_COST_REASONING])).toBe(nano(CACHED_COST.reasoning));
+  });
+
+  it('prices a stream: true call from message_start and message_delta usage, with tool_use blocks', async () => {
+    fake.enqueue({
+      message: {
+        content: [{ type: 'text', text: 'Let me look that up.' }, { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } }],
+        usage: { input_tokens: 400, output_tokens: 120, cache_read_input_tokens: 1600 },
+      },
+    });
+    const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: user });
+    const types: string[] = [];
+    for await (const e of stream) types.push(e.type);
+    expect(types).toContain('message_delta');
+
+    const [span, ...rest] = await spans();
+    expect(rest).toHaveLength(0);
+    expect(span!.name).toBe(`chat ${MODEL}`);
+    expect(span!.status.code).toBe(SpanStatusCode.OK);
+    expect(span!.attributes).toMatchObject({
+      [A.ATTR_GEN_AI_REQUEST_STREAM]: true,
+      [A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['tool_use'],
+      [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 2000,
+      [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 120,
+      [A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1600,
+    });
+    expect(span!.attributes[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]).toBeGreaterThan(0);
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBeUndefined();
+    const expected = usd(400, SONNET_45.input) + usd(1600, SONNET_45.cacheRead) + usd(120, SONNET_45.output);
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(expected));
+  });
+
+  it('prices the messages.stream() helper once', async () => {
+    fake.enqueue({ message: { usage: { input_tokens: 50, output_tokens: 10 } } });
+    const final = await nativeOff().messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();
+    expect(final.usage.output_tokens).toBe(10);
+    const all = await spans();
+    expect(all).toHaveLength(1);
+    expect(nano(all[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(50, SONNET_45.input) + usd(10, SONNET_45.output)));
+  });
+
+  it('records a 429 as a failed span with error.type from the error envelope and no cost', async () => {
+    fake.enqueue({ error: { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfter: 7 } });
+    await expect(nativeOff().messages.create({ model: MODEL, max_tokens: 64, messages: user })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+    const [span, ...rest] = await spans();
+    expect(rest).toHaveLength(0);
+    expect(span!.name).toBe(`chat ${MODEL}`);
+    expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span!.attributes[A.ATTR_ERROR_TYPE]).toBe('rate_limit_error');
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBeUndefined();
+    expect(fake.requests.at(-1)!.path).toBe('/v1/messages');
+  });
+
+  it('marks a stream cut before message_delta as estimated, priced from what arrived', async () => {
+    fake.enqueue({ message: { content: [{ type: 'text', text: 'A partial answer that never finishes' }], usage: { input_tokens: 30, output_tokens: 99 }, cutAfterEvents: 5 } });
+    const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: user });
+    await expect((async () => {
+      for await (const _ of stream) void _;
+    })()).resolves.toBeUndefined();
+    await new Promise((r) => setTimeout(r, 50));
+    const [span] = await spans();
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBe(true);
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(30);
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBeGreaterThan(0);
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBeLessThan(99);
+  });
+});
+
+describe('native tracing on (the SDK span is priced; spendtrace adds none)', () => {
+  it('prices and attributes the native span of messages.create, and the task sees the cost', async () => {
+    fake.enqueue({ message: { usage: CACHED_USAGE } });
+    let costUsd = 0;
+    await withTask({ name: 'answer', agent: 'math-agent', userId: 'u-42' }, async (task) => {
+      await nativeOn().messages.create({ model: MODEL, max_tokens: 1024, messages: user });
+      costUsd = task.costUsd;
+    });
+    const all = await spans();
+    const llm = all.filter((s) => s.kind === SpanKind.CLIENT);
+    expect(llm).toHaveLength(1);
+    const [span] = llm;
+    expect(span!.name).toBe('anthropic.messages.create');
+    expect(span!.instrumentationScope.name).toBe('com.anthropic.sdk.typescript');
+    const root = all.find((s) => s.attributes[A.ATTR_SPENDTRACE_TASK_ROOT])!;
+    expect(span!.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(span!.attributes).toMatchObject({
+      [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
+      [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+      [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 6000,
+      [A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 2000,
+      [A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: 3000,
+      [A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
+      [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
+      [A.ATTR_GEN_AI_USAGE_COST_SOURCE]: 'local',
+      [A.ATTR_SPENDTRACE_TASK_ID]: root.attributes[A.ATTR_SPENDTRACE_TASK_ID],
+      [A.ATTR_SPENDTRACE_TASK_NAME]: 'answer',
+      [A.ATTR_GEN_AI_AGENT_NAME]: 'math-agent',
+      [A.ATTR_USER_ID]: 'u-42',
+    });
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(CACHED_TOTAL));
+    expect(nano(span!.attributes[A.ATTR_SPENDTRACE_COST_CACHE_WRITE])).toBe(nano(CACHED_COST.cacheWrite));
+    expect(nano(costUsd)).toBe(nano(CACHED_TOTAL));
+  });
+
+  it('prices the native span of a streamed call (messages.stream helper and stream: true), one span each', async () => {
+    fake.enqueue({ message: { usage: { input_tokens: 50, output_tokens: 10 } } }, { message: { usage: { input_tokens: 70, output_tokens: 20 } } });
+    const client = nativeOn();
+    await client.messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();
+    const stream = await client.messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: user });
+    for await (const _ of stream) void _;
+    const all = await spans();
+    expect(all.map((s) => s.name)).toEqual(['anthropic.messages.create', 'anthropic.messages.create']);
+    expect(nano(all[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(50, SONNET_45.input) + usd(10, SONNET_45.output)));
+    expect(nano(all[1]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(70, SONNET_45.input) + usd(20, SONNET_45.output)));
+  });
+
+  it('keeps the SDK retry of a 429 (retry-after) in one priced span with spendtrace.retry.attempt', async () => {
+    fake.enqueue({ error: { status: 429, type: 'rate_limit_error', retryAfter: 1, retryAfterMs: 5 } }, { message: { usage: { input_tokens: 10, output_tokens: 5 } } });
+    await nativeOn(2).messages.create({ model: MODEL, max_tokens: 64, messages: user });
+    const all = await spans();
+    expect(all).toHaveLength(1);
+    expect(fake.requests).toHaveLength(2);
+    expect(all[0]!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
+    expect(nano(all[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(10, SONNET_45.input) + usd(5, SONNET_45.output)));
+  });
+
+  it('leaves a failed native span unpriced, with the SDK error.type', async () => {
+    fake.enqueue({ error: { status: 529, type: 'overloaded_error' } });
+    await expect(nativeOn().messages.create({ model: MODEL, max_tokens: 64, messages: user })).rejects.toThrow();
+    const all = await spans();
+    expect(all).toHaveLength(1);
+    expect(all[0]!.attributes[A.ATTR_ERROR_TYPE]).toBe('overloaded_error');
+    expect(all[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBeUndefined();
+  });
+
+  it('puts no cost on token counting', async () => {
+    fake.enqueue({ countTokens: 321 });
+    const r = await nativeOn().messages.countTokens({ model: MODEL, messages: user });
+    expect(r.input_tokens).toBe(321);
+    const all = await spans();
+    expect(all.map((s) => s.name)).toEqual(['anthropic.messages.count_tokens']);
+    expect(all[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBeUndefined();
+  });
+
+  it('fails fast with BudgetExceededError once the task is over budget, before any request', async () => {
+    fake.enqueue({ message: { usage: { input_tokens: 1000, output_tokens: 1000 } } });
+    const client = nativeOn();
+    await expect(
+      withTask({ name: 'tight', budgetUsd: 0.001 }, async () => {
+        await client.messages.create({ model: MODEL, max_tokens: 64, messages: user });
+        await client.messages.create({ model: MODEL, max_tokens: 64, messages: user });
+      }),
+    ).rejects.toBeInstanceOf(BudgetExceededError);
+    expect(fake.requests).toHaveLength(1);
+  });
+});

@@ -265,7 +265,8 @@ class ChatCall {
     stream.iterator = function iterator(this: unknown) {
       return new InstrumentedIterator(original.call(this), call);
     };
-    if (this.body.stream_options?.include_usage !== true && this.host.streamUsage === 'estimate') this.text = [];
+    // Also when usage was asked for: a stream cut short (break, abort, error) never gets the usage chunk.
+    if (this.host.streamUsage !== 'off') this.text = [];
     this.controller = stream.controller;
     this.controller?.signal?.addEventListener('abort', this.onAbort, { once: true });
   }

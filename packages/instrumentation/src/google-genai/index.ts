@@ -1,0 +1,47 @@
+/**
+ * `@google/genai`: `models.generateContent`, `generateContentStream`, `embedContent`, and chats
+ * (which call them), as `generate_content {model}` / `embeddings {model}` spans with
+ * `gen_ai.provider.name` `gcp.gemini` (Gemini API) or `gcp.vertex_ai` (Vertex AI).
+ */
+import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import type { GenAIHost } from '../anthropic/llm-call.ts';
+import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
+import { patchedEmbedContent, patchedGenerateContent, patchedGenerateContentStream } from './models.ts';
+
+/** 1.x–3.x share the `Models` internals patched here; 3.1 is the tested version. */
+export const GOOGLE_GENAI_SUPPORTED_VERSIONS = ['>=1.0.0 <4'];
+
+const METHODS = ['generateContentInternal', 'generateContentStreamInternal', 'embedContentInternal'] as const;
+
+function modelsPrototype(exports: unknown): object | undefined {
+  const mod = exports as { Models?: { prototype: object }; default?: { Models?: { prototype: object } } } | undefined;
+  return mod?.Models?.prototype ?? mod?.default?.Models?.prototype;
+}
+
+/** Patches the SDK's exports (the module hook's, or what an app passes to `manuallyInstrument`). */
+export function patchGoogleGenAI<T>(exports: T, host: GenAIHost): T {
+  const proto = modelsPrototype(exports);
+  if (!proto) {
+    host.diag.warn('@google/genai exports no Models class; not instrumented');
+    return exports;
+  }
+  wrapMethod(proto, 'generateContentInternal', patchedGenerateContent(host) as never);
+  wrapMethod(proto, 'generateContentStreamInternal', patchedGenerateContentStream(host) as never);
+  wrapMethod(proto, 'embedContentInternal', patchedEmbedContent(host) as never);
+  return exports;
+}
+
+export function unpatchGoogleGenAI(exports: unknown): void {
+  const proto = modelsPrototype(exports);
+  for (const m of METHODS) unwrapMethod(proto, m);
+}
+
+/** The module definition for `SpendtraceInstrumentation.init()`. */
+export function googleGenAIModuleDefinition(host: GenAIHost): InstrumentationNodeModuleDefinition {
+  return new InstrumentationNodeModuleDefinition(
+    '@google/genai',
+    GOOGLE_GENAI_SUPPORTED_VERSIONS,
+    (exports) => patchGoogleGenAI(exports, host),
+    (exports) => unpatchGoogleGenAI(exports),
+  );
+}

@@ -29,15 +29,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-interface ServerHandle { url: string; port: number; flush(): Promise<void>; close(): Promise<void> }
-type StartServer = (opts: Record<string, unknown>) => Promise<ServerHandle>;
-
-async function loadStartServer(): Promise<StartServer> {
-  // Imported lazily so `report` and `--help` never load the receiver.
-  const mod = (await import('../server.ts')) as { startServer?: StartServer };
-  if (typeof mod.startServer !== 'function') throw new CliError(EXIT.INTERNAL, 'this build of @spendtrace/exporter has no OTLP server (startServer missing)');
-  return mod.startServer;
-}
+type ServerHandle = Awaited<ReturnType<typeof import('../server.ts').startServer>>;
 
 export async function startService(o: ServiceOptions): Promise<RunningService> {
   let pricer: Pricer;
@@ -47,7 +39,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     if (err instanceof PricingConfigError) throw new CliError(EXIT.CONFIG, err.message, { cause: err });
     throw err;
   }
-  const startServer = await loadStartServer();
+  // Imported lazily so `report` and `--help` never load the receiver.
+  const { startServer } = await import('../server.ts');
   const store = await openStore(o.settings);
   let server: ServerHandle;
   try {

@@ -50,8 +50,9 @@ export async function openStore(s: StoreSettings): Promise<Store> {
 export function storeFailure(err: unknown, s: StoreSettings): CliError {
   if (err instanceof CliError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  if (/Cannot lock file|Another server instance/i.test(msg)) {
-    return new CliError(EXIT.STORE, `the data directory ${s.data} is in use by another process (is \`spendtrace serve\` running on it?)`, {
+  // chDB reports a locked directory as a lock error or, from the addon, as a failed connection.
+  if (!s.clickhouseUrl && /Cannot lock file|Another server instance|Failed to create connection/i.test(msg)) {
+    return new CliError(EXIT.STORE, `cannot open the data directory ${s.data}: another process probably owns it (is \`spendtrace serve\` running on it?) [${msg}]`, {
       cause: err,
       hint: 'query the running service with --server http://127.0.0.1:4318, or stop it first',
     });

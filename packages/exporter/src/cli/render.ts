@@ -23,8 +23,8 @@ const taskColumns: Column<TaskRow>[] = [
   { header: 'CALLS', value: (r) => `${r.llmCalls}+${r.toolCalls}`, align: 'right' },
   { header: 'TOKENS IN/OUT', value: (r) => `${count(r.tokens.input)}/${count(r.tokens.output)}`, align: 'right' },
   { header: 'ERR', value: (r) => String(r.errors), align: 'right' },
-  { header: 'STARTED (UTC)', value: (r) => time(r.firstSeen) },
-  { header: 'TASK ID', value: (r) => r.taskId.slice(0, 12) },
+  { header: 'STARTED', value: (r) => time(r.firstSeen).slice(11) },
+  { header: 'TASK ID', value: (r) => r.taskId.slice(0, 8) },
 ];
 
 const toolColumns: Column<ToolRow>[] = [
@@ -79,7 +79,7 @@ const hourColumns: Column<HourRow>[] = [
 ];
 
 const TITLES: Record<GroupBy, string> = {
-  task: 'By task (most expensive first)',
+  task: 'By task (most expensive first; times UTC)',
   tool: 'By tool',
   model: 'By model',
   agent: 'By agent',

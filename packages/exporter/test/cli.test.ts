@@ -166,6 +166,9 @@ describe('serve', () => {
     const url = await Promise.race([ready, served.then((r) => { throw new Error(`serve exited ${r.code}: ${r.err}`); })]);
     expect(existsSync(join(data(), 'serve.json'))).toBe(true);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const page = await fetch(`${url}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain("fetch('/api/report?since='");
 
     const now = BigInt(Date.now()) * 1_000_000n;
     const post = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpJson('0af7651916cd43dd8448eb211c80319c', now)) });

@@ -6,6 +6,7 @@ import { Pricer, PricingConfigError } from '@spendtrace/semconv';
 import { migrate } from '../schema/index.ts';
 import type { Store } from '../store/index.ts';
 import { createReportRoutes } from '../reports/index.ts';
+import { createDashboardRoute } from '../dashboard/dashboard.ts';
 import { CliError, EXIT } from './errors.ts';
 import { openStore, storeFailure } from './open-store.ts';
 import type { StoreSettings } from './open-store.ts';
@@ -51,7 +52,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       store,
       pricer,
       database: o.settings.database,
-      extraRoutes: createReportRoutes({ store, database: o.settings.database }),
+      extraRoutes: combineRoutes(createReportRoutes({ store, database: o.settings.database }), createDashboardRoute()),
       log: o.log,
     });
   } catch (err) {
@@ -78,5 +79,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           await store.close();
         }
       })()),
+  };
+}
+
+type Route = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, url: URL) => Promise<boolean> | boolean;
+
+/** Tries each route in order; the first that handles the request wins. */
+function combineRoutes(...routes: Route[]): Route {
+  return async (req, res, url) => {
+    for (const r of routes) if (await r(req, res, url)) return true;
+    return false;
   };
 }

@@ -23,6 +23,7 @@ Endpoints:
   GET  /api/summary?since=7d             headline numbers (JSON)
   GET  /api/costs?by=task|tool|model|agent|hour&since=7d
   GET  /api/report?since=7d              everything \`spendtrace report\` prints
+  GET  /                                 dashboard (the same report in a browser)
 
 Stops on SIGINT/SIGTERM after flushing the spans it has accepted.
 

@@ -140,10 +140,17 @@ async function triageAgent(f: Fleet): Promise<void> {
   for (let i = 1; i <= n; i++) {
     await task(f, 'triage', 'triage-agent', async () => {
       const label = f.rnd.pick(LABELS);
-      await chat(f.client, CHEAP, [
+      const messages: Message[] = [
         { role: 'system', content: `Classify the ticket as one of: ${LABELS.join(', ')}.` },
         { role: 'user', content: `Ticket #${1000 + i}` },
-      ], { promptTokens: f.rnd.int(180, 420), completionTokens: f.rnd.int(3, 8), content: label, delayMs: f.rnd.int(5, 20) });
+      ];
+      const behaviour = { promptTokens: f.rnd.int(180, 420), completionTokens: f.rnd.int(3, 8), delayMs: f.rnd.int(5, 20) };
+      if (i % 5 === 0) {
+        // The agent could not parse the first answer and asks the identical question again: an
+        // app-level repeat, which the report counts as retry overhead.
+        await chat(f.client, CHEAP, messages, { ...behaviour, content: `${label}?? (unsure)` });
+      }
+      await chat(f.client, CHEAP, messages, { ...behaviour, content: label });
       if (i === 7) {
         // Sentiment on a custom model with no public price: it must show as unpriced, never as $0.
         await chat(f.client, UNPRICED_MODEL, [{ role: 'user', content: `Sentiment of ticket #${1000 + i}` }], {
@@ -152,7 +159,7 @@ async function triageAgent(f: Fleet): Promise<void> {
       }
     });
   }
-  f.log(`triage-agent: ${n} tickets classified on ${CHEAP}, one sentiment call on ${UNPRICED_MODEL} (no known price)`);
+  f.log(`triage-agent: ${n} tickets classified on ${CHEAP} (2 asked twice), one sentiment call on ${UNPRICED_MODEL} (no known price)`);
 }
 
 /** Ten steps; each prompt carries everything so far, so input tokens grow (the stable prefix is cached). */

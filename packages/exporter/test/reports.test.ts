@@ -45,7 +45,7 @@ let seq = 0;
 
 interface SpanSpec {
   task: string; kind: 'inference' | 'tool' | 'task'; service?: string; agent?: string; taskName?: string;
-  model?: string; cost?: string; tool?: string; outcome?: string; retry?: number; error?: boolean;
+  model?: string; cost?: string; tool?: string; outcome?: string; retry?: number; repeat?: number; error?: boolean;
   unpriced?: boolean; input?: number; output?: number; at?: number; durMs?: number;
 }
 function span(s: SpanSpec): Record<string, unknown> {
@@ -59,7 +59,7 @@ function span(s: SpanSpec): Record<string, unknown> {
     provider: s.kind === 'inference' ? 'openai' : '', request_model: s.model ?? '', response_model: s.model ?? '',
     input_tokens: s.input ?? 0, output_tokens: s.output ?? 0, cost: s.cost ?? '0',
     unpriced: s.unpriced ? 1 : 0, status_code: s.error ? 'error' : 'unset', outcome: s.outcome ?? '',
-    retry_attempt: s.retry ?? 0,
+    retry_attempt: s.retry ?? 0, request_repeat: s.repeat ?? 0,
   };
 }
 
@@ -112,6 +112,7 @@ describe('summary', () => {
     ]);
     expect(s.unpricedCalls).toBe(1);
     expect(s).toMatchObject({ llmCalls: 9, toolCalls: 1, errors: 1, retries: 1, retryCost: '0.002000000000' });
+    // Overhead is the failed-but-billed call (0.002); the SDK-retried call that succeeded is not overhead.
     expect(s.retryOverhead).toBe(0.135382); // 0.002 / 0.014773, truncated to 6 digits
     // gpt-4.1 0.00835 of 0.009773 LLM spend
     expect(s.topModel).toEqual({ provider: 'openai', model: 'gpt-4.1', cost: '0.008350000000', share: 0.854394 });

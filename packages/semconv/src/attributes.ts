@@ -79,6 +79,8 @@ export const ATTR_SPENDTRACE_TOOL_NAME = 'spendtrace.tool.name' as const;
 export const ATTR_SPENDTRACE_COST_REQUEST = 'spendtrace.cost.request' as const;
 export const ATTR_SPENDTRACE_RETRY_ATTEMPT = 'spendtrace.retry.attempt' as const;
 export const ATTR_SPENDTRACE_REQUEST_HASH = 'spendtrace.request.hash' as const;
+/** How many identical requests (same request hash) came before this one in the same task: app-level repeats. */
+export const ATTR_SPENDTRACE_REQUEST_REPEAT = 'spendtrace.request.repeat' as const;
 export const ATTR_SPENDTRACE_BUDGET_EXCEEDED = 'spendtrace.budget.exceeded' as const;
 
 // --- Names other instrumentations emit, read by the exporter so their spans price too -------

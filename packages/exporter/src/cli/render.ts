@@ -125,7 +125,7 @@ export function renderSummary(s: Summary, opts: { emptyHint?: string } = {}): st
     : `${money(s.costPerSuccessfulTask)}   (cost of all ${count(s.tasks)} tasks, failures included / ${count(s.successfulTasks)} successes)`);
   if (s.costPerTask) kv('Cost per task', `p50 ${money(s.costPerTask.p50)} · p95 ${money(s.costPerTask.p95)} · p99 ${money(s.costPerTask.p99)}`);
   kv('Calls', `${count(s.llmCalls)} LLM · ${count(s.toolCalls)} tool · ${count(s.errors)} errors · ${count(s.retries)} retries`);
-  kv('Retry overhead', `${percent(s.retryOverhead)}   (${money(s.retryCost)} spent on retried calls)`);
+  kv('Retry overhead', `${percent(s.retryOverhead)}   (${money(s.retryCost)} on failed-but-billed calls and repeated identical requests)`);
   if (s.topModel) kv('Top model', `${s.topModel.provider}/${s.topModel.model}: ${percent(s.topModel.share)} of LLM spend (${money(s.topModel.cost)})`);
   if (s.unpricedCalls > 0) {
     kv('! Unpriced calls', `${count(s.unpricedCalls)} LLM call${s.unpricedCalls === 1 ? '' : 's'} on models with no known price: NOT included in the totals above`);

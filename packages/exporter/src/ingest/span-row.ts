@@ -44,6 +44,8 @@ export interface SpanRow {
   error_type: string;
   outcome: string;
   retry_attempt: number;
+  /** Identical requests before this one in the task (app-level repeats). */
+  request_repeat: number;
   request_hash: string;
   attributes: Record<string, string>;
   resource_attributes: Record<string, string>;

@@ -106,13 +106,8 @@ export function spanToRow(span: OtlpSpan, res: ResourceContext, pricer: Pricer, 
   const toolName = kind === 'tool'
     ? str(A.ATTR_GEN_AI_TOOL_NAME) || label(attrs['tool.name'], warnings, 'tool.name')
     : kind === 'inference' ? str(A.ATTR_SPENDTRACE_TOOL_NAME) : '';
-  const retry = attrs[A.ATTR_SPENDTRACE_RETRY_ATTEMPT];
-  let retryAttempt = 0;
-  if (retry !== undefined) {
-    const n = typeof retry === 'number' ? retry : Number(retry);
-    if (Number.isInteger(n) && n >= 0 && n <= 65_535) retryAttempt = n;
-    else warnings.push(`${A.ATTR_SPENDTRACE_RETRY_ATTEMPT} ${String(retry).slice(0, 40)} not a small whole number`);
-  }
+  const retryAttempt = smallCount(attrs, A.ATTR_SPENDTRACE_RETRY_ATTEMPT, warnings);
+  const requestRepeat = smallCount(attrs, A.ATTR_SPENDTRACE_REQUEST_REPEAT, warnings);
 
   const map = attributeMap(attrs, kind === 'inference' || kind === 'tool', warnings);
   map[A.ATTR_OTEL_SCOPE_NAME] = res.scopeName;
@@ -158,11 +153,22 @@ export function spanToRow(span: OtlpSpan, res: ResourceContext, pricer: Pricer, 
     error_type: str(A.ATTR_ERROR_TYPE) || (statusCode === 'error' ? '_OTHER' : ''),
     outcome: kind === 'task' ? str(A.ATTR_SPENDTRACE_TASK_OUTCOME) : '',
     retry_attempt: retryAttempt,
+    request_repeat: requestRepeat,
     request_hash: str(A.ATTR_SPENDTRACE_REQUEST_HASH),
     attributes: map,
     resource_attributes: res.resourceAttributes,
   };
   return { row, warnings };
+}
+
+/** A small whole-number attribute (retry attempt, repeat count): 0 when absent, dropped with a warning when absurd. */
+function smallCount(attrs: Attributes, key: string, warnings: string[]): number {
+  const v = attrs[key];
+  if (v === undefined) return 0;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (Number.isInteger(n) && n >= 0 && n <= 65_535) return n;
+  warnings.push(`${key} ${String(v).slice(0, 40)} not a small whole number`);
+  return 0;
 }
 
 // --- money -------------------------------------------------------------------------------------

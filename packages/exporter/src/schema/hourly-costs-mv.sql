@@ -11,7 +11,7 @@ AS SELECT
     s.operation,
     s.kind,
     sum(s.cost)                                            AS cost,
-    sumIf(s.cost, s.retry_attempt > 0)                       AS retry_cost,
+    sumIf(s.cost, s.kind = 'inference' AND (s.status_code = 'error' OR s.request_repeat > 0))                       AS retry_cost,
     sum(s.input_tokens)                                    AS input_tokens,
     sum(s.output_tokens)                                   AS output_tokens,
     sum(s.cache_read_tokens)                               AS cache_read_tokens,

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS {{database}}.spans {{on_cluster}}
     status_code         LowCardinality(String),                -- unset | ok | error
     error_type          LowCardinality(String),
     outcome             LowCardinality(String),                -- task outcome on task roots: success | failure | ''
-    retry_attempt       UInt16,
+    retry_attempt       UInt16,                                -- SDK-internal retries before this call's final attempt
+    request_repeat      UInt16,                                -- identical requests (same request_hash) earlier in the task
     request_hash        String CODEC(ZSTD(1)),
     attributes          Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     resource_attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.task_costs {{on_cluster}}
     cost                SimpleAggregateFunction(sum, Decimal(38, 12)),   -- LLM + tool
     llm_cost            SimpleAggregateFunction(sum, Decimal(38, 12)),
     tool_cost           SimpleAggregateFunction(sum, Decimal(38, 12)),
-    retry_cost          SimpleAggregateFunction(sum, Decimal(38, 12)),   -- cost of calls with retry_attempt > 0
+    retry_cost          SimpleAggregateFunction(sum, Decimal(38, 12)),   -- overhead: LLM calls that failed yet billed, plus repeats of an identical request
     input_tokens        SimpleAggregateFunction(sum, UInt64),
     output_tokens       SimpleAggregateFunction(sum, UInt64),
     cache_read_tokens   SimpleAggregateFunction(sum, UInt64),

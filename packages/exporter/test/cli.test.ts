@@ -209,3 +209,19 @@ describe('serve', () => {
     expect(r.err).toMatch(/cannot reach the spendtrace service at http:\/\/127\.0\.0\.1:9/);
   });
 });
+
+describe('migrate --print', () => {
+  it('prints the cluster DDL without touching a store', async () => {
+    const r = await cli(['migrate', '--print', '--cluster', 'prod', '--database', 'costs', '--data', '/nonexistent/never-created']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('CREATE DATABASE IF NOT EXISTS costs ON CLUSTER `prod`');
+    expect(r.out).toContain('ENGINE = ReplicatedAggregatingMergeTree(');
+    expect(r.out).toContain('CREATE MATERIALIZED VIEW IF NOT EXISTS costs.task_costs_mv ON CLUSTER `prod`');
+    expect(r.out.match(/;\n/g)?.length).toBe(6);
+  });
+  it('rejects a bad cluster name as a usage error', async () => {
+    const r = await cli(['migrate', '--print', '--cluster', "x'; DROP"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('cluster');
+  });
+});

@@ -19,11 +19,13 @@ export interface FileConfig {
   since?: string;
   service?: string;
   prices?: string;
+  /** false: `serve` does not create the schema (the operator owns the DDL). */
+  createSchema?: boolean;
 }
 
-const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number'> = {
+const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean'> = {
   data: 'string', clickhouseUrl: 'string', database: 'string', port: 'number', host: 'string',
-  since: 'string', service: 'string', prices: 'string',
+  since: 'string', service: 'string', prices: 'string', createSchema: 'boolean',
 };
 
 export const ENV = {
@@ -35,6 +37,7 @@ export const ENV = {
   SERVER: 'SPENDTRACE_SERVER',
   CONFIG: 'SPENDTRACE_CONFIG',
   PRICES: 'SPENDTRACE_PRICES_FILE',
+  SKIP_SCHEMA: 'SPENDTRACE_SKIP_SCHEMA',
 } as const;
 
 export function loadConfigFile(flag: string | undefined, env: Env, cwd: string): FileConfig {

@@ -19,6 +19,8 @@ export interface ServiceOptions {
   prices: string | undefined;
   /** Operational messages from the receiver (insert failures and such). */
   log: (line: string) => void;
+  /** Create the schema on start (IF NOT EXISTS). Off for operators who own their DDL. @default true */
+  createSchema?: boolean;
 }
 
 export interface RunningService {
@@ -45,7 +47,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const store = await openStore(o.settings);
   let server: ServerHandle;
   try {
-    await migrate(store, { database: o.settings.database });
+    await migrate(store, { database: o.settings.database, createSchema: o.createSchema !== false });
     server = await startServer({
       port: o.port,
       host: o.host,

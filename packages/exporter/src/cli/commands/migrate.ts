@@ -1,5 +1,5 @@
 /** `spendtrace migrate`: create the database, tables and materialized views (idempotent). */
-import { migrate as applySchema, SchemaConfigError } from '../../schema/index.ts';
+import { migrate as applySchema, renderSchema, SchemaConfigError } from '../../schema/index.ts';
 import { flagInt, parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -8,7 +8,7 @@ import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
 
 const help = `spendtrace migrate — create the spendtrace schema in the store
 
-Usage: spendtrace migrate [--data DIR | --clickhouse-url URL] [--database NAME] [--cluster NAME] [--ttl-days N]
+Usage: spendtrace migrate [--data DIR | --clickhouse-url URL] [--database NAME] [--cluster NAME] [--ttl-days N] [--print]
 
 Creates the database, the spans table, the task_costs and hourly_costs rollups and the
 materialized views that fill them. Every statement is IF NOT EXISTS, so running it again is safe.
@@ -17,6 +17,8 @@ materialized views that fill them. Every statement is IF NOT EXISTS, so running 
 Options:
   --cluster NAME           ON CLUSTER DDL with Replicated engines (ClickHouse servers only)
   --ttl-days N             drop raw spans after N days (rollups keep their own TTL)
+  --print                  print the DDL instead of running it (for operators who own their schema,
+                           then start \`serve --skip-schema\`)
 
 ${STORE_FLAGS_HELP}
 `;
@@ -26,13 +28,23 @@ export const migrate: Command = {
   summary: 'create the ClickHouse database, tables and materialized views',
   help,
   async run(argv, ctx) {
-    const v = parseFlags('migrate', argv, { ...STORE_FLAGS, cluster: { type: 'string' }, 'ttl-days': { type: 'string' } } as const);
+    const v = parseFlags('migrate', argv, { ...STORE_FLAGS, cluster: { type: 'string' }, 'ttl-days': { type: 'string' }, print: { type: 'boolean' } } as const);
     if (v.help) {
       ctx.out(help);
       return EXIT.OK;
     }
     const { store: settings } = resolveStore('migrate', v, ctx);
     const ttlDays = flagInt(v['ttl-days'], '--ttl-days', 'migrate', 1);
+    if (v.print) {
+      try {
+        const statements = renderSchema({ database: settings.database, ...(v.cluster ? { cluster: v.cluster } : {}), ...(ttlDays ? { ttlDays } : {}) });
+        ctx.out(statements.map((st) => `-- ${st.file}\n${st.sql};\n`).join('\n'));
+      } catch (err) {
+        if (err instanceof SchemaConfigError) throw new CliError(EXIT.USAGE, err.message, { cause: err });
+        throw err;
+      }
+      return EXIT.OK;
+    }
     const store = await openStore(settings);
     try {
       const applied = await applySchema(store, {

@@ -32,6 +32,8 @@ Options:
   --host HOST              interface to bind                        [env SPENDTRACE_HOST, default 127.0.0.1]
   --prices FILE            price overrides (custom/fine-tuned models, negotiated rates)
                                                                     [env SPENDTRACE_PRICES_FILE]
+  --skip-schema            do not create the schema on start (you own the DDL: see
+                           \`spendtrace migrate --print\`)  [env SPENDTRACE_SKIP_SCHEMA=1]
 
 ${STORE_FLAGS_HELP}
 `;
@@ -41,7 +43,7 @@ export const serve: Command = {
   summary: 'run the OTLP receiver + store + JSON API (Ctrl-C to stop)',
   help,
   async run(argv, ctx) {
-    const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' } } as const);
+    const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' }, 'skip-schema': { type: 'boolean' } } as const);
     if (v.help) {
       ctx.out(help);
       return EXIT.OK;
@@ -51,7 +53,8 @@ export const serve: Command = {
     const host = pick(v.host, ctx.env[ENV.HOST], file.host, '127.0.0.1', (s) => s);
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
 
-    const svc = await startService({ settings, port, host, prices, log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
+    const createSchema = !(v['skip-schema'] || ctx.env[ENV.SKIP_SCHEMA] === '1' || file.createSchema === false);
+    const svc = await startService({ settings, port, host, prices, createSchema, log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
     const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString() });
     ctx.out(
       `spendtrace serve: listening on ${svc.url}\n` +

@@ -40,6 +40,10 @@ export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name' as const;
 export const ATTR_GEN_AI_PROMPT_VERSION = 'gen_ai.prompt.version' as const;
 export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages' as const;
 export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages' as const;
+/** OpenAI-specific (GenAI conventions, openai.md): which API surface, `chat_completions` or `responses`. */
+export const ATTR_OPENAI_API_TYPE = 'openai.api.type' as const;
+export const ATTR_OPENAI_REQUEST_SERVICE_TIER = 'openai.request.service_tier' as const;
+export const ATTR_OPENAI_RESPONSE_SERVICE_TIER = 'openai.response.service_tier' as const;
 
 // Cost: no ratified convention yet. `gen_ai.usage.cost.*` follows the open proposal;
 // `gen_ai.usage.cost` (same amount) is what OpenLIT and Langfuse read today.
@@ -63,6 +67,14 @@ export const ATTR_SPENDTRACE_COST_CACHE_READ = 'spendtrace.cost.cache_read' as c
 export const ATTR_SPENDTRACE_COST_CACHE_WRITE = 'spendtrace.cost.cache_write' as const;
 export const ATTR_SPENDTRACE_COST_REASONING = 'spendtrace.cost.reasoning' as const;
 export const ATTR_SPENDTRACE_COST_UNPRICED = 'spendtrace.cost.unpriced' as const;
+/** Fees for provider-run tools billed with an inference call (OpenAI web / file search), USD; part of the span's total. */
+export const ATTR_SPENDTRACE_COST_TOOL = 'spendtrace.cost.tool' as const;
+/** Provider-run web searches billed with the call (OpenAI `web_search_call` items): priced per call, so repricing needs the count. */
+export const ATTR_SPENDTRACE_USAGE_WEB_SEARCHES = 'spendtrace.usage.web_searches' as const;
+/** Provider-run file (vector store) searches billed with the call (OpenAI `file_search_call` items). */
+export const ATTR_SPENDTRACE_USAGE_FILE_SEARCHES = 'spendtrace.usage.file_searches' as const;
+/** Set on a span recorded from a Batch API result (priced at the batch discount), not a live call. */
+export const ATTR_SPENDTRACE_BATCH = 'spendtrace.batch' as const;
 export const ATTR_SPENDTRACE_PRICING_VERSION = 'spendtrace.pricing.version' as const;
 export const ATTR_SPENDTRACE_USAGE_ESTIMATED = 'spendtrace.usage.estimated' as const;
 export const ATTR_SPENDTRACE_TASK_ID = 'spendtrace.task.id' as const;
@@ -150,6 +162,8 @@ export const GEN_AI_PROVIDER = {
   FIREWORKS: 'fireworks',
   SELF_HOSTED: 'self_hosted',
 } as const;
+
+export const OPENAI_API_TYPE = { CHAT_COMPLETIONS: 'chat_completions', RESPONSES: 'responses' } as const;
 
 export const COST_SOURCE = { PROVIDER: 'provider', LOCAL: 'local' } as const;
 export const TASK_OUTCOME = { SUCCESS: 'success', FAILURE: 'failure', UNKNOWN: 'unknown' } as const;

@@ -17,6 +17,7 @@ export function costAttributes(q: PriceQuote, source: 'local' | 'provider' = 'lo
   if (q.cost.cacheRead) attrs[A.ATTR_SPENDTRACE_COST_CACHE_READ] = picoToUsd(q.cost.cacheRead);
   if (q.cost.cacheWrite) attrs[A.ATTR_SPENDTRACE_COST_CACHE_WRITE] = picoToUsd(q.cost.cacheWrite);
   if (q.cost.reasoning) attrs[A.ATTR_SPENDTRACE_COST_REASONING] = picoToUsd(q.cost.reasoning);
+  if (q.cost.tool) attrs[A.ATTR_SPENDTRACE_COST_TOOL] = picoToUsd(q.cost.tool);
   return attrs;
 }
 

@@ -26,6 +26,8 @@ export interface Cost {
   reasoning: Pico;
   /** Per-request fees some models carry. */
   request: Pico;
+  /** Provider-run tool fees billed with the call (web searches, file searches), per call. */
+  tool: Pico;
 }
 
 export interface PriceQuote {
@@ -46,7 +48,7 @@ export interface PriceOverride {
   model?: string;
   /** ...or a genai-prices match expression: { starts_with }, { regex }, { or: [...] }, ... */
   match?: MatchLogic;
-  /** Rates in USD: input_mtok, output_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, requests_kcount. */
+  /** Rates in USD: input_mtok, output_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, requests_kcount, web_searches_kcount, storage_searches_kcount. */
   prices?: Record<string, number>;
   /** Multiplies the catalogue (or `prices`) rates: 0.5 for the Batch API, 0.8 for a negotiated 20% off. */
   multiplier?: number;
@@ -106,6 +108,9 @@ interface Rates {
   output?: RateValue;
   /** pico-USD per 1000 requests. */
   request?: RateValue;
+  /** pico-USD per 1000 web searches / file (storage) searches. */
+  webSearch?: RateValue;
+  fileSearch?: RateValue;
 }
 type RateValue = Pico | { base: Pico; tiers: Array<{ start: number; price: Pico }> };
 
@@ -140,6 +145,8 @@ function ratesOf(mp: ModelPrice | Record<string, number>): Rates {
     cacheWrite1h: get('cache_write_1h_mtok') ?? cacheWrite,
     output: get('output_mtok'),
     request: get('requests_kcount'),
+    webSearch: get('web_searches_kcount'),
+    fileSearch: get('storage_searches_kcount'),
   };
 }
 
@@ -308,12 +315,13 @@ function computeCost(r: Resolved, u: Usage): Cost {
     output: costOf(u.outputTokens - reasoning, outRate, MTOK),
     reasoning: costOf(reasoning, outRate, MTOK),
     request: costOf(1, pick(rates.request, inTotal), KCOUNT),
+    tool: costOf(u.webSearches ?? 0, pick(rates.webSearch, inTotal), KCOUNT) + costOf(u.fileSearches ?? 0, pick(rates.fileSearch, inTotal), KCOUNT),
     total: 0n,
   };
   if (r.multiplierPpm !== PPM) {
     const m = (p: Pico) => costOf(1, p * r.multiplierPpm, PPM);
-    cost = { ...cost, input: m(cost.input), cacheRead: m(cost.cacheRead), cacheWrite: m(cost.cacheWrite), output: m(cost.output), reasoning: m(cost.reasoning), request: m(cost.request) };
+    cost = { ...cost, input: m(cost.input), cacheRead: m(cost.cacheRead), cacheWrite: m(cost.cacheWrite), output: m(cost.output), reasoning: m(cost.reasoning), request: m(cost.request), tool: m(cost.tool) };
   }
-  cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request;
+  cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request + cost.tool;
   return cost;
 }

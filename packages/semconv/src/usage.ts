@@ -18,6 +18,10 @@ export interface Usage {
   cacheWrite1hTokens?: number;
   /** Part of outputTokens spent on reasoning / thinking. */
   reasoningTokens?: number;
+  /** Provider-run web searches billed per call (not tokens), e.g. OpenAI's web_search tool. */
+  webSearches?: number;
+  /** Provider-run file / vector-store searches billed per call, e.g. OpenAI's file_search tool. */
+  fileSearches?: number;
 }
 
 export type AttributeValue = string | number | boolean | Array<string | number | boolean | null> | null | undefined;
@@ -64,6 +68,10 @@ export function usageFromAttributes(attrs: AttributeBag): Usage | undefined {
   if (cacheRead) usage.cacheReadTokens = cacheRead;
   if (cacheWrite) usage.cacheWriteTokens = cacheWrite;
   if (reasoning) usage.reasoningTokens = reasoning;
+  const webSearches = first(attrs, A.ATTR_SPENDTRACE_USAGE_WEB_SEARCHES);
+  const fileSearches = first(attrs, A.ATTR_SPENDTRACE_USAGE_FILE_SEARCHES);
+  if (webSearches) usage.webSearches = webSearches;
+  if (fileSearches) usage.fileSearches = fileSearches;
   return clampUsage(usage);
 }
 
@@ -88,5 +96,7 @@ export function usageAttributes(u: Usage): Record<string, number> {
   if (u.cacheReadTokens) out[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
   if (u.cacheWriteTokens) out[A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = u.cacheWriteTokens;
   if (u.reasoningTokens) out[A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+  if (u.webSearches) out[A.ATTR_SPENDTRACE_USAGE_WEB_SEARCHES] = u.webSearches;
+  if (u.fileSearches) out[A.ATTR_SPENDTRACE_USAGE_FILE_SEARCHES] = u.fileSearches;
   return out;
 }

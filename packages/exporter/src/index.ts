@@ -12,3 +12,5 @@ export { decodeProtobufRequest, decodeJsonRequest, encodeExportResponse, encodeS
 export type { TraceRequest, OtlpSpan, OtlpScopeSpans, OtlpResourceSpans, Attributes, AttrValue, OtlpEncoding } from './otlp/index.ts';
 export { Batcher, BatcherClosedError, Ingester, BackpressureError, requestToRows, spanToRow, classifySpan, SeenWindow, LIMITS } from './ingest/index.ts';
 export type { BatcherOptions, IngesterOptions, IngestResult, RequestRows, SpanRow, SpanClass } from './ingest/index.ts';
+export * from './reports/index.ts';
+export { run, CliError, EXIT, type ExitCode, type CliIO } from './cli/index.ts';

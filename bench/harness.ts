@@ -1,0 +1,148 @@
+/**
+ * Runs benchmark variants each in its own Node process, alternating variants round by round so
+ * drift on a shared machine hits all of them alike, and reports medians. Each child prints one
+ * JSON line `{ "metric": number, ... }` on stdout (the last line starting with `{` counts), or
+ * `{ "unavailable": "reason" }` when the variant cannot run here (a peer that will not load): the
+ * variant is then reported as unavailable with that reason, never silently dropped.
+ */
+import { spawn } from 'node:child_process';
+
+/** A child's result: numbers to take medians of, plus labels (versions, how it was patched). */
+export type Sample = Record<string, number | string>;
+
+export interface VariantResult {
+  variant: string;
+  samples: Sample[];
+  /** Set when the child said it cannot run, or failed; later rounds skip the variant. */
+  unavailable?: string;
+}
+
+export interface RunOptions {
+  /** Extra arguments for every child. */
+  args?: string[];
+  /** A child running longer than this is killed and the variant marked failed. @default 120_000 */
+  timeoutMs?: number;
+  /** Called after each child, e.g. for progress dots. */
+  onSample?: (variant: string, round: number, sample: Sample | undefined) => void;
+}
+
+interface ChildOutcome { sample?: Sample; unavailable?: string }
+
+function runChild(script: string, args: string[], timeoutMs: number): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A clean environment for the child: no inherited --import hooks, no SDK switched off.
+      env: { ...process.env, OTEL_SDK_DISABLED: undefined, NODE_OPTIONS: '' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const tail = err.trim().split('\n').slice(-6).join('\n');
+      if (code !== 0 || !line) {
+        const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exited with ${code ?? signal}`;
+        resolve({ unavailable: `failed: ${why}${tail ? `: ${tail}` : ''}` });
+        return;
+      }
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (typeof parsed.unavailable === 'string') resolve({ unavailable: parsed.unavailable });
+      else resolve({ sample: parsed as Sample });
+    });
+  });
+}
+
+/**
+ * Runs `script --variant=<v> ...args` once per variant per round. The order rotates every round,
+ * so no variant always runs first (cold caches, a quiet machine) or last.
+ */
+export async function runAlternating(script: string, variants: string[], rounds: number, options: RunOptions = {}): Promise<VariantResult[]> {
+  const results: VariantResult[] = variants.map((variant) => ({ variant, samples: [] }));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < variants.length; i++) {
+      const res = results[(i + r) % variants.length]!;
+      if (res.unavailable) continue;
+      const o = await runChild(script, [`--variant=${res.variant}`, ...(options.args ?? [])], options.timeoutMs ?? 120_000);
+      if (o.unavailable) res.unavailable = o.unavailable;
+      else res.samples.push(o.sample!);
+      options.onSample?.(res.variant, r, o.sample);
+    }
+  }
+  return results;
+}
+
+export function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function values(r: VariantResult, metric: string): number[] {
+  return r.samples.map((s) => s[metric]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+}
+
+export function medianOf(r: VariantResult, metric: string): number {
+  return median(values(r, metric));
+}
+
+/**
+ * Median of the per-round ratios variant/baseline. Rounds pair the two runs that were closest in
+ * time, so this ratio is steadier than the ratio of medians when the machine's load drifts.
+ */
+export function pairedRatio(v: VariantResult, base: VariantResult, metric: string): number {
+  const n = Math.min(v.samples.length, base.samples.length);
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++) ratios.push(Number(v.samples[i]![metric]) / Number(base.samples[i]![metric]));
+  return median(ratios.filter((x) => Number.isFinite(x)));
+}
+
+/** Relative half-spread (p75 - p25) / 2 / median, in percent: how noisy a median is. */
+export function spreadPct(xs: number[]): number {
+  if (xs.length < 2) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => {
+    const at = (s.length - 1) * p;
+    const lo = Math.floor(at);
+    return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+  };
+  return ((q(0.75) - q(0.25)) / 2 / median(s)) * 100;
+}
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** A number for a table: fixed decimals, or '-' when there is none. */
+export function fmt(x: number, digits = 1): string {
+  if (!Number.isFinite(x)) return '-';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** CPU time (user + system, all threads) of this process in microseconds. */
+export function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+export function arg(name: string, fallback?: string): string {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  if (hit) return hit.slice(name.length + 3);
+  if (fallback === undefined) throw new Error(`missing --${name}=`);
+  return fallback;
+}
+
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+/** Prints the child's result line (the harness reads the last JSON line on stdout). */
+export function report(result: Record<string, number | string>): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

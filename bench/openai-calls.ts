@@ -1,0 +1,160 @@
+/**
+ * Client CPU time per `chat.completions.create` through the real openai SDK, in one fresh process
+ * per variant (harness.ts alternates them). Every variant has the same OTel set-up: a TracerProvider
+ * with a BatchSpanProcessor exporting to a counting no-op exporter, an AsyncLocalStorage context
+ * manager and W3C propagators; only the instrumentation differs:
+ *   none           the SDK uninstrumented
+ *   spendtrace     SpendtraceInstrumentation (spans, usage, pricing)
+ *   otel-contrib   @opentelemetry/instrumentation-openai
+ *   traceloop      @traceloop/instrumentation-openai
+ *   openinference  @arizeai/openinference-instrumentation-openai
+ * Each instrumentation is constructed (which registers its require hook) and registered with
+ * `registerInstrumentations` (tracer provider; the global no-op meter and logger providers, so no
+ * variant pays for metrics or log events) before `openai` is required, as `NodeSDK` users get it;
+ * if the hook did not patch, the peer's documented `manuallyInstrument(module)` is used. Modes:
+ *   memory    the SDK's `fetch` option answers from memory (canned-openai.ts)
+ *   loopback  the fake OpenAI server (in the runner's process) over 127.0.0.1
+ *   stream    `stream: true` with include_usage, 200 content chunks, answered from memory
+ * The timed region is the call loop after a warm-up, plus `forceFlush()` so span export is in it.
+ */
+import { createRequire } from 'node:module';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
+import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { arg, cpuMicros, report } from './harness.ts';
+import { completionFetch, streamFetch } from './canned-openai.ts';
+
+type Mode = 'memory' | 'loopback' | 'stream';
+const variant = arg('variant');
+const sdk = arg('sdk', 'v7');
+const mode = arg('mode', 'memory') as Mode;
+const calls = Number(arg('calls', mode === 'stream' ? '400' : mode === 'loopback' ? '1500' : '4000'));
+const warm = Number(arg('warm', String(Math.ceil(calls / 4))));
+const streamChunks = Number(arg('chunks', '200'));
+
+/** Counts what the BatchSpanProcessor hands over; keeps the first chat span to check it is priced. */
+class CountingExporter implements SpanExporter {
+  count = 0;
+  first: ReadableSpan | undefined;
+  export(spans: ReadableSpan[], done: (r: { code: number }) => void): void {
+    this.count += spans.length;
+    this.first ??= spans[0];
+    done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface Instrumentation {
+  manuallyInstrument?(module: unknown): void;
+}
+
+/** Constructs the variant's instrumentation; `undefined` for none. Throws if the package will not load. */
+async function instrumentation(): Promise<Instrumentation | undefined> {
+  switch (variant) {
+    case 'none':
+      return undefined;
+    case 'spendtrace': {
+      const { SpendtraceInstrumentation, manuallyInstrument } = await import('@spendtrace/instrumentation');
+      const inst = new SpendtraceInstrumentation();
+      return Object.assign(inst, { manuallyInstrument: (m: unknown) => manuallyInstrument({ openai: m }, inst) }) as unknown as Instrumentation;
+    }
+    case 'otel-contrib': {
+      const { OpenAIInstrumentation } = await import('@opentelemetry/instrumentation-openai');
+      return new OpenAIInstrumentation() as unknown as Instrumentation;
+    }
+    case 'traceloop': {
+      const { OpenAIInstrumentation } = await import('@traceloop/instrumentation-openai');
+      return new OpenAIInstrumentation() as unknown as Instrumentation;
+    }
+    case 'openinference': {
+      const { OpenAIInstrumentation } = await import('@arizeai/openinference-instrumentation-openai');
+      return new OpenAIInstrumentation() as unknown as Instrumentation;
+    }
+    default:
+      throw new Error(`unknown variant ${variant}`);
+  }
+}
+
+type OpenAIModule = typeof import('openai');
+type Client = InstanceType<OpenAIModule['OpenAI']>;
+
+const isWrapped = (f: unknown) => typeof f === 'function' && (f as { __wrapped?: boolean }).__wrapped === true;
+
+async function main(): Promise<Record<string, number | string>> {
+  const exporter = new CountingExporter();
+  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+
+  let inst: Instrumentation | undefined;
+  try {
+    inst = await instrumentation();
+    // As NodeSDK does: tracer provider, the global (no-op) meter and logger providers, enable().
+    if (inst) registerInstrumentations({ instrumentations: [inst as unknown as OtelInstrumentation], tracerProvider: provider });
+  } catch (e) {
+    return { unavailable: `${variant} did not load: ${(e as Error).message.split('\n')[0]}` };
+  }
+
+  const require = createRequire(import.meta.url);
+  const openai = require(sdk === 'v6' ? 'openai-v6' : 'openai') as OpenAIModule;
+  const sdkVersion = (require(`${sdk === 'v6' ? 'openai-v6' : 'openai'}/version`) as { VERSION: string }).VERSION;
+  let patchedBy = inst ? 'require hook' : 'none';
+  if (inst && !isWrapped(openai.OpenAI.Chat.Completions.prototype.create)) {
+    if (!inst.manuallyInstrument) return { unavailable: `${variant} did not patch openai@${sdkVersion} through its require hook and has no manual hook` };
+    inst.manuallyInstrument(openai);
+    patchedBy = 'manuallyInstrument';
+    if (!isWrapped(openai.OpenAI.Chat.Completions.prototype.create)) return { unavailable: `${variant} did not patch openai@${sdkVersion} (require hook or manuallyInstrument)` };
+  }
+
+  const client: Client = new openai.OpenAI({
+    apiKey: 'bench-key',
+    ...(mode === 'loopback' ? { baseURL: arg('url') } : { baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(streamChunks) : completionFetch() }),
+  });
+  const messages = [
+    { role: 'system' as const, content: 'You are a concise assistant.' },
+    { role: 'user' as const, content: 'What is the capital of France? Answer in one sentence.' },
+  ];
+  let sink = 0;
+  const call = mode === 'stream'
+    ? async () => {
+        const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, stream: true, stream_options: { include_usage: true } });
+        for await (const chunk of stream) sink += chunk.choices.length;
+      }
+    : async () => {
+        const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, max_tokens: 100 });
+        sink += r.usage?.total_tokens ?? 0;
+      };
+
+  for (let i = 0; i < warm; i++) await call();
+  await provider.forceFlush();
+  const exported0 = exporter.count;
+  const cpu0 = cpuMicros();
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) await call();
+  await provider.forceFlush();
+  const wallUs = (performance.now() - t0) * 1000;
+  const cpu = cpuMicros() - cpu0;
+  if (sink === 0) throw new Error('calls returned nothing');
+  const attrs = exporter.first?.attributes ?? {};
+  const priced = attrs['gen_ai.usage.cost.amount'] !== undefined || attrs['gen_ai.usage.cost'] !== undefined || attrs['llm.cost.total'] !== undefined;
+  await provider.shutdown();
+  return {
+    cpuUsPerCall: cpu / calls,
+    wallUsPerCall: wallUs / calls,
+    spansPerCall: (exporter.count - exported0) / calls,
+    priced: priced ? 1 : 0,
+    calls,
+    sdkVersion,
+    patchedBy,
+  };
+}
+
+report(await main());

@@ -1,1 +1,3 @@
 export * from './openai.ts';
+export * from './anthropic.ts';
+export * from './google.ts';

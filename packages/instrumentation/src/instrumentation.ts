@@ -3,6 +3,10 @@ import type { Tracer } from '@opentelemetry/api';
 import { Pricer } from '@spendtrace/semconv';
 import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
 import type { CreateFn } from './internal-types.ts';
+import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
+import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
+import { GenAIMetrics, inferenceTracer } from './metrics.ts';
+import { setToolCostListener } from './task-context.ts';
 import { patchedCreate, patchedRetryRequest, type ChatHost } from './openai/chat-completions.ts';
 import type { SpendtraceInstrumentationConfig, StreamUsageMode } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
@@ -46,11 +50,24 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   private _streamUsage: StreamUsageMode = 'estimate';
   private _captureContent = false;
   private _manualTargets: Array<{ completions?: Record<string, unknown>; client?: Record<string, unknown> }> | undefined;
+  /** `@anthropic-ai/sdk` / `@google/genai` exports given to `manuallyInstrument()`, re-patched on enable(). */
+  private _manualAnthropic: unknown[] | undefined;
+  private _manualGoogleGenAI: unknown[] | undefined;
+  private _metrics: GenAIMetrics | undefined;
+  private _innerTracer: Tracer | undefined;
+  private _inferenceTracer: Tracer | undefined;
 
   constructor(config: SpendtraceInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
     this.applyConfig(this.getConfig());
     SpendtraceInstrumentation.latest = this;
+    setToolCostListener((usd, attributes) => {
+      try {
+        this.metrics.recordToolCost(usd, attributes);
+      } catch (err) {
+        this._diag.error('could not record a tool cost metric', err);
+      }
+    });
   }
 
   override setConfig(config: SpendtraceInstrumentationConfig = {}): void {
@@ -87,8 +104,25 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   get diag() {
     return this._diag;
   }
+  /**
+   * The tracer every provider module starts its spans with: inference spans come back wrapped so
+   * their metrics are recorded when they end (metrics.ts). Rebuilt when the tracer provider changes.
+   */
   override get tracer(): Tracer {
-    return super.tracer;
+    const inner = super.tracer;
+    if (inner !== this._innerTracer || !this._inferenceTracer) {
+      this._innerTracer = inner;
+      this._inferenceTracer = inferenceTracer(inner, this);
+    }
+    return this._inferenceTracer;
+  }
+  /** GenAI metric instruments, from the instrumentation's meter (NodeSDK sets its meter provider). */
+  get metrics(): GenAIMetrics {
+    return (this._metrics ??= new GenAIMetrics(this.meter));
+  }
+  protected override _updateMetricInstruments(): void {
+    // Called by the base constructor too, before this class's fields exist: built lazily.
+    this._metrics = undefined;
   }
 
   protected init() {
@@ -104,6 +138,8 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
           if (moduleExports) this.unpatchOpenAI(openaiTargets(moduleExports));
         },
       ),
+      anthropicModuleDefinition(this),
+      googleGenAIModuleDefinition(this),
     ];
   }
 
@@ -137,8 +173,26 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     return this.getConfig().enabled === false ? true : this.patchOpenAI(openai);
   }
 
+  /** @internal For `manuallyInstrument()`: the `@anthropic-ai/sdk` module, `Anthropic` class or a client. */
+  instrumentAnthropicManually(exports: unknown): boolean {
+    const targets = (this._manualAnthropic ??= []);
+    if (!targets.includes(exports)) targets.push(exports);
+    if (this.getConfig().enabled !== false) patchAnthropic(exports, this);
+    return isAnthropicPatchable(exports);
+  }
+
+  /** @internal For `manuallyInstrument()`: the `@google/genai` module or a `GoogleGenAI` client. */
+  instrumentGoogleGenAIManually(exports: unknown): boolean {
+    const targets = (this._manualGoogleGenAI ??= []);
+    if (!targets.includes(exports)) targets.push(exports);
+    if (this.getConfig().enabled !== false) patchGoogleGenAI(exports, this);
+    return isGoogleGenAIPatchable(exports);
+  }
+
   override enable(): void {
     super.enable();
+    for (const e of this._manualAnthropic ?? []) patchAnthropic(e, this);
+    for (const e of this._manualGoogleGenAI ?? []) patchGoogleGenAI(e, this);
     for (const t of this._manualTargets ?? []) {
       if (t.completions && !isWrapped(t.completions.create)) {
         this._wrap(t.completions, 'create', (original) => patchedCreate(this, original as CreateFn) as never);
@@ -152,5 +206,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   override disable(): void {
     super.disable();
     for (const t of this._manualTargets ?? []) this.unpatchOpenAI(t);
+    for (const e of this._manualAnthropic ?? []) unpatchAnthropic(e);
+    for (const e of this._manualGoogleGenAI ?? []) unpatchGoogleGenAI(e);
   }
 }

@@ -5,21 +5,30 @@ import { SpendtraceInstrumentation } from './instrumentation.ts';
 export interface ManualModules {
   /** The `openai` module namespace (`import * as openai from 'openai'`), the `OpenAI` class, or a client instance. */
   openai?: unknown;
+  /** The `@anthropic-ai/sdk` module namespace, the `Anthropic` class, or a client instance. */
+  anthropic?: unknown;
+  /** The `@google/genai` module namespace (`import * as genai from '@google/genai'`) or a `GoogleGenAI` client. */
+  googleGenAI?: unknown;
 }
 
 /**
  * Patches the SDKs given. Uses `instrumentation`, else the most recently constructed
  * SpendtraceInstrumentation, else a new one with the default config (spans then go to the
- * global tracer provider). Returns the instance, so the app can `disable()` it.
+ * global tracer provider). Returns the instance, so the app can `disable()` it, which restores
+ * the original methods of every SDK given here.
  */
 export function manuallyInstrument(modules: ManualModules, instrumentation?: SpendtraceInstrumentation): SpendtraceInstrumentation {
   const inst = instrumentation ?? SpendtraceInstrumentation.latest ?? new SpendtraceInstrumentation();
-  try {
-    if (modules.openai && !inst.instrumentManually(modules.openai)) {
-      diag.warn('spendtrace: manuallyInstrument could not find chat completions in the given openai export');
+  const attempt = (name: string, given: unknown, patch: (m: unknown) => boolean) => {
+    if (!given) return;
+    try {
+      if (!patch(given)) diag.warn(`spendtrace: manuallyInstrument could not find what to patch in the given ${name} export`);
+    } catch (err) {
+      diag.error(`spendtrace: manuallyInstrument failed for ${name}`, err);
     }
-  } catch (err) {
-    diag.error('spendtrace: manuallyInstrument failed', err);
-  }
+  };
+  attempt('openai', modules.openai, (m) => inst.instrumentManually(m));
+  attempt('@anthropic-ai/sdk', modules.anthropic, (m) => inst.instrumentAnthropicManually(m));
+  attempt('@google/genai', modules.googleGenAI, (m) => inst.instrumentGoogleGenAIManually(m));
   return inst;
 }

@@ -77,6 +77,8 @@ export class TaskState implements TaskHandle {
   exceeded = false;
   warned = false;
   outcomeSet = false;
+  /** Request hashes seen in this task and how often (bounded: oldest forgotten first). */
+  seenRequests: Map<string, number> | undefined;
 
   constructor(o: TaskOptions, id: string, span: Span, parent: TaskState | undefined) {
     this.id = id;
@@ -113,6 +115,32 @@ export class TaskState implements TaskHandle {
       }
     }
   }
+}
+
+/** How many distinct request hashes a task remembers for `spendtrace.request.repeat`. */
+export const MAX_SEEN_REQUESTS = 1024;
+
+/**
+ * @internal Counts a request about to be sent in `task` (default: the current one). Returns how
+ * many identical requests (same hash) came before it in that task; 0 outside any task.
+ */
+export function noteRequest(hash: string, task: TaskState | undefined = storage.getStore()?.task): number {
+  if (!task) return 0;
+  const seen = (task.seenRequests ??= new Map());
+  const before = seen.get(hash) ?? 0;
+  if (before) seen.delete(hash);
+  else if (seen.size >= MAX_SEEN_REQUESTS) seen.delete(seen.keys().next().value!);
+  // Re-inserted, so the most recently used hashes are the last to be forgotten.
+  seen.set(hash, before + 1);
+  return before;
+}
+
+type ToolCostListener = (usd: number, attributes: Attributes) => void;
+let toolCostListener: ToolCostListener | undefined;
+
+/** @internal The instrumentation's cost counter hears about tool fees through this. */
+export function setToolCostListener(listener: ToolCostListener | undefined): void {
+  toolCostListener = listener;
 }
 
 export class ToolState {
@@ -317,6 +345,10 @@ export function recordToolCost(usd: number, options: { tool?: string } = {}): vo
     const scope = storage.getStore();
     const task = scope?.task;
     const tool = scope?.tool;
+    if (toolCostListener) {
+      const toolName = options.tool ?? tool?.name ?? 'unnamed';
+      toolCostListener(usd, { ...task?.attribution, [A.ATTR_SPENDTRACE_TOOL_NAME]: toolName });
+    }
     if (tool && (options.tool === undefined || options.tool === tool.name)) {
       tool.costPico += pico;
       setToolCost(tool.span, tool.costPico);

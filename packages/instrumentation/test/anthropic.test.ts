@@ -97,6 +97,7 @@ describe('native tracing off (spendtrace span)', () => {
     expect(port).toBe(fake.port);
     expect(id).toBe(msg.id);
     expect(attrs).toEqual({
+      [A.ATTR_SPENDTRACE_REQUEST_HASH]: expect.stringMatching(/^[0-9a-f]{16}$/),
       [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [A.ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
       [A.ATTR_SERVER_ADDRESS]: '127.0.0.1',

@@ -93,6 +93,7 @@ describe('@google/genai', () => {
     const { [A.ATTR_SERVER_PORT]: port, ...attrs } = span!.attributes;
     expect(port).toBe(fake.port);
     expect(attrs).toEqual({
+      [A.ATTR_SPENDTRACE_REQUEST_HASH]: expect.stringMatching(/^[0-9a-f]{16}$/),
       [A.ATTR_GEN_AI_OPERATION_NAME]: 'generate_content',
       [A.ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.gemini',
       [A.ATTR_SERVER_ADDRESS]: '127.0.0.1',

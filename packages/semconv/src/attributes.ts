@@ -40,6 +40,9 @@ export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name' as const;
 export const ATTR_GEN_AI_PROMPT_VERSION = 'gen_ai.prompt.version' as const;
 export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages' as const;
 export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages' as const;
+export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = 'gen_ai.system_instructions' as const;
+/** On the `gen_ai.client.token.usage` metric: `input` or `output`. */
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type' as const;
 /** OpenAI-specific (GenAI conventions, openai.md): which API surface, `chat_completions` or `responses`. */
 export const ATTR_OPENAI_API_TYPE = 'openai.api.type' as const;
 export const ATTR_OPENAI_REQUEST_SERVICE_TIER = 'openai.request.service_tier' as const;
@@ -91,6 +94,11 @@ export const ATTR_SPENDTRACE_TOOL_NAME = 'spendtrace.tool.name' as const;
 export const ATTR_SPENDTRACE_COST_REQUEST = 'spendtrace.cost.request' as const;
 export const ATTR_SPENDTRACE_RETRY_ATTEMPT = 'spendtrace.retry.attempt' as const;
 export const ATTR_SPENDTRACE_REQUEST_HASH = 'spendtrace.request.hash' as const;
+/**
+ * Span event, one per SDK-internal retry: `spendtrace.retry.attempt` (1 for the first retry),
+ * with `http.response.status_code` and/or `error.type` of the attempt that failed before it.
+ */
+export const EVENT_SPENDTRACE_RETRY = 'spendtrace.retry' as const;
 /** How many identical requests (same request hash) came before this one in the same task: app-level repeats. */
 export const ATTR_SPENDTRACE_REQUEST_REPEAT = 'spendtrace.request.repeat' as const;
 export const ATTR_SPENDTRACE_BUDGET_EXCEEDED = 'spendtrace.budget.exceeded' as const;

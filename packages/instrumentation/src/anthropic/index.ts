@@ -7,6 +7,7 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from './llm-call.ts';
 import { patchedCreate, patchedStreamHelper, type CreateFn } from './messages.ts';
+import { countingFetch } from './attempts.ts';
 import { unwrapMethod, wrapMethod } from './wrap.ts';
 
 export type { GenAIHost } from './llm-call.ts';
@@ -15,37 +16,63 @@ export { hasNativeTracing } from './native-tracing.ts';
 /** Versions tested: 0.x shapes are handled by the look-alike types, 1.12 is the tested major. */
 export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.30.0 <2'];
 
-interface AnthropicModule {
-  Anthropic?: AnthropicClass;
-  default?: AnthropicClass;
-}
 interface AnthropicClass {
+  prototype: object;
   Messages?: { prototype: object };
   Beta?: { Messages?: { prototype: object } };
 }
 
-function prototypes(exports: unknown): object[] {
-  const mod = exports as AnthropicModule | undefined;
-  const Anthropic = mod?.Anthropic ?? mod?.default;
-  return [Anthropic?.Messages?.prototype, Anthropic?.Beta?.Messages?.prototype].filter((p): p is object => !!p);
+/**
+ * The prototypes to patch behind what an app or the module hook hands over: the module
+ * namespace (`Anthropic` / `default` export), the `Anthropic` class itself, or a client.
+ * `client` holds `fetchWithTimeout`, which every HTTP attempt (retries included) goes through.
+ */
+function targets(exports: unknown): { messages: object[]; client: object | undefined } {
+  if (!exports || (typeof exports !== 'object' && typeof exports !== 'function')) return { messages: [], client: undefined };
+  const mod = exports as { Anthropic?: AnthropicClass; default?: AnthropicClass; Messages?: unknown; messages?: object; beta?: { messages?: object } };
+  const cls = typeof exports === 'function' && mod.Messages ? (exports as AnthropicClass) : (mod.Anthropic ?? mod.default);
+  if (cls?.Messages) {
+    const messages = [cls.Messages.prototype, cls.Beta?.Messages?.prototype].filter((p): p is object => !!p);
+    return { messages, client: cls.prototype };
+  }
+  // A client instance: patch the classes behind it (every client of that SDK copy).
+  if (mod.messages && typeof mod.messages === 'object') {
+    const beta = mod.beta?.messages;
+    const messages = [Object.getPrototypeOf(mod.messages), beta && typeof beta === 'object' ? Object.getPrototypeOf(beta) : undefined].filter((p): p is object => !!p);
+    return { messages, client: Object.getPrototypeOf(exports) };
+  }
+  return { messages: [], client: undefined };
+}
+
+/** Whether `exports` holds something `patchAnthropic` can instrument. */
+export function isAnthropicPatchable(exports: unknown): boolean {
+  return targets(exports).messages.length > 0;
 }
 
 /** Patches the SDK's exports (the module hook's, or what an app passes to `manuallyInstrument`). */
 export function patchAnthropic<T>(exports: T, host: GenAIHost): T {
+  const { messages, client } = targets(exports);
+  if (!messages.length) {
+    host.diag.warn('@anthropic-ai/sdk exports no Messages class; not instrumented');
+    return exports;
+  }
   const create = patchedCreate(host);
   const stream = patchedStreamHelper(host);
-  for (const proto of prototypes(exports)) {
+  for (const proto of messages) {
     wrapMethod(proto, 'create', create as (o: CreateFn) => CreateFn);
     wrapMethod(proto, 'stream', stream);
   }
+  wrapMethod(client, 'fetchWithTimeout', (original) => countingFetch(original));
   return exports;
 }
 
 export function unpatchAnthropic(exports: unknown): void {
-  for (const proto of prototypes(exports)) {
+  const { messages, client } = targets(exports);
+  for (const proto of messages) {
     unwrapMethod(proto, 'create');
     unwrapMethod(proto, 'stream');
   }
+  unwrapMethod(client, 'fetchWithTimeout');
 }
 
 /** The module definition for `SpendtraceInstrumentation.init()`. */

@@ -7,6 +7,7 @@
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type Pricer, type Usage } from '@spendtrace/semconv';
+import type { GenAIMetrics } from '../metrics.ts';
 import { baggageAttribution, checkBudget, currentScope, type TaskState } from '../task-context.ts';
 
 /** What a provider module needs from `SpendtraceInstrumentation`. */
@@ -16,6 +17,10 @@ export interface GenAIHost {
   readonly pricer: Pricer;
   readonly diag: DiagLogger;
   isEnabled(): boolean;
+  /** Record prompts and completions (`gen_ai.input.messages` / `.output.messages`). Absent: off. */
+  readonly captureMessageContent?: boolean;
+  /** Where spans the SDK made itself (Anthropic native spans) record their metrics. Absent: none. */
+  readonly metrics?: GenAIMetrics;
 }
 
 /** The task an LLM call belongs to, captured when the call starts (a stream may be read elsewhere). */

@@ -9,8 +9,12 @@ import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
 import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
+import { anthropicInput, anthropicOutput } from '../content-capture.ts';
+import type { ChatMessage } from '../internal-types.ts';
+import { requestHash } from '../request-hash.ts';
+import { trackAttempts } from './attempts.ts';
 import { budgetGate, callScope, recordUsage, serverAttributes, setDefined, type CallScope, type GenAIHost } from './llm-call.ts';
-import { adoptNativeTracing, hasNativeTracing } from './native-tracing.ts';
+import { adoptNativeTracing, hasNativeTracing, nativeCallStarting } from './native-tracing.ts';
 
 /** Look-alike shapes of the SDK objects touched (0.x and 1.x). */
 interface MessagesResource {
@@ -25,6 +29,7 @@ interface CreateBody {
   stop_sequences?: string[];
   stream?: boolean;
   messages?: unknown[];
+  system?: unknown;
 }
 export interface AnthropicApiUsage {
   input_tokens?: number | null;
@@ -36,6 +41,8 @@ export interface AnthropicApiUsage {
 }
 interface MessageLike {
   id?: string;
+  role?: string;
+  content?: unknown;
   model?: string;
   stop_reason?: string | null;
   usage?: AnthropicApiUsage | null;
@@ -54,6 +61,19 @@ interface StreamEvent {
 }
 
 export type CreateFn = (this: MessagesResource, body: CreateBody, options?: { __span?: unknown }) => unknown;
+
+/**
+ * `spendtrace.request.hash` of a Messages request: model, system prompt and messages. Text
+ * blocks hash as text; other blocks (tool use and results, images, documents) by their JSON.
+ */
+export function anthropicRequestHash(body: CreateBody | undefined): string {
+  const messages: ChatMessage[] = [];
+  const blocks = (content: unknown) =>
+    typeof content === 'string' ? content : Array.isArray(content) ? content.map((b: { type?: string; text?: unknown }) => (b?.type === 'text' ? b : { type: b?.type, text: JSON.stringify(b) })) : undefined;
+  if (body?.system !== undefined) messages.push({ role: 'system', content: blocks(body.system) });
+  if (Array.isArray(body?.messages)) for (const m of body.messages as Array<{ role?: string; content?: unknown }>) messages.push({ role: m?.role, content: blocks(m?.content) });
+  return requestHash(body?.model, messages);
+}
 
 /**
  * Usage in spendtrace's shape from the API's: `input_tokens` there EXCLUDES cache reads and
@@ -101,7 +121,15 @@ export function patchedCreate(host: GenAIHost) {
       }
       // Fail fast before any request: an over-budget task makes no further LLM calls.
       budgetGate(scope, body?.model);
-      if (native || options?.__span) return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
+      if (native || options?.__span) {
+        // The SDK starts its span inside this call (or started it already, in a helper): the span learns the request.
+        const done = nativeCallStarting(host, body, options?.__span);
+        try {
+          return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
+        } finally {
+          done();
+        }
+      }
 
       let span: Span;
       try {
@@ -138,8 +166,11 @@ function startSpan(host: GenAIHost, resource: MessagesResource, body: CreateBody
     [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, body?.stop_sequences],
   ]);
   if (body?.stream) attrs[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
+  attrs[A.ATTR_SPENDTRACE_REQUEST_HASH] = anthropicRequestHash(body);
+  if (host.captureMessageContent) Object.assign(attrs, anthropicInput(body));
   const span = host.tracer.startSpan(`${A.GEN_AI_OPERATION.CHAT}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
   providers.set(span, attrs[A.ATTR_GEN_AI_PROVIDER_NAME] as string);
+  trackAttempts(span);
   return span;
 }
 
@@ -149,7 +180,10 @@ function attach(host: GenAIHost, promise: APIPromiseLike, span: Span, body: Crea
   const onData = (data: unknown) => {
     try {
       if (body?.stream && data && typeof (data as StreamLike).iterator === 'function') observeStream(host, data as StreamLike, span, body, scope);
-      else finishMessage(host, span, data as MessageLike, body, scope);
+      else {
+        if (host.captureMessageContent) span.setAttributes(anthropicOutput(data as MessageLike));
+        finishMessage(host, span, data as MessageLike, body, scope);
+      }
     } catch (err) {
       host.diag.error('spendtrace: could not record an anthropic response', err);
       span.end();

@@ -14,7 +14,12 @@
 import { context, type Attributes, type AttributeValue, type Context, type Exception, type Link, type Span, type SpanAttributes, type SpanContext, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
+import { anthropicInput } from '../content-capture.ts';
+import { epochMs, nowMs } from '../metrics.ts';
+import { noteRequest } from '../task-context.ts';
+import { trackAttempts } from './attempts.ts';
 import { callScope, recordUsage, type CallScope, type GenAIHost } from './llm-call.ts';
+import { anthropicRequestHash } from './messages.ts';
 
 /** Attribute names the SDK sets that spendtrace reads (its own names, not ours to define). */
 const NATIVE_CACHE_WRITE_1H = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';
@@ -23,6 +28,28 @@ const NATIVE_RESEND_COUNT = 'http.request.resend_count';
 const NATIVE_MESSAGES_CREATE = 'anthropic.messages.create';
 
 const WRAPPED = Symbol.for('spendtrace.anthropic.nativeTracer');
+
+/** The request of the `messages.create` call running right now (the SDK starts its span synchronously inside it). */
+let pending: { body: unknown } | undefined;
+
+/**
+ * Before a natively traced `messages.create` runs: the span the SDK starts for it (or, from a
+ * helper, already started and passed as `__span`) gets the request hash, repeat count and, when
+ * capture is on and the SDK records no content, the input messages. Returns the cleanup.
+ */
+export function nativeCallStarting(host: GenAIHost, body: unknown, helperSpan: unknown): () => void {
+  const started = (helperSpan as { span?: unknown } | undefined)?.span;
+  if (started instanceof PricedNativeSpan) {
+    started.learnRequest(body);
+    return noop;
+  }
+  pending = { body };
+  return clearPending;
+}
+const noop = () => {};
+const clearPending = () => {
+  pending = undefined;
+};
 
 interface TracedClient {
   _tracer?: Tracer & { [WRAPPED]?: true };
@@ -53,8 +80,13 @@ function pricingTracer(inner: Tracer, host: GenAIHost): Tracer & { [WRAPPED]: tr
       } catch (err) {
         host.diag.error('spendtrace: could not attribute a native Anthropic span', err);
       }
-      const span = inner.startSpan(name, options, ctx);
-      return new PricedNativeSpan(span, name, options?.attributes, scope ?? { task: undefined, attribution: undefined }, host);
+      const span = new PricedNativeSpan(inner.startSpan(name, options, ctx), name, options?.attributes, scope ?? { task: undefined, attribution: undefined }, host);
+      if (pending && name === NATIVE_MESSAGES_CREATE) {
+        const { body } = pending;
+        pending = undefined;
+        span.learnRequest(body);
+      }
+      return span;
     },
     startActiveSpan: ((...args: unknown[]) => (inner.startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'],
   };
@@ -69,7 +101,9 @@ class PricedNativeSpan implements Span {
   private readonly attrs: Attributes;
   private readonly scope: CallScope;
   private readonly host: GenAIHost;
+  private readonly startMs = nowMs();
   private ended = false;
+  private requestKnown = false;
 
   constructor(inner: Span, name: string, initial: SpanAttributes | undefined, scope: CallScope, host: GenAIHost) {
     this.inner = inner;
@@ -77,6 +111,25 @@ class PricedNativeSpan implements Span {
     this.attrs = { ...initial };
     this.scope = scope;
     this.host = host;
+    // Retries of the call are counted while this span is active (attempts.ts).
+    if (name === NATIVE_MESSAGES_CREATE) trackAttempts(this);
+  }
+
+  /** What only the request tells: its hash (and repeat count in the task) and, opted in, its messages. */
+  learnRequest(body: unknown): void {
+    if (this.requestKnown || this.name !== NATIVE_MESSAGES_CREATE) return;
+    this.requestKnown = true;
+    try {
+      const hash = anthropicRequestHash(body as Parameters<typeof anthropicRequestHash>[0]);
+      const attrs: Attributes = { [A.ATTR_SPENDTRACE_REQUEST_HASH]: hash };
+      const repeat = noteRequest(hash, this.scope.task);
+      if (repeat) attrs[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = repeat;
+      // The SDK records content itself in its `content` mode; it is not added twice.
+      if (this.host.captureMessageContent && this.attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] === undefined) Object.assign(attrs, anthropicInput(body as Parameters<typeof anthropicInput>[0]));
+      this.setAttributes(attrs);
+    } catch (err) {
+      this.host.diag.error('spendtrace: could not read an Anthropic request', err);
+    }
   }
 
   spanContext(): SpanContext {
@@ -122,10 +175,18 @@ class PricedNativeSpan implements Span {
   end(endTime?: TimeInput): void {
     if (this.ended) return;
     this.ended = true;
-    try {
-      if (this.name === NATIVE_MESSAGES_CREATE) this.price();
-    } catch (err) {
-      this.host.diag.error('spendtrace: could not price a native Anthropic span', err);
+    if (this.name === NATIVE_MESSAGES_CREATE) {
+      try {
+        this.price();
+      } catch (err) {
+        this.host.diag.error('spendtrace: could not price a native Anthropic span', err);
+      }
+      try {
+        // The one place a native span's metrics are recorded (it never passes through spendtrace's tracer).
+        this.host.metrics?.recordCall(this.attrs, ((endTime === undefined ? nowMs() : epochMs(endTime)) - this.startMs) / 1000);
+      } catch (err) {
+        this.host.diag.error('spendtrace: could not record metrics of a native Anthropic span', err);
+      }
     }
     this.inner.end(endTime);
   }
@@ -137,7 +198,7 @@ class PricedNativeSpan implements Span {
     if (typeof resend === 'number' && resend > 0) extra[A.ATTR_SPENDTRACE_RETRY_ATTEMPT] = resend;
     const stop = a[NATIVE_STOP_REASON];
     if (typeof stop === 'string' && a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] === undefined) extra[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [stop];
-    this.inner.setAttributes(extra);
+    this.setAttributes(extra);
 
     const input = a[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS];
     const output = a[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS];
@@ -157,7 +218,7 @@ class PricedNativeSpan implements Span {
     const provider = typeof a[A.ATTR_GEN_AI_PROVIDER_NAME] === 'string' ? (a[A.ATTR_GEN_AI_PROVIDER_NAME] as string) : A.GEN_AI_PROVIDER.ANTHROPIC;
     const model = str(a[A.ATTR_GEN_AI_RESPONSE_MODEL]) ?? str(a[A.ATTR_GEN_AI_REQUEST_MODEL]);
     // The SDK already set the usage attributes in the conventions' shape; only cost is added.
-    recordUsage(this.host, this.inner, this.scope, provider, model, usage, estimated, false);
+    recordUsage(this.host, this, this.scope, provider, model, usage, estimated, false);
   }
 }
 

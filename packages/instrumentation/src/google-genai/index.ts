@@ -6,16 +6,26 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from '../anthropic/llm-call.ts';
 import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
-import { patchedEmbedContent, patchedGenerateContent, patchedGenerateContentStream } from './models.ts';
+import { patchedEmbedContent, patchedGenerateContent, patchedGenerateContentStream, uninstrumentAttempts } from './models.ts';
 
 /** 1.x–3.x share the `Models` internals patched here; 3.1 is the tested version. */
 export const GOOGLE_GENAI_SUPPORTED_VERSIONS = ['>=1.0.0 <4'];
 
 const METHODS = ['generateContentInternal', 'generateContentStreamInternal', 'embedContentInternal'] as const;
 
+/** `Models.prototype` behind the module namespace (or its default export) or a `GoogleGenAI` client. */
 function modelsPrototype(exports: unknown): object | undefined {
-  const mod = exports as { Models?: { prototype: object }; default?: { Models?: { prototype: object } } } | undefined;
-  return mod?.Models?.prototype ?? mod?.default?.Models?.prototype;
+  const mod = exports as { Models?: { prototype: object }; default?: { Models?: { prototype: object } }; models?: object } | undefined;
+  if (!mod || (typeof mod !== 'object' && typeof mod !== 'function')) return undefined;
+  const proto = mod.Models?.prototype ?? mod.default?.Models?.prototype;
+  if (proto) return proto;
+  return mod.models && typeof mod.models === 'object' ? Object.getPrototypeOf(mod.models) : undefined;
+}
+
+/** Whether `exports` holds something `patchGoogleGenAI` can instrument. */
+export function isGoogleGenAIPatchable(exports: unknown): boolean {
+  const proto = modelsPrototype(exports) as Record<string, unknown> | undefined;
+  return typeof proto?.generateContentInternal === 'function';
 }
 
 /** Patches the SDK's exports (the module hook's, or what an app passes to `manuallyInstrument`). */
@@ -34,6 +44,7 @@ export function patchGoogleGenAI<T>(exports: T, host: GenAIHost): T {
 export function unpatchGoogleGenAI(exports: unknown): void {
   const proto = modelsPrototype(exports);
   for (const m of METHODS) unwrapMethod(proto, m);
+  uninstrumentAttempts();
 }
 
 /** The module definition for `SpendtraceInstrumentation.init()`. */

@@ -11,10 +11,60 @@ import type { Usage } from '@spendtrace/semconv';
 import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
 import { budgetGate, callScope, recordUsage, serverAttributes, setDefined, type CallScope, type GenAIHost } from '../anthropic/llm-call.ts';
+import { countingFetch, trackAttempts } from '../anthropic/attempts.ts';
+import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
+import { geminiInput, geminiOutput } from '../content-capture.ts';
+import type { ChatMessage } from '../internal-types.ts';
+import { requestHash } from '../request-hash.ts';
 
 /** Look-alike shapes of the SDK objects touched. */
 interface ModelsLike {
   apiClient?: { isVertexAI?: () => boolean; getBaseUrl?: () => string };
+}
+
+/**
+ * The SDK retries inside `ApiClient.apiCall` (with `httpOptions.retryOptions`), calling its fetch
+ * function once per attempt; the class is not exported, so its prototype is patched on first use.
+ */
+const apiClientPrototypes = new Set<object>();
+type ApiCall = (url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) => Promise<unknown>;
+function instrumentAttempts(models: ModelsLike): void {
+  const proto = models.apiClient ? Object.getPrototypeOf(models.apiClient) : undefined;
+  if (!proto || apiClientPrototypes.has(proto) || typeof proto.apiCall !== 'function') return;
+  apiClientPrototypes.add(proto);
+  wrapMethod(proto, 'apiCall', (original: ApiCall) =>
+    function apiCall(this: unknown, url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) {
+      return original.call(this, url, init, retryOptions, timeout, abortSignal, countingFetch(fetchFn ?? globalThis.fetch));
+    },
+  );
+}
+
+/** Removes the attempt counting from every ApiClient prototype patched so far. */
+export function uninstrumentAttempts(): void {
+  for (const proto of apiClientPrototypes) unwrapMethod(proto, 'apiCall');
+  apiClientPrototypes.clear();
+}
+
+/**
+ * `spendtrace.request.hash` of a generate/embed request: model, system instruction and contents.
+ * Text parts hash as text, other parts (function calls and responses, inline data) by their JSON.
+ */
+export function geminiRequestHash(params: GenerateParams | undefined): string {
+  const messages: ChatMessage[] = [];
+  const parts = (list: unknown[]) => list.map((p) => (typeof p === 'string' ? { type: 'text', text: p } : typeof (p as { text?: unknown })?.text === 'string' ? { type: 'text', text: (p as { text: string }).text } : { type: 'part', text: JSON.stringify(p) }));
+  const add = (role: string, c: unknown) => {
+    if (typeof c === 'string') messages.push({ role, content: c });
+    else if (c && typeof c === 'object' && Array.isArray((c as { parts?: unknown }).parts)) {
+      const content = c as { role?: string; parts: unknown[] };
+      messages.push({ role: content.role ?? role, content: parts(content.parts) });
+    } else if (c !== undefined && c !== null) messages.push({ role, content: parts([c]) });
+  };
+  const sys = params?.config?.systemInstruction;
+  if (sys !== undefined) add('system', sys);
+  const contents = params?.contents;
+  if (Array.isArray(contents)) for (const c of contents) add('user', c);
+  else add('user', contents);
+  return requestHash(modelName(params?.model), messages);
 }
 interface GenerateParams {
   model?: string;
@@ -29,6 +79,7 @@ interface GenerateParams {
     candidateCount?: number;
     presencePenalty?: number;
     frequencyPenalty?: number;
+    systemInstruction?: unknown;
   };
 }
 export interface GeminiUsageMetadata {
@@ -109,7 +160,10 @@ function startSpan(host: GenAIHost, models: ModelsLike, operation: string, param
     [A.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, c?.frequencyPenalty],
   ]);
   if (stream) attrs[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
+  attrs[A.ATTR_SPENDTRACE_REQUEST_HASH] = geminiRequestHash(params);
+  if (host.captureMessageContent && operation !== A.GEN_AI_OPERATION.EMBEDDINGS) Object.assign(attrs, geminiInput(params));
   const span = host.tracer.startSpan(`${operation}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
+  trackAttempts(span);
   return { span, provider };
 }
 
@@ -146,6 +200,7 @@ function around(host: GenAIHost, operation: string, stream: boolean, original: A
     budgetGate(scope, modelName(params?.model));
     try {
       started = startSpan(host, this, operation, params, ctx, scope, stream);
+      instrumentAttempts(this);
     } catch (err) {
       host.diag.error('spendtrace: could not start a @google/genai span; calling through', err);
       return original.call(this, params);
@@ -172,6 +227,7 @@ export function patchedGenerateContent(host: GenAIHost) {
     around(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, false, original, (span, provider, scope, params, result) => {
       const r = result as GenerateResponse;
       setResponse(span, { responseId: r?.responseId, modelVersion: r?.modelVersion, finishReasons: finishReasons(r) });
+      if (host.captureMessageContent) span.setAttributes(geminiOutput(r));
       if (r?.usageMetadata) recordUsage(host, span, scope, provider, r.modelVersion ?? modelName(params?.model), usageFromGemini(r.usageMetadata));
       span.setStatus({ code: SpanStatusCode.OK });
       span.end();

@@ -1,0 +1,83 @@
+/**
+ * The SDKs' internal retries, made visible on the call's span: each HTTP attempt after the first
+ * adds a `spendtrace.retry` event for the attempt that failed before it (its status or error
+ * type, at the time it failed) and raises `spendtrace.retry.attempt` on the span at once, so a
+ * call that finally fails still says how often it was retried.
+ *
+ * Attempts are seen where each SDK sends them (Anthropic's `fetchWithTimeout`, the fetch function
+ * @google/genai's `apiCall` uses) and tied to the call by the active span, which both SDKs keep
+ * active while they send: only spans registered here (spendtrace's own, and the Anthropic native
+ * spans it wraps) are counted.
+ */
+import { context, trace, type Span } from '@opentelemetry/api';
+import * as A from '@spendtrace/semconv';
+
+interface AttemptState {
+  attempts: number;
+  /** The last attempt's outcome when it failed; cleared by a success. */
+  failure: { at: number; status?: number; errorType?: string } | undefined;
+}
+
+const calls = new WeakMap<Span, AttemptState>();
+
+/** Marks `span` as an LLM call span whose attempts are to be counted. */
+export function trackAttempts(span: Span): void {
+  if (!calls.has(span)) calls.set(span, { attempts: 0, failure: undefined });
+}
+
+/** Retries seen so far on `span` (0 when none or not tracked). */
+export function retriesOf(span: Span): number {
+  const s = calls.get(span);
+  return s && s.attempts > 1 ? s.attempts - 1 : 0;
+}
+
+/**
+ * Called as an attempt starts; returns the callbacks for its outcome, or undefined when the
+ * active span is not a tracked call (a request the instrumentation does not follow).
+ */
+export function attemptStarting(): { ok(status: number): void; failed(status: number | undefined, errorType: string): void } | undefined {
+  const span = trace.getSpan(context.active());
+  const state = span && calls.get(span);
+  if (!span || !state) return undefined;
+  state.attempts++;
+  if (state.attempts > 1) {
+    const retry = state.attempts - 1;
+    const f = state.failure;
+    const attrs: Record<string, string | number> = { [A.ATTR_SPENDTRACE_RETRY_ATTEMPT]: retry };
+    if (f?.status !== undefined) attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = f.status;
+    if (f?.errorType) attrs[A.ATTR_ERROR_TYPE] = f.errorType;
+    span.addEvent(A.EVENT_SPENDTRACE_RETRY, attrs, f?.at);
+    span.setAttribute(A.ATTR_SPENDTRACE_RETRY_ATTEMPT, retry);
+  }
+  return {
+    ok(status) {
+      state.failure = status >= 400 ? { at: Date.now(), status, errorType: String(status) } : undefined;
+    },
+    failed(status, errorType) {
+      state.failure = { at: Date.now(), status, errorType };
+    },
+  };
+}
+
+/** The error type of a failed fetch: a timeout, an abort, or a connection error. */
+export function fetchErrorType(err: unknown): string {
+  const name = (err as { name?: unknown })?.name;
+  if (name === 'TimeoutError') return 'timeout';
+  if (name === 'AbortError') return 'aborted';
+  return 'connection_error';
+}
+
+/** Wraps a fetch-like function so each call through it is counted as an attempt of the active call. */
+export function countingFetch<F extends (...args: any[]) => Promise<Response>>(fetchFn: F): F {
+  return function fetchAttempt(this: unknown, ...args: unknown[]) {
+    const attempt = attemptStarting();
+    const p = fetchFn.apply(this, args);
+    if (attempt) {
+      p.then(
+        (res) => attempt.ok(res?.status ?? 0),
+        (err) => attempt.failed(undefined, fetchErrorType(err)),
+      );
+    }
+    return p;
+  } as F;
+}

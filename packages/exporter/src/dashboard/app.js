@@ -1,0 +1,278 @@
+// The dashboard's behaviour: fetch /api/report for the chosen window and draw it. Inlined after
+// format.js by dashboard.ts, so the helpers there are in scope. Builds DOM nodes (never HTML
+// strings from data) so names from spans cannot inject markup, and sets sizes through CSSOM, which
+// the page's Content-Security-Policy allows while it forbids inline style attributes.
+
+const SINCE_CHOICES = ['24h', '7d', '30d', 'all'];
+const SINCE_WORDS = { '24h': 'last 24 hours', '7d': 'last 7 days', '30d': 'last 30 days', all: 'all time' };
+const TOP_TASKS = 10;
+const REFRESH_MS = 60_000;
+
+const $ = (sel) => document.querySelector(sel);
+const app = $('#app');
+const params = new URLSearchParams(location.search);
+const state = {
+  since: SINCE_CHOICES.includes(params.get('since')) ? params.get('since') : '7d',
+  service: params.get('service') || '',
+  inflight: null,
+  allTasks: false,
+  report: null,
+};
+
+/** h('div', { class: 'x', title: 't' }, child, 'text') -> element. */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'style') Object.assign(el.style, v);
+    else if (k === 'data') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+const exact = (usd) => '$' + usd + ' exactly';
+
+function sinceWords(since) {
+  return SINCE_WORDS[since] || 'last ' + since;
+}
+
+async function load() {
+  const since = state.since;
+  state.inflight?.abort();
+  const ac = new AbortController();
+  state.inflight = ac;
+  app.setAttribute('aria-busy', 'true');
+  app.dataset.state = 'loading';
+  for (const b of document.querySelectorAll('#since button')) b.setAttribute('aria-pressed', String(b.dataset.since === since));
+  const query = new URLSearchParams({ since });
+  if (state.service) query.set('service', state.service);
+  history.replaceState(null, '', '?' + query);
+  $('#raw').href = '/api/report?' + query;
+  let report;
+  try {
+    const res = await fetch('/api/report?since=' + encodeURIComponent(since) + (state.service ? '&service=' + encodeURIComponent(state.service) : ''), { signal: ac.signal, headers: { accept: 'application/json' } });
+    const body = await res.json().catch(() => ({ error: 'the service answered ' + res.status + ' without JSON' }));
+    if (!res.ok) throw new Error(body.error || 'HTTP ' + res.status);
+    report = body;
+  } catch (err) {
+    if (ac.signal.aborted) return; // a newer request replaced this one
+    state.inflight = null;
+    showError('Cannot load the report: ' + (err && err.message ? err.message : err) + '. Showing the last data loaded, if any.');
+    app.dataset.state = 'error';
+    app.setAttribute('aria-busy', 'false');
+    return;
+  }
+  if (ac.signal.aborted) return;
+  state.inflight = null;
+  state.report = report;
+  showError('');
+  render(report, since);
+  $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  app.setAttribute('aria-busy', 'false');
+  app.dataset.since = since;
+  app.dataset.state = isEmpty(report) ? 'empty' : 'ready';
+}
+
+function showError(text) {
+  const el = $('#error');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+function isEmpty(r) {
+  return r.summary.tasks === 0 && r.byHour.length === 0 && r.byModel.length === 0 && r.byTool.length === 0;
+}
+
+function render(r, since) {
+  const s = r.summary;
+  $('#scope').textContent = 'LLM spend · ' + sinceWords(since) + (s.service ? ' · service ' + s.service : ' · all services');
+  document.title = money(s.totalCost) + ' · ' + sinceWords(since) + ' — spendtrace';
+  const empty = isEmpty(r);
+  $('#empty').hidden = !empty;
+  $('#content').hidden = empty;
+  renderUnpriced(r);
+  if (empty) {
+    $('#empty-title').textContent = since === 'all' ? 'No LLM spend recorded yet' : 'No LLM spend in the ' + sinceWords(since);
+    $('#empty-endpoint').textContent = 'OTEL_EXPORTER_OTLP_ENDPOINT=' + location.origin;
+    $('#empty-wider').hidden = since === 'all';
+    return;
+  }
+  renderKpis(s);
+  renderTime(r.byHour, since);
+  renderTasks(r.byTask);
+  renderModels(r.byModel);
+  renderAgents(r.byAgent);
+  renderTools(r.byTool);
+}
+
+function renderUnpriced(r) {
+  const el = $('#unpriced');
+  const n = r.summary.unpricedCalls;
+  el.hidden = !n;
+  if (!n) return el.replaceChildren();
+  const models = r.byModel.filter((m) => m.unpricedCalls > 0);
+  el.replaceChildren(
+    h('strong', {}, '⚠ ' + count(n) + (n === 1 ? ' LLM call has' : ' LLM calls have') + ' no known price. Their cost is missing from every total on this page.'),
+    h('p', {}, 'Unpriced: ', models.flatMap((m, i) => [i ? ', ' : '', h('code', {}, m.model || '(unknown model)'), ' (' + count(m.unpricedCalls) + (m.unpricedCalls === 1 ? ' call)' : ' calls)')]),
+      '. Add their prices to a price overrides file (', h('code', {}, 'spendtrace serve --prices prices.json'), '), then ', h('code', {}, 'spendtrace reprice'), '.'),
+  );
+}
+
+function kpi(key, label, value, sub, cls, title) {
+  return h('div', { class: 'kpi ' + (cls || ''), data: { kpi: key } },
+    h('div', { class: 'label' }, label),
+    h('div', { class: 'value', title }, value),
+    sub ? h('div', { class: 'sub' }, sub) : null);
+}
+
+function renderKpis(s) {
+  const decided = s.successfulTasks + s.failedTasks;
+  const p = s.costPerTask;
+  $('#kpis').replaceChildren(
+    kpi('total', 'Total cost', money(s.totalCost), 'LLM ' + money(s.llmCost) + ' · tools ' + money(s.toolCost), 'primary', exact(s.totalCost)),
+    kpi('per-success', 'Cost per successful task', money(s.costPerSuccessfulTask),
+      s.successfulTasks ? 'all ' + count(s.tasks) + ' tasks ÷ ' + count(s.successfulTasks) + ' successes' : 'no task succeeded yet', '',
+      s.costPerSuccessfulTask ? exact(s.costPerSuccessfulTask) : undefined),
+    kpi('success-rate', 'Success rate', percent(s.successRate),
+      count(s.successfulTasks) + ' ok · ' + count(s.failedTasks) + ' failed' + (s.unknownOutcomeTasks ? ' · ' + count(s.unknownOutcomeTasks) + ' unreported' : ''),
+      decided && s.failedTasks === 0 ? 'good' : ''),
+    h('div', { class: 'kpi', data: { kpi: 'per-task' } },
+      h('div', { class: 'label' }, 'Cost per task'),
+      p ? h('dl', { class: 'pcts' },
+        h('dt', {}, 'p50'), h('dd', { title: exact(p.p50) }, money(p.p50)),
+        h('dt', {}, 'p95'), h('dd', { title: exact(p.p95) }, money(p.p95)),
+        h('dt', {}, 'p99'), h('dd', { title: exact(p.p99) }, money(p.p99))) : h('div', { class: 'value' }, '—')),
+    kpi('retry', 'Retry overhead', percent(s.retryOverhead), money(s.retryCost) + ' on ' + count(s.retries) + (s.retries === 1 ? ' retry' : ' retries'), '', exact(s.retryCost)),
+    kpi('unpriced', 'Unpriced calls', count(s.unpricedCalls),
+      s.unpricedCalls ? 'cost missing from the totals' : 'every call has a price', s.unpricedCalls ? 'bad' : 'good'),
+  );
+}
+
+/** A horizontal bar row: label + amount on one line, bar, then a muted detail line. */
+function barRow({ key, label, amount, amountTitle, segments, unpriced, sub, badge }) {
+  return h('div', { class: 'bar-row' + (unpriced ? ' is-unpriced' : ''), data: { key } },
+    h('div', { class: 'label', title: label }, label, badge ? ' ' : '', badge || ''),
+    h('div', { class: 'amount', title: amountTitle }, amount),
+    h('div', { class: 'track', 'aria-hidden': 'true' }, segments.map(([frac, cls]) => h('div', { class: 'fill ' + (cls || ''), style: { width: (frac * 100).toFixed(2) + '%' } }))),
+    sub ? h('div', { class: 'sub' }, sub) : null);
+}
+
+const maxPico = (rows, pick) => rows.reduce((m, r) => { const v = parsePico(pick(r)); return v > m ? v : m; }, 0n);
+const none = (text) => h('p', { class: 'none' }, text);
+
+function renderModels(rows) {
+  const max = maxPico(rows, (m) => m.cost);
+  $('#models').replaceChildren(...(rows.length ? rows.map((m) => {
+    const allUnpriced = m.unpricedCalls > 0 && parsePico(m.cost) === 0n;
+    const detail = [m.provider, count(m.calls) + (m.calls === 1 ? ' call' : ' calls')];
+    if (m.errors) detail.push(count(m.errors) + (m.errors === 1 ? ' error' : ' errors'));
+    if (m.unpricedCalls) detail.push(count(m.unpricedCalls) + ' unpriced, not in totals');
+    else detail.push(percent(m.share) + ' of LLM spend');
+    return barRow({
+      key: m.provider + '/' + m.model,
+      label: m.model || '(unknown model)',
+      badge: m.unpricedCalls ? h('span', { class: 'badge unpriced' }, 'unpriced') : null,
+      amount: costText(m.cost, m.unpricedCalls),
+      amountTitle: allUnpriced ? 'no price known for this model: cost unknown, not zero' : exact(m.cost),
+      segments: [[fraction(parsePico(m.cost), max)]],
+      unpriced: m.unpricedCalls > 0,
+      sub: detail.join(' · '),
+    });
+  }) : [none('No LLM calls in this window.')]));
+}
+
+function renderAgents(rows) {
+  const max = maxPico(rows, (a) => a.cost);
+  $('#agents').replaceChildren(...(rows.length ? rows.map((a) => barRow({
+    key: a.agent,
+    label: a.agent || '(no agent)',
+    amount: costText(a.cost, a.unpricedCalls),
+    amountTitle: exact(a.cost),
+    segments: [[fraction(parsePico(a.toolCost), max), 'fee'], [fraction(parsePico(a.llmCost), max)]],
+    unpriced: false,
+    sub: count(a.tasks) + (a.tasks === 1 ? ' task' : ' tasks') + ' · ' + count(a.successfulTasks) + ' ok, ' + count(a.failedTasks) + ' failed · ' +
+      (a.costPerSuccessfulTask ? money(a.costPerSuccessfulTask) + ' per success' : 'no success yet'),
+  })) : [none('No tasks in this window.')]));
+}
+
+function renderTools(rows) {
+  const max = maxPico(rows, (t) => t.cost);
+  $('#tools').replaceChildren(...(rows.length ? rows.map((t) => barRow({
+    key: t.tool,
+    label: t.tool,
+    amount: costText(t.cost, t.unpricedCalls),
+    amountTitle: exact(t.cost),
+    segments: [[fraction(parsePico(t.toolCost), max), 'fee'], [fraction(parsePico(t.llmCost), max)]],
+    unpriced: false,
+    sub: count(t.calls) + (t.calls === 1 ? ' call' : ' calls') + ' · fee ' + money(t.toolCost) + ' · ' + count(t.llmCalls) + ' LLM calls inside ' + money(t.llmCost) +
+      (t.latencyMs.p50 ? ' · p50 ' + Math.round(t.latencyMs.p50) + ' ms' : ''),
+  })) : [none('No tool calls in this window.')]));
+}
+
+function renderTasks(rows) {
+  const shown = state.allTasks ? rows.slice(0, 500) : rows.slice(0, TOP_TASKS);
+  const max = maxPico(rows, (t) => t.cost);
+  $('#tasks-hint').textContent = rows.length ? 'most expensive first · ' + count(rows.length) + (rows.length === 1 ? ' task' : ' tasks') : '';
+  $('#tasks tbody').replaceChildren(...(shown.length ? shown.map((t) => {
+    const outcome = t.outcome || 'unknown';
+    return h('tr', { data: { task: t.taskId } },
+      h('td', { class: 'task', title: t.taskName + ' · ' + t.taskId + ' · started ' + utc(t.firstSeen) + (t.userId ? ' · user ' + t.userId : '') },
+        h('span', { class: 'tname' }, t.taskName || '(unnamed)'), h('span', { class: 'tid' }, t.taskId.slice(0, 8))),
+      h('td', {}, t.agent || '—'),
+      h('td', {}, h('span', { class: 'badge ' + outcome }, outcome === 'unknown' ? 'no outcome' : outcome)),
+      h('td', { class: 'n', title: count(t.llmCalls) + ' LLM calls, ' + count(t.toolCalls) + ' tool calls' + (t.retries ? ', ' + count(t.retries) + ' retries' : '') },
+        count(t.llmCalls + t.toolCalls)),
+      h('td', { class: 'n cost' + (t.unpricedCalls ? ' is-unpriced' : ''), title: exact(t.cost) },
+        costText(t.cost, t.unpricedCalls),
+        h('span', { class: 'cbar', 'aria-hidden': 'true', style: { width: (fraction(parsePico(t.cost), max) * 70).toFixed(1) + '%' } })));
+  }) : [h('tr', {}, h('td', { colspan: '5', class: 'none' }, 'No tasks in this window.'))]));
+  const more = $('#tasks-more');
+  more.hidden = rows.length <= TOP_TASKS;
+  more.textContent = state.allTasks ? 'Show the top ' + TOP_TASKS + ' only' : 'Show all ' + count(rows.length) + ' tasks';
+}
+
+function renderTime(rows, since) {
+  const buckets = timeBuckets(rows, since, Date.now());
+  const daily = buckets.length > 0 && buckets[0].step > 3_600_000;
+  $('#time-title').textContent = daily ? 'Cost by day (UTC)' : 'Cost by hour (UTC)';
+  const total = buckets.reduce((a, b) => a + b.pico, 0n);
+  const max = buckets.reduce((m, b) => (b.pico > m ? b.pico : m), 0n);
+  const peak = buckets.find((b) => b.pico === max && max > 0n);
+  $('#time-hint').textContent = peak ? 'peak ' + moneyPico(max) + ' at ' + utc(peak.start, !daily) + ' · ' + count(buckets.length) + (daily ? ' days' : ' hours') : '';
+  const every = Math.max(1, Math.ceil(buckets.length / 8));
+  const cols = buckets.map((b) => {
+    const label = daily ? utc(b.start, false) : utc(b.start);
+    const tip = label + ' — ' + (b.pico > 0n || !b.unpricedCalls ? moneyPico(b.pico) : 'unpriced') + ' · ' + count(b.llmCalls) + ' LLM calls · ' + count(b.toolCalls) + ' tool calls' +
+      (b.errors ? ' · ' + count(b.errors) + ' errors' : '') + (b.unpricedCalls ? ' · ' + count(b.unpricedCalls) + ' unpriced' : '');
+    return h('div', { class: 'col' + (b.pico > 0n ? ' has-cost' : ''), title: tip, data: { start: new Date(b.start).toISOString() } },
+      b.unpricedCalls ? h('span', { class: 'flag', 'aria-hidden': 'true' }, '!') : null,
+      h('div', { class: 'fill', style: { height: (fraction(b.pico, max) * 100).toFixed(2) + '%' } }));
+  });
+  const labels = buckets.map((b, i) => h('span', {}, i % every === 0 ? (daily ? utc(b.start, false).slice(5) : new Date(b.start).toISOString().slice(11, 16)) : ''));
+  $('#time').replaceChildren(
+    h('div', { class: 'yaxis', 'aria-hidden': 'true' }, h('span', {}, moneyPico(max)), h('span', {}, moneyPico(max / 2n)), h('span', {}, '$0')),
+    h('div', { class: 'cols', role: 'img', 'aria-label': (daily ? 'Cost by day' : 'Cost by hour') + ', total ' + moneyPico(total) }, cols),
+    h('div', { class: 'xaxis', 'aria-hidden': 'true' }, labels),
+  );
+}
+
+for (const b of document.querySelectorAll('[data-since]')) {
+  b.addEventListener('click', () => {
+    if (state.since === b.dataset.since && !state.inflight) return;
+    state.since = b.dataset.since;
+    state.allTasks = false;
+    load();
+  });
+}
+$('#refresh').addEventListener('click', () => load());
+$('#tasks-more').addEventListener('click', () => {
+  state.allTasks = !state.allTasks;
+  if (state.report) renderTasks(state.report.byTask);
+});
+// Keep a dashboard left open current, without piling requests up in a background tab.
+setInterval(() => { if (document.visibilityState === 'visible' && !state.inflight) load(); }, REFRESH_MS);
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible' && !state.inflight) load(); });
+load();

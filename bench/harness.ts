@@ -4,8 +4,19 @@
  * JSON line `{ "metric": number, ... }` on stdout (the last line starting with `{` counts), or
  * `{ "unavailable": "reason" }` when the variant cannot run here (a peer that will not load): the
  * variant is then reported as unavailable with that reason, never silently dropped.
+ *
+ * Two schedules:
+ * - `runAlternating`: one fresh process per variant per round (rounds of seconds; for the ingest
+ *   benchmark, where every sample needs its own data directory).
+ * - `runInterleaved`: one long-lived process per variant, set up and warmed up once, then told to
+ *   run one block at a time, variant after variant, for many rounds. Neighbouring blocks of
+ *   different variants run a fraction of a second apart, so load from other work on the machine
+ *   hits them alike and per-round pairs are tight. Fresh process sets repeat it, so one unlucky
+ *   process (memory layout, JIT decisions) cannot decide the result.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 
 /** A child's result: numbers to take medians of, plus labels (versions, how it was patched). */
 export type Sample = Record<string, number | string>;
@@ -75,6 +86,145 @@ export async function runAlternating(script: string, variants: string[], rounds:
   return results;
 }
 
+/** A child kept alive between blocks: it answers each `run` line on stdin with one JSON line. */
+class BlockChild {
+  private readonly proc: ChildProcessByStdio<Writable, Readable, Readable>;
+  private readonly lines: string[] = [];
+  private readonly waiters: Array<(line: string | undefined) => void> = [];
+  private closed = false;
+  stderr = '';
+
+  constructor(script: string, args: string[]) {
+    this.proc = spawn(process.execPath, [script, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, OTEL_SDK_DISABLED: undefined, NODE_OPTIONS: '' },
+    });
+    createInterface({ input: this.proc.stdout }).on('line', (l) => {
+      if (!l.startsWith('{')) return;
+      const w = this.waiters.shift();
+      if (w) w(l);
+      else this.lines.push(l);
+    });
+    this.proc.stderr.setEncoding('utf8').on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-4000)));
+    this.proc.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w(undefined);
+    });
+  }
+
+  /** The next JSON line, or undefined when the child died or took longer than `timeoutMs`. */
+  next(timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+    const ready = this.lines.shift();
+    if (ready) return Promise.resolve(JSON.parse(ready) as Record<string, unknown>);
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        this.proc.kill('SIGKILL');
+        resolve(undefined);
+      }, timeoutMs);
+      const done = (line: string | undefined) => {
+        clearTimeout(timer);
+        resolve(line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>));
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  send(command: string): void {
+    if (!this.closed) this.proc.stdin.write(`${command}\n`);
+  }
+
+  failure(): string {
+    const tail = this.stderr.trim().split('\n').slice(-6).join('\n');
+    return `failed: ${this.closed ? `exited with ${this.proc.exitCode ?? this.proc.signalCode}` : 'no answer in time'}${tail ? `: ${tail}` : ''}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.send('exit');
+    this.proc.stdin.end();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { this.proc.kill('SIGKILL'); resolve(); }, 10_000);
+      this.proc.once('close', () => { clearTimeout(t); resolve(); });
+    });
+  }
+}
+
+export interface InterleaveOptions extends RunOptions {
+  /** Fresh process sets, one after another. @default 2 */
+  sets?: number;
+  /** Rounds of blocks per process set. */
+  blocks: number;
+}
+
+/**
+ * Starts one process per variant (`script --variant=<v> ...args`), waits for each to say
+ * `{ "ready": ... }` (or `{ "unavailable": ... }`), then runs `blocks` rounds: in each, every
+ * variant runs one block in turn, the order rotating every round. Repeats with fresh processes
+ * `sets` times. The children are driven by `serveBlocks`.
+ */
+export async function runInterleaved(script: string, variants: string[], options: InterleaveOptions): Promise<VariantResult[]> {
+  const results: VariantResult[] = variants.map((variant) => ({ variant, samples: [] }));
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  for (let set = 0; set < (options.sets ?? 2); set++) {
+    const live = results.filter((r) => !r.unavailable);
+    // Start them one at a time: set-up (loading, warm-up) must not overlap another's.
+    const children = new Map<VariantResult, BlockChild>();
+    for (const r of live) {
+      const child = new BlockChild(script, [`--variant=${r.variant}`, ...(options.args ?? [])]);
+      const hello = await child.next(timeoutMs);
+      if (!hello || typeof hello.unavailable === 'string') {
+        r.unavailable = hello ? String(hello.unavailable) : child.failure();
+        await child.stop();
+        continue;
+      }
+      children.set(r, child);
+    }
+    const running = [...children.keys()];
+    for (let b = 0; b < options.blocks; b++) {
+      for (let i = 0; i < running.length; i++) {
+        const r = running[(i + b + set) % running.length]!;
+        const child = children.get(r)!;
+        if (r.unavailable) continue;
+        child.send('run');
+        const sample = await child.next(timeoutMs);
+        if (!sample || typeof sample.unavailable === 'string') {
+          r.unavailable = sample ? String(sample.unavailable) : child.failure();
+          await child.stop();
+        } else r.samples.push(sample as Sample);
+        options.onSample?.(r.variant, b, sample as Sample | undefined);
+      }
+    }
+    for (const child of children.values()) await child.stop();
+  }
+  return results;
+}
+
+/**
+ * The child side of `runInterleaved`: prepares once (`setup` loads, patches and warms up), says
+ * ready, then runs one block per `run` line on stdin and prints its sample. Run by hand (stdin a
+ * terminal), it runs `--blocks=N` (default 5) blocks and prints each.
+ */
+export async function serveBlocks(setup: () => Promise<{ block: () => Promise<Sample> } | { unavailable: string }>): Promise<void> {
+  const prepared = await setup();
+  if ('unavailable' in prepared) {
+    report({ unavailable: prepared.unavailable });
+    return;
+  }
+  if (process.stdin.isTTY) {
+    for (let i = 0, n = Number(arg('blocks', '5')); i < n; i++) report(await prepared.block());
+    process.exit(0);
+  }
+  report({ ready: 1 });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() !== 'run') break;
+    report(await prepared.block());
+  }
+  process.exit(0);
+}
+
 export function median(xs: number[]): number {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -128,6 +278,15 @@ export function fmt(x: number, digits = 1): string {
 /** CPU time (user + system, all threads) of this process in microseconds. */
 export function cpuMicros(): number {
   const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/**
+ * CPU time of the main thread only (no GC helper threads, no libuv pool) in microseconds:
+ * steadier than the process's, but it misses work the runtime moves off the main thread.
+ */
+export function threadCpuMicros(): number {
+  const u = (process as unknown as { threadCpuUsage(): NodeJS.CpuUsage }).threadCpuUsage();
   return u.user + u.system;
 }
 

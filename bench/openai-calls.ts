@@ -15,7 +15,8 @@
  *   memory    the SDK's `fetch` option answers from memory (canned-openai.ts)
  *   loopback  the fake OpenAI server (in the runner's process) over 127.0.0.1
  *   stream    `stream: true` with include_usage, 200 content chunks, answered from memory
- * The timed region is the call loop after a warm-up, plus `forceFlush()` so span export is in it.
+ * After set-up and a warm-up, each block (one sample; harness.ts `serveBlocks`) times `--calls`
+ * calls plus `forceFlush()`, so span export is inside the timed region.
  */
 import { createRequire } from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
@@ -23,15 +24,16 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { arg, cpuMicros, report } from './harness.ts';
+import { arg, cpuMicros, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
 import { completionFetch, streamFetch } from './canned-openai.ts';
 
 type Mode = 'memory' | 'loopback' | 'stream';
 const variant = arg('variant');
 const sdk = arg('sdk', 'v7');
 const mode = arg('mode', 'memory') as Mode;
-const calls = Number(arg('calls', mode === 'stream' ? '400' : mode === 'loopback' ? '1500' : '4000'));
-const warm = Number(arg('warm', String(Math.ceil(calls / 4))));
+/** Calls per block (one sample). */
+const calls = Number(arg('calls', mode === 'stream' ? '100' : mode === 'loopback' ? '300' : '1000'));
+const warm = Number(arg('warm', String(calls * 2)));
 const streamChunks = Number(arg('chunks', '200'));
 
 /** Counts what the BatchSpanProcessor hands over; keeps the first chat span to check it is priced. */
@@ -87,7 +89,7 @@ type Client = InstanceType<OpenAIModule['OpenAI']>;
 
 const isWrapped = (f: unknown) => typeof f === 'function' && (f as { __wrapped?: boolean }).__wrapped === true;
 
-async function main(): Promise<Record<string, number | string>> {
+async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable: string }> {
   const exporter = new CountingExporter();
   const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
   trace.setGlobalTracerProvider(provider);
@@ -104,8 +106,9 @@ async function main(): Promise<Record<string, number | string>> {
   }
 
   const require = createRequire(import.meta.url);
-  const openai = require(sdk === 'v6' ? 'openai-v6' : 'openai') as OpenAIModule;
-  const sdkVersion = (require(`${sdk === 'v6' ? 'openai-v6' : 'openai'}/version`) as { VERSION: string }).VERSION;
+  const pkg = sdk === 'v6' ? 'openai-v6' : 'openai';
+  const openai = require(pkg) as OpenAIModule;
+  const sdkVersion = (require(`${pkg}/version`) as { VERSION: string }).VERSION;
   let patchedBy = inst ? 'require hook' : 'none';
   if (inst && !isWrapped(openai.OpenAI.Chat.Completions.prototype.create)) {
     if (!inst.manuallyInstrument) return { unavailable: `${variant} did not patch openai@${sdkVersion} through its require hook and has no manual hook` };
@@ -133,28 +136,39 @@ async function main(): Promise<Record<string, number | string>> {
         sink += r.usage?.total_tokens ?? 0;
       };
 
-  for (let i = 0; i < warm; i++) await call();
-  await provider.forceFlush();
-  const exported0 = exporter.count;
-  const cpu0 = cpuMicros();
-  const t0 = performance.now();
-  for (let i = 0; i < calls; i++) await call();
-  await provider.forceFlush();
-  const wallUs = (performance.now() - t0) * 1000;
-  const cpu = cpuMicros() - cpu0;
+  try {
+    for (let i = 0; i < warm; i++) await call();
+    await provider.forceFlush();
+  } catch (e) {
+    return { unavailable: `${variant} failed during warm-up: ${(e as Error).message.split('\n')[0]}` };
+  }
   if (sink === 0) throw new Error('calls returned nothing');
   const attrs = exporter.first?.attributes ?? {};
   const priced = attrs['gen_ai.usage.cost.amount'] !== undefined || attrs['gen_ai.usage.cost'] !== undefined || attrs['llm.cost.total'] !== undefined;
-  await provider.shutdown();
+
   return {
-    cpuUsPerCall: cpu / calls,
-    wallUsPerCall: wallUs / calls,
-    spansPerCall: (exporter.count - exported0) / calls,
-    priced: priced ? 1 : 0,
-    calls,
-    sdkVersion,
-    patchedBy,
+    block: async () => {
+      const exported0 = exporter.count;
+      const cpu0 = cpuMicros();
+      const thread0 = threadCpuMicros();
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await call();
+      await provider.forceFlush();
+      const wallUs = (performance.now() - t0) * 1000;
+      const cpu = cpuMicros() - cpu0;
+      const threadCpu = threadCpuMicros() - thread0;
+      return {
+        cpuUsPerCall: cpu / calls,
+        threadCpuUsPerCall: threadCpu / calls,
+        wallUsPerCall: wallUs / calls,
+        spansPerCall: (exporter.count - exported0) / calls,
+        priced: priced ? 1 : 0,
+        calls,
+        sdkVersion,
+        patchedBy,
+      };
+    },
   };
 }
 
-report(await main());
+await serveBlocks(setup);

@@ -6,20 +6,23 @@
  *
  *   pnpm bench                  full run (~5 minutes on 2 cores)
  *   pnpm bench --quick          smoke run (~1 minute): fewer rounds, calls and spans
- *   pnpm bench --only=ingest,openai,peers   a subset     --rounds=N   override the rounds
+ *   pnpm bench --only=ingest,openai,peers   a subset
+ *   --rounds=N (ingest processes per variant)  --sets=N --blocks=N (per-call: process sets, blocks per set)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '@spendtrace/fake-providers';
-import { arg, flag, fmt, median, medianOf, runAlternating, spreadPct, table, values, type VariantResult } from './harness.ts';
+import { arg, flag, fmt, median, medianOf, runAlternating, runInterleaved, spreadPct, table, values, type VariantResult } from './harness.ts';
 import { buildRequests, writeRequests } from './otlp-requests.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = flag('quick');
 const only = new Set(arg('only', 'ingest,openai,peers').split(',').map((s) => s.trim()));
 const rounds = Number(arg('rounds', quick ? '3' : '5'));
+const sets = Number(arg('sets', quick ? '1' : '2'));
+const blocks = Number(arg('blocks', quick ? '5' : '12'));
 const started = Date.now();
 
 interface Section { title: string; how: string; table: string; data: unknown }
@@ -118,13 +121,14 @@ interface CallSetup { name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback
 
 async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Promise<void> {
   for (const s of setups) {
-    const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`];
+    const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`, `--warm=${s.calls * 2}`];
     if (s.mode === 'loopback') args.push(`--url=${fakeUrl}`);
-    const results = await runAlternating(join(here, 'openai-calls.ts'), s.variants, rounds, { args, onSample: progress(s.name) });
+    const results = await runInterleaved(join(here, 'openai-calls.ts'), s.variants, { sets, blocks, args, onSample: progress(s.name) });
     process.stderr.write('\n');
     const base = results.find((r) => r.variant === 'none')!;
     const rows: (string | number)[][] = results.filter((r) => r.samples.length).map((r) => {
       const p = paired(r, base, 'cpuUsPerCall');
+      const t = paired(r, base, 'threadCpuUsPerCall');
       const first = r.samples[0]!;
       return [
         r.variant === 'none' ? 'none (baseline)' : r.variant,
@@ -133,6 +137,7 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         r.variant === 'none' ? '' : `${p.added >= 0 ? '+' : ''}${fmt(p.added)}`,
         r.variant === 'none' ? '' : `${p.ratio >= 1 ? '+' : ''}${fmt((p.ratio - 1) * 100)}%`,
         fmt(p.ratio, 3),
+        r.variant === 'none' ? fmt(medianOf(r, 'threadCpuUsPerCall')) : `${t.added >= 0 ? '+' : ''}${fmt(t.added)}`,
         fmt(medianOf(r, 'spansPerCall'), 2),
         r.variant === 'none' ? '' : medianOf(r, 'priced') === 1 ? 'yes' : 'no',
         String(first.patchedBy ?? ''),
@@ -145,35 +150,37 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         : 'stream: true + include_usage, 200 content chunks from memory (one read per SSE event), iterated to the end';
     print({
       title: `${s.name}: openai ${version}, ${what}`,
-      how: `${rounds} rounds, variants alternating, each a fresh process: ${s.calls} calls timed after ${Math.ceil(s.calls / 4)} warm-up calls, ` +
-        `CPU = process.cpuUsage (user+system) around the loop + forceFlush of a BatchSpanProcessor to a no-op exporter; ` +
-        `added and ratio = medians of per-round pairs with none; ± = half the interquartile range`,
-      table: table(['variant', 'CPU us/call', 'spread', 'added us', 'added %', 'x none', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
-      data: { ...s, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'wallUsPerCall', 'spansPerCall', 'priced']) },
+      how: `one process per variant, ${s.calls * 2} warm-up calls, then ${blocks} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
+        `(order rotating), x ${sets} fresh process sets = ${sets * blocks} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
+        `+ forceFlush of a BatchSpanProcessor to a no-op exporter; main thread = process.threadCpuUsage; ` +
+        `added and ratio = medians of per-round pairs with none; ± = half the interquartile range of the samples`,
+      table: table(['variant', 'CPU us/call', 'spread', 'added us', 'added %', 'x none', 'main thr. us', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
+      data: { ...s, sets, blocks, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'spansPerCall', 'priced']) },
     });
   }
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ingest ${rounds} rounds, per-call ${sets} sets x ${blocks} blocks, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   if (only.has('ingest')) await ingestBench();
 
   const peers = ['none', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
-  const n = (full: number) => (quick ? Math.ceil(full / 4) : full);
+  // Calls per block: a block is ~0.2-0.3 s of CPU, short enough that neighbouring blocks see the same machine.
+  const n = (full: number) => (quick ? Math.ceil(full / 2) : full);
   const setups: CallSetup[] = [];
   if (only.has('openai')) {
     setups.push(
-      { name: 'Overhead (a) in-memory fetch', sdk: 'v7', mode: 'memory', variants: ['none', 'spendtrace'], calls: n(6000) },
-      { name: 'Overhead (b) loopback fake server', sdk: 'v7', mode: 'loopback', variants: ['none', 'spendtrace'], calls: n(3000) },
-      { name: 'Overhead, 200-chunk stream', sdk: 'v7', mode: 'stream', variants: ['none', 'spendtrace'], calls: n(600) },
+      { name: 'Overhead (a) in-memory fetch', sdk: 'v7', mode: 'memory', variants: ['none', 'spendtrace'], calls: n(1000) },
+      { name: 'Overhead (b) loopback fake server', sdk: 'v7', mode: 'loopback', variants: ['none', 'spendtrace'], calls: n(300) },
+      { name: 'Overhead, 200-chunk stream', sdk: 'v7', mode: 'stream', variants: ['none', 'spendtrace'], calls: n(100) },
     );
   }
   if (only.has('peers')) {
     setups.push(
-      { name: 'Peers (a) in-memory fetch', sdk: 'v6', mode: 'memory', variants: peers, calls: n(6000) },
-      { name: 'Peers, 200-chunk stream', sdk: 'v6', mode: 'stream', variants: peers, calls: n(600) },
+      { name: 'Peers (a) in-memory fetch', sdk: 'v6', mode: 'memory', variants: peers, calls: n(1000) },
+      { name: 'Peers, 200-chunk stream', sdk: 'v6', mode: 'stream', variants: peers, calls: n(100) },
     );
-    if (!quick) setups.push({ name: 'Peers (b) loopback fake server', sdk: 'v6', mode: 'loopback', variants: peers, calls: n(3000) });
+    if (!quick) setups.push({ name: 'Peers (b) loopback fake server', sdk: 'v6', mode: 'loopback', variants: peers, calls: n(300) });
   }
   const fake = setups.some((s) => s.mode === 'loopback') ? await startFakeOpenAI({ recordLimit: 0 }) : undefined;
   try {
@@ -189,6 +196,8 @@ async function main(): Promise<void> {
     seconds: Math.round((Date.now() - started) / 1000),
     quick,
     rounds,
+    sets,
+    blocks,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAtEnd: loadavg() },
     benchmarks: sections.map((s) => ({ title: s.title, how: s.how, table: s.table, ...(s.data as object) })),
   }, null, 2)}\n`);

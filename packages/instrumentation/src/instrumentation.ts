@@ -1,13 +1,14 @@
-import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { Tracer } from '@opentelemetry/api';
 import { Pricer } from '@spendtrace/semconv';
 import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
-import type { CreateFn } from './internal-types.ts';
 import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
 import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
 import { GenAIMetrics, inferenceTracer } from './metrics.ts';
 import { setToolCostListener } from './task-context.ts';
-import { patchedCreate, patchedRetryRequest, type ChatHost } from './openai/chat-completions.ts';
+import type { ChatHost } from './openai/call.ts';
+import { openaiTargets, patchOpenAITargets, unpatchOpenAITargets, type OpenAITargets, type Wrapper } from './openai/index.ts';
+import type { OpenAIProviderMap } from './openai/provider.ts';
 import type { SpendtraceInstrumentationConfig, StreamUsageMode } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
@@ -15,28 +16,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 export const OPENAI_SUPPORTED_VERSIONS = ['>=5.0.0 <8'];
 
 const STREAM_USAGE_MODES: readonly StreamUsageMode[] = ['estimate', 'inject', 'off'];
-
-interface Patchable {
-  prototype: Record<string, unknown>;
-}
-
-/** The chat Completions class and the client class, from a module namespace, the OpenAI class or a client. */
-function openaiTargets(exports: unknown): { completions?: Record<string, unknown>; client?: Record<string, unknown> } {
-  const mod = exports as Record<string, unknown> | undefined;
-  if (!mod) return {};
-  const cls = (typeof mod === 'function' && (mod as { Chat?: unknown }).Chat ? mod : (mod.OpenAI ?? (mod.default as Record<string, unknown> | undefined)?.OpenAI ?? mod.default)) as
-    | (Patchable & { Chat?: { Completions?: Patchable } })
-    | undefined;
-  const completions = cls?.Chat?.Completions?.prototype;
-  if (completions) return { completions, client: cls.prototype };
-  // A client instance (`new OpenAI()`): patch the classes behind it.
-  const instance = mod as { chat?: { completions?: object } };
-  const resource = instance.chat?.completions;
-  if (resource && typeof resource === 'object') {
-    return { completions: Object.getPrototypeOf(resource), client: Object.getPrototypeOf(instance) };
-  }
-  return {};
-}
 
 /**
  * Turns `openai` chat completions into priced GenAI spans (DESIGN.md §3), attributed to the task
@@ -49,7 +28,8 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   private _pricer: Pricer | undefined;
   private _streamUsage: StreamUsageMode = 'estimate';
   private _captureContent = false;
-  private _manualTargets: Array<{ completions?: Record<string, unknown>; client?: Record<string, unknown> }> | undefined;
+  private _manualTargets: OpenAITargets[] | undefined;
+  private _openaiWrapper: Wrapper | undefined;
   /** `@anthropic-ai/sdk` / `@google/genai` exports given to `manuallyInstrument()`, re-patched on enable(). */
   private _manualAnthropic: unknown[] | undefined;
   private _manualGoogleGenAI: unknown[] | undefined;
@@ -143,25 +123,31 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     ];
   }
 
-  /** Patches `Completions.prototype.create` (and the client's retry hook) behind an `openai` export. */
+  /** `openaiProviders` from the config (base URL / host -> `gen_ai.provider.name`), read per call. */
+  get openaiProviders(): OpenAIProviderMap | undefined {
+    return this.getConfig().openaiProviders;
+  }
+
+  private get openaiWrapper(): Wrapper {
+    return (this._openaiWrapper ??= {
+      wrap: (target, name, wrapper) => this._wrap(target, name, wrapper),
+      unwrap: (target, name) => this._unwrap(target, name),
+    });
+  }
+
+  /** Patches `create` of chat completions, responses, embeddings and legacy completions (and the client's retry hook) behind an `openai` export. */
   patchOpenAI(moduleExports: unknown): boolean {
     const targets = openaiTargets(moduleExports);
     if (!targets.completions) {
-      this._diag.warn('openai module has no Chat.Completions class; chat completions not instrumented');
+      this._diag.warn('openai module has no Chat.Completions class; openai not instrumented');
       return false;
     }
-    if (isWrapped(targets.completions.create)) this._unwrap(targets.completions, 'create');
-    this._wrap(targets.completions, 'create', (original) => patchedCreate(this, original as CreateFn) as never);
-    if (targets.client && typeof targets.client.retryRequest === 'function') {
-      if (isWrapped(targets.client.retryRequest)) this._unwrap(targets.client, 'retryRequest');
-      this._wrap(targets.client, 'retryRequest', (original) => patchedRetryRequest(original as never) as never);
-    }
+    patchOpenAITargets(this, this.openaiWrapper, targets);
     return true;
   }
 
-  private unpatchOpenAI(targets: { completions?: Record<string, unknown>; client?: Record<string, unknown> }): void {
-    if (targets.completions && isWrapped(targets.completions.create)) this._unwrap(targets.completions, 'create');
-    if (targets.client && isWrapped(targets.client.retryRequest)) this._unwrap(targets.client, 'retryRequest');
+  private unpatchOpenAI(targets: OpenAITargets): void {
+    unpatchOpenAITargets(this.openaiWrapper, targets);
   }
 
   /** @internal For `manuallyInstrument()`: patch now, and follow enable()/disable() from here on. */
@@ -193,14 +179,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     super.enable();
     for (const e of this._manualAnthropic ?? []) patchAnthropic(e, this);
     for (const e of this._manualGoogleGenAI ?? []) patchGoogleGenAI(e, this);
-    for (const t of this._manualTargets ?? []) {
-      if (t.completions && !isWrapped(t.completions.create)) {
-        this._wrap(t.completions, 'create', (original) => patchedCreate(this, original as CreateFn) as never);
-        if (t.client && typeof t.client.retryRequest === 'function' && !isWrapped(t.client.retryRequest)) {
-          this._wrap(t.client, 'retryRequest', (original) => patchedRetryRequest(original as never) as never);
-        }
-      }
-    }
+    for (const t of this._manualTargets ?? []) patchOpenAITargets(this, this.openaiWrapper, t, true);
   }
 
   override disable(): void {

@@ -1,0 +1,442 @@
+/**
+ * One instrumented `openai` SDK request (v5–v7), whatever the API: chat completions, Responses,
+ * embeddings, legacy completions. Each API supplies an {@link OpenAIApi} that reads its request,
+ * result and stream events; this module owns the span's life.
+ *
+ * The wrapper returns the SDK's own APIPromise. It attaches in two places that cost nothing
+ * until the app reads the result: `responsePromise` (the HTTP outcome, SDK errors) and the
+ * promise's `parseResponse` field (the parsed body or Stream), so `.withResponse()`,
+ * `.asResponse()`, `_thenUnwrap()` helpers and `await` behave exactly as without instrumentation.
+ * A Stream is instrumented in place through its `iterator` field, which `for await`, `tee()` and
+ * `toReadableStream()` all read, so the object the app holds is the SDK's own.
+ *
+ * The SDK's helpers (`parse`, `runTools`, `stream`, `responses.stream`) call `create` on the
+ * client's resource, so each HTTP request is one span, counted once.
+ */
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
+import * as A from '@spendtrace/semconv';
+import { costAttributes, providerCostAttributes, UNPRICED_ATTRIBUTES, usageAttributes, usdToPico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
+import { baggageAttribution, checkBudget, currentScope, errorType, type TaskState } from '../task-context.ts';
+import type { StreamUsageMode } from '../types.ts';
+import { endpointOfClient, type OpenAIProviderMap } from './provider.ts';
+
+/** What the wrappers need from the instrumentation instance (read per call, so config changes apply). */
+export interface ChatHost {
+  readonly tracer: Tracer;
+  readonly pricer: Pricer;
+  readonly diag: DiagLogger;
+  readonly streamUsage: StreamUsageMode;
+  readonly captureMessageContent: boolean;
+  /** `openaiProviders` from the config: base URL / host -> `gen_ai.provider.name`. */
+  readonly openaiProviders?: OpenAIProviderMap | undefined;
+}
+
+/** A resource instance (`client.chat.completions`, `client.responses`, ...). */
+export interface ResourceLike {
+  _client?: { baseURL?: string; deploymentName?: string; apiVersion?: string };
+}
+
+export type MethodFn = (this: ResourceLike, body: any, options?: unknown) => unknown;
+
+/** How one API's requests, results and stream events map to the span. */
+export interface OpenAIApi<Body = any> {
+  readonly operation: string;
+  /** The request attributes beyond operation / provider / model / server (DESIGN.md §3). */
+  requestAttributes(body: Body, attrs: Attributes, host: ChatHost): void;
+  /** `spendtrace.request.hash`. */
+  hash(model: string | undefined, body: Body): string;
+  /** Whether the request streams, and whether usage can be asked for (`stream_options.include_usage`). */
+  streaming(body: Body): { stream: boolean; canInject: boolean };
+  /** A parsed non-stream body: response model / id / finish reasons / usage onto the call. */
+  readResult(call: OpenAICall, result: any): void;
+  /** A stream event; true when it is ours to hide (the usage chunk we asked for). */
+  readChunk(call: OpenAICall, chunk: any): boolean;
+  /** Local token counts for a stream that reported no usage (undefined: none possible). */
+  estimate?(call: OpenAICall, outputText: string): Promise<Usage> | undefined;
+}
+
+/** SDK retries seen per request options object (the SDK passes the same object to every attempt). */
+const retryCounts = new WeakMap<object, number>();
+
+export function patchedRetryRequest(original: (...args: unknown[]) => unknown) {
+  return function retryRequest(this: unknown, options: unknown, ...rest: unknown[]) {
+    if (options && typeof options === 'object') retryCounts.set(options, (retryCounts.get(options) ?? 0) + 1);
+    return original.call(this, options, ...rest);
+  };
+}
+
+const USER_ABORT = 'APIUserAbortError';
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** A promise that rejects like an APIPromise would, for calls refused before any request. */
+function rejectedAPIPromise(err: unknown): Promise<never> {
+  const p = Promise.reject(err) as Promise<never> & Record<string, unknown>;
+  p.withResponse = () => p;
+  p.asResponse = () => p;
+  p.parse = () => p;
+  p._thenUnwrap = () => p;
+  return p;
+}
+
+/** Wraps one resource method (`create`) of one API. */
+export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn): MethodFn {
+  return function create(this: ResourceLike, body: any, options?: unknown) {
+    const scope = currentScope();
+    const task = scope?.task;
+    if (task && task.budgetPico !== undefined) {
+      const refused = checkBudget(task, body?.model);
+      if (refused) return rejectedAPIPromise(refused);
+    }
+    let call: OpenAICall;
+    let sent = body;
+    let ctx;
+    try {
+      const client = this?._client;
+      const endpoint = endpointOfClient(client, host.openaiProviders);
+      // Azure routes by deployment: the client's deployment is what the request asked for.
+      const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;
+      const attrs: Attributes = {
+        [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation,
+        [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider,
+        [A.ATTR_GEN_AI_REQUEST_MODEL]: model,
+        [A.ATTR_SPENDTRACE_REQUEST_HASH]: api.hash(model, body),
+      };
+      if (endpoint.address !== undefined) {
+        attrs[A.ATTR_SERVER_ADDRESS] = endpoint.address;
+        attrs[A.ATTR_SERVER_PORT] = endpoint.port;
+      }
+      if (body) api.requestAttributes(body, attrs, host);
+      ctx = context.active();
+      if (task) {
+        for (const k in task.attribution) attrs[k] = task.attribution[k];
+        if (scope.tool) attrs[A.ATTR_SPENDTRACE_TOOL_NAME] = scope.tool.name;
+      } else {
+        const fromBaggage = baggageAttribution(ctx);
+        if (fromBaggage) for (const k in fromBaggage) attrs[k] = fromBaggage[k];
+      }
+      const { stream, canInject } = api.streaming(body);
+      let injected = false;
+      if (stream && canInject && body.stream_options?.include_usage !== true && host.streamUsage === 'inject') {
+        sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
+        injected = true;
+      }
+      const span = host.tracer.startSpan(`${api.operation} ${model}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
+      call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected);
+      ctx = trace.setSpan(ctx, span);
+    } catch (err) {
+      host.diag.error(`could not start a ${api.operation} span; calling the SDK uninstrumented`, err);
+      return original.call(this, body, options);
+    }
+    let result: unknown;
+    try {
+      result = context.with(ctx, original, this, sent, options);
+    } catch (err) {
+      call.finish(err);
+      throw err;
+    }
+    try {
+      call.attach(result);
+    } catch (err) {
+      host.diag.error('could not attach to the SDK promise', err);
+    }
+    return result;
+  };
+}
+
+/** One in-flight request: collects what the response says and ends the span once. */
+export class OpenAICall {
+  readonly host: ChatHost;
+  readonly api: OpenAIApi;
+  readonly span: Span;
+  readonly body: any;
+  readonly requestModel: string | undefined;
+  readonly provider: string;
+  readonly task: TaskState | undefined;
+  readonly stream: boolean;
+  /** We added include_usage: the usage-only chunk is ours to hide. */
+  readonly injected: boolean;
+  promise: APIPromiseLike | undefined;
+  ended = false;
+  /** Our parseResponse ran: someone (await, a helper's `_thenUnwrap`) is reading the body. */
+  parsing = false;
+  responseModel: string | undefined;
+  responseId: string | undefined;
+  finishReasons: string[] | undefined;
+  usage: Usage | undefined;
+  /** Provider-reported cost in USD (OpenRouter's `usage.cost`). */
+  providerCost: number | undefined;
+  /** Provider-run tool calls seen (Responses built-in tools): priced as tool fees. */
+  webSearches = 0;
+  fileSearches = 0;
+  /** An error the API reported inside a successful HTTP response (a `response.failed` event). */
+  apiError: string | undefined;
+  retries = 0;
+  // Streams only.
+  controller: AbortController | undefined;
+  started = 0;
+  firstChunkAt = 0;
+  inFlight = false;
+  closing = false;
+  text: string[] | undefined;
+
+  constructor(host: ChatHost, api: OpenAIApi, span: Span, body: any, requestModel: string | undefined, provider: string, task: TaskState | undefined, stream: boolean, injected: boolean) {
+    this.host = host;
+    this.api = api;
+    this.span = span;
+    this.body = body;
+    this.requestModel = requestModel;
+    this.provider = provider;
+    this.task = task;
+    this.stream = stream;
+    this.injected = injected;
+    if (stream) this.started = performance.now();
+  }
+
+  attach(result: unknown): void {
+    const p = result as APIPromiseLike;
+    if (!p || typeof p.then !== 'function') {
+      this.finish();
+      return;
+    }
+    if (!p.responsePromise || typeof p.parseResponse !== 'function') {
+      // Not the APIPromise we know: observe the plain promise (it is the app's to await).
+      p.then(this.onResult, this.onError);
+      return;
+    }
+    this.promise = p;
+    const originalParse = p.parseResponse;
+    const call = this;
+    p.parseResponse = function parseResponse(client, props) {
+      call.parsing = true;
+      return Promise.resolve(originalParse.call(this, client, props)).then(call.onResult, call.onParseError);
+    };
+    p.responsePromise.then(this.onResponse, this.onError);
+  }
+
+  onResponse = (props: APIResponseProps): void => {
+    try {
+      const n = props?.options ? retryCounts.get(props.options) : undefined;
+      if (n) this.retries = n;
+      if (this.promise && this.promise.parsedPromise === undefined && !this.parsing && !this.ended) {
+        if (!props.response?.ok) return this.finish();
+        if (this.stream) {
+          // A helper that re-wraps the promise (`_thenUnwrap`, as `responses.stream()` does) parses
+          // it a few microtasks later; only a stream nobody parses (`.asResponse()`) ends here.
+          setImmediate(() => {
+            if (!this.parsing) this.finish();
+          });
+          return;
+        }
+        // Nobody asked for the parsed body yet (`.asResponse()`, a helper that re-wraps the
+        // promise, or an await that comes later): read usage from a clone, leaving the app's body untouched.
+        props.response
+          .clone()
+          .json()
+          .then((json: unknown) => this.onResult(json), () => this.finish());
+      }
+    } catch (err) {
+      this.host.diag.error(`${this.api.operation} span: response handling failed`, err);
+    }
+  };
+
+  onError = (err: unknown): void => {
+    this.finish(err);
+  };
+
+  onParseError = (err: unknown): never => {
+    this.finish(err);
+    throw err;
+  };
+
+  onResult = (result: unknown): unknown => {
+    if (this.ended) return result;
+    try {
+      if (this.stream && result && typeof (result as StreamLike).iterator === 'function') {
+        this.instrumentStream(result as StreamLike);
+      } else {
+        this.api.readResult(this, result);
+        this.finish();
+      }
+    } catch (err) {
+      this.host.diag.error(`${this.api.operation} span: result handling failed`, err);
+    }
+    return result;
+  };
+
+  instrumentStream(stream: StreamLike): void {
+    const original = stream.iterator;
+    const call = this;
+    stream.iterator = function iterator(this: unknown) {
+      return new InstrumentedIterator(original.call(this), call);
+    } as StreamLike['iterator'];
+    // Also when usage was asked for: a stream cut short (break, abort, error) never gets the usage chunk.
+    if (this.host.streamUsage !== 'off') this.text = [];
+    this.controller = stream.controller;
+    this.controller?.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  onAbort = (): void => {
+    // break/return() aborts too, and an in-flight read settles on its own (done or an error).
+    if (this.closing || this.inFlight || this.ended) return;
+    this.finish(USER_ABORT);
+  };
+
+  /** Returns true for a chunk the app must not see (the usage chunk we injected). */
+  observeChunk(chunk: any): boolean {
+    if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+    return this.api.readChunk(this, chunk);
+  }
+
+  onStreamDone(): void {
+    const aborted = this.controller?.signal?.aborted === true;
+    this.finish(aborted && !this.closing ? USER_ABORT : undefined);
+  }
+
+  /** Ends the span once: usage, cost, attribution; `err` is an error object or an error.type. */
+  finish(err?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      const span = this.span;
+      if (this.responseModel) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_MODEL, this.responseModel);
+      if (this.responseId) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_ID, this.responseId);
+      if (this.finishReasons) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, this.finishReasons.filter((r) => r));
+      if (this.retries) span.setAttribute(A.ATTR_SPENDTRACE_RETRY_ATTEMPT, this.retries);
+      if (this.firstChunkAt) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (this.firstChunkAt - this.started) / 1000);
+      if (err === undefined && this.apiError !== undefined) err = this.apiError;
+      if (err !== undefined) {
+        const type = typeof err === 'string' ? err : errorType(err);
+        span.setAttribute(A.ATTR_ERROR_TYPE, type);
+        const status = (err as { status?: unknown })?.status;
+        if (typeof status === 'number') span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
+      }
+      if (this.usage) {
+        this.price(this.withTools(this.usage), this.providerCost);
+        span.end();
+        return;
+      }
+      const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
+      if (estimate) {
+        // A stream that reported no usage: count locally, off the hot path, then end at the real end time.
+        const endTime = now();
+        estimate.then(
+          (usage) => {
+            span.setAttribute(A.ATTR_SPENDTRACE_USAGE_ESTIMATED, true);
+            this.price(this.withTools(usage), undefined);
+            span.end(endTime);
+          },
+          (e) => {
+            this.host.diag.error(`${this.api.operation} span: local token count failed`, e);
+            span.end(endTime);
+          },
+        );
+        return;
+      }
+      span.end();
+    } catch (e) {
+      this.host.diag.error(`${this.api.operation} span: finishing failed`, e);
+      try {
+        this.span.end();
+      } catch {
+        // nothing more to do
+      }
+    }
+  }
+
+  private withTools(usage: Usage): Usage {
+    if (this.webSearches) usage.webSearches = this.webSearches;
+    if (this.fileSearches) usage.fileSearches = this.fileSearches;
+    return usage;
+  }
+
+  price(usage: Usage, providerCostUsd: number | undefined): void {
+    const span = this.span;
+    span.setAttributes(usageAttributes(usage));
+    let pico: Pico | undefined;
+    if (typeof providerCostUsd === 'number' && Number.isFinite(providerCostUsd) && providerCostUsd >= 0) {
+      pico = usdToPico(providerCostUsd);
+      span.setAttributes(providerCostAttributes(pico));
+    } else {
+      const pricer = this.host.pricer;
+      const requestModel = this.requestModel;
+      const quote =
+        pricer.price(this.provider, this.responseModel ?? requestModel, usage) ??
+        (this.responseModel && this.responseModel !== requestModel ? pricer.price(this.provider, requestModel, usage) : undefined);
+      if (quote) {
+        pico = quote.cost.total;
+        span.setAttributes(costAttributes(quote));
+      } else {
+        span.setAttributes(UNPRICED_ATTRIBUTES);
+      }
+    }
+    if (pico !== undefined && this.task) this.task.addCost(pico);
+  }
+}
+
+/** Sits between the SDK's event source and every consumer; ends the span on done, return, error or abort. */
+class InstrumentedIterator implements AsyncIterator<unknown> {
+  readonly inner: AsyncIterator<unknown>;
+  readonly call: OpenAICall;
+
+  constructor(inner: AsyncIterator<unknown>, call: OpenAICall) {
+    this.inner = inner;
+    this.call = call;
+  }
+
+  async next(): Promise<IteratorResult<unknown>> {
+    const call = this.call;
+    for (;;) {
+      let r: IteratorResult<unknown>;
+      call.inFlight = true;
+      try {
+        r = await this.inner.next();
+      } catch (err) {
+        call.inFlight = false;
+        if (!call.closing) call.finish(err);
+        throw err;
+      }
+      call.inFlight = false;
+      if (r.done) {
+        call.onStreamDone();
+        return r;
+      }
+      let hide = false;
+      try {
+        hide = call.observeChunk(r.value);
+      } catch (err) {
+        call.host.diag.error(`${call.api.operation} span: chunk handling failed`, err);
+      }
+      if (!hide) return r;
+    }
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<unknown>> {
+    const call = this.call;
+    call.closing = true;
+    try {
+      return this.inner.return ? await this.inner.return(value) : { done: true, value: value as undefined };
+    } finally {
+      call.finish();
+    }
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<unknown>> {
+    const call = this.call;
+    call.closing = true;
+    try {
+      if (this.inner.throw) return await this.inner.throw(err);
+      throw err;
+    } finally {
+      call.finish(err);
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

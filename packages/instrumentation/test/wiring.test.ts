@@ -110,3 +110,28 @@ describe('wiring', () => {
     expect((await h.spans()).map((s) => s.name)).toEqual(['chat claude-sonnet-4-5', 'generate_content gemini-2.5-flash']);
   });
 });
+
+describe('app-level repeats', () => {
+  it('marks spendtrace.request.repeat on identical requests inside one task, for every SDK; a new task starts from zero', async () => {
+    const once = async () => {
+      await h.openai().chat.completions.create({ model: 'gpt-4o-mini', messages: user });
+      await h.anthropic(true).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: user });
+      await h.anthropic(false).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: user });
+      await h.gemini().models.generateContent({ model: 'gemini-2.5-flash', contents: 'What is 2+2?' });
+    };
+    await withTask({ name: 'loop' }, async () => {
+      await once();
+      await once();
+      // A different question is no repeat.
+      await h.gemini().models.generateContent({ model: 'gemini-2.5-flash', contents: 'What is 3+3?' });
+    });
+    await withTask({ name: 'fresh' }, once);
+    const llm = (await h.spans()).filter((s) => s.kind === SpanKind.CLIENT);
+    const repeats = llm.map((s) => s.attributes[A.ATTR_SPENDTRACE_REQUEST_REPEAT]);
+    // Native and own Anthropic spans of the same request share a hash: the own-span call is its repeat.
+    expect(repeats).toEqual([undefined, undefined, 1, undefined, 1, 2, 3, 1, undefined, undefined, undefined, 1, undefined]);
+    const hashes = llm.map((s) => s.attributes[A.ATTR_SPENDTRACE_REQUEST_HASH]);
+    expect(hashes[3]).toBe(hashes[7]);
+    expect(hashes[8]).not.toBe(hashes[7]);
+  });
+});

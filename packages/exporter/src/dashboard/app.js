@@ -220,7 +220,7 @@ function renderTasks(rows) {
     const outcome = t.outcome || 'unknown';
     return h('tr', { data: { task: t.taskId } },
       h('td', { class: 'task', title: t.taskName + ' · ' + t.taskId + ' · started ' + utc(t.firstSeen) + (t.userId ? ' · user ' + t.userId : '') },
-        h('span', { class: 'tname' }, t.taskName || '(unnamed)'), h('span', { class: 'tid' }, t.taskId.slice(0, 8))),
+        h('span', { class: 'tname' }, t.taskName || '(unnamed)')),
       h('td', {}, t.agent || '—'),
       h('td', {}, h('span', { class: 'badge ' + outcome }, outcome === 'unknown' ? 'no outcome' : outcome)),
       h('td', { class: 'n', title: count(t.llmCalls) + ' LLM calls, ' + count(t.toolCalls) + ' tool calls' + (t.retries ? ', ' + count(t.retries) + ' retries' : '') },

@@ -161,8 +161,12 @@ export class OpenAICall {
   readonly injected: boolean;
   promise: APIPromiseLike | undefined;
   ended = false;
-  /** Our parseResponse ran: someone (await, a helper's `_thenUnwrap`) is reading the body. */
+  /** Our parseResponse ran: someone (await, `.withResponse()`) is reading the body. */
   parsing = false;
+  /** A helper chained onto the promise with `_thenUnwrap`: it will read the body. */
+  chained = false;
+  /** The Stream was instrumented (v5/v6 helpers deliver it twice: parseResponse and `_thenUnwrap`). */
+  streamSeen = false;
   responseModel: string | undefined;
   responseId: string | undefined;
   finishReasons: string[] | undefined;
@@ -214,6 +218,16 @@ export class OpenAICall {
       call.parsing = true;
       return Promise.resolve(originalParse.call(this, client, props)).then(call.onResult, call.onParseError);
     };
+    // The SDK's helpers (`responses.stream()`, `.parse()`) chain with `_thenUnwrap`, which in v7
+    // reads the parse function it was built with, not our `parseResponse`: see the result there too.
+    const chainable = p as APIPromiseLike & { _thenUnwrap?: (this: unknown, transform: (data: unknown, props: unknown) => unknown, ...rest: unknown[]) => unknown };
+    const originalThenUnwrap = chainable._thenUnwrap;
+    if (typeof originalThenUnwrap === 'function') {
+      chainable._thenUnwrap = function _thenUnwrap(this: unknown, transform: (data: unknown, props: unknown) => unknown, ...rest: unknown[]) {
+        call.chained = true;
+        return originalThenUnwrap.call(this, (data: unknown, props: unknown) => transform(call.onResult(data), props), ...rest);
+      };
+    }
     p.responsePromise.then(this.onResponse, this.onError);
   }
 
@@ -224,10 +238,11 @@ export class OpenAICall {
       if (this.promise && this.promise.parsedPromise === undefined && !this.parsing && !this.ended) {
         if (!props.response?.ok) return this.finish();
         if (this.stream) {
-          // A helper that re-wraps the promise (`_thenUnwrap`, as `responses.stream()` does) parses
-          // it a few microtasks later; only a stream nobody parses (`.asResponse()`) ends here.
+          // A helper that chained with `_thenUnwrap` parses it later; only a stream nobody parses
+          // (`.asResponse()`) ends here, after the app's own await has had its chance.
+          if (this.chained) return;
           setImmediate(() => {
-            if (!this.parsing) this.finish();
+            if (!this.parsing && !this.chained) this.finish();
           });
           return;
         }
@@ -256,6 +271,8 @@ export class OpenAICall {
     if (this.ended) return result;
     try {
       if (this.stream && result && typeof (result as StreamLike).iterator === 'function') {
+        if (this.streamSeen) return result;
+        this.streamSeen = true;
         this.instrumentStream(result as StreamLike);
       } else {
         this.api.readResult(this, result);

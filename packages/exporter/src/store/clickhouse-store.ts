@@ -16,7 +16,7 @@ export interface ClickHouseStoreOptions extends StoreLogOptions {
 
 // The slice of @clickhouse/client this file uses.
 interface Client {
-  ping(): Promise<{ success: boolean; error?: Error }>;
+  ping(p?: { select: boolean }): Promise<{ success: boolean; error?: Error }>;
   query(p: { query: string; query_params?: Record<string, unknown>; format: 'JSONEachRow' }): Promise<{ json<T>(): Promise<T[]> }>;
   insert(p: { table: string; values: object[]; format: 'JSONEachRow'; clickhouse_settings?: Record<string, unknown> }): Promise<unknown>;
   command(p: { query: string }): Promise<unknown>;
@@ -27,6 +27,8 @@ export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse' as const;
   private client: Client | undefined;
   private readonly opts: StoreLogOptions;
+  /** Operations in flight; close() waits for them. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(client: Client, opts: StoreLogOptions) {
     this.client = client;
@@ -34,7 +36,7 @@ export class ClickHouseStore implements Store {
   }
 
   static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
-    let mod: { createClient(cfg: Record<string, unknown>): Client };
+    let mod: { createClient(cfg: Record<string, unknown>): Client; ClickHouseLogLevel: { OFF: number } };
     try {
       mod = (await import('@clickhouse/client')) as unknown as typeof mod;
     } catch (cause) {
@@ -45,6 +47,9 @@ export class ClickHouseStore implements Store {
       ...(options.username !== undefined ? { username: options.username } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
       request_timeout: options.requestTimeoutMs ?? 30_000,
+      // Every failure reaches the caller as a StoreError; the client's own console logging would
+      // print it a second time, bypassing `log` (and its arguments include the insert settings).
+      log: { level: mod.ClickHouseLogLevel.OFF },
       clickhouse_settings: {
         output_format_json_quote_decimals: 1,
         output_format_json_quote_64bit_integers: 1,
@@ -53,68 +58,113 @@ export class ClickHouseStore implements Store {
     return new ClickHouseStore(client, options);
   }
 
-  private c(): Client {
-    if (!this.client) throw new StoreError('SPENDTRACE_STORE_CLOSED', 'ClickHouse store is closed');
-    return this.client;
+  /** Runs `op` on the open client (SPENDTRACE_STORE_CLOSED otherwise, never wrapped), tracked for close(). */
+  private run<T>(op: (c: Client) => Promise<T>): Promise<T> {
+    const c = this.client;
+    if (!c) return Promise.reject(new StoreError('SPENDTRACE_STORE_CLOSED', 'ClickHouse store is closed'));
+    const p = op(c);
+    const done = p.then(() => undefined, () => undefined);
+    this.inflight.add(done);
+    void done.then(() => this.inflight.delete(done));
+    return p;
   }
 
   async ping(): Promise<void> {
-    let r: Awaited<ReturnType<Client['ping']>>;
-    try {
-      r = await this.c().ping();
-    } catch (cause) {
-      throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${firstLine(cause)}`, { cause });
+    // `select`: a query, not GET /ping, which a server answers without checking credentials.
+    const r = await this.run(async (c) => {
+      try {
+        return await c.ping({ select: true });
+      } catch (cause) {
+        return { success: false, error: cause as Error };
+      }
+    });
+    if (!r.success) {
+      throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${scrub(firstLine(r.error), this.opts)}`, { cause: r.error, clickhouseCode: clickhouseCode(r.error) });
     }
-    if (!r.success) throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${firstLine(r.error)}`, { cause: r.error });
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
     logSql(sql, this.opts);
-    try {
-      const rs = await this.c().query({ query: sql, ...(params ? { query_params: params } : {}), format: 'JSONEachRow' });
-      return await rs.json<T>();
-    } catch (cause) {
-      throw wrap('SPENDTRACE_STORE_QUERY', 'query failed', cause, sql, this.opts);
-    }
+    return this.run(async (c) => {
+      try {
+        const rs = await c.query({ query: sql, ...(params ? { query_params: params } : {}), format: 'JSONEachRow' });
+        return await rs.json<T>();
+      } catch (cause) {
+        throw wrap('SPENDTRACE_STORE_QUERY', 'query failed', cause, sql, this.opts);
+      }
+    });
   }
 
-  async insert(table: string, rows: object[], opts?: { dedupToken?: string }): Promise<void> {
-    if (!rows.length) return;
-    try {
-      await this.c().insert({
+  insert(table: string, rows: object[], opts?: { dedupToken?: string }): Promise<void> {
+    if (!rows.length) return Promise.resolve();
+    return this.run(async (c) => {
+      try {
+        await c.insert({
         table,
         // The client serializes with JSON.stringify: bigint must already be text.
         values: rows.map((r) => JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) as object),
         format: 'JSONEachRow',
-        ...(opts?.dedupToken
-          ? { clickhouse_settings: { insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 } }
-          : {}),
-      });
-    } catch (cause) {
-      throw wrap('SPENDTRACE_STORE_INSERT', `insert of ${rows.length} rows into ${table} failed`, cause, '', this.opts);
-    }
+          ...(opts?.dedupToken
+            ? {
+              clickhouse_settings: {
+                insert_deduplication_token: opts.dedupToken,
+                deduplicate_blocks_in_dependent_materialized_views: 1,
+                // The token's guarantee is a synchronous insert's: a server (or profile) with
+                // async_insert on deduplicates async inserts only with async_insert_deduplicate
+                // (off by default). The batcher batches already; the server need not.
+                async_insert: 0,
+              },
+            }
+            : {}),
+        });
+      } catch (cause) {
+        throw wrap('SPENDTRACE_STORE_INSERT', `insert of ${rows.length} rows into ${table} failed`, cause, '', this.opts);
+      }
+    });
   }
 
-  async command(sql: string): Promise<void> {
+  command(sql: string): Promise<void> {
     logSql(sql, this.opts);
-    try {
-      await this.c().command({ query: sql });
-    } catch (cause) {
-      throw wrap('SPENDTRACE_STORE_COMMAND', 'command failed', cause, sql, this.opts);
-    }
+    return this.run(async (c) => {
+      try {
+        await c.command({ query: sql });
+      } catch (cause) {
+        throw wrap('SPENDTRACE_STORE_COMMAND', 'command failed', cause, sql, this.opts);
+      }
+    });
   }
 
+  /** Waits for the operations in flight, then closes the connections. Later calls fail with SPENDTRACE_STORE_CLOSED. */
   async close(): Promise<void> {
     const c = this.client;
+    if (!c) return;
     this.client = undefined;
-    await c?.close();
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+    await c.close();
   }
 }
 
-function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, cause: unknown, sql: string, opts: StoreLogOptions): StoreError {
+/** The server's numeric exception code (the client gives it as a string). */
+function clickhouseCode(cause: unknown): number | undefined {
   const raw = (cause as { code?: unknown })?.code;
-  const ch = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  return typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * Server messages can quote the query: "... in scope SELECT ... WHERE x = 'value'" for an unknown
+ * identifier, the text after the error position for a syntax error. Without query logging that
+ * part is cut (the code and the first clause stay), so values never reach logs by this route.
+ */
+function scrub(message: string, opts: StoreLogOptions): string {
+  if (opts.logQueries ?? process.env.SPENDTRACE_LOG_QUERIES === '1') return message;
+  return message
+    .replace(/ in scope [\s\S]*$/, ' in scope <query hidden>.')
+    .replace(/(Syntax error[^:]*: failed at position \d+)[\s\S]*$/, '$1 <query hidden>.');
+}
+
+function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, cause: unknown, sql: string, opts: StoreLogOptions): StoreError {
+  const ch = clickhouseCode(cause);
   // Network failures (connection refused, timeouts) carry no ClickHouse code.
   const net = ch === undefined && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket|Timeout/i.test(String((cause as Error)?.message ?? cause));
-  return new StoreError(net ? 'SPENDTRACE_STORE_CONNECT' : code, `ClickHouse: ${what}: ${firstLine(cause)}${sql ? describeSql(sql, opts) : ''}`, { cause, clickhouseCode: ch });
+  return new StoreError(net ? 'SPENDTRACE_STORE_CONNECT' : code, `ClickHouse: ${what}: ${scrub(firstLine(cause), opts)}${sql ? describeSql(sql, opts) : ''}`, { cause, clickhouseCode: ch });
 }

@@ -18,6 +18,7 @@ if (skip) console.warn(`dashboard.test.ts: SKIPPED: ${CHROMIUM} is missing (run 
 const SHOTS = process.env.SPENDTRACE_SCREENSHOT_DIR ?? tmpdir();
 const SHOT_FULL = join(SHOTS, 'spendtrace-dashboard.png');
 const SHOT_EMPTY = join(SHOTS, 'spendtrace-dashboard-empty.png');
+const SHOT_WEEK = join(SHOTS, 'spendtrace-dashboard-7d.png');
 
 /** A task three days old: inside 7d, outside 24h, dearer than anything the demo spends. */
 const BACKFILL = { task: 'quarterly-backfill', agent: 'batch-agent', tool: 'bulk_export', llm: 0.75, fee: 1.5, cost: '2.250000000000' };
@@ -52,7 +53,7 @@ function backfillSpans(now: bigint) {
   };
 }
 
-describe.skipIf(skip)('dashboard in headless Chromium', () => {
+describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIUM} missing and CI not set)` : 'dashboard in headless Chromium', () => {
   let dir: string;
   let svc: RunningService;
   let browser: BrowserContext;
@@ -194,6 +195,9 @@ describe.skipIf(skip)('dashboard in headless Chromium', () => {
     expect(await page.locator('#agents .bar-row[data-key="batch-agent"]').count()).toBe(1);
     expect(await text('#time-title')).toBe('Cost by day (UTC)');
     expect(await text('#scope')).toBe('LLM spend · last 7 days · all services');
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: SHOT_WEEK, fullPage: true });
+    console.log(`dashboard 7d screenshot: ${SHOT_WEEK}`);
 
     await page.click('#since button[data-since="24h"]');
     await settled('ready', '24h');
@@ -208,6 +212,20 @@ describe.skipIf(skip)('dashboard in headless Chromium', () => {
     await page.reload();
     await settled('ready', 'all');
     expect(await page.locator('#since button[data-since="all"]').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('when the API fails, says so and keeps the last numbers on screen; the next good answer clears it', async () => {
+    const shown = await text('[data-kpi="total"] .value');
+    await page.route('**/api/report?*', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'query failed: store unavailable' }) }));
+    await page.click('#refresh');
+    await page.waitForSelector('#app[data-state="error"]', { timeout: 15_000 });
+    expect(await text('#error')).toBe('Cannot load the report: query failed: store unavailable. Showing the last data loaded, if any.');
+    expect(await text('[data-kpi="total"] .value')).toBe(shown);
+    await page.unroute('**/api/report?*');
+    await page.click('#refresh');
+    await settled('ready', 'all');
+    expect(await page.locator('#error').isVisible()).toBe(false);
+    problems.splice(0, problems.length, ...problems.filter((p) => !/status of 500/.test(p))); // the browser logs the 500 itself
   });
 
   it('logged no script error and no Content-Security-Policy violation', () => {

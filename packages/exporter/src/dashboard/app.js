@@ -207,7 +207,8 @@ function renderTools(rows) {
     amountTitle: exact(t.cost),
     segments: [[fraction(parsePico(t.toolCost), max), 'fee'], [fraction(parsePico(t.llmCost), max)]],
     unpriced: false,
-    sub: count(t.calls) + (t.calls === 1 ? ' call' : ' calls') + ' · fee ' + money(t.toolCost) + ' · ' + count(t.llmCalls) + ' LLM calls inside ' + money(t.llmCost) +
+    sub: count(t.calls) + (t.calls === 1 ? ' call' : ' calls') + ' · fee ' + money(t.toolCost) +
+      (t.llmCalls ? ' · ' + count(t.llmCalls) + (t.llmCalls === 1 ? ' LLM call' : ' LLM calls') + ' inside ' + money(t.llmCost) : '') +
       (t.latencyMs.p50 ? ' · p50 ' + Math.round(t.latencyMs.p50) + ' ms' : ''),
   })) : [none('No tool calls in this window.')]));
 }
@@ -254,7 +255,8 @@ function renderTime(rows, since) {
   const labels = buckets.map((b, i) => h('span', {}, i % every === 0 ? (daily ? utc(b.start, false).slice(5) : new Date(b.start).toISOString().slice(11, 16)) : ''));
   $('#time').replaceChildren(
     h('div', { class: 'yaxis', 'aria-hidden': 'true' }, h('span', {}, moneyPico(max)), h('span', {}, moneyPico(max / 2n)), h('span', {}, '$0')),
-    h('div', { class: 'cols', role: 'img', 'aria-label': (daily ? 'Cost by day' : 'Cost by hour') + ', total ' + moneyPico(total) }, cols),
+    // Long spans (months of days) drop the gutters so every column keeps at least a pixel.
+    h('div', { class: 'cols', role: 'img', 'aria-label': (daily ? 'Cost by day' : 'Cost by hour') + ', total ' + moneyPico(total), style: buckets.length > 120 ? { gap: '0' } : undefined }, cols),
     h('div', { class: 'xaxis', 'aria-hidden': 'true' }, labels),
   );
 }

@@ -129,7 +129,7 @@ describe('chat helpers call create: one span per HTTP request', () => {
       const runner = h.client.chat.completions.runTools({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { city: { type: 'string' } } }, function: (args: { city: string }) => `sunny in ${args.city}`, parse: JSON.parse } }],
+        tools: [{ type: 'function', function: { name: 'lookup', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } }, function: (args: { city: string }) => `sunny in ${args.city}`, parse: JSON.parse } }],
       });
       expect(await runner.finalContent()).toBe('Sunny.');
       taskCost = task.costUsd;

@@ -26,6 +26,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import { Pricer, formatPico, parsePico } from '@spendtrace/semconv';
 import { ClickHouseStore, createStore, migrate, startServer, StoreError, type RunningServer, type Store } from '../src/index.ts';
 import { fullReport } from '../src/reports/index.ts';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { describeStoreSuite } from './support/store-suite.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 
@@ -39,6 +40,32 @@ afterAll(async () => {
 
 // The shared Store contract suite, once more, over HTTP.
 describeStoreSuite('clickhouse (HTTP gateway over chDB)', () => createStore({ clickhouseUrl: gw.url }));
+
+describe('the gateway, through @clickhouse/client features the store does not use (yet)', () => {
+  it('gzip both ways, sessions, multipart parameters, quoted and array parameters, GET is read-only', async () => {
+    const c = createClient({ url: gw.url, compression: { request: true, response: true }, log: { level: ClickHouseLogLevel.OFF } });
+    try {
+      const params = { s: "it's\t\\x", a: ["q'x", 'b\\'], m: { k: "v'" } };
+      const [row] = await (await c.query({ query: 'SELECT {s:String} AS s, {a:Array(String)} AS a, {m:Map(String, String)} AS m', query_params: params, format: 'JSONEachRow' })).json();
+      expect(row).toEqual(params);
+      const ex = await c.exec({ query: 'SELECT number FROM system.numbers LIMIT 3 FORMAT JSONEachRow' });
+      expect([ex.response_headers['content-encoding'], ex.response_headers['x-clickhouse-format']]).toEqual(['gzip', 'JSONEachRow']);
+      ex.stream.destroy();
+      await c.command({ query: 'CREATE TEMPORARY TABLE tmp (a UInt8)', session_id: 'gw-s1' });
+      await c.command({ query: 'INSERT INTO tmp VALUES (7)', session_id: 'gw-s1' });
+      expect(await (await c.query({ query: 'SELECT a FROM tmp', session_id: 'gw-s1', format: 'JSONEachRow' })).json()).toEqual([{ a: 7 }]);
+      await expect(c.query({ query: 'SELECT a FROM tmp', format: 'JSONEachRow' })).rejects.toMatchObject({ type: 'UNKNOWN_TABLE' });
+      await expect(c.command({ query: 'SELECT 1', clickhouse_settings: { no_such_setting: 1 } as never })).rejects.toMatchObject({ code: '115', type: 'UNKNOWN_SETTING' });
+      const mp = createClient({ url: gw.url, use_multipart_params: true, log: { level: ClickHouseLogLevel.OFF } });
+      expect(await (await mp.query({ query: 'SELECT {v:String} AS v', query_params: { v: 'x'.repeat(10_000) }, format: 'JSONEachRow' })).json()).toEqual([{ v: 'x'.repeat(10_000) }]);
+      await mp.close();
+      const get = await fetch(`${gw.url}/?query=${encodeURIComponent('CREATE TABLE gw_ro (a UInt8) ENGINE = Memory')}`);
+      expect([get.status, get.headers.get('x-clickhouse-exception-code')]).toEqual([500, '164']); // READONLY, as for GET on a server
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 describe('ClickHouseStore over HTTP: the protocol edges', () => {
   it('the gateway runs a real ClickHouse engine and answers /ping like a server', async () => {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
-import { StoreError, describeSql, firstLine, logSql, toJsonEachRow, type Store, type StoreLogOptions } from './store.ts';
+import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type Store, type StoreLogOptions } from './store.ts';
 
 export interface ChdbStoreOptions extends StoreLogOptions {
   /** Data directory; created when missing. @default './.spendtrace' */
@@ -118,7 +118,7 @@ export class ChdbStore implements Store {
 
 function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, cause: unknown, sql: string, opts: StoreLogOptions): StoreError {
   const ch = (cause as { clickhouseCode?: unknown })?.clickhouseCode;
-  return new StoreError(code, `chDB: ${what}: ${firstLine(cause)}${sql ? describeSql(sql, opts) : ''}`, {
+  return new StoreError(code, `chDB: ${what}: ${scrubQueryText(firstLine(cause), opts)}${sql ? describeSql(sql, opts) : ''}`, {
     cause,
     clickhouseCode: typeof ch === 'number' ? ch : undefined,
   });

@@ -2,7 +2,7 @@
  * A ClickHouse server (or cluster) through the official `@clickhouse/client`, loaded lazily so the
  * embedded path never needs it (it is an optional dependency).
  */
-import { StoreError, describeSql, firstLine, logSql, type Store, type StoreLogOptions } from './store.ts';
+import { StoreError, describeSql, firstLine, logSql, scrubQueryText, type Store, type StoreLogOptions } from './store.ts';
 
 export interface ClickHouseStoreOptions extends StoreLogOptions {
   /** e.g. http://user:password@localhost:8123 (credentials may be given in the URL). */
@@ -79,7 +79,7 @@ export class ClickHouseStore implements Store {
       }
     });
     if (!r.success) {
-      throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${scrub(firstLine(r.error), this.opts)}`, { cause: r.error, clickhouseCode: clickhouseCode(r.error) });
+      throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${scrubQueryText(firstLine(r.error), this.opts)}`, { cause: r.error, clickhouseCode: clickhouseCode(r.error) });
     }
   }
 
@@ -150,21 +150,9 @@ function clickhouseCode(cause: unknown): number | undefined {
   return typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
-/**
- * Server messages can quote the query: "... in scope SELECT ... WHERE x = 'value'" for an unknown
- * identifier, the text after the error position for a syntax error. Without query logging that
- * part is cut (the code and the first clause stay), so values never reach logs by this route.
- */
-function scrub(message: string, opts: StoreLogOptions): string {
-  if (opts.logQueries ?? process.env.SPENDTRACE_LOG_QUERIES === '1') return message;
-  return message
-    .replace(/ in scope [\s\S]*$/, ' in scope <query hidden>.')
-    .replace(/(Syntax error[^:]*: failed at position \d+)[\s\S]*$/, '$1 <query hidden>.');
-}
-
 function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, cause: unknown, sql: string, opts: StoreLogOptions): StoreError {
   const ch = clickhouseCode(cause);
   // Network failures (connection refused, timeouts) carry no ClickHouse code.
   const net = ch === undefined && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket|Timeout/i.test(String((cause as Error)?.message ?? cause));
-  return new StoreError(net ? 'SPENDTRACE_STORE_CONNECT' : code, `ClickHouse: ${what}: ${scrub(firstLine(cause), opts)}${sql ? describeSql(sql, opts) : ''}`, { cause, clickhouseCode: ch });
+  return new StoreError(net ? 'SPENDTRACE_STORE_CONNECT' : code, `ClickHouse: ${what}: ${scrubQueryText(firstLine(cause), opts)}${sql ? describeSql(sql, opts) : ''}`, { cause, clickhouseCode: ch });
 }

@@ -83,3 +83,15 @@ export function toJsonEachRow(rows: object[]): string {
   for (const r of rows) out += JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
   return out;
 }
+
+/**
+ * Server messages can quote the query: "... in scope SELECT ... WHERE x = 'value'" for an unknown
+ * identifier, the text after the error position for a syntax error. Without query logging that
+ * part is cut (the code and the first clause stay), so values never reach logs by this route.
+ */
+export function scrubQueryText(message: string, opts: StoreLogOptions): string {
+  if (opts.logQueries ?? process.env.SPENDTRACE_LOG_QUERIES === '1') return message;
+  return message
+    .replace(/ in scope [\s\S]*$/, ' in scope <query hidden>.')
+    .replace(/(Syntax error[^:]*: failed at position \d+)[\s\S]*$/, '$1 <query hidden>.');
+}

@@ -72,6 +72,11 @@ export function describeStoreSuite(kind: string, open: (dir: string) => Promise<
       expect((err as StoreError).code).toBe('SPENDTRACE_STORE_QUERY');
       expect((err as StoreError).cause).toBeDefined();
       expect((err as StoreError).message).not.toContain('secret');
+      // The engine quotes the query in some messages ("... in scope SELECT ..."): values stay out.
+      const quoted = await store.query("SELECT no_such_column FROM system.one WHERE 'hunter2' != ''").catch((e: unknown) => e);
+      expect((quoted as StoreError).code).toBe('SPENDTRACE_STORE_QUERY');
+      expect((quoted as StoreError).message).toMatch(/no_such_column|UNKNOWN_IDENTIFIER|47/);
+      expect((quoted as StoreError).message).not.toContain('hunter2');
       const ins = await store.insert(`${db}.no_table`, [{ a: 1 }]).catch((e: unknown) => e);
       expect((ins as StoreError).code).toBe('SPENDTRACE_STORE_INSERT');
     });

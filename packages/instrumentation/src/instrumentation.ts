@@ -135,7 +135,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     });
   }
 
-  /** Patches `create` of chat completions, responses, embeddings and legacy completions (and the client's retry hook) behind an `openai` export. */
+  /** Patches `create` of chat completions, responses, embeddings and legacy completions (and the client's per-attempt fetch, for retry events) behind an `openai` export. */
   patchOpenAI(moduleExports: unknown): boolean {
     const targets = openaiTargets(moduleExports);
     if (!targets.completions) {

@@ -1,4 +1,4 @@
-// Proves the same core calls (chat plain + stream, Responses plain + stream, embeddings, legacy completions) are priced identically on openai v5, v6 and v7, each major's API surface checked before it is used.
+// Proves the same core calls (chat plain + stream, Responses plain + stream, embeddings, legacy completions, SDK retries) are priced identically on openai v5, v6 and v7, each major's API surface checked before it is used.
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { context, trace } from '@opentelemetry/api';
@@ -100,6 +100,15 @@ describe.each(MAJORS)('openai %s', (major, specifier) => {
     const a = (await onlySpan()).attributes;
     expect(a[A.ATTR_GEN_AI_OPERATION_NAME]).toBe('embeddings');
     expect(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(0.01); // 500,000 × $0.02 per million
+  });
+
+  test('SDK retries: a 429 then success gives one span with a spendtrace.retry event', async () => {
+    fake.enqueue({ fail: { status: 429, retryAfter: 0 } }, { promptTokens: 1200, cachedTokens: 1024, completionTokens: 300 });
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages }, { maxRetries: 1 });
+    const span = await onlySpan();
+    expect(span.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
+    expect(span.events.filter((e) => e.name === A.EVENT_SPENDTRACE_RETRY).map((e) => e.attributes?.[A.ATTR_HTTP_RESPONSE_STATUS_CODE])).toEqual([429]);
+    expect(span.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(CHAT_COST);
   });
 
   test('legacy completions', async () => {

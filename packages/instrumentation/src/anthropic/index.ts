@@ -7,7 +7,7 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from './llm-call.ts';
 import { patchedCreate, patchedStreamHelper, type CreateFn } from './messages.ts';
-import { countingFetch } from './attempts.ts';
+import { countingFetch } from '../retry-attempts.ts';
 import { unwrapMethod, wrapMethod } from './wrap.ts';
 
 export type { GenAIHost } from './llm-call.ts';

@@ -12,7 +12,7 @@ import { estimateOutputTokens } from '../token-estimate.ts';
 import { anthropicInput, anthropicOutput } from '../content-capture.ts';
 import type { ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
-import { trackAttempts } from './attempts.ts';
+import { trackAttempts } from '../retry-attempts.ts';
 import { budgetGate, callScope, recordUsage, serverAttributes, setDefined, type CallScope, type GenAIHost } from './llm-call.ts';
 import { adoptNativeTracing, hasNativeTracing, nativeCallStarting } from './native-tracing.ts';
 

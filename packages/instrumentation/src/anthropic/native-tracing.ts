@@ -17,7 +17,7 @@ import type { Usage } from '@spendtrace/semconv';
 import { anthropicInput } from '../content-capture.ts';
 import { epochMs, nowMs } from '../metrics.ts';
 import { noteRequest } from '../task-context.ts';
-import { trackAttempts } from './attempts.ts';
+import { trackAttempts } from '../retry-attempts.ts';
 import { callScope, recordUsage, type CallScope, type GenAIHost } from './llm-call.ts';
 import { anthropicRequestHash } from './messages.ts';
 
@@ -111,7 +111,7 @@ class PricedNativeSpan implements Span {
     this.attrs = { ...initial };
     this.scope = scope;
     this.host = host;
-    // Retries of the call are counted while this span is active (attempts.ts).
+    // Retries of the call are counted while this span is active (retry-attempts.ts).
     if (name === NATIVE_MESSAGES_CREATE) trackAttempts(this);
   }
 

@@ -11,7 +11,7 @@ import type { Usage } from '@spendtrace/semconv';
 import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
 import { budgetGate, callScope, recordUsage, serverAttributes, setDefined, type CallScope, type GenAIHost } from '../anthropic/llm-call.ts';
-import { countingFetch, trackAttempts } from '../anthropic/attempts.ts';
+import { countingFetch, trackAttempts } from '../retry-attempts.ts';
 import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
 import { geminiInput, geminiOutput } from '../content-capture.ts';
 import type { ChatMessage } from '../internal-types.ts';

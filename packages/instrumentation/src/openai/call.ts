@@ -17,6 +17,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Attributes, type DiagLog
 import * as A from '@spendtrace/semconv';
 import { costAttributes, providerCostAttributes, UNPRICED_ATTRIBUTES, usageAttributes, usdToPico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
+import { trackAttempts } from '../retry-attempts.ts';
 import { baggageAttribution, checkBudget, currentScope, errorType, type TaskState } from '../task-context.ts';
 import type { StreamUsageMode } from '../types.ts';
 import { endpointOfClient, type OpenAIProviderMap } from './provider.ts';
@@ -54,16 +55,6 @@ export interface OpenAIApi<Body = any> {
   readChunk(call: OpenAICall, chunk: any): boolean;
   /** Local token counts for a stream that reported no usage (undefined: none possible). */
   estimate?(call: OpenAICall, outputText: string): Promise<Usage> | undefined;
-}
-
-/** SDK retries seen per request options object (the SDK passes the same object to every attempt). */
-const retryCounts = new WeakMap<object, number>();
-
-export function patchedRetryRequest(original: (...args: unknown[]) => unknown) {
-  return function retryRequest(this: unknown, options: unknown, ...rest: unknown[]) {
-    if (options && typeof options === 'object') retryCounts.set(options, (retryCounts.get(options) ?? 0) + 1);
-    return original.call(this, options, ...rest);
-  };
 }
 
 const USER_ABORT = 'APIUserAbortError';
@@ -125,6 +116,8 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
         injected = true;
       }
       const span = host.tracer.startSpan(`${api.operation} ${model}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
+      // Each HTTP attempt (the SDK's retries) is counted while this span is active (retry-attempts.ts).
+      trackAttempts(span);
       call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected);
       ctx = trace.setSpan(ctx, span);
     } catch (err) {
@@ -178,7 +171,6 @@ export class OpenAICall {
   fileSearches = 0;
   /** An error the API reported inside a successful HTTP response (a `response.failed` event). */
   apiError: string | undefined;
-  retries = 0;
   // Streams only.
   controller: AbortController | undefined;
   started = 0;
@@ -233,8 +225,6 @@ export class OpenAICall {
 
   onResponse = (props: APIResponseProps): void => {
     try {
-      const n = props?.options ? retryCounts.get(props.options) : undefined;
-      if (n) this.retries = n;
       if (this.promise && this.promise.parsedPromise === undefined && !this.parsing && !this.ended) {
         if (!props.response?.ok) return this.finish();
         if (this.stream) {
@@ -322,7 +312,6 @@ export class OpenAICall {
       if (this.responseModel) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_MODEL, this.responseModel);
       if (this.responseId) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_ID, this.responseId);
       if (this.finishReasons) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, this.finishReasons.filter((r) => r));
-      if (this.retries) span.setAttribute(A.ATTR_SPENDTRACE_RETRY_ATTEMPT, this.retries);
       if (this.firstChunkAt) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (this.firstChunkAt - this.started) / 1000);
       if (err === undefined && this.apiError !== undefined) err = this.apiError;
       if (err !== undefined) {

@@ -11,7 +11,7 @@ import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
 import { patchedMethod, type ChatHost, type MethodFn, type OpenAIApi, type OpenAICall } from './call.ts';
 
-export { patchedRetryRequest, type ChatHost } from './call.ts';
+export type { ChatHost } from './call.ts';
 
 export function chatRequestAttributes(body: ChatCompletionParams, attrs: Attributes): void {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;

@@ -4,10 +4,11 @@
  * type, at the time it failed) and raises `spendtrace.retry.attempt` on the span at once, so a
  * call that finally fails still says how often it was retried.
  *
- * Attempts are seen where each SDK sends them (Anthropic's `fetchWithTimeout`, the fetch function
- * @google/genai's `apiCall` uses) and tied to the call by the active span, which both SDKs keep
- * active while they send: only spans registered here (spendtrace's own, and the Anthropic native
- * spans it wraps) are counted.
+ * Shared by every provider module. Attempts are seen where each SDK sends them (the `openai` and
+ * Anthropic clients' `fetchWithTimeout`, the fetch function @google/genai's `apiCall` uses) and
+ * tied to the call by the active span, which the SDKs keep active while they send (their retry
+ * loops run inside the async context of the call): only spans registered here (spendtrace's own,
+ * and the Anthropic native spans it wraps) are counted.
  */
 import { context, trace, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';

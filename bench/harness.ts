@@ -232,6 +232,26 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * A distribution-free 95% confidence interval for the median: the order statistics k and n-k+1,
+ * with k the largest rank such that P(Binomial(n, 1/2) < k) <= 2.5%. Needs n >= 6.
+ */
+export function medianCi(xs: number[]): [number, number] {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const n = s.length;
+  if (n < 6) return [NaN, NaN];
+  let k = 0;
+  let cdf = 0;
+  let pmf = 0.5 ** n; // P(X = 0)
+  while (cdf + pmf <= 0.025) {
+    cdf += pmf;
+    pmf = (pmf * (n - k)) / (k + 1);
+    k++;
+  }
+  // P(X < k) <= 2.5%: the k-th smallest (1-based) is the lower bound.
+  return [s[Math.max(k, 1) - 1]!, s[n - Math.max(k, 1)]!];
+}
+
 export function values(r: VariantResult, metric: string): number[] {
   return r.samples.map((s) => s[metric]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
 }

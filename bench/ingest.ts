@@ -1,14 +1,18 @@
 /**
- * One ingest measurement in a fresh process with its own chDB data directory (chDB binds one per
- * process). Variants:
- *   service   OTLP/HTTP protobuf bodies POSTed over loopback to `startServer` (decode, classify,
- *             normalize, price, replay filter, batch, insert); timed from the first POST until
- *             `flush()` says every row is inserted, then the rows are counted in spans and rollups.
- *   raw       the same rows (made beforehand, untimed) inserted straight through the Store in
- *             batches of the Batcher's size: the floor set by chDB and the materialized views.
- *   pipeline  CPU time of decode alone, and of decode + classify + price (requestToRows), per span,
- *             with no HTTP and no store.
- * Prints one JSON line (see harness.ts).
+ * Exporter ingest, one variant per process with its own chDB data directory (chDB binds one per
+ * process), driven block by block by harness.ts `runInterleaved`. The request file holds a warm-up
+ * chunk and then one chunk of OTLP bodies per block, so every block ingests spans never seen before.
+ * Variants:
+ *   service   the chunk's OTLP/HTTP protobuf bodies POSTed over loopback to `startServer` (decode,
+ *             classify, normalize, price, replay filter, batch, insert), 4 in flight on keep-alive;
+ *             timed from the first POST until `flush()` says every row is inserted.
+ *   raw       the same rows (made in set-up, untimed) inserted straight through the Store in
+ *             batches of the Batcher's size with a deduplication token, as the service inserts:
+ *             the floor set by chDB and the materialized views.
+ *   pipeline  CPU time of protobuf decode alone, and of decode + classify + price (requestToRows),
+ *             per span, with no HTTP and no store.
+ * After each block (untimed) service and raw count the rows in spans and both rollups and fail
+ * the variant if any span, call or task is missing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -16,139 +20,178 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pricer } from '@spendtrace/semconv';
 import { createStore, decodeProtobufRequest, migrate, requestToRows, startServer, type SpanRow, type Store } from '@spendtrace/exporter';
-import { arg, cpuMicros, report } from './harness.ts';
-import { CALLS_PER_TASK, readRequests, SPANS_PER_TASK } from './otlp-requests.ts';
+import { arg, cpuMicros, serveBlocks, type Sample } from './harness.ts';
+import { readRequests } from './otlp-requests.ts';
 
 const DB = 'spendtrace';
 /** The Batcher's default rows per insert, so raw inserts are shaped like the service's. */
 const BATCH_ROWS = 5000;
 
 const variant = arg('variant');
-const bodies = readRequests(arg('requests'));
-const warmBodies = Number(arg('warm', '4'));
+const bodiesPerBlock = Number(arg('bodies-per-block', '10'));
 const concurrency = Number(arg('concurrency', '4'));
 
-function spansIn(body: Buffer): number {
-  let n = 0;
-  for (const rs of decodeProtobufRequest(body).resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
-  return n;
-}
+interface Chunk { bodies: Buffer[]; spans: number; chatSpans: number; traceIds: Set<string> }
 
-async function counts(store: Store): Promise<{ spans: number; calls: number; tasks: number }> {
-  const [s] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${DB}.spans`);
-  const [h] = await store.query<{ n: string }>(`SELECT sum(calls) AS n FROM ${DB}.hourly_costs WHERE kind = 'inference'`);
-  const [t] = await store.query<{ n: string }>(`SELECT count(DISTINCT task_id) AS n FROM ${DB}.task_costs`);
-  return { spans: Number(s?.n ?? 0), calls: Number(h?.n ?? 0), tasks: Number(t?.n ?? 0) };
-}
-
-/** Every span made it into spans, and every chat call and task into the rollups. */
-function verify(got: { spans: number; calls: number; tasks: number }, totalSpans: number): void {
-  const tasks = totalSpans / SPANS_PER_TASK;
-  const want = { spans: totalSpans, calls: tasks * CALLS_PER_TASK, tasks };
-  if (got.spans !== want.spans || got.calls !== want.calls || got.tasks !== want.tasks) {
-    throw new Error(`row check failed: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+/** The file's bodies in chunks: the first for warm-up, then one per block. */
+function chunks(): Chunk[] {
+  const all = readRequests(arg('requests'));
+  const out: Chunk[] = [];
+  for (let i = 0; i + bodiesPerBlock <= all.length; i += bodiesPerBlock) {
+    const c: Chunk = { bodies: all.slice(i, i + bodiesPerBlock), spans: 0, chatSpans: 0, traceIds: new Set() };
+    for (const b of c.bodies) {
+      for (const rs of decodeProtobufRequest(b).resourceSpans) {
+        for (const ss of rs.scopeSpans) {
+          for (const s of ss.spans) {
+            c.spans++;
+            if (s.name.startsWith('chat ')) c.chatSpans++;
+            c.traceIds.add(s.traceId);
+          }
+        }
+      }
+    }
+    out.push(c);
   }
+  return out;
 }
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-'));
-  const store = await createStore({ dataDir: dir });
-  try {
-    await migrate(store, { database: DB });
-    return await fn(store);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function service(): Promise<Record<string, number>> {
-  return withStore(async (store) => {
-    const server = await startServer({ port: 0, store, database: DB, pricer: new Pricer(), log: (l) => process.stderr.write(`${l}\n`) });
-    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    let retries = 0;
-    const post = (body: Buffer): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const req = request(`${server.url}/v1/traces`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) resolve();
-            else if (res.statusCode === 429 || res.statusCode === 503) {
-              retries++;
-              setTimeout(() => post(body).then(resolve, reject), 20);
-            } else reject(new Error(`POST /v1/traces answered ${res.statusCode}`));
-          });
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    const sendAll = async (list: Buffer[]) => {
-      let next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < list.length) await post(list[next++]!);
-      }));
-    };
-    const warm = bodies.slice(0, warmBodies);
-    const timed = bodies.slice(warmBodies);
-    await sendAll(warm);
-    await server.flush();
-    const spans = timed.reduce((n, b) => n + spansIn(b), 0);
-    const cpu0 = cpuMicros();
-    const t0 = performance.now();
-    await sendAll(timed);
-    await server.flush();
-    const ms = performance.now() - t0;
-    const cpu = cpuMicros() - cpu0;
-    agent.destroy();
-    await server.close();
-    verify(await counts(store), bodies.reduce((n, b) => n + spansIn(b), 0));
-    return { spans, ms, spansPerSec: (spans / ms) * 1000, cpuUsPerSpan: cpu / spans, retries };
-  });
-}
-
-async function raw(): Promise<Record<string, number>> {
-  const pricer = new Pricer();
-  const rowsOf = (list: Buffer[]) => list.flatMap((b) => requestToRows(decodeProtobufRequest(b), pricer).rows);
-  const batches = (rows: SpanRow[]) => {
-    const out: SpanRow[][] = [];
-    for (let i = 0; i < rows.length; i += BATCH_ROWS) out.push(rows.slice(i, i + BATCH_ROWS));
-    return out;
+/** Checks that every span sent so far is in spans, every chat call in hourly_costs and every task in task_costs. */
+function verifier(store: Store) {
+  const want = { spans: 0, calls: 0, tasks: new Set<string>() };
+  return async (c: Chunk) => {
+    want.spans += c.spans;
+    want.calls += c.chatSpans;
+    for (const t of c.traceIds) want.tasks.add(t);
+    const [s] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${DB}.spans`);
+    const [h] = await store.query<{ n: string }>(`SELECT sum(calls) AS n FROM ${DB}.hourly_costs WHERE kind = 'inference'`);
+    const [t] = await store.query<{ n: string }>(`SELECT count(DISTINCT task_id) AS n FROM ${DB}.task_costs`);
+    const got = { spans: Number(s?.n ?? 0), calls: Number(h?.n ?? 0), tasks: Number(t?.n ?? 0) };
+    if (got.spans !== want.spans || got.calls !== want.calls || got.tasks !== want.tasks.size) {
+      throw new Error(`row check failed: got ${JSON.stringify(got)}, expected spans ${want.spans}, calls ${want.calls}, tasks ${want.tasks.size}`);
+    }
   };
-  return withStore(async (store) => {
-    const warm = rowsOf(bodies.slice(0, warmBodies));
-    const timed = rowsOf(bodies.slice(warmBodies));
-    let token = 0;
-    // Same settings as the service's inserts: a deduplication token that reaches the views.
-    const insert = async (rows: SpanRow[]) => {
-      for (const b of batches(rows)) await store.insert(`${DB}.spans`, b, { dedupToken: `bench-raw-${token++}` });
-    };
-    await insert(warm);
-    const cpu0 = cpuMicros();
-    const t0 = performance.now();
-    await insert(timed);
-    const ms = performance.now() - t0;
-    const cpu = cpuMicros() - cpu0;
-    verify(await counts(store), warm.length + timed.length);
-    return { spans: timed.length, ms, spansPerSec: (timed.length / ms) * 1000, cpuUsPerSpan: cpu / timed.length };
-  });
 }
 
-async function pipeline(): Promise<Record<string, number>> {
+async function openStore(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const store = await createStore({ dataDir: dir });
+  await migrate(store, { database: DB });
+  return store;
+}
+
+type Prepared = { block: () => Promise<Sample> } | { unavailable: string };
+
+/** Hands out chunk 1, 2, ... (chunk 0 is the warm-up); a block past the end is an error, not a replay. */
+function nextChunk(list: Chunk[]) {
+  let i = 1;
+  return () => {
+    const c = list[i++];
+    if (!c) throw new Error(`request file has only ${list.length - 1} blocks of ${bodiesPerBlock} bodies`);
+    return c;
+  };
+}
+
+async function service(): Promise<Prepared> {
+  const list = chunks();
+  const store = await openStore();
+  const server = await startServer({ port: 0, store, database: DB, pricer: new Pricer(), log: (l) => process.stderr.write(`${l}\n`) });
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let retries = 0;
+  const post = (body: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const req = request(`${server.url}/v1/traces`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) resolve();
+          else if (res.statusCode === 429 || res.statusCode === 503) {
+            // Backpressure is part of the service: wait and resend, as the OTLP exporters do.
+            retries++;
+            setTimeout(() => post(body).then(resolve, reject), 20);
+          } else reject(new Error(`POST /v1/traces answered ${res.statusCode}`));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const send = async (c: Chunk) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < c.bodies.length) await post(c.bodies[next++]!);
+    }));
+    await server.flush();
+  };
+  const verify = verifier(store);
+  await send(list[0]!);
+  await verify(list[0]!);
+  const take = nextChunk(list);
+  return {
+    block: async () => {
+      const c = take();
+      const retries0 = retries;
+      const cpu0 = cpuMicros();
+      const t0 = performance.now();
+      await send(c);
+      const ms = performance.now() - t0;
+      const cpu = cpuMicros() - cpu0;
+      await verify(c);
+      return { spans: c.spans, ms, spansPerSec: (c.spans / ms) * 1000, cpuUsPerSpan: cpu / c.spans, retries: retries - retries0 };
+    },
+  };
+}
+
+async function raw(): Promise<Prepared> {
+  const list = chunks();
   const pricer = new Pricer();
-  const spans = bodies.reduce((n, b) => n + spansIn(b), 0);
-  // Warm-up: JIT and the pricer's model cache, as in a service that has been running.
-  for (const b of bodies.slice(0, warmBodies * 4)) requestToRows(decodeProtobufRequest(b), pricer);
-  let sink = 0;
-  let c0 = cpuMicros();
-  for (const b of bodies) sink += decodeProtobufRequest(b).resourceSpans.length;
-  const decodeCpu = cpuMicros() - c0;
-  c0 = cpuMicros();
-  for (const b of bodies) sink += requestToRows(decodeProtobufRequest(b), pricer).rows.length;
-  const rowsCpu = cpuMicros() - c0;
-  if (sink === 0) throw new Error('nothing decoded');
-  return { spans, decodeUsPerSpan: decodeCpu / spans, decodeClassifyPriceUsPerSpan: rowsCpu / spans };
+  const rows = list.map((c) => c.bodies.flatMap((b) => requestToRows(decodeProtobufRequest(b), pricer).rows));
+  const store = await openStore();
+  let token = 0;
+  const insert = async (r: SpanRow[]) => {
+    for (let i = 0; i < r.length; i += BATCH_ROWS) {
+      await store.insert(`${DB}.spans`, r.slice(i, i + BATCH_ROWS), { dedupToken: `bench-raw-${token++}` });
+    }
+  };
+  const verify = verifier(store);
+  await insert(rows[0]!);
+  await verify(list[0]!);
+  const take = nextChunk(list);
+  return {
+    block: async () => {
+      const c = take();
+      const r = rows[list.indexOf(c)]!;
+      const cpu0 = cpuMicros();
+      const t0 = performance.now();
+      await insert(r);
+      const ms = performance.now() - t0;
+      const cpu = cpuMicros() - cpu0;
+      await verify(c);
+      return { spans: r.length, ms, spansPerSec: (r.length / ms) * 1000, cpuUsPerSpan: cpu / r.length };
+    },
+  };
 }
 
-const run = { service, raw, pipeline }[variant];
-if (!run) throw new Error(`unknown variant ${variant}`);
-report(await run());
+async function pipeline(): Promise<Prepared> {
+  const list = chunks();
+  const pricer = new Pricer();
+  // Warm-up: JIT and the pricer's model cache, as in a service that has been running.
+  for (const b of list[0]!.bodies) requestToRows(decodeProtobufRequest(b), pricer);
+  const take = nextChunk(list);
+  return {
+    block: async () => {
+      const c = take();
+      let sink = 0;
+      let c0 = cpuMicros();
+      for (const b of c.bodies) sink += decodeProtobufRequest(b).resourceSpans.length;
+      const decodeCpu = cpuMicros() - c0;
+      c0 = cpuMicros();
+      for (const b of c.bodies) sink += requestToRows(decodeProtobufRequest(b), pricer).rows.length;
+      const rowsCpu = cpuMicros() - c0;
+      if (sink < c.spans) throw new Error('rows missing');
+      return { spans: c.spans, decodeUsPerSpan: decodeCpu / c.spans, decodeClassifyPriceUsPerSpan: rowsCpu / c.spans };
+    },
+  };
+}
+
+const setup = ({ service, raw, pipeline } as Record<string, () => Promise<Prepared>>)[variant];
+if (!setup) throw new Error(`unknown variant ${variant}`);
+await serveBlocks(setup);

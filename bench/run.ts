@@ -5,24 +5,26 @@
  * bench/results/latest.json.
  *
  *   pnpm bench                  full run (~5 minutes on 2 cores)
- *   pnpm bench --quick          smoke run (~1 minute): fewer rounds, calls and spans
+ *   pnpm bench --quick          smoke run (~1 minute): one process set, fewer blocks, no peers-on-loopback
  *   pnpm bench --only=ingest,openai,peers   a subset
- *   --rounds=N (ingest processes per variant)  --sets=N --blocks=N (per-call: process sets, blocks per set)
+ *   --sets=N (fresh process sets)  --blocks=N (per-call rounds per set)  --ingest-blocks=N (ingest rounds per set)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '@spendtrace/fake-providers';
-import { arg, flag, fmt, median, medianOf, runAlternating, runInterleaved, spreadPct, table, values, type VariantResult } from './harness.ts';
-import { buildRequests, writeRequests } from './otlp-requests.ts';
+import { arg, flag, fmt, median, medianCi, medianOf, runInterleaved, spreadPct, table, values, type VariantResult } from './harness.ts';
+import { buildRequests, SPANS_PER_REQUEST, SPANS_PER_TASK, writeRequests } from './otlp-requests.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = flag('quick');
 const only = new Set(arg('only', 'ingest,openai,peers').split(',').map((s) => s.trim()));
-const rounds = Number(arg('rounds', quick ? '3' : '5'));
 const sets = Number(arg('sets', quick ? '1' : '2'));
-const blocks = Number(arg('blocks', quick ? '5' : '12'));
+/** Rounds of blocks per process set for the per-call benchmarks (short blocks, many rounds). */
+const blocks = Number(arg('blocks', quick ? '8' : '25'));
+/** The same for ingest, whose blocks are longer. */
+const ingestBlocks = Number(arg('ingest-blocks', quick ? '4' : '10'));
 const started = Date.now();
 
 interface Section { title: string; how: string; table: string; data: unknown }
@@ -59,14 +61,21 @@ function paired(v: VariantResult, base: VariantResult, metric: string) {
     diffs.push(a - b);
     ratios.push(a / b);
   }
-  return { added: median(diffs), ratio: median(ratios) };
+  return { added: median(diffs), ratio: median(ratios), diffs, ratios };
+}
+
+/** The 95% confidence interval of a median, as text. */
+function ci(xs: number[], digits = 1, signed = false): string {
+  const [lo, hi] = medianCi(xs);
+  const f = (x: number) => `${signed && x >= 0 ? '+' : ''}${fmt(x, digits)}`;
+  return Number.isFinite(lo) ? `${f(lo)}..${f(hi)}` : '-';
 }
 
 function summarize(results: VariantResult[], baseline: string, metrics: string[]) {
   const base = results.find((r) => r.variant === baseline)!;
   return Object.fromEntries(results.map((r) => [r.variant, {
     unavailable: r.unavailable,
-    rounds: r.samples.length,
+    samplesTaken: r.samples.length,
     medians: Object.fromEntries(metrics.map((m) => [m, medianOf(r, m)])),
     spreadPct: Object.fromEntries(metrics.map((m) => [m, spreadPct(values(r, m))])),
     vsBaseline: r.samples.length && base.samples.length ? Object.fromEntries(metrics.map((m) => [m, paired(r, base, m)])) : undefined,
@@ -77,39 +86,51 @@ function summarize(results: VariantResult[], baseline: string, metrics: string[]
 
 // 1. Exporter ingest ------------------------------------------------------------------------------
 async function ingestBench(): Promise<void> {
-  const tasks = quick ? 3000 : 10_000;
+  const bodiesPerBlock = quick ? 6 : 10;
+  const ingestSets = sets;
+  // A warm-up chunk and one chunk per block, every span new to the process that ingests it.
+  const bodiesNeeded = (ingestBlocks + 1) * bodiesPerBlock;
+  const tasks = Math.ceil((bodiesNeeded * SPANS_PER_REQUEST) / SPANS_PER_TASK);
   const dir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-req-'));
   const file = join(dir, 'requests.bin');
   try {
     const bodies = await buildRequests(tasks);
     writeRequests(file, bodies);
-    const variants = ['raw', 'service', 'pipeline'];
-    const results = await runAlternating(join(here, 'ingest.ts'), variants, rounds, { args: [`--requests=${file}`], timeoutMs: 180_000, onSample: progress('ingest') });
+    const results = await runInterleaved(join(here, 'ingest.ts'), ['raw', 'service', 'pipeline'], {
+      sets: ingestSets, blocks: ingestBlocks, args: [`--requests=${file}`, `--bodies-per-block=${bodiesPerBlock}`], timeoutMs: 180_000, onSample: progress('ingest'),
+    });
     process.stderr.write('\n');
-    const summary = summarize(results, 'raw', ['spansPerSec', 'cpuUsPerSpan', 'decodeUsPerSpan', 'decodeClassifyPriceUsPerSpan']);
     const raw = results.find((r) => r.variant === 'raw')!;
     const service = results.find((r) => r.variant === 'service')!;
     const pipeline = results.find((r) => r.variant === 'pipeline')!;
-    const rows: (string | number)[][] = [raw, service].filter((r) => r.samples.length).map((r) => [
-      r.variant === 'raw' ? 'raw Store.insert (baseline)' : 'service: OTLP/HTTP -> rollups',
-      fmt(medianOf(r, 'spansPerSec'), 0),
-      `±${fmt(spreadPct(values(r, 'spansPerSec')))}%`,
-      fmt(paired(r, raw, 'spansPerSec').ratio, 2),
-      fmt(medianOf(r, 'cpuUsPerSpan')),
-    ]);
+    const rows: (string | number)[][] = [raw, service].filter((r) => r.samples.length).map((r) => {
+      const p = paired(r, raw, 'spansPerSec');
+      return [
+        r.variant === 'raw' ? 'raw: Store.insert (baseline)' : 'service: OTLP/HTTP -> rollups',
+        fmt(medianOf(r, 'spansPerSec'), 0),
+        `±${fmt(spreadPct(values(r, 'spansPerSec')))}%`,
+        fmt(p.ratio, 2),
+        r === raw ? '' : ci(p.ratios, 2),
+        fmt(medianOf(r, 'cpuUsPerSpan')),
+      ];
+    });
     rows.push(...unavailableRows([raw, service, pipeline]));
-    const timedSpans = Number(service.samples[0]?.spans ?? raw.samples[0]?.spans ?? 0);
+    const spansPerBlock = Number(service.samples[0]?.spans ?? raw.samples[0]?.spans ?? 0);
     print({
       title: 'Exporter ingest (embedded chDB)',
-      how: `${rounds} rounds x {raw, service, pipeline}, each a fresh process and data directory; ${fmt(timedSpans, 0)} spans timed after a warm-up, ` +
-        `${bodies.length} OTLP protobuf bodies of <=512 spans (OTel SDK spans, ProtobufTraceSerializer), 4 POSTs in flight on keep-alive; ` +
-        `service timed from first POST to flush() (rows in spans, task_costs, hourly_costs, then counted); raw inserts the same rows in batches of 5000 with a dedup token; ` +
-        `ratio = median of per-round ratios to raw; ± = half the interquartile range; CPU = whole process (chDB threads included)`,
-      table: table(['variant', 'spans/s', 'spread', 'x raw', 'CPU us/span'], rows) +
+      how: `one process (own chDB data directory) per variant, a warm-up chunk, then ${ingestBlocks} rounds of blocks of ${bodiesPerBlock} OTLP protobuf bodies ` +
+        `(${fmt(spansPerBlock, 0)} new spans; <=512 spans per body, OTel SDK spans encoded by ProtobufTraceSerializer), variants taking turns block by block, ` +
+        `x ${ingestSets} fresh process sets; service: 4 POSTs in flight on keep-alive, timed from the first POST to flush() (rows in spans, task_costs, hourly_costs), ` +
+        `then every span, call and task counted in the tables; raw: the same rows through Store.insert in batches of 5000 with a dedup token; ` +
+        `ratio = median of per-round ratios to raw, with its 95% CI; ± = half the interquartile range; CPU = whole process (chDB threads included)`,
+      table: table(['variant', 'spans/s', 'spread', 'x raw', '95% CI', 'CPU us/span'], rows) +
         `\ndecode + classify + price alone: ${fmt(medianOf(pipeline, 'decodeClassifyPriceUsPerSpan'), 2)} us CPU per span ` +
         `(of which protobuf decode ${fmt(medianOf(pipeline, 'decodeUsPerSpan'), 2)} us), ±${fmt(spreadPct(values(pipeline, 'decodeClassifyPriceUsPerSpan')))}%` +
         unavailableNotes(results),
-      data: { tasks, spansPerTask: 5, bodies: bodies.length, bytes: bodies.reduce((n, b) => n + b.byteLength, 0), variants: summary },
+      data: {
+        tasks, spansPerTask: SPANS_PER_TASK, bodies: bodies.length, bytes: bodies.reduce((n, b) => n + b.byteLength, 0), bodiesPerBlock, sets: ingestSets, blocks: ingestBlocks,
+        variants: summarize(results, 'raw', ['spansPerSec', 'cpuUsPerSpan', 'decodeUsPerSpan', 'decodeClassifyPriceUsPerSpan']),
+      },
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -117,11 +138,11 @@ async function ingestBench(): Promise<void> {
 }
 
 // 2 + 3. Per-call overhead -----------------------------------------------------------------------
-interface CallSetup { name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback' | 'stream'; variants: string[]; calls: number }
+interface CallSetup { name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback' | 'stream'; variants: string[]; calls: number; warm: number }
 
 async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Promise<void> {
   for (const s of setups) {
-    const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`, `--warm=${s.calls * 2}`];
+    const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`, `--warm=${s.warm}`];
     if (s.mode === 'loopback') args.push(`--url=${fakeUrl}`);
     const results = await runInterleaved(join(here, 'openai-calls.ts'), s.variants, { sets, blocks, args, onSample: progress(s.name) });
     process.stderr.write('\n');
@@ -135,6 +156,7 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         fmt(medianOf(r, 'cpuUsPerCall')),
         `±${fmt(spreadPct(values(r, 'cpuUsPerCall')))}%`,
         r.variant === 'none' ? '' : `${p.added >= 0 ? '+' : ''}${fmt(p.added)}`,
+        r.variant === 'none' ? '' : ci(p.diffs, 1, true),
         r.variant === 'none' ? '' : `${p.ratio >= 1 ? '+' : ''}${fmt((p.ratio - 1) * 100)}%`,
         fmt(p.ratio, 3),
         r.variant === 'none' ? fmt(medianOf(r, 'threadCpuUsPerCall')) : `${t.added >= 0 ? '+' : ''}${fmt(t.added)}`,
@@ -150,37 +172,40 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         : 'stream: true + include_usage, 200 content chunks from memory (one read per SSE event), iterated to the end';
     print({
       title: `${s.name}: openai ${version}, ${what}`,
-      how: `one process per variant, ${s.calls * 2} warm-up calls, then ${blocks} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
+      how: `one process per variant, ${s.warm} warm-up calls, then ${blocks} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
         `(order rotating), x ${sets} fresh process sets = ${sets * blocks} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
         `+ forceFlush of a BatchSpanProcessor to a no-op exporter; main thread = process.threadCpuUsage; ` +
-        `added and ratio = medians of per-round pairs with none; ± = half the interquartile range of the samples`,
-      table: table(['variant', 'CPU us/call', 'spread', 'added us', 'added %', 'x none', 'main thr. us', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
+        `added and ratio = medians of per-round pairs with none (95% CI of the added median, distribution-free); main thr. = the same for main-thread CPU; ± = half the interquartile range of the samples`,
+      table: table(['variant', 'CPU us/call', 'spread', 'added us', '95% CI', 'added %', 'x none', 'main thr. us', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
       data: { ...s, sets, blocks, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'spansPerCall', 'priced']) },
     });
   }
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ingest ${rounds} rounds, per-call ${sets} sets x ${blocks} blocks, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ${sets} process sets, ingest ${ingestBlocks} rounds, per-call ${blocks} rounds, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   if (only.has('ingest')) await ingestBench();
 
   const peers = ['none', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
-  // Calls per block: a block is ~0.2-0.3 s of CPU, short enough that neighbouring blocks see the same machine.
-  const n = (full: number) => (quick ? Math.ceil(full / 2) : full);
+  // Calls per block: ~50-100 ms of CPU, so neighbouring blocks of different variants see the same machine.
+  const memory = { mode: 'memory', calls: 400, warm: 2000 } as const;
+  const loopback = { mode: 'loopback', calls: 120, warm: 600 } as const;
+  const stream = { mode: 'stream', calls: 40, warm: 200 } as const;
   const setups: CallSetup[] = [];
   if (only.has('openai')) {
+    const variants = ['none', 'spendtrace'];
     setups.push(
-      { name: 'Overhead (a) in-memory fetch', sdk: 'v7', mode: 'memory', variants: ['none', 'spendtrace'], calls: n(1000) },
-      { name: 'Overhead (b) loopback fake server', sdk: 'v7', mode: 'loopback', variants: ['none', 'spendtrace'], calls: n(300) },
-      { name: 'Overhead, 200-chunk stream', sdk: 'v7', mode: 'stream', variants: ['none', 'spendtrace'], calls: n(100) },
+      { name: 'Overhead (a) in-memory fetch', sdk: 'v7', variants, ...memory },
+      { name: 'Overhead (b) loopback fake server', sdk: 'v7', variants, ...loopback },
+      { name: 'Overhead, 200-chunk stream', sdk: 'v7', variants, ...stream },
     );
   }
   if (only.has('peers')) {
     setups.push(
-      { name: 'Peers (a) in-memory fetch', sdk: 'v6', mode: 'memory', variants: peers, calls: n(1000) },
-      { name: 'Peers, 200-chunk stream', sdk: 'v6', mode: 'stream', variants: peers, calls: n(100) },
+      { name: 'Peers (a) in-memory fetch', sdk: 'v6', variants: peers, ...memory },
+      { name: 'Peers, 200-chunk stream', sdk: 'v6', variants: peers, ...stream },
     );
-    if (!quick) setups.push({ name: 'Peers (b) loopback fake server', sdk: 'v6', mode: 'loopback', variants: peers, calls: n(300) });
+    if (!quick) setups.push({ name: 'Peers (b) loopback fake server', sdk: 'v6', variants: peers, ...loopback });
   }
   const fake = setups.some((s) => s.mode === 'loopback') ? await startFakeOpenAI({ recordLimit: 0 }) : undefined;
   try {
@@ -195,9 +220,9 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(),
     seconds: Math.round((Date.now() - started) / 1000),
     quick,
-    rounds,
     sets,
     blocks,
+    ingestBlocks,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAtEnd: loadavg() },
     benchmarks: sections.map((s) => ({ title: s.title, how: s.how, table: s.table, ...(s.data as object) })),
   }, null, 2)}\n`);

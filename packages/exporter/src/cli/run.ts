@@ -9,9 +9,10 @@ import { CliError, EXIT, usageError } from './errors.ts';
 import { demo } from './commands/demo.ts';
 import { migrate } from './commands/migrate.ts';
 import { report } from './commands/report.ts';
+import { reprice } from './commands/reprice.ts';
 import { serve } from './commands/serve.ts';
 
-export const COMMANDS: readonly Command[] = [serve, report, demo, migrate];
+export const COMMANDS: readonly Command[] = [serve, report, demo, migrate, reprice];
 
 function version(): string {
   try {

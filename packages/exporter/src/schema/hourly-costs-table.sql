@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.hourly_costs {{on_cluster}}
     calls               SimpleAggregateFunction(sum, UInt64),
     errors              SimpleAggregateFunction(sum, UInt64),
     retries             SimpleAggregateFunction(sum, UInt64),
-    unpriced_calls      SimpleAggregateFunction(sum, UInt64),
+    unpriced_calls      SimpleAggregateFunction(sum, Int64),     -- signed: `spendtrace reprice` subtracts calls that became priced
     duration_quantiles  AggregateFunction(quantiles(0.5, 0.95, 0.99), UInt64)
 )
 ENGINE = {{engine_prefix}}AggregatingMergeTree{{engine_args}}

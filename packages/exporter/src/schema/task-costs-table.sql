@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.task_costs {{on_cluster}}
     tool_calls          SimpleAggregateFunction(sum, UInt64),
     errors              SimpleAggregateFunction(sum, UInt64),
     retries             SimpleAggregateFunction(sum, UInt64),
-    unpriced_calls      SimpleAggregateFunction(sum, UInt64),
+    unpriced_calls      SimpleAggregateFunction(sum, Int64),     -- signed: `spendtrace reprice` subtracts calls that became priced
     outcome             SimpleAggregateFunction(max, LowCardinality(String))  -- '' < failure < success
 )
 ENGINE = {{engine_prefix}}AggregatingMergeTree{{engine_args}}

@@ -145,7 +145,7 @@ function renderKpis(s) {
         h('dt', {}, 'p50'), h('dd', { title: exact(p.p50) }, money(p.p50)),
         h('dt', {}, 'p95'), h('dd', { title: exact(p.p95) }, money(p.p95)),
         h('dt', {}, 'p99'), h('dd', { title: exact(p.p99) }, money(p.p99))) : h('div', { class: 'value' }, '—')),
-    kpi('retry', 'Retry overhead', percent(s.retryOverhead), money(s.retryCost) + ' on ' + count(s.retries) + (s.retries === 1 ? ' retry' : ' retries'), '', exact(s.retryCost)),
+    kpi('retry', 'Retry overhead', percent(s.retryOverhead), money(s.retryCost) + ' on billed failures and repeated requests', '', exact(s.retryCost)),
     kpi('unpriced', 'Unpriced calls', count(s.unpricedCalls),
       s.unpricedCalls ? 'cost missing from the totals' : 'every call has a price', s.unpricedCalls ? 'bad' : 'good'),
   );

@@ -8,8 +8,7 @@ import { GenAIMetrics, inferenceTracer } from './metrics.ts';
 import { setToolCostListener } from './task-context.ts';
 import type { ChatHost } from './openai/call.ts';
 import { openaiTargets, patchOpenAITargets, unpatchOpenAITargets, type OpenAITargets, type Wrapper } from './openai/index.ts';
-import type { OpenAIProviderMap } from './openai/provider.ts';
-import type { SpendtraceInstrumentationConfig, StreamUsageMode } from './types.ts';
+import type { OpenAIProviderMap, SpendtraceInstrumentationConfig, StreamUsageMode } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
 /** The `openai` majors whose APIPromise / Stream internals this instrumentation attaches to. */

@@ -1,6 +1,13 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { PricerOptions } from '@spendtrace/semconv';
 
+/**
+ * Base URL -> `gen_ai.provider.name`, for OpenAI-compatible servers spendtrace cannot recognise:
+ * keys are a base URL prefix (`http://10.0.0.5:8080/v1`), a `host:port` or a host
+ * (`llm.internal`); values a provider name (`self_hosted`, `groq`, `openai`, ...).
+ */
+export type OpenAIProviderMap = Readonly<Record<string, string>>;
+
 /** How a `stream: true` call that did not ask for usage gets its token counts. */
 export type StreamUsageMode = 'estimate' | 'inject' | 'off';
 
@@ -27,4 +34,17 @@ export interface SpendtraceInstrumentationConfig extends InstrumentationConfig {
    * @default false
    */
   captureMessageContent?: boolean;
+  /**
+   * `gen_ai.provider.name` for `openai` clients whose base URL spendtrace cannot recognise, keyed
+   * by base URL prefix (the longest matching prefix wins), `host:port` or host:
+   * `{ 'http://10.0.0.5:8000/v1': 'self_hosted', 'llm.internal': 'groq' }`. Checked before the
+   * built-in detection (an `AzureOpenAI` client; the Azure, OpenRouter, Groq, DeepSeek, Mistral,
+   * xAI, Together and Fireworks hosts; Ollama / vLLM local servers as `self_hosted`; else
+   * `openai`). The provider decides the prices, so a proxy or gateway in front of another
+   * provider is named here. Read per call, so `setConfig()` applies at once. No env var: a map
+   * does not fit one.
+   * @default {} — built-in detection only; a server on 127.0.0.1 (a fake, a proxy) counts as
+   * `openai`, so it stays priced rather than unpriced.
+   */
+  openaiProviders?: OpenAIProviderMap;
 }

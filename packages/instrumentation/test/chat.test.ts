@@ -40,6 +40,7 @@ describe('plain calls', () => {
     expect(span!.attributes).toEqual({
       [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [A.ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
+      [A.ATTR_OPENAI_API_TYPE]: 'chat_completions',
       [A.ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
       [A.ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0.2,
       [A.ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 100,

@@ -19,8 +19,8 @@ import { costAttributes, providerCostAttributes, UNPRICED_ATTRIBUTES, usageAttri
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
 import { trackAttempts } from '../retry-attempts.ts';
 import { baggageAttribution, checkBudget, currentScope, errorType, type TaskState } from '../task-context.ts';
-import type { StreamUsageMode } from '../types.ts';
-import { endpointOfClient, type OpenAIProviderMap } from './provider.ts';
+import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
+import { endpointOfClient } from './provider.ts';
 
 /** What the wrappers need from the instrumentation instance (read per call, so config changes apply). */
 export interface ChatHost {

@@ -41,6 +41,8 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
   operation: A.GEN_AI_OPERATION.CHAT,
 
   requestAttributes(body, attrs, host) {
+    // Both OpenAI APIs are `chat` operations: this is what tells them apart (as responses.ts sets `responses`).
+    attrs[A.ATTR_OPENAI_API_TYPE] = A.OPENAI_API_TYPE.CHAT_COMPLETIONS;
     chatRequestAttributes(body, attrs);
     const format = body.response_format?.type;
     if (format) attrs[A.ATTR_GEN_AI_OUTPUT_TYPE] = format === 'text' ? 'text' : 'json';

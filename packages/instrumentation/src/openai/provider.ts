@@ -9,31 +9,12 @@
  * OpenAI unless the map says otherwise. `self_hosted` models are priced only through overrides.
  */
 import { GEN_AI_PROVIDER } from '@spendtrace/semconv';
+import type { OpenAIProviderMap } from '../types.ts';
 
 export interface Endpoint {
   provider: string;
   address: string | undefined;
   port: number | undefined;
-}
-
-/**
- * Base URL -> `gen_ai.provider.name`, for OpenAI-compatible servers spendtrace cannot recognise:
- * keys are a base URL prefix (`http://10.0.0.5:8080/v1`), a `host:port` or a host
- * (`llm.internal`); values a provider name (`self_hosted`, `groq`, `openai`, ...).
- */
-export type OpenAIProviderMap = Readonly<Record<string, string>>;
-
-declare module '../types.ts' {
-  interface SpendtraceInstrumentationConfig {
-    /**
-     * `gen_ai.provider.name` for `openai` clients whose base URL spendtrace cannot recognise, keyed
-     * by base URL prefix, `host:port` or host: `{ 'http://10.0.0.5:8000/v1': 'self_hosted' }`.
-     * Checked before the built-in detection (Azure, OpenRouter, Groq, DeepSeek, Mistral, xAI,
-     * Together, Fireworks hosts; Ollama / vLLM local servers as `self_hosted`; else `openai`).
-     * @default {} — a server on 127.0.0.1 counts as `openai`, so fakes and proxies stay priced.
-     */
-    openaiProviders?: OpenAIProviderMap;
-  }
 }
 
 const HOSTS: Array<[suffix: string, provider: string]> = [

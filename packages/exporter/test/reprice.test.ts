@@ -207,23 +207,66 @@ describe('spendtrace reprice (CLI, embedded chDB)', () => {
 });
 
 describe('reprice() crash safety and batching', () => {
-  it('a crash after the rollup deltas and before the spans update: the rerun does not correct twice', async () => {
+  /** The same store, except that statements matching `fail` throw, as a killed process would leave it. */
+  function crashingOn(fail: (kind: 'insert' | 'command', what: string) => boolean): Store {
+    return {
+      kind: store.kind, ping: () => store.ping(), close: async () => {}, query: (sql, p) => store.query(sql, p),
+      insert: async (table, rows, o) => { if (fail('insert', table)) throw new Error('killed'); return store.insert(table, rows, o); },
+      command: async (sql) => { if (fail('command', sql)) throw new Error('killed'); return store.command(sql); },
+    };
+  }
+
+  it('a crash after the rollup deltas, before the spans update: the rerun (other batches, other prices) does not correct twice', async () => {
     await ingest('rp_crash');
     const pricer = new Pricer({ overrides: [LLAMA] });
-    // The same store, except that the spans mutation fails as a killed process would leave it.
-    const crashing: Store = { ...store, kind: store.kind, query: store.query.bind(store), insert: store.insert.bind(store), ping: store.ping.bind(store), close: async () => {},
-      command: async (sql: string) => { if (/ALTER TABLE \w+\.spans UPDATE/.test(sql)) throw new Error('killed'); return store.command(sql); } };
-    await expect(reprice(crashing, { pricer, database: 'rp_crash' })).rejects.toThrow('killed');
+    // Batches of one span; batch 1 (span 1) completes, batch 2 (span 2) dies before its spans mutation.
+    let mutations = 0;
+    const crashing = crashingOn((kind, what) => kind === 'command' && /ALTER TABLE \w+\.spans UPDATE/.test(what) && ++mutations === 2);
+    await expect(reprice(crashing, { pricer, database: 'rp_crash', batchSize: 1 })).rejects.toThrow('killed');
     const mid = await state('rp_crash');
-    expect(mid.tasks[TASK_A]).toMatchObject({ cost: '0.0121', unpriced: '1' }); // rollups corrected,
-    expect(mid.spans['1']).toMatchObject({ unpriced: 1 }); // spans not yet
+    expect(mid.tasks[TASK_A]).toMatchObject({ cost: '0.0121', unpriced: '1' }); // rollups corrected for both,
+    expect(mid.spans['1']).toMatchObject({ cost: '0.006', unpriced: 0 });
+    expect(mid.spans['2']).toMatchObject({ cost: '0', unpriced: 1 }); // span 2 not yet
 
-    const res = await reprice(store, { pricer, database: 'rp_crash' });
-    expect(res).toMatchObject({ repriced: 2, delta: 12_100_000_000n });
+    // The rerun uses other batches and a higher price: the interrupted batch is finished as
+    // planned (at the old price), then nothing is left unpriced to reprice.
+    const res = await reprice(store, { pricer: new Pricer({ overrides: [{ ...LLAMA, prices: { ...LLAMA.prices, input_mtok: 4 } }] }), database: 'rp_crash', batchSize: 10 });
+    expect(res).toMatchObject({ recovered: 1, repriced: 0, stillUnpriced: 1 });
     const after = await state('rp_crash');
     expect(after.tasks[TASK_A]).toMatchObject({ cost: '0.0121', retry: '0.0061', unpriced: '1' });
-    expect(after.hourly['self_hosted/house-llama']).toMatchObject({ cost: '0.0221', unpriced: '1' });
-    expect(after.spans['1']).toMatchObject({ cost: '0.006', unpriced: 0 });
+    expect(after.hourly['self_hosted/house-llama']).toMatchObject({ cost: '0.0221', retry: '0.0061', unpriced: '1' });
+    expect(after.spans['2']).toMatchObject({ cost: '0.0061', unpriced: 0 });
+    expect((await reprice(store, { pricer, database: 'rp_crash' })).recovered).toBe(0);
+  });
+
+  it('a crash between the two rollup inserts: the rerun adds the missing one and deduplicates the other', async () => {
+    await ingest('rp_crash2');
+    const pricer = new Pricer({ overrides: [LLAMA] });
+    await expect(reprice(crashingOn((kind, what) => kind === 'insert' && what.endsWith('.hourly_costs')), { pricer, database: 'rp_crash2' })).rejects.toThrow('killed');
+    expect((await state('rp_crash2')).tasks[TASK_A]).toMatchObject({ cost: '0.0121' });
+    expect((await state('rp_crash2')).hourly['self_hosted/house-llama']).toMatchObject({ cost: '0.01', unpriced: '3' });
+    const res = await reprice(store, { pricer, database: 'rp_crash2' });
+    expect(res).toMatchObject({ recovered: 1, repriced: 0 });
+    const after = await state('rp_crash2');
+    expect(after.tasks[TASK_A]).toMatchObject({ cost: '0.0121', retry: '0.0061', unpriced: '1' });
+    expect(after.hourly['self_hosted/house-llama']).toMatchObject({ cost: '0.0221', retry: '0.0061', unpriced: '1' });
+  });
+
+  it('prices A -> B -> A -> B: every change is applied (tokens are per run, not only per cost pair)', async () => {
+    await ingest('rp_flip');
+    const a = new Pricer({ overrides: [LLAMA] });
+    const b = new Pricer({ overrides: [{ ...LLAMA, prices: { ...LLAMA.prices, input_mtok: 4 } }] });
+    for (const p of [a, b, a, b]) await reprice(store, { pricer: p, database: 'rp_flip', all: true });
+    expect((await state('rp_flip')).tasks[TASK_A]).toMatchObject({ cost: '0.0181', retry: '0.0101', unpriced: '1' });
+  });
+
+  it('a store created with UInt64 unpriced_calls is converted before the first signed delta', async () => {
+    await ingest('rp_old');
+    for (const t of ['task_costs', 'hourly_costs']) await store.command(`ALTER TABLE rp_old.${t} MODIFY COLUMN unpriced_calls SimpleAggregateFunction(sum, UInt64) SETTINGS mutations_sync = 2`);
+    await reprice(store, { pricer: new Pricer({ overrides: [LLAMA] }), database: 'rp_old' });
+    const types = await store.query<{ type: string }>(`SELECT type FROM system.columns WHERE database = 'rp_old' AND table IN ('task_costs', 'hourly_costs') AND name = 'unpriced_calls'`);
+    expect(types.map((t) => t.type)).toEqual(['SimpleAggregateFunction(sum, Int64)', 'SimpleAggregateFunction(sum, Int64)']);
+    expect((await state('rp_old')).tasks[TASK_A]).toMatchObject({ cost: '0.0121', unpriced: '1' });
   });
 
   it('small batches give the same result as one batch, with progress per batch', async () => {

@@ -5,32 +5,38 @@
  * The rollups (task_costs, hourly_costs) are filled by materialized views at insert time, so an
  * ALTER UPDATE on `spans` never reaches them. Instead, per batch of spans:
  *
- *   1. price every span again (Pricer at the span's end time, from the stored tokens);
- *   2. sum the change per rollup key — cost, llm_cost, retry_cost (same conditions as the views),
- *      unpriced_calls -1 where a span became priced — and INSERT those delta rows straight into
- *      task_costs and hourly_costs, each insert with an insert_deduplication_token derived from
- *      the repriced span ids and their old and new costs;
+ *   1. price every span again (Pricer at the span's end time, from the stored tokens), sum the
+ *      change per rollup key — cost, llm_cost, retry_cost (same conditions as the views),
+ *      unpriced_calls -1 where a span became priced — and record that plan (delta rows + new span
+ *      costs) in the journal `reprice_log` as step 'planned';
+ *   2. INSERT the delta rows straight into task_costs and hourly_costs, each insert with an
+ *      insert_deduplication_token derived from the run, the repriced span ids and their old and
+ *      new costs; journal step 'rollups';
  *   3. THEN rewrite the spans rows (ALTER TABLE spans UPDATE ... WHERE span_id IN ...,
- *      mutations_sync = 2, so the next batch and the next run read the new values).
+ *      mutations_sync = 2, so the next batch and the next run read the new values); step 'done'.
  *
- * Why this order is crash-safe: the spans rows are what decides whether a span still needs
- * repricing. If the process dies after step 2 and before step 3, the spans still show the old
- * cost, so the next run selects the same spans, prices them the same way, derives the same
- * token and ClickHouse drops the repeated delta insert (the tables keep a deduplication window,
- * see schema README); step 3 then completes. The other order would be wrong: spans rewritten
- * first and a crash before the deltas means the next run sees nothing left to do and the
- * rollups stay wrong for good. Batches are formed in span_id order over the same filter, so a
- * rerun with the same prices and flags rebuilds the same batches; the README notes the limits
- * (a rerun with different prices or flags after a crash, or after the deduplication window).
+ * Why this order is crash-safe: the rollups are corrected before the spans, and the spans are what
+ * decides whether a span still needs repricing — had the spans been rewritten first, a crash before
+ * the deltas would leave nothing to do on the next run and the rollups wrong for good. A run first
+ * finishes every journal entry without 'done', from the recorded plan (same token, same values),
+ * before selecting anything: a crash after step 1 redoes step 2 — ClickHouse drops the deltas as
+ * duplicates if they had landed (the tables keep a deduplication window, see the schema README) —
+ * and step 3; a crash after 'rollups' redoes only step 3, which sets fixed values and is
+ * idempotent. Replaying the plan rather than recomputing matters: a rerun with other prices or
+ * flags, or after new spans arrived, would form different batches and different tokens, and
+ * correct the interrupted batch twice.
  *
  * Delta rows are ordinary rows of the AggregatingMergeTree tables: reads already use
  * sum/min/max + GROUP BY, and merges fold them in. Their min/max columns (names, first/last
  * seen, outcome) carry values of the spans they correct, so they never move a min or a max.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { formatPico, parsePico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { Store } from '../store/store.ts';
 import { parseSince } from '../reports/window.ts';
+import { renderSql, schemaVariables } from '../schema/render.ts';
 
 export interface RepriceOptions {
   pricer: Pricer;
@@ -66,6 +72,8 @@ export interface RepriceResult extends RepriceProgress {
   /** Sum of (new cost - old cost) over repriced spans, pico-USD. */
   delta: Pico;
   dryRun: boolean;
+  /** Batches a crashed earlier run left unfinished, completed from their recorded plan first. */
+  recovered: number;
 }
 
 /** A candidate span as read back from `spans`. */
@@ -114,8 +122,12 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   const db = opts.database ?? 'spendtrace';
   const sinceSeconds = parseSince(opts.since ?? '30d');
   const batchSize = opts.batchSize ?? 10_000;
-  const res: RepriceResult = { batches: 0, scanned: 0, repriced: 0, stillUnpriced: 0, newlyPriced: 0, keptWithoutPrice: 0, delta: 0n, dryRun: Boolean(opts.dryRun) };
-  if (!opts.dryRun) await ensureSignedCounts(store, db);
+  const res: RepriceResult = { batches: 0, scanned: 0, repriced: 0, stillUnpriced: 0, newlyPriced: 0, keptWithoutPrice: 0, delta: 0n, dryRun: Boolean(opts.dryRun), recovered: 0 };
+  if (!opts.dryRun) {
+    await ensureSignedCounts(store, db);
+    await ensureJournal(store, db);
+    res.recovered = await recover(store, db);
+  }
 
   const sourceFilter = opts.all ? `unpriced = 1 OR cost_source IN ('${REPRICEABLE_SOURCES.join("', '")}')` : 'unpriced = 1';
   const select = `SELECT span_id, task_id, service_name, agent_name, task_name, user_id, tool_name, provider,
@@ -132,6 +144,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
     ORDER BY span_id
     LIMIT {limit:UInt32}`;
 
+  const runId = randomUUID();
   let after = '';
   for (;;) {
     const rows = await store.query<SpanIn>(select, { since_s: sinceSeconds, service: opts.service ?? '', after, limit: batchSize });
@@ -158,7 +171,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
       if (c.becamePriced) res.newlyPriced++;
     }
     res.repriced += changed.length;
-    if (changed.length && !opts.dryRun) await applyBatch(store, db, changed, opts.pricer.version);
+    if (changed.length && !opts.dryRun) await applyBatch(store, db, changed, opts.pricer.version, runId);
     opts.onProgress?.({ batches: res.batches, scanned: res.scanned, repriced: res.repriced });
     if (rows.length < batchSize) break;
   }
@@ -237,24 +250,78 @@ export function hourlyDeltas(changed: Repriced[]): object[] {
   return [...by.values()].map((d) => ({ ...d.row, cost: formatPico(d.cost), retry_cost: formatPico(d.retry), unpriced_calls: d.unpriced }));
 }
 
-/** The batch's identity: the repriced span ids with their old and new costs, in span_id order. */
-export function batchToken(changed: Repriced[]): string {
-  const h = createHash('sha256').update('spendtrace-reprice-v1');
+/**
+ * The batch's identity: this run's id, then the repriced span ids with their old and new costs in
+ * span_id order. The run id matters: prices changed A -> B -> A -> B give the same spans the same
+ * old and new costs twice, and without it the second correction would be dropped as a duplicate
+ * of the first. A crashed batch is finished from its journal entry under its original token.
+ */
+export function batchToken(changed: Repriced[], runId: string): string {
+  const h = createHash('sha256').update(`spendtrace-reprice-v1\n${runId}`);
   for (const c of [...changed].sort((a, b) => (a.span.span_id < b.span.span_id ? -1 : 1))) {
     h.update(`\n${c.span.span_id}:${c.old}:${c.total}:${c.parts.join(',')}`);
   }
   return h.digest('hex');
 }
 
-async function applyBatch(store: Store, db: string, changed: Repriced[], pricingVersion: string): Promise<void> {
-  const token = batchToken(changed);
-  // Step 2: the rollup corrections, each deduplicated by the batch's token (see the header).
-  await store.insert(`${db}.task_costs`, taskDeltas(changed), { dedupToken: `reprice-task-${token}` });
-  await store.insert(`${db}.hourly_costs`, hourlyDeltas(changed), { dedupToken: `reprice-hourly-${token}` });
-  // Step 3: the spans themselves, only after the rollups are corrected.
-  for (let i = 0; i < changed.length; i += MUTATION_CHUNK) {
-    await store.command(updateSpansSql(db, changed.slice(i, i + MUTATION_CHUNK), pricingVersion));
+/** What a batch writes, recorded in reprice_log before anything else so a crashed batch can be finished as planned. */
+interface Plan {
+  token: string;
+  version: string;
+  tasks: object[];
+  hourly: object[];
+  spans: Array<{ id: string; total: string; parts: string[] }>;
+}
+
+function planOf(changed: Repriced[], pricingVersion: string, runId: string): Plan {
+  return {
+    token: batchToken(changed, runId),
+    version: pricingVersion,
+    tasks: taskDeltas(changed),
+    hourly: hourlyDeltas(changed),
+    spans: changed.map((c) => ({ id: c.span.span_id, total: formatPico(c.total), parts: c.parts.map(formatPico) })),
+  };
+}
+
+async function applyBatch(store: Store, db: string, changed: Repriced[], pricingVersion: string, runId: string): Promise<void> {
+  const plan = planOf(changed, pricingVersion, runId);
+  await store.insert(`${db}.reprice_log`, [{ token: plan.token, step: 'planned', plan: JSON.stringify(plan) }], { dedupToken: `reprice-plan-${plan.token}` });
+  await executePlan(store, db, plan, false);
+}
+
+/** Steps 2 and 3 of the header, each recorded in the journal when it completes. */
+async function executePlan(store: Store, db: string, plan: Plan, rollupsDone: boolean): Promise<void> {
+  const log = (step: string) => store.insert(`${db}.reprice_log`, [{ token: plan.token, step, plan: '' }], { dedupToken: `reprice-${step}-${plan.token}` });
+  if (!rollupsDone) {
+    // Step 2: the rollup corrections, each deduplicated by the batch's token (see the header).
+    await store.insert(`${db}.task_costs`, plan.tasks, { dedupToken: `reprice-task-${plan.token}` });
+    await store.insert(`${db}.hourly_costs`, plan.hourly, { dedupToken: `reprice-hourly-${plan.token}` });
+    await log('rollups');
   }
+  // Step 3: the spans themselves, only after the rollups are corrected. Setting fixed values is
+  // idempotent, so finishing a batch whose mutation half ran is safe.
+  for (let i = 0; i < plan.spans.length; i += MUTATION_CHUNK) {
+    await store.command(updateSpansSql(db, plan.spans.slice(i, i + MUTATION_CHUNK), plan.version));
+  }
+  await log('done');
+}
+
+/** Finishes batches a crashed run planned but did not complete; returns how many. */
+async function recover(store: Store, db: string): Promise<number> {
+  const open = await store.query<{ token: string; plan: string; steps: string[] }>(
+    `SELECT token, argMax(plan, length(plan)) AS plan, groupUniqArray(step) AS steps
+     FROM ${db}.reprice_log GROUP BY token HAVING NOT has(steps, 'done') ORDER BY min(created_at)`,
+  );
+  for (const row of open) {
+    if (!row.plan) continue;
+    await executePlan(store, db, JSON.parse(row.plan) as Plan, row.steps.includes('rollups'));
+  }
+  return open.length;
+}
+
+async function ensureJournal(store: Store, db: string): Promise<void> {
+  const template = readFileSync(fileURLToPath(new URL('../schema/reprice-log-table.sql', import.meta.url)), 'utf8');
+  await store.command(renderSql(template, schemaVariables({ database: db })).trim());
 }
 
 const COST_COLUMNS = ['cost_input', 'cost_output', 'cost_cache_read', 'cost_cache_write', 'cost_reasoning'] as const;
@@ -264,11 +331,12 @@ const COST_COLUMNS = ['cost_input', 'cost_output', 'cost_cache_read', 'cost_cach
  * binding): span ids are checked hex, money is formatPico text, the version is quoted. transform()
  * does not take Decimal, so each cost goes through its exact decimal text.
  */
-export function updateSpansSql(db: string, chunk: Repriced[], pricingVersion: string): string {
-  for (const c of chunk) if (!/^[0-9a-f]{16}$/.test(c.span.span_id)) throw new Error(`unexpected span id ${JSON.stringify(c.span.span_id)}`);
-  const ids = `[${chunk.map((c) => `'${c.span.span_id}'`).join(',')}]`;
-  const set = (column: string, values: Pico[]) =>
-    `${column} = toDecimal128(transform(span_id, ${ids}, [${values.map((v) => `'${formatPico(v)}'`).join(',')}], toString(${column})), 12)`;
+export function updateSpansSql(db: string, chunk: Plan['spans'], pricingVersion: string): string {
+  for (const c of chunk) if (!/^[0-9a-f]{16}$/.test(c.id)) throw new Error(`unexpected span id ${JSON.stringify(c.id)}`);
+  for (const c of chunk) for (const v of [c.total, ...c.parts]) if (!/^-?\d+\.\d{12}$/.test(v)) throw new Error(`unexpected amount ${JSON.stringify(v)}`);
+  const ids = `[${chunk.map((c) => `'${c.id}'`).join(',')}]`;
+  const set = (column: string, values: string[]) =>
+    `${column} = toDecimal128(transform(span_id, ${ids}, [${values.map((v) => `'${v}'`).join(',')}], toString(${column})), 12)`;
   const assignments = [
     set('cost', chunk.map((c) => c.total)),
     ...COST_COLUMNS.map((col, i) => set(col, chunk.map((c) => c.parts[i]!))),

@@ -1,11 +1,13 @@
 /**
- * Opt-in message content (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`): requests and
- * responses in the GenAI conventions' message structure, as JSON strings on
- * `gen_ai.input.messages`, `gen_ai.output.messages` and `gen_ai.system_instructions`
- * (gen-ai-spans.md, "gen-ai-input-messages.json"): `{ role, parts: [{ type, ... }] }`, with parts
- * `text` (content), `reasoning` (content), `tool_call` (id, name, arguments),
- * `tool_call_response` (id, response), `blob` (modality, mime_type, content), `uri` (modality,
- * mime_type, uri); output messages add `finish_reason`. Anything else keeps its own `type`.
+ * Opt-in message content (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`) for every SDK
+ * (Anthropic, Gemini, OpenAI Chat Completions and Responses): requests and responses in the GenAI
+ * conventions' message structure, as JSON strings on `gen_ai.input.messages`,
+ * `gen_ai.output.messages` and `gen_ai.system_instructions` (gen-ai-spans.md,
+ * "gen-ai-input-messages.json"): `{ role, parts: [{ type, ... }] }`, with parts `text` (content),
+ * `reasoning` (content), `tool_call` (id, name, arguments), `tool_call_response` (id, response),
+ * `blob` (modality, mime_type, content), `uri` (modality, mime_type, uri), `file` (modality,
+ * file_id); output messages add `finish_reason`. Anything else (an OpenAI `refusal`, a
+ * provider-run `web_search_call`) keeps its own `type`.
  *
  * Only called when capture is on: nothing here runs on the default path.
  */
@@ -137,4 +139,192 @@ export function geminiOutput(response: { candidates?: Array<{ finishReason?: str
     return m;
   });
   return { [A.ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify(out) };
+}
+
+// --- OpenAI Chat Completions and Responses -------------------------------------------------------
+
+/** `arguments` as the conventions show them (an object) when the JSON text parses, else the text. */
+function toolArguments(args: unknown): unknown {
+  if (typeof args !== 'string') return args;
+  try {
+    return JSON.parse(args);
+  } catch {
+    return args;
+  }
+}
+
+/** A `data:` URL becomes a blob (its bytes inline); anything else a uri. */
+function urlPart(url: unknown, modality: string): MessagePart {
+  if (typeof url === 'string' && url.startsWith('data:')) {
+    const comma = url.indexOf(',');
+    const mime = url.slice(5, comma < 0 ? undefined : comma).split(';')[0];
+    return { type: 'blob', modality, mime_type: mime || undefined, content: comma < 0 ? '' : url.slice(comma + 1) };
+  }
+  return { type: 'uri', modality, uri: url };
+}
+
+interface OpenAIContentPart {
+  type?: string;
+  text?: string;
+  refusal?: string;
+  image_url?: { url?: string } | string;
+  input_audio?: { data?: string; format?: string };
+  file?: { file_data?: string; file_id?: string; filename?: string };
+  file_data?: string;
+  file_id?: string;
+  file_url?: string;
+  filename?: string;
+}
+
+/** One content part of either API (`text` / `image_url` / `input_audio` / `file`, `input_text` / `output_text` / `input_image` / `input_file`). */
+function openaiPart(p: OpenAIContentPart | string): MessagePart {
+  if (typeof p === 'string') return { type: 'text', content: p };
+  switch (p?.type) {
+    case 'text':
+    case 'input_text':
+    case 'output_text':
+      return { type: 'text', content: p.text ?? '' };
+    case 'refusal':
+      return { type: 'refusal', content: p.refusal ?? '' };
+    case 'image_url':
+      return urlPart(typeof p.image_url === 'string' ? p.image_url : p.image_url?.url, 'image');
+    case 'input_image':
+      if (p.file_id) return { type: 'file', modality: 'image', file_id: p.file_id };
+      return urlPart(typeof p.image_url === 'string' ? p.image_url : p.image_url?.url, 'image');
+    case 'input_audio':
+      return { type: 'blob', modality: 'audio', mime_type: p.input_audio?.format ? `audio/${p.input_audio.format}` : undefined, content: p.input_audio?.data };
+    case 'file':
+    case 'input_file': {
+      const f = p.type === 'file' ? (p.file ?? {}) : p;
+      if (f.file_id) return { type: 'file', modality: 'document', file_id: f.file_id };
+      if (f.file_data) return urlPart(f.file_data.startsWith('data:') ? f.file_data : `data:application/octet-stream;base64,${f.file_data}`, 'document');
+      if (p.file_url) return { type: 'uri', modality: 'document', uri: p.file_url };
+      return { type: 'file', modality: 'document' };
+    }
+    default:
+      return { type: String(p?.type ?? 'unknown') };
+  }
+}
+
+const openaiParts = (content: unknown): MessagePart[] =>
+  typeof content === 'string' ? [{ type: 'text', content }] : Array.isArray(content) ? content.map(openaiPart) : [];
+
+interface OpenAIChatMessage {
+  role?: string;
+  name?: string;
+  content?: unknown;
+  refusal?: string | null;
+  tool_call_id?: string;
+  tool_calls?: Array<{ id?: string; type?: string; function?: { name?: string; arguments?: string }; custom?: { name?: string; input?: string } }> | null;
+  function_call?: { name?: string; arguments?: string } | null;
+}
+
+function chatMessage(m: OpenAIChatMessage): ConventionMessage {
+  const role = m?.role ?? 'user';
+  if (role === 'tool') return { role, parts: [{ type: 'tool_call_response', id: m.tool_call_id, response: typeof m.content === 'string' ? m.content : openaiParts(m.content) }] };
+  // The deprecated `function` role answers a `function_call` by name.
+  if (role === 'function') return { role: 'tool', parts: [{ type: 'tool_call_response', id: m.name, response: m.content }] };
+  const parts = openaiParts(m?.content);
+  if (m?.refusal) parts.push({ type: 'refusal', content: m.refusal });
+  for (const t of m?.tool_calls ?? []) {
+    if (t?.function) parts.push({ type: 'tool_call', id: t.id, name: t.function.name, arguments: toolArguments(t.function.arguments) });
+    else if (t?.custom) parts.push({ type: 'tool_call', id: t.id, name: t.custom.name, arguments: t.custom.input });
+  }
+  if (m?.function_call) parts.push({ type: 'tool_call', name: m.function_call.name, arguments: toolArguments(m.function_call.arguments) });
+  const out: ConventionMessage & { name?: string } = { role, parts };
+  if (m?.name) out.name = m.name;
+  return out;
+}
+
+/**
+ * Chat Completions request: every message, system and developer ones included, goes to
+ * `gen_ai.input.messages` — the conventions keep instructions that are part of the chat history
+ * there; `gen_ai.system_instructions` is for APIs that take them separately (Responses).
+ */
+export function openaiChatInput(body: { messages?: unknown } | undefined): Attributes {
+  if (!Array.isArray(body?.messages)) return {};
+  return { [A.ATTR_GEN_AI_INPUT_MESSAGES]: JSON.stringify((body.messages as OpenAIChatMessage[]).map(chatMessage)) };
+}
+
+const OPENAI_FINISH: Record<string, string> = { stop: 'stop', length: 'length', content_filter: 'content_filter', tool_calls: 'tool_call', function_call: 'tool_call' };
+
+/** Chat Completions result: one output message per choice. */
+export function openaiChatOutput(choices: Array<{ finish_reason?: string | null; message?: unknown }> | undefined): Attributes {
+  if (!Array.isArray(choices)) return {};
+  const out = choices.map((c) => {
+    const m = chatMessage({ role: 'assistant', ...(c?.message as OpenAIChatMessage) });
+    if (c?.finish_reason) m.finish_reason = OPENAI_FINISH[c.finish_reason] ?? c.finish_reason;
+    return m;
+  });
+  return { [A.ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify(out) };
+}
+
+interface ResponsesItem extends OpenAIContentPart {
+  role?: string;
+  content?: unknown;
+  id?: string;
+  call_id?: string;
+  name?: string;
+  arguments?: string;
+  input?: string;
+  output?: unknown;
+  summary?: Array<{ text?: string }>;
+}
+
+/** A Responses API item (input or output) as the part(s) of a message with `role`. */
+function responsesItem(item: ResponsesItem): { role: string; parts: MessagePart[]; merge: boolean } {
+  switch (item?.type) {
+    case undefined:
+    case 'message':
+      return { role: item?.role ?? 'user', parts: openaiParts(item?.content), merge: false };
+    case 'function_call':
+      return { role: 'assistant', parts: [{ type: 'tool_call', id: item.call_id, name: item.name, arguments: toolArguments(item.arguments) }], merge: true };
+    case 'custom_tool_call':
+      return { role: 'assistant', parts: [{ type: 'tool_call', id: item.call_id, name: item.name, arguments: item.input }], merge: true };
+    case 'function_call_output':
+    case 'custom_tool_call_output':
+      return { role: 'tool', parts: [{ type: 'tool_call_response', id: item.call_id, response: typeof item.output === 'string' ? item.output : Array.isArray(item.output) ? openaiParts(item.output) : item.output }], merge: true };
+    case 'reasoning':
+      return { role: 'assistant', parts: (item.summary ?? []).map((s) => ({ type: 'reasoning', content: s?.text ?? '' })), merge: true };
+    default:
+      // Provider-run tools (web_search_call, file_search_call, ...) and references: named by their type.
+      return { role: 'assistant', parts: [{ type: String(item?.type), id: item?.id }], merge: true };
+  }
+}
+
+/** Items as messages; consecutive tool calls (or their outputs, or reasoning) of one role share a message. */
+function responsesMessages(items: ResponsesItem[]): ConventionMessage[] {
+  const messages: ConventionMessage[] = [];
+  let mergeable = false;
+  for (const item of items) {
+    const { role, parts, merge } = responsesItem(item);
+    const last = messages[messages.length - 1];
+    if (merge && mergeable && last?.role === role) last.parts.push(...parts);
+    else messages.push({ role, parts });
+    mergeable = merge;
+  }
+  return messages;
+}
+
+/** Responses request: `input` (a string or items) to input messages, `instructions` to system instructions. */
+export function openaiResponsesInput(body: { input?: unknown; instructions?: unknown } | undefined): Attributes {
+  const attrs: Attributes = {};
+  const input = body?.input;
+  if (typeof input === 'string') attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: input }] }]);
+  else if (Array.isArray(input)) attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(responsesMessages(input as ResponsesItem[]));
+  if (typeof body?.instructions === 'string') attrs[A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify([{ type: 'text', content: body.instructions }]);
+  return attrs;
+}
+
+const RESPONSES_INCOMPLETE: Record<string, string> = { max_output_tokens: 'length', content_filter: 'content_filter' };
+
+/** Responses result: every output item in one assistant message, its finish reason from the status. */
+export function openaiResponsesOutput(r: { status?: string; incomplete_details?: { reason?: string } | null; output?: unknown[] } | undefined): Attributes {
+  if (!Array.isArray(r?.output)) return {};
+  const parts = (r.output as ResponsesItem[]).flatMap((item) => responsesItem(item).parts);
+  const out: ConventionMessage = { role: 'assistant', parts };
+  if (r.status === 'completed') out.finish_reason = parts.some((p) => p.type === 'tool_call') ? 'tool_call' : 'stop';
+  else if (r.status === 'incomplete') out.finish_reason = RESPONSES_INCOMPLETE[r.incomplete_details?.reason ?? ''] ?? r.incomplete_details?.reason ?? 'length';
+  else if (r.status === 'failed') out.finish_reason = 'error';
+  return { [A.ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([out]) };
 }

@@ -28,8 +28,9 @@ export interface SpendtraceInstrumentationConfig extends InstrumentationConfig {
    */
   streamUsage?: StreamUsageMode;
   /**
-   * Record prompts and completions as `gen_ai.input.messages` / `gen_ai.output.messages`
-   * (non-streaming calls). Off by default: messages often hold personal or secret data.
+   * Record prompts and completions as `gen_ai.input.messages` / `gen_ai.output.messages` /
+   * `gen_ai.system_instructions`, JSON in the GenAI conventions' message structure, for every
+   * SDK (OpenAI chat streams: input only). Off by default: messages often hold personal or secret data.
    * Env: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`.
    * @default false
    */

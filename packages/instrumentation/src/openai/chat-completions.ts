@@ -7,6 +7,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CreateFn } from '../internal-types.ts';
+import { openaiChatInput, openaiChatOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
 import { patchedMethod, type ChatHost, type MethodFn, type OpenAIApi, type OpenAICall } from './call.ts';
@@ -46,7 +47,7 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
     chatRequestAttributes(body, attrs);
     const format = body.response_format?.type;
     if (format) attrs[A.ATTR_GEN_AI_OUTPUT_TYPE] = format === 'text' ? 'text' : 'json';
-    if (host.captureMessageContent && body.messages) attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(body.messages);
+    if (host.captureMessageContent) Object.assign(attrs, openaiChatInput(body));
   },
 
   hash: (model, body) => requestHash(model, body?.messages),
@@ -62,7 +63,7 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
       const reasons: string[] = [];
       for (const c of choices) if (c?.finish_reason) reasons.push(c.finish_reason);
       call.finishReasons = reasons;
-      if (call.host.captureMessageContent) call.span.setAttribute(A.ATTR_GEN_AI_OUTPUT_MESSAGES, JSON.stringify(choices.map((c) => c?.message)));
+      if (call.host.captureMessageContent) call.span.setAttributes(openaiChatOutput(choices));
     }
   },
 

@@ -14,6 +14,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
 import type { ChatMessage } from '../internal-types.ts';
+import { openaiResponsesInput, openaiResponsesOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
 import type { OpenAIApi, OpenAICall } from './call.ts';
@@ -99,7 +100,7 @@ function readResponse(call: OpenAICall, r: ResponseObject | undefined): void {
     }
     call.webSearches = web;
     call.fileSearches = file;
-    if (call.host.captureMessageContent) call.span.setAttribute(A.ATTR_GEN_AI_OUTPUT_MESSAGES, JSON.stringify(r.output));
+    if (call.host.captureMessageContent) call.span.setAttributes(openaiResponsesOutput(r));
   }
   // The Responses API has no finish_reason: its status says the same thing.
   switch (r.status) {
@@ -134,7 +135,7 @@ export const responsesApi: OpenAIApi<ResponsesParams> = {
     if (format) attrs[A.ATTR_GEN_AI_OUTPUT_TYPE] = format === 'text' ? 'text' : 'json';
     const conversation = typeof body.conversation === 'string' ? body.conversation : body.conversation?.id;
     if (conversation) attrs[A.ATTR_GEN_AI_CONVERSATION_ID] = conversation;
-    if (host.captureMessageContent && body.input !== undefined) attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(body.input);
+    if (host.captureMessageContent) Object.assign(attrs, openaiResponsesInput(body));
   },
 
   hash: (model, body) => requestHash(model, body ? messagesOf(body) : undefined),

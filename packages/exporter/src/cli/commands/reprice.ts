@@ -123,6 +123,7 @@ function summary(r: RepriceResult): string {
     `still unpriced: ${r.stillUnpriced}${r.stillUnpriced ? ' (model without a price, or no token counts stored)' : ''}`,
     `total change: ${sign}$${formatPico(abs)}`,
   ];
+  if (r.recovered) lines.unshift(`finished ${r.recovered} batch${r.recovered === 1 ? '' : 'es'} an interrupted run had started (from its journal)`);
   if (r.keptWithoutPrice) lines.push(`kept as they were: ${r.keptWithoutPrice} priced spans whose model has no price now`);
   if (r.dryRun) lines.push('dry run: nothing was written');
   return lines.join('\n') + '\n';

@@ -103,7 +103,8 @@ export class GenAIMetrics {
   /** One finished inference call, from its span's attributes. */
   recordCall(attrs: Attributes, durationS: number): void {
     const common = pick(attrs, CALL_KEYS);
-    if (Number.isFinite(durationS) && durationS >= 0) this.duration.record(durationS, common);
+    // A Batch API result is recorded when the app reports it: its span's length is no latency.
+    if (Number.isFinite(durationS) && durationS >= 0 && attrs[A.ATTR_SPENDTRACE_BATCH] !== true) this.duration.record(durationS, common);
     const input = count(attrs[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
     const output = count(attrs[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);
     if (input !== undefined || output !== undefined) {

@@ -80,6 +80,8 @@ export const ATTR_SPENDTRACE_USAGE_WEB_SEARCHES = 'spendtrace.usage.web_searches
 export const ATTR_SPENDTRACE_USAGE_FILE_SEARCHES = 'spendtrace.usage.file_searches' as const;
 /** Set on a span recorded from a Batch API result (priced at the batch discount), not a live call. */
 export const ATTR_SPENDTRACE_BATCH = 'spendtrace.batch' as const;
+/** The app's `custom_id` of a Batch API request, on the span recorded from its result line. */
+export const ATTR_SPENDTRACE_BATCH_CUSTOM_ID = 'spendtrace.batch.custom_id' as const;
 export const ATTR_SPENDTRACE_PRICING_VERSION = 'spendtrace.pricing.version' as const;
 export const ATTR_SPENDTRACE_USAGE_ESTIMATED = 'spendtrace.usage.estimated' as const;
 export const ATTR_SPENDTRACE_TASK_ID = 'spendtrace.task.id' as const;

@@ -37,11 +37,14 @@ export async function buildRequests(tasks: number, service = 'bench-fleet'): Pro
     spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   const tracer = provider.getTracer('@spendtrace/instrumentation', '0.1.0');
-  const drain = () => {
-    const spans = memory.getFinishedSpans();
+  let pending: ReturnType<InMemorySpanExporter['getFinishedSpans']> = [];
+  // Full bodies of 512 spans, as a busy BatchSpanProcessor sends them; the rest waits for more.
+  const drain = (final: boolean) => {
+    pending = pending.concat(memory.getFinishedSpans());
     memory.reset();
-    for (let i = 0; i < spans.length; i += SPANS_PER_REQUEST) {
-      bodies.push(ProtobufTraceSerializer.serializeRequest(spans.slice(i, i + SPANS_PER_REQUEST))!);
+    while (pending.length >= SPANS_PER_REQUEST || (final && pending.length)) {
+      bodies.push(ProtobufTraceSerializer.serializeRequest(pending.slice(0, SPANS_PER_REQUEST))!);
+      pending = pending.slice(SPANS_PER_REQUEST);
     }
   };
   for (let t = 0; t < tasks; t++) {
@@ -82,10 +85,10 @@ export async function buildRequests(tasks: number, service = 'bench-fleet'): Pro
       attributes: { ...common, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search', 'spendtrace.tool.cost.amount': 0.005 },
     }, ctx).end();
     root.end();
-    if (memory.getFinishedSpans().length >= SPANS_PER_REQUEST * 8) drain();
+    if (memory.getFinishedSpans().length >= SPANS_PER_REQUEST * 8) drain(false);
   }
   await provider.forceFlush();
-  drain();
+  drain(true);
   await provider.shutdown();
   return bodies;
 }

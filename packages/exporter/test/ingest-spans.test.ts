@@ -49,6 +49,14 @@ describe('classification and pricing of our spans', () => {
     expect(r).toMatchObject({ cost: '0.003300000000', cost_reasoning: '0.001320000000', cost_output: '0.000880000000', reasoning_tokens: 300 });
   });
 
+  it('prices a Batch API result (spendtrace.batch) at half the token price', () => {
+    const r = row({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'o3-mini', 'spendtrace.batch': true,
+      'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 500, 'gen_ai.usage.reasoning.output_tokens': 300 });
+    // half of (1000 x 1.1 + 500 x 4.4) = 1650 (e-6 USD)
+    expect(r).toMatchObject({ cost: '0.001650000000', cost_input: '0.000550000000', cost_output: '0.000440000000', cost_reasoning: '0.000660000000' });
+    expect(r.attributes['spendtrace.batch']).toBe('true');
+  });
+
   it('keeps a cost the span already carries, with its source and breakdown', () => {
     const r = row({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openrouter', 'gen_ai.request.model': 'whatever/model',
       'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5, 'gen_ai.usage.cost.amount': 0.000387, 'gen_ai.usage.cost.source': 'provider',

@@ -278,3 +278,19 @@ describe('reprice() crash safety and batching', () => {
     expect((await state('rp_batch')).tasks[TASK_A]).toMatchObject({ cost: '0.0121', retry: '0.0061', unpriced: '1' });
   });
 });
+
+describe('spendtrace reprice keeps the Batch API discount', () => {
+  it('a batch result (spendtrace.batch) is repriced at half the token price', async () => {
+    const db = 'rp_batch_api';
+    await migrate(store, { database: db });
+    const batchSpan = span(9, TASK_A, { ...llama, 'spendtrace.batch': true, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 500 });
+    const out = requestToRows({ resourceSpans: [{ resource: { 'service.name': 'svc' }, scopeSpans: [{ scope: { name: 'test', version: '1' }, spans: [batchSpan] }] }] }, new Pricer({ overrides: [] }));
+    await store.insert(`${db}.spans`, out.rows, { dedupToken: `ingest-${db}` });
+    const r = await reprice(store, { database: db, pricer: new Pricer({ overrides: [LLAMA] }) });
+    // half of (1000 x 2 + 500 x 8) per Mtok = $0.003
+    expect(r).toMatchObject({ repriced: 1, newlyPriced: 1, stillUnpriced: 0, delta: 3_000_000_000n });
+    const after = await state(db);
+    expect(after.spans['9']).toMatchObject({ cost: '0.003', input: '0.001', output: '0.002', unpriced: 0 });
+    expect(after.tasks[TASK_A]).toMatchObject({ cost: '0.003', unpriced: '0' });
+  });
+});

@@ -16,7 +16,7 @@
  */
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { clampUsage, costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type Cost, type PriceQuote, type Usage } from '@spendtrace/semconv';
+import { batchQuote, clampUsage, costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type PriceQuote, type Usage } from '@spendtrace/semconv';
 import { usageFromAnthropic, type AnthropicApiUsage } from './anthropic/messages.ts';
 import { SpendtraceInstrumentation } from './instrumentation.ts';
 import { currentScope, type TaskState } from './task-context.ts';
@@ -55,9 +55,6 @@ export interface BatchResultsSummary {
   /** Total cost recorded, USD. */
   costUsd: number;
 }
-
-/** The published Batch API discount of both providers: half the token price. */
-const BATCH_TOKEN_SHARE = 2n;
 
 interface Parsed {
   customId: string | undefined;
@@ -157,15 +154,6 @@ function parseAnthropic(line: any, request: any): Parsed {
   if (m?.stop_reason) p.finishReasons = [m.stop_reason];
   if (m?.usage) p.usage = clampUsage(usageFromAnthropic(m.usage as AnthropicApiUsage));
   return p;
-}
-
-/** The catalogue quote with its token parts halved; tool and per-request fees unchanged. */
-export function batchQuote(q: PriceQuote): PriceQuote {
-  const half = (p: bigint) => p / BATCH_TOKEN_SHARE + ((p % BATCH_TOKEN_SHARE) * 2n >= BATCH_TOKEN_SHARE ? 1n : 0n);
-  const c = q.cost;
-  const cost: Cost = { input: half(c.input), cacheRead: half(c.cacheRead), cacheWrite: half(c.cacheWrite), output: half(c.output), reasoning: half(c.reasoning), request: c.request, tool: c.tool, total: 0n };
-  cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request + cost.tool;
-  return { ...q, cost };
 }
 
 function indexRequests(requests: BatchLines | undefined): Map<string, unknown> | undefined {

@@ -325,3 +325,20 @@ function computeCost(r: Resolved, u: Usage): Cost {
   cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request + cost.tool;
   return cost;
 }
+
+/** Both OpenAI and Anthropic publish the Batch API price as half the token price. */
+const BATCH_TOKEN_SHARE = 2n;
+
+/**
+ * A quote at the Batch API discount: token parts halved (rounded half-up to the pico), per-request
+ * and tool fees unchanged. The catalogue (genai-prices 0.1.8) has no batch rates for openai or
+ * anthropic, so the providers' published 50% rule is applied here, in one place, for the
+ * instrumentation's batch spans, the exporter's pricing and reprice alike.
+ */
+export function batchQuote(q: PriceQuote): PriceQuote {
+  const half = (p: Pico) => p / BATCH_TOKEN_SHARE + ((p % BATCH_TOKEN_SHARE) * 2n >= BATCH_TOKEN_SHARE ? 1n : 0n);
+  const c = q.cost;
+  const cost: Cost = { input: half(c.input), cacheRead: half(c.cacheRead), cacheWrite: half(c.cacheWrite), output: half(c.output), reasoning: half(c.reasoning), request: c.request, tool: c.tool, total: 0n };
+  cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request + cost.tool;
+  return { ...q, cost };
+}

@@ -5,7 +5,7 @@
  * batch. A span without valid ids is rejected (deduplication and rollups key on them).
  */
 import * as A from '@spendtrace/semconv';
-import { formatPico, usageFromAttributes, usdToPico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { batchQuote, formatPico, usageFromAttributes, usdToPico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { Attributes, AttrValue, OtlpSpan } from '../otlp/span.ts';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../otlp/span.ts';
 import { classifySpan, COST_ATTRIBUTES, type SpanClass } from './classify.ts';
@@ -208,9 +208,11 @@ function priceInference(attrs: Attributes, provider: string, requestModel: strin
   // No tokens on a failed call: nothing was billed. No tokens on a successful one: unknown, say so.
   if (!hasUsage) return { ...NO_MONEY, usage, unpriced: status !== 'error' };
   const at = Number(endNs / 1_000_000n);
-  const quote = (responseModel ? pricer.price(provider || undefined, responseModel, { ...usage }, at) : undefined)
+  const listed = (responseModel ? pricer.price(provider || undefined, responseModel, { ...usage }, at) : undefined)
     ?? (requestModel ? pricer.price(provider || undefined, requestModel, { ...usage }, at) : undefined);
-  if (!quote) return { ...NO_MONEY, usage, unpriced: true };
+  if (!listed) return { ...NO_MONEY, usage, unpriced: true };
+  // Batch API results are billed at the batch discount.
+  const quote = truthy(attrs[A.ATTR_SPENDTRACE_BATCH]) ? batchQuote(listed) : listed;
   return {
     usage, total: quote.cost.total, input: quote.cost.input, output: quote.cost.output,
     cacheRead: quote.cost.cacheRead, cacheWrite: quote.cost.cacheWrite, reasoning: quote.cost.reasoning,

@@ -33,7 +33,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { formatPico, parsePico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { batchQuote, formatPico, parsePico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { Store } from '../store/store.ts';
 import { parseSince } from '../reports/window.ts';
 import { renderSql, schemaVariables } from '../schema/render.ts';
@@ -79,6 +79,8 @@ export interface RepriceResult extends RepriceProgress {
 /** A candidate span as read back from `spans`. */
 interface SpanIn {
   span_id: string;
+  /** 1 when the span is a Batch API result (attribute spendtrace.batch). */
+  batch: number | string;
   task_id: string;
   service_name: string;
   agent_name: string;
@@ -135,7 +137,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
       toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns,
       toUnixTimestamp(toStartOfHour(start_time)) AS hour_ts,
       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-      toString(cost) AS cost, unpriced
+      toString(cost) AS cost, unpriced, attributes['spendtrace.batch'] IN ('true', '1') AS batch
     FROM ${db}.spans
     WHERE kind = 'inference' AND cost_source != 'provider' AND (${sourceFilter})
       AND start_time >= now64(9) - toIntervalSecond({since_s:UInt64})
@@ -190,7 +192,8 @@ function priceSpan(pricer: Pricer, s: SpanIn): { total: Pico; parts: Repriced['p
   const quote = (s.response_model ? pricer.price(provider, s.response_model, { ...usage }, at) : undefined)
     ?? (s.request_model ? pricer.price(provider, s.request_model, { ...usage }, at) : undefined);
   if (!quote) return undefined;
-  const c = quote.cost;
+  // Batch API results keep their batch discount (as ingest prices them).
+  const c = (Number(s.batch) === 1 ? batchQuote(quote) : quote).cost;
   return { total: c.total, parts: [c.input, c.output, c.cacheRead, c.cacheWrite, c.reasoning] };
 }
 

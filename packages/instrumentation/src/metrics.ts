@@ -10,26 +10,9 @@
  * one span end, one recording: nothing is counted twice. Attributes are tracked on the wrapper,
  * not read back from the SDK span, so unsampled calls are measured too.
  */
-import {
-  SpanKind,
-  ValueType,
-  type Attributes,
-  type AttributeValue,
-  type Counter,
-  type Exception,
-  type Histogram,
-  type Link,
-  type Meter,
-  type Span,
-  type SpanAttributes,
-  type SpanContext,
-  type SpanOptions,
-  type SpanStatus,
-  type TimeInput,
-  type Tracer,
-  type Context,
-} from '@opentelemetry/api';
+import { SpanKind, ValueType, type Attributes, type Context, type Counter, type Histogram, type Meter, type Span, type SpanAttributes, type SpanOptions, type TimeInput, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
+import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
 import { noteRequest } from './task-context.ts';
 
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage' as const;
@@ -161,61 +144,19 @@ export function repeatOf(attrs: SpanAttributes): number {
   return typeof hash === 'string' ? noteRequest(hash) : 0;
 }
 
-/** Delegates to the real span; keeps its attributes and records the call's metrics at `end()`. */
-export class InferenceSpan implements Span {
-  private readonly inner: Span;
-  private readonly attrs: Attributes;
+/** Keeps the span's attributes (attribute-keeping-span.ts) and records the call's metrics at `end()`. */
+export class InferenceSpan extends AttributeKeepingSpan {
   private readonly startMs: number;
   private readonly host: MetricsHost;
   private ended = false;
 
   constructor(inner: Span, initial: SpanAttributes, startMs: number, host: MetricsHost) {
-    this.inner = inner;
-    this.attrs = { ...initial };
+    super(inner, initial);
     this.startMs = startMs;
     this.host = host;
   }
 
-  spanContext(): SpanContext {
-    return this.inner.spanContext();
-  }
-  setAttribute(key: string, value: AttributeValue): this {
-    this.attrs[key] = value;
-    this.inner.setAttribute(key, value);
-    return this;
-  }
-  setAttributes(attributes: SpanAttributes): this {
-    Object.assign(this.attrs, attributes);
-    this.inner.setAttributes(attributes);
-    return this;
-  }
-  addEvent(name: string, attributesOrStartTime?: SpanAttributes | TimeInput, startTime?: TimeInput): this {
-    this.inner.addEvent(name, attributesOrStartTime, startTime);
-    return this;
-  }
-  addLink(link: Link): this {
-    this.inner.addLink(link);
-    return this;
-  }
-  addLinks(links: Link[]): this {
-    this.inner.addLinks(links);
-    return this;
-  }
-  setStatus(status: SpanStatus): this {
-    this.inner.setStatus(status);
-    return this;
-  }
-  updateName(name: string): this {
-    this.inner.updateName(name);
-    return this;
-  }
-  isRecording(): boolean {
-    return this.inner.isRecording();
-  }
-  recordException(exception: Exception, time?: TimeInput): void {
-    this.inner.recordException(exception, time);
-  }
-  end(endTime?: TimeInput): void {
+  override end(endTime?: TimeInput): void {
     if (!this.ended) {
       this.ended = true;
       try {

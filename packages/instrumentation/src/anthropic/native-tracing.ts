@@ -11,9 +11,10 @@
  *  - adds its cost to the task's running cost (so budgets see it), even when it is not sampled:
  *    the wrapper reports itself as recording until it ends, so the SDK records usage on it.
  */
-import { context, type Attributes, type AttributeValue, type Context, type Exception, type Link, type Span, type SpanAttributes, type SpanContext, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type Span, type SpanAttributes, type SpanOptions, type TimeInput, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
+import { AttributeKeepingSpan } from '../attribute-keeping-span.ts';
 import { anthropicInput } from '../content-capture.ts';
 import { epochMs, nowMs } from '../metrics.ts';
 import { noteRequest } from '../task-context.ts';
@@ -94,11 +95,9 @@ function pricingTracer(inner: Tracer, host: GenAIHost): Tracer & { [WRAPPED]: tr
 
 const activeContext = () => context.active();
 
-/** Delegates to the SDK's span, keeping the attributes it sets so the cost can be computed at end. */
-class PricedNativeSpan implements Span {
-  private readonly inner: Span;
+/** Keeps the attributes the SDK sets on its span (attribute-keeping-span.ts) so the cost can be computed at end. */
+class PricedNativeSpan extends AttributeKeepingSpan {
   private readonly name: string;
-  private readonly attrs: Attributes;
   private readonly scope: CallScope;
   private readonly host: GenAIHost;
   private readonly startMs = nowMs();
@@ -106,9 +105,8 @@ class PricedNativeSpan implements Span {
   private requestKnown = false;
 
   constructor(inner: Span, name: string, initial: SpanAttributes | undefined, scope: CallScope, host: GenAIHost) {
-    this.inner = inner;
+    super(inner, initial);
     this.name = name;
-    this.attrs = { ...initial };
     this.scope = scope;
     this.host = host;
     // Retries of the call are counted while this span is active (retry-attempts.ts).
@@ -132,47 +130,11 @@ class PricedNativeSpan implements Span {
     }
   }
 
-  spanContext(): SpanContext {
-    return this.inner.spanContext();
-  }
-  setAttribute(key: string, value: AttributeValue): this {
-    this.attrs[key] = value;
-    this.inner.setAttribute(key, value);
-    return this;
-  }
-  setAttributes(attributes: SpanAttributes): this {
-    Object.assign(this.attrs, attributes);
-    this.inner.setAttributes(attributes);
-    return this;
-  }
-  addEvent(name: string, attributesOrStartTime?: SpanAttributes | TimeInput, startTime?: TimeInput): this {
-    this.inner.addEvent(name, attributesOrStartTime, startTime);
-    return this;
-  }
-  addLink(link: Link): this {
-    this.inner.addLink(link);
-    return this;
-  }
-  addLinks(links: Link[]): this {
-    this.inner.addLinks(links);
-    return this;
-  }
-  setStatus(status: SpanStatus): this {
-    this.inner.setStatus(status);
-    return this;
-  }
-  updateName(name: string): this {
-    this.inner.updateName(name);
-    return this;
-  }
   /** True until it ends, even when not sampled: the SDK then still records usage, which budgets need. */
-  isRecording(): boolean {
+  override isRecording(): boolean {
     return !this.ended;
   }
-  recordException(exception: Exception, time?: TimeInput): void {
-    this.inner.recordException(exception, time);
-  }
-  end(endTime?: TimeInput): void {
+  override end(endTime?: TimeInput): void {
     if (this.ended) return;
     this.ended = true;
     if (this.name === NATIVE_MESSAGES_CREATE) {

@@ -1,0 +1,59 @@
+/**
+ * A span that delegates to the real one and keeps a copy of every attribute set on it, so the
+ * call's cost and metrics can be computed at `end()` even when the real span is not recording
+ * (unsampled). Subclasses decide what happens at the end: {@link InferenceSpan} (metrics.ts) for
+ * spendtrace's own spans, `PricedNativeSpan` (anthropic/native-tracing.ts) for the SDK's.
+ */
+import type { Attributes, AttributeValue, Exception, Link, Span, SpanAttributes, SpanContext, SpanStatus, TimeInput } from '@opentelemetry/api';
+
+export abstract class AttributeKeepingSpan implements Span {
+  protected readonly inner: Span;
+  /** Every attribute set so far, whether or not the real span records them. */
+  protected readonly attrs: Attributes;
+
+  constructor(inner: Span, initial: SpanAttributes | undefined) {
+    this.inner = inner;
+    this.attrs = { ...initial };
+  }
+
+  spanContext(): SpanContext {
+    return this.inner.spanContext();
+  }
+  setAttribute(key: string, value: AttributeValue): this {
+    this.attrs[key] = value;
+    this.inner.setAttribute(key, value);
+    return this;
+  }
+  setAttributes(attributes: SpanAttributes): this {
+    Object.assign(this.attrs, attributes);
+    this.inner.setAttributes(attributes);
+    return this;
+  }
+  addEvent(name: string, attributesOrStartTime?: SpanAttributes | TimeInput, startTime?: TimeInput): this {
+    this.inner.addEvent(name, attributesOrStartTime, startTime);
+    return this;
+  }
+  addLink(link: Link): this {
+    this.inner.addLink(link);
+    return this;
+  }
+  addLinks(links: Link[]): this {
+    this.inner.addLinks(links);
+    return this;
+  }
+  setStatus(status: SpanStatus): this {
+    this.inner.setStatus(status);
+    return this;
+  }
+  updateName(name: string): this {
+    this.inner.updateName(name);
+    return this;
+  }
+  isRecording(): boolean {
+    return this.inner.isRecording();
+  }
+  recordException(exception: Exception, time?: TimeInput): void {
+    this.inner.recordException(exception, time);
+  }
+  abstract end(endTime?: TimeInput): void;
+}

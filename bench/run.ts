@@ -138,13 +138,18 @@ async function ingestBench(): Promise<void> {
 }
 
 // 2 + 3. Per-call overhead -----------------------------------------------------------------------
-interface CallSetup { name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback' | 'stream'; variants: string[]; calls: number; warm: number }
+interface CallSetup {
+  name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback' | 'stream'; variants: string[]; calls: number; warm: number;
+  /** Rounds relative to --blocks: the stream's percentages need more pairs to resolve a few percent. */
+  roundsFactor: number;
+}
 
 async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Promise<void> {
   for (const s of setups) {
     const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`, `--warm=${s.warm}`];
     if (s.mode === 'loopback') args.push(`--url=${fakeUrl}`);
-    const results = await runInterleaved(join(here, 'openai-calls.ts'), s.variants, { sets, blocks, args, onSample: progress(s.name) });
+    const rounds = Math.round(blocks * s.roundsFactor);
+    const results = await runInterleaved(join(here, 'openai-calls.ts'), s.variants, { sets, blocks: rounds, args, onSample: progress(s.name) });
     process.stderr.write('\n');
     const base = results.find((r) => r.variant === 'none')!;
     const rows: (string | number)[][] = results.filter((r) => r.samples.length).map((r) => {
@@ -172,12 +177,12 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         : 'stream: true + include_usage, 200 content chunks from memory (one read per SSE event), iterated to the end';
     print({
       title: `${s.name}: openai ${version}, ${what}`,
-      how: `one process per variant, ${s.warm} warm-up calls, then ${blocks} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
-        `(order rotating), x ${sets} fresh process sets = ${sets * blocks} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
+      how: `one process per variant, ${s.warm} warm-up calls, then ${rounds} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
+        `(order rotating), x ${sets} fresh process sets = ${sets * rounds} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
         `+ forceFlush of a BatchSpanProcessor to a no-op exporter; main thread = process.threadCpuUsage; ` +
         `added and ratio = medians of per-round pairs with none (95% CI of the added median, distribution-free); main thr. = the same for main-thread CPU; ± = half the interquartile range of the samples`,
       table: table(['variant', 'CPU us/call', 'spread', 'added us', '95% CI', 'added %', 'x none', 'main thr. us', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
-      data: { ...s, sets, blocks, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'spansPerCall', 'priced']) },
+      data: { ...s, sets, rounds, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'spansPerCall', 'priced']) },
     });
   }
 }
@@ -188,9 +193,9 @@ async function main(): Promise<void> {
 
   const peers = ['none', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
   // Calls per block: ~50-100 ms of CPU, so neighbouring blocks of different variants see the same machine.
-  const memory = { mode: 'memory', calls: 400, warm: 2000 } as const;
-  const loopback = { mode: 'loopback', calls: 120, warm: 600 } as const;
-  const stream = { mode: 'stream', calls: 40, warm: 200 } as const;
+  const memory = { mode: 'memory', calls: 400, warm: 2000, roundsFactor: 1 } as const;
+  const loopback = { mode: 'loopback', calls: 120, warm: 600, roundsFactor: 1 } as const;
+  const stream = { mode: 'stream', calls: 40, warm: 200, roundsFactor: 2 } as const;
   const setups: CallSetup[] = [];
   if (only.has('openai')) {
     const variants = ['none', 'spendtrace'];

@@ -20,13 +20,12 @@ export interface ChatMessage {
   tool_calls?: Array<{ function?: { name?: string; arguments?: string } }>;
 }
 
-export interface ChatCompletionParams {
+/** The request fields Chat Completions and the legacy Completions API share. */
+export interface CompletionRequestParams {
   model?: string;
-  messages?: ChatMessage[];
   stream?: boolean | null;
   stream_options?: { include_usage?: boolean | null } | null;
   max_tokens?: number | null;
-  max_completion_tokens?: number | null;
   temperature?: number | null;
   top_p?: number | null;
   frequency_penalty?: number | null;
@@ -34,27 +33,42 @@ export interface ChatCompletionParams {
   stop?: string | string[] | null;
   seed?: number | null;
   n?: number | null;
+}
+
+export interface ChatCompletionParams extends CompletionRequestParams {
+  messages?: ChatMessage[];
+  max_completion_tokens?: number | null;
   response_format?: { type?: string } | null;
   tools?: unknown[];
 }
 
-export interface ChatCompletion {
+/** Legacy `completions.create`. */
+export interface CompletionParams extends CompletionRequestParams {
+  prompt?: string | string[] | number[] | number[][] | null;
+}
+
+/** A Chat Completions or legacy Completions body, or one of their stream chunks: the fields both read alike. */
+export interface CompletionResult<Choice> {
   id?: string;
   model?: string;
-  choices?: Array<{ finish_reason?: string | null; message?: unknown }>;
+  choices?: Choice[];
   usage?: ChatCompletionUsage | null;
 }
 
-export interface ChatCompletionChunk {
-  id?: string;
-  model?: string;
-  choices?: Array<{
-    index?: number;
-    finish_reason?: string | null;
-    delta?: { content?: string | null; tool_calls?: Array<{ function?: { name?: string; arguments?: string } }> };
-  }>;
-  usage?: ChatCompletionUsage | null;
+/** What every choice, whole or streamed, may carry. */
+export interface CompletionChoice {
+  index?: number;
+  finish_reason?: string | null;
 }
+
+export type ChatCompletion = CompletionResult<CompletionChoice & { message?: unknown }>;
+
+export type ChatCompletionChunk = CompletionResult<
+  CompletionChoice & { delta?: { content?: string | null; tool_calls?: Array<{ function?: { name?: string; arguments?: string } }> } }
+>;
+
+/** Legacy `completions.create`, whole or a stream chunk. */
+export type Completion = CompletionResult<CompletionChoice & { text?: string }>;
 
 /** What `APIClient.makeRequest` resolves to (the `responsePromise` of an APIPromise). */
 export interface APIResponseProps {

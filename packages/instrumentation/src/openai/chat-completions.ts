@@ -6,7 +6,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CreateFn } from '../internal-types.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CompletionChoice, CompletionResult, CreateFn } from '../internal-types.ts';
 import { openaiChatInput, openaiChatOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
@@ -38,6 +38,45 @@ export function completionUsage(call: OpenAICall, u: ChatCompletionUsage): void 
   if (typeof u.cost === 'number') call.providerCost = u.cost;
 }
 
+/**
+ * A whole Chat Completions / legacy Completions body: id, model, usage and finish reasons onto
+ * the call. Returns the choices (when there are any) for the API's own content capture.
+ */
+export function readCompletionResult<C extends CompletionChoice>(call: OpenAICall, r: CompletionResult<C>): C[] | undefined {
+  call.responseId = r?.id;
+  call.responseModel = r?.model;
+  if (r?.usage) completionUsage(call, r.usage);
+  const choices = r?.choices;
+  if (!Array.isArray(choices)) return undefined;
+  const reasons: string[] = [];
+  for (const c of choices) if (c?.finish_reason) reasons.push(c.finish_reason);
+  call.finishReasons = reasons;
+  return choices;
+}
+
+/**
+ * A Chat Completions / legacy Completions stream chunk: id, model, usage and each choice's finish
+ * reason onto the call; `collectText` adds a choice's text for local token counting. True for the
+ * usage-only chunk we asked for (ours to hide).
+ */
+export function readCompletionChunk<C extends CompletionChoice>(call: OpenAICall, chunk: CompletionResult<C>, collectText: (text: string[], choice: C) => void): boolean {
+  if (!call.responseId) {
+    call.responseId = chunk?.id;
+    call.responseModel = chunk?.model;
+  }
+  if (chunk?.usage) completionUsage(call, chunk.usage);
+  const choices = chunk?.choices;
+  if (choices) {
+    for (let i = 0; i < choices.length; i++) {
+      const c = choices[i]!;
+      if (c.finish_reason) (call.finishReasons ??= [])[c.index ?? i] = c.finish_reason;
+      if (call.text) collectText(call.text, c);
+    }
+    if (call.injected && choices.length === 0 && chunk.usage) return true;
+  }
+  return false;
+}
+
 export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
   operation: A.GEN_AI_OPERATION.CHAT,
 
@@ -55,39 +94,16 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
   streaming: (body) => ({ stream: body?.stream === true, canInject: true }),
 
   readResult(call, r: ChatCompletion) {
-    call.responseId = r?.id;
-    call.responseModel = r?.model;
-    if (r?.usage) completionUsage(call, r.usage);
-    const choices = r?.choices;
-    if (Array.isArray(choices)) {
-      const reasons: string[] = [];
-      for (const c of choices) if (c?.finish_reason) reasons.push(c.finish_reason);
-      call.finishReasons = reasons;
-      if (call.host.captureMessageContent) call.span.setAttributes(openaiChatOutput(choices));
-    }
+    const choices = readCompletionResult(call, r);
+    if (choices && call.host.captureMessageContent) call.span.setAttributes(openaiChatOutput(choices));
   },
 
-  readChunk(call, chunk: ChatCompletionChunk) {
-    if (!call.responseId) {
-      call.responseId = chunk?.id;
-      call.responseModel = chunk?.model;
-    }
-    if (chunk?.usage) completionUsage(call, chunk.usage);
-    const choices = chunk?.choices;
-    if (choices) {
-      for (let i = 0; i < choices.length; i++) {
-        const c = choices[i]!;
-        if (c.finish_reason) (call.finishReasons ??= [])[c.index ?? i] = c.finish_reason;
-        if (call.text) {
-          const d = c.delta;
-          if (d?.content) call.text.push(d.content);
-          if (d?.tool_calls) for (const t of d.tool_calls) call.text.push(t.function?.name ?? '', t.function?.arguments ?? '');
-        }
-      }
-      if (call.injected && choices.length === 0 && chunk.usage) return true;
-    }
-    return false;
-  },
+  readChunk: (call, chunk: ChatCompletionChunk) =>
+    readCompletionChunk(call, chunk, (text, c) => {
+      const d = c.delta;
+      if (d?.content) text.push(d.content);
+      if (d?.tool_calls) for (const t of d.tool_calls) text.push(t.function?.name ?? '', t.function?.arguments ?? '');
+    }),
 
   estimate(call, text) {
     const model = call.responseModel ?? call.body.model;

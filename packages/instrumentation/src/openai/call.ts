@@ -354,6 +354,18 @@ export class OpenAICall {
     }
   }
 
+  /**
+   * Usage as both chat APIs report it, whatever their field names: cached tokens are counted
+   * inside input, reasoning tokens inside output; `cost` is a gateway's own figure in USD.
+   */
+  setUsage(u: { input: number | undefined; output: number | undefined; cached: number | null | undefined; reasoning: number | null | undefined; cost: number | undefined }): void {
+    const usage: Usage = { inputTokens: u.input ?? 0, outputTokens: u.output ?? 0 };
+    if (u.cached) usage.cacheReadTokens = u.cached;
+    if (u.reasoning) usage.reasoningTokens = u.reasoning;
+    this.usage = A.clampUsage(usage);
+    if (typeof u.cost === 'number') this.providerCost = u.cost;
+  }
+
   private withTools(usage: Usage): Usage {
     if (this.webSearches) usage.webSearches = this.webSearches;
     if (this.fileSearches) usage.fileSearches = this.fileSearches;

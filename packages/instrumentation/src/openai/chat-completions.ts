@@ -5,7 +5,6 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import type { Usage } from '@spendtrace/semconv';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CompletionChoice, CompletionResult, CreateFn } from '../internal-types.ts';
 import { openaiChatInput, openaiChatOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
@@ -28,14 +27,14 @@ export function chatRequestAttributes(body: ChatCompletionParams, attrs: Attribu
 }
 
 /** Chat Completions / legacy Completions usage: prompt_tokens (cached inside), completion_tokens (reasoning inside). */
-export function completionUsage(call: OpenAICall, u: ChatCompletionUsage): void {
-  const usage: Usage = { inputTokens: u.prompt_tokens ?? 0, outputTokens: u.completion_tokens ?? 0 };
-  const cached = u.prompt_tokens_details?.cached_tokens;
-  if (cached) usage.cacheReadTokens = cached;
-  const reasoning = u.completion_tokens_details?.reasoning_tokens;
-  if (reasoning) usage.reasoningTokens = reasoning;
-  call.usage = A.clampUsage(usage);
-  if (typeof u.cost === 'number') call.providerCost = u.cost;
+function completionUsage(call: OpenAICall, u: ChatCompletionUsage): void {
+  call.setUsage({
+    input: u.prompt_tokens,
+    output: u.completion_tokens,
+    cached: u.prompt_tokens_details?.cached_tokens,
+    reasoning: u.completion_tokens_details?.reasoning_tokens,
+    cost: u.cost,
+  });
 }
 
 /**

@@ -12,7 +12,6 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import type { Usage } from '@spendtrace/semconv';
 import type { ChatMessage } from '../internal-types.ts';
 import { openaiResponsesInput, openaiResponsesOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
@@ -71,13 +70,13 @@ function messagesOf(body: ResponsesParams): ChatMessage[] {
 }
 
 function readUsage(call: OpenAICall, u: ResponsesUsage): void {
-  const usage: Usage = { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0 };
-  const cached = u.input_tokens_details?.cached_tokens;
-  if (cached) usage.cacheReadTokens = cached;
-  const reasoning = u.output_tokens_details?.reasoning_tokens;
-  if (reasoning) usage.reasoningTokens = reasoning;
-  call.usage = A.clampUsage(usage);
-  if (typeof u.cost === 'number') call.providerCost = u.cost;
+  call.setUsage({
+    input: u.input_tokens,
+    output: u.output_tokens,
+    cached: u.input_tokens_details?.cached_tokens,
+    reasoning: u.output_tokens_details?.reasoning_tokens,
+    cost: u.cost,
+  });
 }
 
 /** A whole `response` object (plain call, or a stream's terminal event). */

@@ -1,6 +1,7 @@
 /** What every command gets: where to write, the environment, and a way to be stopped. */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { parseSince } from '../reports/index.ts';
 import { usageError } from './errors.ts';
 import type { Env } from './config.ts';
 
@@ -63,4 +64,14 @@ export function flagInt(value: string | undefined, flag: string, command: string
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) throw usageError(`invalid ${flag} "${value}": expected an integer ${min}-${max === Number.MAX_SAFE_INTEGER ? '…' : max}`, command);
   return n;
+}
+
+/** --since (from a flag or the config file): a window `parseSince` understands, else a usage error. */
+export function checkSince(since: string, command: string): string {
+  try {
+    parseSince(since);
+  } catch (err) {
+    throw usageError((err as Error).message, command);
+  }
+  return since;
 }

@@ -1,10 +1,10 @@
 /** `spendtrace report`: the cost report, as an aligned table or JSON. */
 import { migrate } from '../../schema/index.ts';
 import type { Store } from '../../store/index.ts';
-import { costsBy, fullReport, GROUP_BYS, isGroupBy, parseSince } from '../../reports/index.ts';
+import { costsBy, fullReport, GROUP_BYS, isGroupBy } from '../../reports/index.ts';
 import type { FullReport, GroupBy } from '../../reports/index.ts';
 import { ENV, pick } from '../config.ts';
-import { flagInt, parseFlags } from '../context.ts';
+import { checkSince, flagInt, parseFlags } from '../context.ts';
 import type { Command, Ctx } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { findRunningServe, openStore, storeFailure } from '../open-store.ts';
@@ -114,12 +114,7 @@ export const report: Command = {
       return EXIT.OK;
     }
     const { store: settings, file } = resolveStore('report', v, ctx);
-    const since = pick(v.since, undefined, file.since, '7d', (s) => s);
-    try {
-      parseSince(since);
-    } catch (err) {
-      throw usageError((err as Error).message, 'report');
-    }
+    const since = checkSince(pick(v.since, undefined, file.since, '7d', (s) => s), 'report');
     if (v.by !== undefined && !isGroupBy(v.by)) throw usageError(`invalid --by "${v.by}": expected one of ${GROUP_BYS.join(', ')}`, 'report');
     const q: Query = {
       since,

@@ -3,9 +3,8 @@ import { resolve } from 'node:path';
 import { formatPico, Pricer, PricingConfigError } from '@spendtrace/semconv';
 import { reprice as repriceStore, REPRICEABLE_SOURCES } from '../../reprice/index.ts';
 import type { RepriceResult } from '../../reprice/index.ts';
-import { parseSince } from '../../reports/index.ts';
 import { ENV, pick } from '../config.ts';
-import { flagInt, parseFlags } from '../context.ts';
+import { checkSince, flagInt, parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { describeStore, findRunningServe, openStore, storeFailure } from '../open-store.ts';
@@ -61,12 +60,7 @@ export const reprice: Command = {
       return EXIT.OK;
     }
     const { store: settings, file } = resolveStore('reprice', v, ctx);
-    const since = v.since ?? '30d';
-    try {
-      parseSince(since);
-    } catch (err) {
-      throw usageError((err as Error).message, 'reprice');
-    }
+    const since = checkSince(v.since ?? '30d', 'reprice');
     const batchSize = flagInt(v['batch-size'], '--batch-size', 'reprice', 1, 1_000_000);
     const service = pick(v.service, undefined, file.service, '', (s) => s);
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);

@@ -10,7 +10,7 @@
  * `POST /v1/messages` answers JSON, or an SSE event stream when the body has `stream: true`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody, retryAfterHeaders, scriptedReply, writeJson, writeSse } from './fake-server.ts';
 
 export interface AnthropicUsage {
   input_tokens: number;
@@ -172,36 +172,14 @@ function chunks(text: string): string[] {
   return out.length ? out : [''];
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'request-id': nextId('req'), ...headers });
-  res.end(text);
+  writeJson(res, status, body, { 'content-type': 'application/json', 'request-id': nextId('req'), ...headers });
 }
 
 function sendError(res: ServerResponse, e: AnthropicErrorReply) {
-  const headers: Record<string, string> = { 'x-should-retry': e.status === 429 || e.status >= 500 ? 'true' : 'false' };
-  if (e.retryAfter !== undefined) headers['retry-after'] = String(e.retryAfter);
-  if (e.retryAfterMs !== undefined) headers['retry-after-ms'] = String(e.retryAfterMs);
+  const headers = { 'x-should-retry': e.status === 429 || e.status >= 500 ? 'true' : 'false', ...retryAfterHeaders(e) };
   const requestId = nextId('req');
   sendJson(res, e.status, { type: 'error', error: { type: e.type, message: e.message ?? e.type }, request_id: requestId }, { ...headers, 'request-id': requestId });
-}
-
-function parseJson(text: string | undefined): any {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropicServer> {
@@ -224,8 +202,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       return sendError(res, { status: 404, type: 'not_found_error', message: `no route ${req.method} ${path}` });
     }
-    const reply: AnthropicReply | undefined =
-      parseJson(req.headers['x-fake-behavior'] as string | undefined) ?? queue.shift() ?? options.script?.(rec, index) ?? options.defaults;
+    const reply = scriptedReply(rec, index, queue, options);
     if (reply && 'error' in reply) return sendError(res, reply.error);
     if (path === '/v1/messages/count_tokens') {
       return sendJson(res, 200, { input_tokens: reply && 'countTokens' in reply ? reply.countTokens : 42 });
@@ -233,30 +210,10 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const message = messageOf(reply && 'message' in reply ? reply.message : {}, body?.model ?? 'claude-sonnet-4-5');
     if (!body?.stream) return sendJson(res, 200, message);
 
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': nextId('req') });
-    const events = anthropicStreamEvents(message);
-    const cut = reply && 'message' in reply ? reply.message.cutAfterEvents : undefined;
-    for (const [i, e] of events.entries()) {
-      if (cut !== undefined && i >= cut) break;
-      res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
-    }
-    res.end();
+    const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': nextId('req') };
+    const events = anthropicStreamEvents(message).map((e) => ({ event: e.event, data: JSON.stringify(e.data) }));
+    // A cut stream ends cleanly, without message_stop.
+    return writeSse(res, headers, events, { cutAfter: reply && 'message' in reply ? reply.message.cutAfterEvents : undefined });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    requests,
-    enqueue: (...replies) => void queue.push(...replies),
-    reset: () => {
-      requests.length = 0;
-      queue.length = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  return listen(server, options, '', requests, queue);
 }

@@ -12,7 +12,7 @@
  * `candidatesTokenCount` EXCLUDES `thoughtsTokenCount` (both are billed as output).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody, retryAfterHeaders, scriptedReply, writeJson, writeSse } from './fake-server.ts';
 
 export interface GeminiUsageMetadata {
   promptTokenCount: number;
@@ -103,37 +103,14 @@ function usageOf(u: Partial<GeminiUsageMetadata> | undefined): GeminiUsageMetada
   return usage;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
-  res.end(JSON.stringify(body));
+  writeJson(res, status, body, { 'content-type': 'application/json; charset=UTF-8', ...headers });
 }
 
 function sendError(res: ServerResponse, e: GeminiErrorReply) {
   const details: unknown[] = [];
-  const headers: Record<string, string> = {};
-  if (e.retryAfter !== undefined) {
-    details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${e.retryAfter}s` });
-    headers['retry-after'] = String(e.retryAfter);
-  }
-  sendJson(res, e.status, { error: { code: e.status, message: e.message ?? e.rpcStatus, status: e.rpcStatus, ...(details.length ? { details } : {}) } }, headers);
-}
-
-function parseJson(text: string | undefined): any {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  if (e.retryAfter !== undefined) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${e.retryAfter}s` });
+  sendJson(res, e.status, { error: { code: e.status, message: e.message ?? e.rpcStatus, status: e.rpcStatus, ...(details.length ? { details } : {}) } }, retryAfterHeaders(e));
 }
 
 export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<FakeGeminiServer> {
@@ -159,8 +136,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     }
     const model = decodeURIComponent(m[1]!);
     const method = m[2]!;
-    const reply: GeminiReply | undefined =
-      parseJson(req.headers['x-fake-behavior'] as string | undefined) ?? queue.shift() ?? options.script?.(rec, index) ?? options.defaults;
+    const reply = scriptedReply(rec, index, queue, options);
     if (reply && 'error' in reply) return sendError(res, reply.error);
 
     if (method === 'embedContent' || method === 'batchEmbedContents') {
@@ -190,10 +166,9 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
 
     // streamGenerateContent?alt=sse: one JSON GenerateContentResponse per `data:` line. Every chunk
     // carries usageMetadata with the prompt count; candidatesTokenCount grows, final on the last chunk.
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
     const n = Math.max(1, g.chunks ?? 3);
     const pieces = splitParts(parts, n);
-    pieces.forEach((chunkParts, i) => {
+    const events = pieces.map((chunkParts, i) => {
       const last = i === pieces.length - 1;
       const chunk: Record<string, unknown> = {
         candidates: [{ content: { role: 'model', parts: chunkParts }, index: 0, ...(last ? { finishReason } : {}) }],
@@ -205,27 +180,11 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
           ? usage
           : { promptTokenCount: usage.promptTokenCount, ...(usage.cachedContentTokenCount ? { cachedContentTokenCount: usage.cachedContentTokenCount } : {}), totalTokenCount: usage.promptTokenCount };
       }
-      res.write(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
+      return { data: JSON.stringify(chunk) };
     });
-    res.end();
+    return writeSse(res, { 'content-type': 'text/event-stream' }, events, { eol: '\r\n' });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    requests,
-    enqueue: (...replies) => void queue.push(...replies),
-    reset: () => {
-      requests.length = 0;
-      queue.length = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  return listen(server, options, '', requests, queue);
 }
 
 /** Splits text parts into `n` chunks of parts (non-text parts go in the last chunk, as the API sends them whole). */

@@ -17,7 +17,7 @@
  * the queue filled by `server.enqueue()`, the `script` option, then `defaults`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, parseJson, readBody, retryAfterHeaders, scriptedReply, sleep, writeJson, writeSse } from './fake-server.ts';
 
 export interface FakeToolCall {
   name: string;
@@ -169,17 +169,6 @@ export function fakePromptTokens(messages: unknown): number {
   return n;
 }
 
-function parseJson(text: string | undefined): any {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAIServer> {
   const requests: RecordedRequest[] = [];
   const queue: FakeBehavior[] = [];
@@ -188,22 +177,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let counter = 0;
 
   function behaviorFor(rec: RecordedRequest, index: number): FakeBehavior {
-    const fromHeader = parseJson(rec.headers['x-fake-behavior'] as string | undefined);
-    if (fromHeader) return fromHeader;
-    const fromMeta = parseJson(rec.body?.metadata?.fake_behavior);
-    if (fromMeta) return fromMeta;
-    const queued = queue.shift();
-    if (queued) return queued;
-    return options.script?.(rec, index) ?? options.defaults ?? {};
+    return scriptedReply(rec, index, queue, options, parseJson(rec.body?.metadata?.fake_behavior)) ?? {};
   }
 
   function sendError(res: ServerResponse, f: FakeFailure, requestId: string) {
     const [type, code, message] = ERROR_TYPES[f.status] ?? (f.status >= 500 ? ERROR_TYPES[500]! : ERROR_TYPES[400]!);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
-    if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
     // The SDK obeys x-should-retry over its own status rules; leave it unset so its defaults apply.
-    res.writeHead(f.status, headers);
-    res.end(JSON.stringify({ error: { message: f.message ?? message, type: f.type ?? type, param: null, code: f.code !== undefined ? f.code : code } }));
+    const headers = { 'content-type': 'application/json', 'x-request-id': requestId, ...retryAfterHeaders(f) };
+    writeJson(res, f.status, { error: { message: f.message ?? message, type: f.type ?? type, param: null, code: f.code !== undefined ? f.code : code } }, headers);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
@@ -272,10 +253,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         logprobs: null,
         finish_reason: finishReason,
       }));
-      const json = JSON.stringify({ id, object: 'chat.completion', created, model, choices, usage, service_tier: 'default', system_fingerprint: 'fp_fake' });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': requestId, 'openai-processing-ms': '1' });
-      res.end(json);
-      return;
+      return sendJson(res, { id, object: 'chat.completion', created, model, choices, usage, service_tier: 'default', system_fingerprint: 'fp_fake' }, requestId);
     }
 
     // Streaming, as the API sends it: role chunk, content chunks, tool call chunks, finish chunk,
@@ -306,37 +284,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(parts).toString('utf8')).catch((err) => {
+    readBody(req)
+      .then((raw) => handle(req, res, raw))
+      .catch((err) => {
         if (!res.headersSent) sendError(res, { status: 500, message: String(err) }, 'req_fake_error');
         else res.destroy();
       });
-    });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
-  return {
-    url: `http://${host}:${port}/v1`,
-    port,
-    requests,
-    enqueue: (...behaviors) => void queue.push(...behaviors),
-    reset: () => {
-      requests.length = 0;
-      queue.length = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, options, '/v1', requests, queue);
 }
 
 type Route = 'chat' | 'responses' | 'embeddings' | 'completions';
@@ -356,26 +312,13 @@ function validate(route: Route, body: any): string | undefined {
 }
 
 /** Writes SSE events (with an `event:` line when named), honouring chunkDelayMs and destroyAfterChunks. */
-async function writeEvents(res: ServerResponse, events: Array<{ event?: string; data: string }>, b: FakeBehavior, requestId: string): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
-  for (let i = 0; i < events.length; i++) {
-    if (b.destroyAfterChunks !== undefined && i >= b.destroyAfterChunks) {
-      // Let the written chunks reach the client before the connection drops.
-      await sleep(5);
-      res.destroy();
-      return;
-    }
-    if (res.destroyed) return;
-    const e = events[i]!;
-    res.write(e.event ? `event: ${e.event}\ndata: ${e.data}\n\n` : `data: ${e.data}\n\n`);
-    if (b.chunkDelayMs) await sleep(b.chunkDelayMs);
-  }
-  res.end();
+function writeEvents(res: ServerResponse, events: Array<{ event?: string; data: string }>, b: FakeBehavior, requestId: string): Promise<void> {
+  const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId };
+  return writeSse(res, headers, events, { cutAfter: b.destroyAfterChunks, cut: 'destroy', gapMs: b.chunkDelayMs });
 }
 
 function sendJson(res: ServerResponse, json: unknown, requestId: string): void {
-  res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': requestId, 'openai-processing-ms': '1' });
-  res.end(JSON.stringify(json));
+  writeJson(res, 200, json, { 'content-type': 'application/json', 'x-request-id': requestId, 'openai-processing-ms': '1' });
 }
 
 /** Text pieces of a Responses request: `instructions`, then `input` (a string, or items whose content is a string or input_text parts). */

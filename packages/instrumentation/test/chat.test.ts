@@ -1,24 +1,16 @@
 // Proves non-streaming chat completions through the real openai SDK become GenAI spans with exact published-price cost, untouched return values and SDK errors.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { isWrapped } from '@opentelemetry/instrumentation';
 import * as A from '@spendtrace/semconv';
 import { fakePromptTokens } from '@spendtrace/fake-providers';
-import { openaiModule, OpenAI, setup, usd, type Harness } from './setup.ts';
+import { OpenAI, openaiModule, usd, useHarness } from './setup.ts';
 
 // Published OpenAI prices, USD per 1M tokens (platform.openai.com/docs/pricing).
 const GPT_4O_MINI = { input: 0.15, cachedInput: 0.075, output: 0.6 };
 const O3_MINI = { input: 1.1, cachedInput: 0.55, output: 4.4 };
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-});
+const h = useHarness();
 
 const hello = [{ role: 'user' as const, content: 'hello' }];
 

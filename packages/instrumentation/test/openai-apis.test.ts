@@ -1,26 +1,18 @@
 // Proves embeddings, legacy completions (plain and streamed) and the chat helpers (parse, runTools, stream) each give exactly one priced span per HTTP request, never counted twice.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { SpanKind } from '@opentelemetry/api';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import * as A from '@spendtrace/semconv';
 import { fakeInputTokens } from '@spendtrace/fake-providers';
 import { withTask } from '../src/index.ts';
-import { setup, usd, waitFor, type Harness } from './setup.ts';
+import { usd, useHarness, waitFor } from './setup.ts';
 
 // Published OpenAI prices, USD per 1M tokens (platform.openai.com/docs/pricing).
 const EMBED_3_SMALL = 0.02;
 const INSTRUCT = { input: 1.5, output: 2 };
 const GPT_4O_MINI = { input: 0.15, output: 0.6 };
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-});
+const h = useHarness();
 
 const sum = (...usds: number[]) => Number(usds.reduce((n, u) => n + A.usdToPico(u), 0n)) / 1e12;
 const spansNamed = (prefix: string) => h.spans().filter((s) => s.name.startsWith(prefix));

@@ -1,18 +1,10 @@
 // Proves opt-in message content capture for OpenAI Chat Completions and Responses: off by default, and when on, gen_ai.input.messages / gen_ai.output.messages / gen_ai.system_instructions in the conventions' JSON structure (text, tool_call, tool_call_response, blob, uri, file parts), not the raw request JSON.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import * as A from '@spendtrace/semconv';
-import { setup, type Harness } from './setup.ts';
+import { useHarness } from './setup.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-  h.instrumentation.setConfig({});
-});
+const h = useHarness();
+beforeEach(() => h.instrumentation.setConfig({}));
 
 const json = (v: unknown) => JSON.parse(v as string);
 const capture = () => h.instrumentation.setConfig({ captureMessageContent: true });

@@ -1,19 +1,11 @@
 // Proves gen_ai.provider.name for AzureOpenAI, OpenAI-compatible hosts, local model servers and the openaiProviders map, and that a provider-reported cost (OpenRouter's usage.cost) wins over local pricing.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import * as A from '@spendtrace/semconv';
 import { endpointOf } from '../src/openai/provider.ts';
-import { openaiModule, OpenAI, setup, type Harness } from './setup.ts';
+import { OpenAI, openaiModule, useHarness } from './setup.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-  h.instrumentation.setConfig({});
-});
+const h = useHarness();
+beforeEach(() => h.instrumentation.setConfig({}));
 
 const hello = [{ role: 'user' as const, content: 'hello' }];
 

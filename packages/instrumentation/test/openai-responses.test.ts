@@ -1,10 +1,10 @@
 // Proves the Responses API (create plain and streamed, the stream() and parse() helpers) becomes one priced `chat` span per HTTP request, with built-in web/file search fees priced as tool cost and counted into the task.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { fakeResponsesInputTokens } from '@spendtrace/fake-providers';
 import { withTask } from '../src/index.ts';
-import { setup, usd, waitFor, type Harness } from './setup.ts';
+import { usd, useHarness, waitFor } from './setup.ts';
 
 // Published OpenAI prices (platform.openai.com/docs/pricing): gpt-4o-mini per 1M tokens; web search
 // $10 per 1,000 calls, file search $2.50 per 1,000 calls (genai-prices web_searches_kcount / storage_searches_kcount).
@@ -13,15 +13,7 @@ const O4_MINI = { input: 1.1, cachedInput: 0.275, output: 4.4 };
 const WEB_SEARCH_USD = 0.01;
 const FILE_SEARCH_USD = 0.0025;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-});
+const h = useHarness();
 
 const sum = (...usds: number[]) => Number(usds.reduce((n, u) => n + A.usdToPico(u), 0n)) / 1e12;
 const oneSpan = () => waitFor(() => h.chatSpans()[0]);

@@ -1,18 +1,10 @@
 // Proves the openai SDK's internal retries are visible like Anthropic's and Gemini's: one spendtrace.retry event per retry (status, error.type of the failed attempt) and spendtrace.retry.attempt on the one span, also when the call finally fails; chat, Responses and streams.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { openaiModule, setup, usd, type Harness } from './setup.ts';
+import { openaiModule, usd, useHarness } from './setup.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-});
+const h = useHarness();
 
 const hello = [{ role: 'user' as const, content: 'hello' }];
 // retry-after: 0 keeps the SDK's backoff out of the test's run time.

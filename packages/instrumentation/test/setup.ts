@@ -1,5 +1,6 @@
 /** Shared by the in-process tests: one SDK, one instrumentation, the real openai SDK (CJS) patched by hand, a fake server. */
 import { createRequire } from 'node:module';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -48,6 +49,24 @@ export async function setup(config: SpendtraceInstrumentationConfig = {}): Promi
       await provider.shutdown();
     },
   };
+}
+
+/**
+ * The usual test file prelude: one harness for the file, started before its tests and closed
+ * after them, with finished spans and the fake server's requests and queue cleared before each
+ * test. The returned object is filled in by the time the tests run.
+ */
+export function useHarness(config: SpendtraceInstrumentationConfig = {}): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await setup(config));
+  });
+  afterAll(() => h.close());
+  beforeEach(() => {
+    h.exporter.reset();
+    h.fake.reset();
+  });
+  return h;
 }
 
 /** Published USD per 1M tokens -> exact USD for `tokens` (pico-dollar integer arithmetic, back to a double). */

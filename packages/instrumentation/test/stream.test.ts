@@ -1,19 +1,11 @@
 // Proves `stream: true` calls keep the SDK's Stream behaviour (break, abort, tee, toReadableStream, errors) and always end their span with usage: reported, injected or estimated.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import * as A from '@spendtrace/semconv';
-import { setup, usd, waitFor, type Harness } from './setup.ts';
+import { usd, useHarness, waitFor } from './setup.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-});
+const h = useHarness();
 
 const messages = [
   { role: 'system' as const, content: 'You are terse.' },

@@ -1,20 +1,12 @@
 // Proves the task API attributes LLM and tool spans to tasks (in process and via baggage), sums their running cost exactly, and enforces budgets before any request is made.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { fakePromptTokens } from '@spendtrace/fake-providers';
 import { BudgetExceededError, currentTask, recordToolCost, setTaskOutcome, withTask, withTool, type BudgetExceededInfo } from '../src/index.ts';
-import { setup, usd, type Harness } from './setup.ts';
+import { usd, useHarness } from './setup.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await setup();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.exporter.reset();
-  h.fake.reset();
-});
+const h = useHarness();
 
 const ask = (content: string, model = 'gpt-4o-mini') => h.client.chat.completions.create({ model, messages: [{ role: 'user', content }] });
 const pico = (tokens: number, perMillion: number) => A.usdToPico(usd(tokens, perMillion));

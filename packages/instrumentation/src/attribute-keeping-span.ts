@@ -10,10 +10,15 @@ export abstract class AttributeKeepingSpan implements Span {
   protected readonly inner: Span;
   /** Every attribute set so far, whether or not the real span records them. */
   protected readonly attrs: Attributes;
+  /** HTTP attempts seen while this span was active (retry-attempts.ts); -1 while not tracked. */
+  attempts = -1;
+  /** The last attempt's outcome when it failed; cleared by a success (retry-attempts.ts). */
+  failure: { at: number; status?: number; errorType?: string } | undefined = undefined;
 
-  constructor(inner: Span, initial: SpanAttributes | undefined) {
+  /** `attrs` is kept as this span's record, not copied: pass an object nobody else changes. */
+  constructor(inner: Span, attrs: Attributes) {
     this.inner = inner;
-    this.attrs = { ...initial };
+    this.attrs = attrs;
   }
 
   spanContext(): SpanContext {

@@ -10,7 +10,7 @@
  * one span end, one recording: nothing is counted twice. Attributes are tracked on the wrapper,
  * not read back from the SDK span, so unsampled calls are measured too.
  */
-import { SpanKind, ValueType, type Attributes, type Context, type Counter, type Histogram, type Meter, type Span, type SpanAttributes, type SpanOptions, type TimeInput, type Tracer } from '@opentelemetry/api';
+import { createNoopMeter, SpanKind, ValueType, type Attributes, type Context, type Counter, type Histogram, type Meter, type Span, type SpanAttributes, type SpanOptions, type TimeInput, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
 import { noteRequest } from './task-context.ts';
@@ -56,12 +56,43 @@ function pick(attrs: Attributes, keys: readonly string[]): Attributes {
   return out;
 }
 
+/** A cache key for the values of `keys` in `attrs` (absent, string and number values kept apart). */
+function keyOf(attrs: Attributes, keys: readonly string[], extra: string): string {
+  let key = extra;
+  for (const k of keys) {
+    const v = attrs[k];
+    key += v === undefined || v === null ? '\u0001' : typeof v === 'string' ? `\u0002${v}` : `\u0003${String(v)}`;
+  }
+  return key;
+}
+
+/** The metric attribute sets of one kind of call, built once and reused (the SDK only reads them). */
+interface CallAttributeSets {
+  common: Attributes;
+  input: Attributes;
+  output: Attributes;
+}
+
+/** Bound on each attribute-set cache: a new set is only built for a new (operation, provider, model, ...) combination. */
+const MAX_CACHED_SETS = 2048;
+
 const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
+/** Whether all three instruments are the API's no-op ones (no meter provider registered): then nothing is recorded at all. */
+function areNoop(histograms: Histogram[], counter: Counter): boolean {
+  const noop = createNoopMeter();
+  const noopHistogram = noop.createHistogram('spendtrace.noop');
+  return histograms.every((h) => h === noopHistogram) && counter === noop.createCounter('spendtrace.noop');
+}
 
 export class GenAIMetrics {
   readonly tokenUsage: Histogram;
   readonly duration: Histogram;
   readonly cost: Counter;
+  /** False when the meter is the API's no-op one: recording is skipped before any attribute is read. */
+  readonly enabled: boolean;
+  private readonly callSets = new Map<string, CallAttributeSets>();
+  private readonly costSets = new Map<string, Attributes>();
 
   constructor(meter: Meter) {
     this.tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
@@ -81,28 +112,58 @@ export class GenAIMetrics {
       unit: 'USD',
       valueType: ValueType.DOUBLE,
     });
+    let noop = false;
+    try {
+      noop = areNoop([this.tokenUsage, this.duration], this.cost);
+    } catch {
+      // Unknown instruments: record.
+    }
+    this.enabled = !noop;
+  }
+
+  /** The conventions' attribute sets for a call with these span attributes (cached per combination). */
+  private callSetsOf(attrs: Attributes, estimated: boolean): CallAttributeSets {
+    const key = keyOf(attrs, CALL_KEYS, estimated ? 'e' : 'x');
+    let sets = this.callSets.get(key);
+    if (!sets) {
+      const common = pick(attrs, CALL_KEYS);
+      // Locally counted tokens are marked, so dashboards can leave them out.
+      const base = estimated ? { ...common, [A.ATTR_SPENDTRACE_USAGE_ESTIMATED]: true } : common;
+      sets = { common, input: { ...base, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'input' }, output: { ...base, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'output' } };
+      if (this.callSets.size >= MAX_CACHED_SETS) this.callSets.clear();
+      this.callSets.set(key, sets);
+    }
+    return sets;
+  }
+
+  private costSetOf(attrs: Attributes): Attributes {
+    const key = keyOf(attrs, COST_KEYS, '');
+    let set = this.costSets.get(key);
+    if (!set) {
+      set = pick(attrs, COST_KEYS);
+      if (this.costSets.size >= MAX_CACHED_SETS) this.costSets.clear();
+      this.costSets.set(key, set);
+    }
+    return set;
   }
 
   /** One finished inference call, from its span's attributes. */
   recordCall(attrs: Attributes, durationS: number): void {
-    const common = pick(attrs, CALL_KEYS);
+    if (!this.enabled) return;
+    const sets = this.callSetsOf(attrs, attrs[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] === true);
     // A Batch API result is recorded when the app reports it: its span's length is no latency.
-    if (Number.isFinite(durationS) && durationS >= 0 && attrs[A.ATTR_SPENDTRACE_BATCH] !== true) this.duration.record(durationS, common);
+    if (Number.isFinite(durationS) && durationS >= 0 && attrs[A.ATTR_SPENDTRACE_BATCH] !== true) this.duration.record(durationS, sets.common);
     const input = count(attrs[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
     const output = count(attrs[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);
-    if (input !== undefined || output !== undefined) {
-      // Locally counted tokens are marked, so dashboards can leave them out.
-      const base = attrs[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] === true ? { ...common, [A.ATTR_SPENDTRACE_USAGE_ESTIMATED]: true } : common;
-      if (input !== undefined) this.tokenUsage.record(input, { ...base, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-      if (output !== undefined) this.tokenUsage.record(output, { ...base, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
-    }
+    if (input !== undefined) this.tokenUsage.record(input, sets.input);
+    if (output !== undefined) this.tokenUsage.record(output, sets.output);
     const usd = count(attrs[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]);
-    if (usd) this.cost.add(usd, pick(attrs, COST_KEYS));
+    if (usd) this.cost.add(usd, this.costSetOf(attrs));
   }
 
   /** A paid tool fee (`recordToolCost`). */
   recordToolCost(usd: number, attrs: Attributes): void {
-    if (usd > 0) this.cost.add(usd, { [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.EXECUTE_TOOL, ...pick(attrs, COST_KEYS) });
+    if (usd > 0 && this.enabled) this.cost.add(usd, { [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.EXECUTE_TOOL, ...pick(attrs, COST_KEYS) });
   }
 }
 
@@ -129,10 +190,12 @@ export function inferenceTracer(inner: Tracer, host: MetricsHost): Tracer {
     startSpan(name: string, options?: SpanOptions, ctx?: Context): Span {
       const attrs = options?.attributes;
       if (options?.kind !== SpanKind.CLIENT || !attrs || attrs[A.ATTR_GEN_AI_OPERATION_NAME] === undefined) return inner.startSpan(name, options, ctx);
+      // The attributes are the caller's fresh object for this one span: the wrapper keeps it (no copy).
       const repeat = repeatOf(attrs);
-      if (repeat) options = { ...options, attributes: { ...attrs, [A.ATTR_SPENDTRACE_REQUEST_REPEAT]: repeat } };
-      const startMs = options.startTime !== undefined ? epochMs(options.startTime) : nowMs();
-      return new InferenceSpan(inner.startSpan(name, options, ctx), options.attributes!, startMs, host);
+      if (repeat) attrs[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = repeat;
+      // Only a meter that records needs the start time (no clock read otherwise).
+      const startMs = !host.metrics.enabled ? NaN : options.startTime !== undefined ? epochMs(options.startTime) : nowMs();
+      return new InferenceSpan(inner.startSpan(name, options, ctx), attrs, startMs, host);
     },
     startActiveSpan: ((...args: unknown[]) => (inner.startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'],
   };
@@ -146,12 +209,14 @@ export function repeatOf(attrs: SpanAttributes): number {
 
 /** Keeps the span's attributes (attribute-keeping-span.ts) and records the call's metrics at `end()`. */
 export class InferenceSpan extends AttributeKeepingSpan {
+  /** Epoch ms at start; NaN when metrics were off then (no duration is recorded). */
   private readonly startMs: number;
   private readonly host: MetricsHost;
   private ended = false;
 
-  constructor(inner: Span, initial: SpanAttributes, startMs: number, host: MetricsHost) {
-    super(inner, initial);
+  /** `attrs` becomes the span's own record of its attributes (not copied). */
+  constructor(inner: Span, attrs: Attributes, startMs: number, host: MetricsHost) {
+    super(inner, attrs);
     this.startMs = startMs;
     this.host = host;
   }
@@ -160,8 +225,11 @@ export class InferenceSpan extends AttributeKeepingSpan {
     if (!this.ended) {
       this.ended = true;
       try {
-        const endMs = endTime === undefined ? nowMs() : epochMs(endTime);
-        this.host.metrics.recordCall(this.attrs, (endMs - this.startMs) / 1000);
+        const metrics = this.host.metrics;
+        if (metrics.enabled) {
+          const endMs = endTime === undefined ? nowMs() : epochMs(endTime);
+          metrics.recordCall(this.attrs, (endMs - this.startMs) / 1000);
+        }
       } catch {
         // Metrics never break a call; the span still ends.
       }

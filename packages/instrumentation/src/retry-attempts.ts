@@ -12,33 +12,50 @@
  */
 import { context, trace, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
+import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
 
 interface AttemptState {
+  /** Attempts seen so far; -1 while not tracked. */
   attempts: number;
   /** The last attempt's outcome when it failed; cleared by a success. */
   failure: { at: number; status?: number; errorType?: string } | undefined;
 }
 
-const calls = new WeakMap<Span, AttemptState>();
+/**
+ * spendtrace's own spans (every {@link AttributeKeepingSpan}) carry their attempt count as fields,
+ * so tracking a call allocates nothing; any other span is tracked here.
+ */
+const others = new WeakMap<Span, AttemptState>();
+
+function stateOf(span: Span | undefined): AttemptState | undefined {
+  if (!span) return undefined;
+  if (span instanceof AttributeKeepingSpan) return span.attempts >= 0 ? span : undefined;
+  return others.get(span);
+}
 
 /** Marks `span` as an LLM call span whose attempts are to be counted. */
 export function trackAttempts(span: Span): void {
-  if (!calls.has(span)) calls.set(span, { attempts: 0, failure: undefined });
+  if (span instanceof AttributeKeepingSpan) {
+    if (span.attempts < 0) span.attempts = 0;
+  } else if (!others.has(span)) {
+    others.set(span, { attempts: 0, failure: undefined });
+  }
 }
 
 /** Retries seen so far on `span` (0 when none or not tracked). */
 export function retriesOf(span: Span): number {
-  const s = calls.get(span);
+  const s = stateOf(span);
   return s && s.attempts > 1 ? s.attempts - 1 : 0;
 }
 
 /**
- * Called as an attempt starts; returns the callbacks for its outcome, or undefined when the
- * active span is not a tracked call (a request the instrumentation does not follow).
+ * Called as an attempt starts; returns the call's state (to pass to {@link attemptSucceeded} /
+ * {@link attemptFailed}), or undefined when the active span is not a tracked call (a request the
+ * instrumentation does not follow).
  */
-export function attemptStarting(): { ok(status: number): void; failed(status: number | undefined, errorType: string): void } | undefined {
+export function attemptStarting(): AttemptState | undefined {
   const span = trace.getSpan(context.active());
-  const state = span && calls.get(span);
+  const state = stateOf(span);
   if (!span || !state) return undefined;
   state.attempts++;
   if (state.attempts > 1) {
@@ -50,14 +67,17 @@ export function attemptStarting(): { ok(status: number): void; failed(status: nu
     span.addEvent(A.EVENT_SPENDTRACE_RETRY, attrs, f?.at);
     span.setAttribute(A.ATTR_SPENDTRACE_RETRY_ATTEMPT, retry);
   }
-  return {
-    ok(status) {
-      state.failure = status >= 400 ? { at: Date.now(), status, errorType: String(status) } : undefined;
-    },
-    failed(status, errorType) {
-      state.failure = { at: Date.now(), status, errorType };
-    },
-  };
+  return state;
+}
+
+/** An attempt got an HTTP response: a status >= 400 is remembered as its failure. */
+export function attemptSucceeded(state: AttemptState, status: number): void {
+  state.failure = status >= 400 ? { at: Date.now(), status, errorType: String(status) } : undefined;
+}
+
+/** An attempt failed without a response. */
+export function attemptFailed(state: AttemptState, status: number | undefined, errorType: string): void {
+  state.failure = { at: Date.now(), status, errorType };
 }
 
 /** The error type of a failed fetch: a timeout, an abort, or a connection error. */
@@ -68,17 +88,25 @@ export function fetchErrorType(err: unknown): string {
   return 'connection_error';
 }
 
+/*
+ * An attempt's outcome handlers are shared, not made per attempt: a promise reaction runs in the
+ * async context its `then` was called in, where the call's span is the active one.
+ */
+function onAttemptResponse(res: Response | undefined): void {
+  const state = stateOf(trace.getSpan(context.active()));
+  if (state) attemptSucceeded(state, res?.status ?? 0);
+}
+function onAttemptError(err: unknown): void {
+  const state = stateOf(trace.getSpan(context.active()));
+  if (state) attemptFailed(state, undefined, fetchErrorType(err));
+}
+
 /** Wraps a fetch-like function so each call through it is counted as an attempt of the active call. */
 export function countingFetch<F extends (...args: any[]) => Promise<Response>>(fetchFn: F): F {
   return function fetchAttempt(this: unknown, ...args: unknown[]) {
-    const attempt = attemptStarting();
+    const tracked = attemptStarting() !== undefined;
     const p = fetchFn.apply(this, args);
-    if (attempt) {
-      p.then(
-        (res) => attempt.ok(res?.status ?? 0),
-        (err) => attempt.failed(undefined, fetchErrorType(err)),
-      );
-    }
+    if (tracked && p && typeof p.then === 'function') p.then(onAttemptResponse, onAttemptError);
     return p;
   } as F;
 }

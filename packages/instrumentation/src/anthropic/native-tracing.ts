@@ -105,7 +105,7 @@ class PricedNativeSpan extends AttributeKeepingSpan {
   private requestKnown = false;
 
   constructor(inner: Span, name: string, initial: SpanAttributes | undefined, scope: CallScope, host: GenAIHost) {
-    super(inner, initial);
+    super(inner, { ...initial });
     this.name = name;
     this.scope = scope;
     this.host = host;

@@ -17,16 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
-import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { Pricer, formatPico, parsePico } from '@spendtrace/semconv';
+import { formatPico, parsePico } from '@spendtrace/semconv';
 import { ClickHouseStore, createStore, migrate, startServer, StoreError, type RunningServer, type Store } from '../src/index.ts';
 import { fullReport } from '../src/reports/index.ts';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { recorded, sendWith, startE2EServer, TASK_COST } from './support/one-task.ts';
 import { describeStoreSuite } from './support/store-suite.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 
@@ -145,46 +143,11 @@ describe('ClickHouseStore over HTTP: the protocol edges', () => {
 
 // --- The service end to end on the server path (as server.test.ts does on chDB). ---
 
-/** One task: a root, two LLM calls without cost (priced by the exporter) on two models, one with cost, one paid tool. */
-function runTask(tracer: Tracer, taskName: string) {
-  const root = tracer.startSpan(`invoke_agent ${taskName}`, { attributes: { 'spendtrace.task.root': true, 'spendtrace.task.name': taskName, 'gen_ai.agent.name': 'research-agent', 'spendtrace.task.outcome': 'success' } });
-  const ctx = trace.setSpan(context.active(), root);
-  const llm = (model: string, input: number, output: number, extra: Record<string, number | string> = {}) => {
-    tracer.startSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output, 'spendtrace.task.name': taskName,
-      'gen_ai.agent.name': 'research-agent', ...extra } }, ctx).end();
-  };
-  llm('gpt-4o-mini', 12_000, 800);                 // 2280 e-6
-  llm('gpt-4o', 3_000, 500, { 'gen_ai.usage.cache_read.input_tokens': 1_000 }); // 11250 e-6
-  llm('gpt-4o', 100, 10, { 'gen_ai.usage.cost.amount': 0.000123, 'gen_ai.usage.cost.source': 'local' }); // kept: 123 e-6
-  tracer.startSpan('execute_tool web_search', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search',
-    'spendtrace.tool.cost.amount': 0.005, 'spendtrace.task.name': taskName } }, ctx).end(); // 5000 e-6
-  root.end();
-  return root.spanContext().traceId;
-}
-const TASK_COST = '0.018653000000';
-
-async function sendWith(exporter: SpanExporter, taskName: string): Promise<string> {
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'e2e' }), spanProcessors: [new BatchSpanProcessor({ exporter })] });
-  const id = runTask(provider.getTracer('e2e'), taskName);
-  await provider.forceFlush();
-  await provider.shutdown();
-  return id;
-}
-
-async function recorded(taskName: string): Promise<ReadableSpan[]> {
-  const mem = new InMemorySpanExporter();
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'e2e' }), spanProcessors: [new SimpleSpanProcessor({ exporter: mem })] });
-  runTask(provider.getTracer('e2e'), taskName);
-  await provider.forceFlush();
-  return mem.getFinishedSpans();
-}
-
 describe('the service end to end on a ClickHouseStore over HTTP', () => {
   const DB = `spendtrace_e2e_${process.pid}`;
   let store: Store;
   let server: RunningServer;
-  const start = () => startServer({ port: 0, store, pricer: new Pricer(), database: DB, maxBodyBytes: 1024 * 1024, log: () => {}, ingest: { batch: { maxBatchAgeMs: 20 } } });
+  const start = () => startE2EServer(store, DB);
   beforeAll(async () => {
     store = await createStore({ clickhouseUrl: gw.url });
     expect(store.kind).toBe('clickhouse');

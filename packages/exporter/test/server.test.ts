@@ -4,14 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
-import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { Pricer, formatPico, parsePico } from '@spendtrace/semconv';
+import { formatPico, parsePico } from '@spendtrace/semconv';
 import { createStore, migrate, startServer, type RunningServer, type Store } from '../src/index.ts';
+import { recorded, sendWith, startE2EServer, TASK_COST } from './support/one-task.ts';
 
 const DB = 'spendtrace';
 let dir: string;
@@ -22,50 +20,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'spendtrace-server-'));
   store = await createStore({ dataDir: dir });
   await migrate(store, { database: DB });
-  server = await startServer({ port: 0, store, pricer: new Pricer(), database: DB, maxBodyBytes: 1024 * 1024, log: () => {}, ingest: { batch: { maxBatchAgeMs: 20 } } });
+  server = await startE2EServer(store, DB);
 });
 afterAll(async () => {
   await server?.close();
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** One task: a root, two LLM calls without cost (priced by the exporter) on two models, one with cost, one paid tool. */
-function runTask(tracer: Tracer, taskName: string) {
-  const root = tracer.startSpan(`invoke_agent ${taskName}`, { attributes: { 'spendtrace.task.root': true, 'spendtrace.task.name': taskName, 'gen_ai.agent.name': 'research-agent', 'spendtrace.task.outcome': 'success' } });
-  const ctx = trace.setSpan(context.active(), root);
-  const llm = (model: string, input: number, output: number, extra: Record<string, number | string> = {}) => {
-    const s = tracer.startSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output, 'spendtrace.task.name': taskName,
-      'gen_ai.agent.name': 'research-agent', ...extra } }, ctx);
-    s.end();
-  };
-  llm('gpt-4o-mini', 12_000, 800);                 // 12000 x 0.15 + 800 x 0.60 = 1800 + 480 = 2280 e-6
-  llm('gpt-4o', 3_000, 500, { 'gen_ai.usage.cache_read.input_tokens': 1_000 }); // 2000 x 2.5 + 1000 x 1.25 + 500 x 10 = 5000 + 1250 + 5000 = 11250 e-6
-  llm('gpt-4o', 100, 10, { 'gen_ai.usage.cost.amount': 0.000123, 'gen_ai.usage.cost.source': 'local' }); // kept: 123 e-6
-  const tool = tracer.startSpan('execute_tool web_search', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search',
-    'spendtrace.tool.cost.amount': 0.005, 'spendtrace.task.name': taskName } }, ctx); // 5000 e-6
-  tool.end();
-  root.end();
-  return root.spanContext().traceId;
-}
-const TASK_COST = '0.018653000000'; // 2280 + 11250 + 123 + 5000 = 18653 e-6 USD
-
-async function sendWith(exporter: SpanExporter, taskName: string): Promise<string> {
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'e2e' }), spanProcessors: [new BatchSpanProcessor({ exporter })] });
-  const id = runTask(provider.getTracer('e2e'), taskName);
-  await provider.forceFlush();
-  await provider.shutdown();
-  return id;
-}
-
-async function recorded(taskName: string): Promise<ReadableSpan[]> {
-  const mem = new InMemorySpanExporter();
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'e2e' }), spanProcessors: [new SimpleSpanProcessor({ exporter: mem })] });
-  runTask(provider.getTracer('e2e'), taskName);
-  await provider.forceFlush();
-  return mem.getFinishedSpans();
-}
 
 async function rollups(db = DB) {
   await server.flush();

@@ -4,32 +4,42 @@ import { picoToUsd, type Pico } from './money.ts';
 import type { PriceQuote } from './pricing.ts';
 
 export function costAttributes(q: PriceQuote, source: 'local' | 'provider' = 'local'): Record<string, string | number> {
-  const total = picoToUsd(q.cost.total);
-  const attrs: Record<string, string | number> = {
-    [A.ATTR_GEN_AI_USAGE_COST_AMOUNT]: total,
-    [A.ATTR_GEN_AI_USAGE_COST]: total,
-    [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
-    [A.ATTR_GEN_AI_USAGE_COST_SOURCE]: source,
-    [A.ATTR_SPENDTRACE_COST_INPUT]: picoToUsd(q.cost.input),
-    [A.ATTR_SPENDTRACE_COST_OUTPUT]: picoToUsd(q.cost.output),
-    [A.ATTR_SPENDTRACE_PRICING_VERSION]: q.version,
-  };
-  if (q.cost.cacheRead) attrs[A.ATTR_SPENDTRACE_COST_CACHE_READ] = picoToUsd(q.cost.cacheRead);
-  if (q.cost.cacheWrite) attrs[A.ATTR_SPENDTRACE_COST_CACHE_WRITE] = picoToUsd(q.cost.cacheWrite);
-  if (q.cost.reasoning) attrs[A.ATTR_SPENDTRACE_COST_REASONING] = picoToUsd(q.cost.reasoning);
-  if (q.cost.tool) attrs[A.ATTR_SPENDTRACE_COST_TOOL] = picoToUsd(q.cost.tool);
-  return attrs;
+  return writeCostAttributes({}, q, source);
+}
+
+/** {@link costAttributes} written into `target` (one attribute object per span, no intermediate one); returns it. */
+export function writeCostAttributes<T extends Record<string, unknown>>(target: T, q: PriceQuote, source: 'local' | 'provider' = 'local'): T {
+  const t = target as Record<string, unknown>;
+  const c = q.cost;
+  const total = picoToUsd(c.total);
+  t[A.ATTR_GEN_AI_USAGE_COST_AMOUNT] = total;
+  t[A.ATTR_GEN_AI_USAGE_COST] = total;
+  t[A.ATTR_GEN_AI_USAGE_COST_CURRENCY] = 'USD';
+  t[A.ATTR_GEN_AI_USAGE_COST_SOURCE] = source;
+  t[A.ATTR_SPENDTRACE_COST_INPUT] = picoToUsd(c.input);
+  t[A.ATTR_SPENDTRACE_COST_OUTPUT] = picoToUsd(c.output);
+  t[A.ATTR_SPENDTRACE_PRICING_VERSION] = q.version;
+  if (c.cacheRead) t[A.ATTR_SPENDTRACE_COST_CACHE_READ] = picoToUsd(c.cacheRead);
+  if (c.cacheWrite) t[A.ATTR_SPENDTRACE_COST_CACHE_WRITE] = picoToUsd(c.cacheWrite);
+  if (c.reasoning) t[A.ATTR_SPENDTRACE_COST_REASONING] = picoToUsd(c.reasoning);
+  if (c.tool) t[A.ATTR_SPENDTRACE_COST_TOOL] = picoToUsd(c.tool);
+  return target;
 }
 
 /** A provider-reported total (e.g. OpenRouter's `usage.cost`): it wins over local pricing. */
 export function providerCostAttributes(totalPico: Pico): Record<string, string | number> {
+  return writeProviderCostAttributes({}, totalPico);
+}
+
+/** {@link providerCostAttributes} written into `target`; returns it. */
+export function writeProviderCostAttributes<T extends Record<string, unknown>>(target: T, totalPico: Pico): T {
+  const t = target as Record<string, unknown>;
   const total = picoToUsd(totalPico);
-  return {
-    [A.ATTR_GEN_AI_USAGE_COST_AMOUNT]: total,
-    [A.ATTR_GEN_AI_USAGE_COST]: total,
-    [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
-    [A.ATTR_GEN_AI_USAGE_COST_SOURCE]: 'provider',
-  };
+  t[A.ATTR_GEN_AI_USAGE_COST_AMOUNT] = total;
+  t[A.ATTR_GEN_AI_USAGE_COST] = total;
+  t[A.ATTR_GEN_AI_USAGE_COST_CURRENCY] = 'USD';
+  t[A.ATTR_GEN_AI_USAGE_COST_SOURCE] = 'provider';
+  return target;
 }
 
 export const UNPRICED_ATTRIBUTES: Readonly<Record<string, boolean>> = Object.freeze({ [A.ATTR_SPENDTRACE_COST_UNPRICED]: true });

@@ -214,7 +214,9 @@ export function loadOverrides(file: string): PriceOverride[] {
 export class Pricer {
   readonly version: string;
   private readonly overrides: PriceOverride[];
-  private readonly cache = new Map<string, { resolved: Resolved | null; from: number; until: number }>();
+  /** Resolutions by provider name, then model (no key string built per call). */
+  private readonly cache = new Map<string, Map<string, CacheEntry>>();
+  private cached = 0;
 
   constructor(options: PricerOptions = {}) {
     const file = options.overridesFile ?? process.env.SPENDTRACE_PRICES_FILE;
@@ -225,26 +227,36 @@ export class Pricer {
   /** The exact cost of `usage`, or undefined when neither an override nor the catalogue knows the model. */
   price(providerName: string | undefined, model: string | undefined, usage: Usage, at?: number): PriceQuote | undefined {
     if (!model) return undefined;
-    const r = this.resolve(providerName, model, at ?? Date.now());
+    const r = this.resolve(providerName, model, at);
     if (!r) return undefined;
     return { cost: computeCost(r, usage), provider: r.provider, model: r.model, source: r.source, version: this.version };
   }
 
   /** Whether a model has a price at all (cheap after the first call). */
   knows(providerName: string | undefined, model: string, at?: number): boolean {
-    return this.resolve(providerName, model, at ?? Date.now()) !== null;
+    return this.resolve(providerName, model, at) !== null;
   }
 
-  private resolve(providerName: string | undefined, model: string, at: number): Resolved | null {
-    const key = `${providerName ?? ''}\u0000${model}`;
-    const hit = this.cache.get(key);
+  /** `at` undefined: now (the clock is only read for time-dependent prices). */
+  private resolve(providerName: string | undefined, model: string, atOrNow: number | undefined): Resolved | null {
+    const provider = providerName ?? '';
+    let byModel = this.cache.get(provider);
+    const hit = byModel?.get(model);
+    if (hit && hit.until === Infinity && hit.from === -Infinity) return hit.resolved;
+    const at = atOrNow ?? Date.now();
     if (hit && at >= hit.from && at < hit.until) return hit.resolved;
     const { resolved, timeDependent } = this.resolveUncached(providerName, model, at);
     // Date-constrained prices (overrides, catalogue price changes) are cached per minute of time.
     const from = timeDependent ? at - (at % CACHE_WINDOW_MS) : -Infinity;
     const until = timeDependent ? from + CACHE_WINDOW_MS : Infinity;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { resolved, from, until });
+    if (this.cached > 10_000) {
+      this.cache.clear();
+      this.cached = 0;
+      byModel = undefined;
+    }
+    if (!byModel) this.cache.set(provider, (byModel = new Map()));
+    if (!byModel.has(model)) this.cached++;
+    byModel.set(model, { resolved, from, until });
     return resolved;
   }
 
@@ -287,6 +299,12 @@ export class Pricer {
 }
 
 const CACHE_WINDOW_MS = 60_000;
+
+interface CacheEntry {
+  resolved: Resolved | null;
+  from: number;
+  until: number;
+}
 
 function lookupCatalogue(providerId: string | undefined, model: string, at: number) {
   const opts = providerId ? { providerId, timestamp: new Date(at) } : { timestamp: new Date(at) };

@@ -89,14 +89,18 @@ export function clampUsage(u: Usage): Usage {
 
 /** Usage as GenAI-convention span attributes (zero parts omitted). */
 export function usageAttributes(u: Usage): Record<string, number> {
-  const out: Record<string, number> = {
-    [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
-    [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
-  };
-  if (u.cacheReadTokens) out[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
-  if (u.cacheWriteTokens) out[A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = u.cacheWriteTokens;
-  if (u.reasoningTokens) out[A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
-  if (u.webSearches) out[A.ATTR_SPENDTRACE_USAGE_WEB_SEARCHES] = u.webSearches;
-  if (u.fileSearches) out[A.ATTR_SPENDTRACE_USAGE_FILE_SEARCHES] = u.fileSearches;
-  return out;
+  return writeUsageAttributes({}, u);
+}
+
+/** {@link usageAttributes} written into `target` (one attribute object per span); returns it. */
+export function writeUsageAttributes<T extends Record<string, unknown>>(target: T, u: Usage): T {
+  const t = target as Record<string, unknown>;
+  t[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = u.inputTokens;
+  t[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = u.outputTokens;
+  if (u.cacheReadTokens) t[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
+  if (u.cacheWriteTokens) t[A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = u.cacheWriteTokens;
+  if (u.reasoningTokens) t[A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+  if (u.webSearches) t[A.ATTR_SPENDTRACE_USAGE_WEB_SEARCHES] = u.webSearches;
+  if (u.fileSearches) t[A.ATTR_SPENDTRACE_USAGE_FILE_SEARCHES] = u.fileSearches;
+  return target;
 }

@@ -15,7 +15,7 @@
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { costAttributes, providerCostAttributes, UNPRICED_ATTRIBUTES, usageAttributes, usdToPico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
 import { trackAttempts } from '../retry-attempts.ts';
 import { baggageAttribution, checkBudget, currentScope, errorType, type TaskState } from '../task-context.ts';
@@ -309,31 +309,36 @@ export class OpenAICall {
     this.ended = true;
     try {
       const span = this.span;
-      if (this.responseModel) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_MODEL, this.responseModel);
-      if (this.responseId) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_ID, this.responseId);
-      if (this.finishReasons) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, this.finishReasons.filter((r) => r));
-      if (this.firstChunkAt) span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (this.firstChunkAt - this.started) / 1000);
+      // Everything the response told goes onto the span in one setAttributes.
+      const end: Attributes = {};
+      if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
+      if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
+      if (this.finishReasons) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = presentReasons(this.finishReasons);
+      if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
       if (err === undefined && this.apiError !== undefined) err = this.apiError;
       if (err !== undefined) {
         const type = typeof err === 'string' ? err : errorType(err);
-        span.setAttribute(A.ATTR_ERROR_TYPE, type);
+        end[A.ATTR_ERROR_TYPE] = type;
         const status = (err as { status?: unknown })?.status;
-        if (typeof status === 'number') span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
         span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
       }
       if (this.usage) {
-        this.price(this.withTools(this.usage), this.providerCost);
+        this.price(end, this.withTools(this.usage), this.providerCost);
+        span.setAttributes(end);
         span.end();
         return;
       }
+      span.setAttributes(end);
       const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
       if (estimate) {
         // A stream that reported no usage: count locally, off the hot path, then end at the real end time.
         const endTime = now();
         estimate.then(
           (usage) => {
-            span.setAttribute(A.ATTR_SPENDTRACE_USAGE_ESTIMATED, true);
-            this.price(this.withTools(usage), undefined);
+            const counted: Attributes = { [A.ATTR_SPENDTRACE_USAGE_ESTIMATED]: true };
+            this.price(counted, this.withTools(usage), undefined);
+            span.setAttributes(counted);
             span.end(endTime);
           },
           (e) => {
@@ -372,13 +377,13 @@ export class OpenAICall {
     return usage;
   }
 
-  price(usage: Usage, providerCostUsd: number | undefined): void {
-    const span = this.span;
-    span.setAttributes(usageAttributes(usage));
+  /** Usage and cost attributes into `attrs` (set on the span by the caller); the cost into the task. */
+  price(attrs: Attributes, usage: Usage, providerCostUsd: number | undefined): void {
+    writeUsageAttributes(attrs, usage);
     let pico: Pico | undefined;
     if (typeof providerCostUsd === 'number' && Number.isFinite(providerCostUsd) && providerCostUsd >= 0) {
       pico = usdToPico(providerCostUsd);
-      span.setAttributes(providerCostAttributes(pico));
+      writeProviderCostAttributes(attrs, pico);
     } else {
       const pricer = this.host.pricer;
       const requestModel = this.requestModel;
@@ -387,13 +392,19 @@ export class OpenAICall {
         (this.responseModel && this.responseModel !== requestModel ? pricer.price(this.provider, requestModel, usage) : undefined);
       if (quote) {
         pico = quote.cost.total;
-        span.setAttributes(costAttributes(quote));
+        writeCostAttributes(attrs, quote);
       } else {
-        span.setAttributes(UNPRICED_ATTRIBUTES);
+        attrs[A.ATTR_SPENDTRACE_COST_UNPRICED] = true;
       }
     }
     if (pico !== undefined && this.task) this.task.addCost(pico);
   }
+}
+
+/** Finish reasons without the gaps a stream's per-choice indexing may leave. */
+function presentReasons(reasons: string[]): string[] {
+  for (let i = 0; i < reasons.length; i++) if (!reasons[i]) return reasons.filter((r) => r);
+  return reasons;
 }
 
 /** Sits between the SDK's event source and every consumer; ends the span on done, return, error or abort. */

@@ -8,8 +8,13 @@ import type { Attributes, AttributeValue, Exception, Link, Span, SpanAttributes,
 
 export abstract class AttributeKeepingSpan implements Span {
   protected readonly inner: Span;
-  /** Every attribute set so far, whether or not the real span records them. */
-  protected readonly attrs: Attributes;
+  private readonly kept: Attributes;
+  /**
+   * What was set since `attrs` was last read, in order: attribute objects, or a key followed by
+   * its value. Merged only when read, so a span whose attributes nobody reads (metrics off) pays
+   * for no copy.
+   */
+  private pending: unknown[] | undefined = undefined;
   /** HTTP attempts seen while this span was active (retry-attempts.ts); -1 while not tracked. */
   attempts = -1;
   /** The last attempt's outcome when it failed; cleared by a success (retry-attempts.ts). */
@@ -18,19 +23,35 @@ export abstract class AttributeKeepingSpan implements Span {
   /** `attrs` is kept as this span's record, not copied: pass an object nobody else changes. */
   constructor(inner: Span, attrs: Attributes) {
     this.inner = inner;
-    this.attrs = attrs;
+    this.kept = attrs;
+  }
+
+  /** Every attribute set so far, whether or not the real span records them. */
+  protected get attrs(): Attributes {
+    const p = this.pending;
+    const kept = this.kept;
+    if (p) {
+      this.pending = undefined;
+      for (let i = 0; i < p.length; i++) {
+        const x = p[i];
+        if (typeof x === 'string') kept[x] = p[++i] as AttributeValue;
+        else Object.assign(kept, x);
+      }
+    }
+    return kept;
   }
 
   spanContext(): SpanContext {
     return this.inner.spanContext();
   }
   setAttribute(key: string, value: AttributeValue): this {
-    this.attrs[key] = value;
+    (this.pending ??= []).push(key, value);
     this.inner.setAttribute(key, value);
     return this;
   }
+  /** `attributes` is read again later (when `attrs` is): pass an object nobody changes afterwards. */
   setAttributes(attributes: SpanAttributes): this {
-    Object.assign(this.attrs, attributes);
+    (this.pending ??= []).push(attributes);
     this.inner.setAttributes(attributes);
     return this;
   }

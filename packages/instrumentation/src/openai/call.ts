@@ -417,7 +417,53 @@ class InstrumentedIterator implements AsyncIterator<unknown> {
     this.call = call;
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
+  next(): Promise<IteratorResult<unknown>> {
+    // Nothing to hide (no usage chunk of ours): the app gets the SDK's own promise for each chunk,
+    // observed by one reaction, registered before the app's and so run first.
+    if (!this.call.injected) return this.observedNext();
+    return this.filteredNext();
+  }
+
+  private observedNext(): Promise<IteratorResult<unknown>> {
+    const call = this.call;
+    call.inFlight = true;
+    let p: Promise<IteratorResult<unknown>>;
+    try {
+      p = this.inner.next();
+    } catch (err) {
+      call.inFlight = false;
+      if (!call.closing) call.finish(err);
+      return Promise.reject(err);
+    }
+    p.then(this.onChunk, this.onReadError);
+    return p;
+  }
+
+  /** A chunk read (the app reads the same result from the same promise). */
+  private readonly onChunk = (r: IteratorResult<unknown>): void => {
+    const call = this.call;
+    call.inFlight = false;
+    try {
+      if (r.done) call.onStreamDone();
+      else call.observeChunk(r.value);
+    } catch (err) {
+      call.host.diag.error(`${call.api.operation} span: chunk handling failed`, err);
+    }
+  };
+
+  /** A failed read (the app sees the rejection on the same promise). */
+  private readonly onReadError = (err: unknown): void => {
+    const call = this.call;
+    call.inFlight = false;
+    try {
+      if (!call.closing) call.finish(err);
+    } catch {
+      // finish() reports its own failures
+    }
+  };
+
+  /** Reads on past the chunks that are ours to hide (the usage chunk we asked for). */
+  private async filteredNext(): Promise<IteratorResult<unknown>> {
     const call = this.call;
     for (;;) {
       let r: IteratorResult<unknown>;

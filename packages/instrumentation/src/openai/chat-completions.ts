@@ -76,6 +76,13 @@ export function readCompletionChunk<C extends CompletionChoice>(call: OpenAICall
   return false;
 }
 
+/** A streamed choice's text, kept for a local count should the stream end without usage. */
+function collectChatText(text: string[], c: NonNullable<ChatCompletionChunk['choices']>[number]): void {
+  const d = c.delta;
+  if (d?.content) text.push(d.content);
+  if (d?.tool_calls) for (const t of d.tool_calls) text.push(t.function?.name ?? '', t.function?.arguments ?? '');
+}
+
 export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
   operation: A.GEN_AI_OPERATION.CHAT,
 
@@ -97,12 +104,7 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
     if (choices && call.host.captureMessageContent) call.span.setAttributes(openaiChatOutput(choices));
   },
 
-  readChunk: (call, chunk: ChatCompletionChunk) =>
-    readCompletionChunk(call, chunk, (text, c) => {
-      const d = c.delta;
-      if (d?.content) text.push(d.content);
-      if (d?.tool_calls) for (const t of d.tool_calls) text.push(t.function?.name ?? '', t.function?.arguments ?? '');
-    }),
+  readChunk: (call, chunk: ChatCompletionChunk) => readCompletionChunk(call, chunk, collectChatText),
 
   estimate(call, text) {
     const model = call.responseModel ?? call.body.model;

@@ -26,6 +26,11 @@ function promptTokenArrays(prompt: unknown): number {
   return n;
 }
 
+/** A streamed choice's text, kept for a local count should the stream end without usage. */
+function collectCompletionText(text: string[], c: NonNullable<Completion['choices']>[number]): void {
+  if (c.text) text.push(c.text);
+}
+
 export const completionsApi: OpenAIApi<CompletionParams> = {
   operation: A.GEN_AI_OPERATION.TEXT_COMPLETION,
 
@@ -44,9 +49,7 @@ export const completionsApi: OpenAIApi<CompletionParams> = {
   },
 
   readChunk: (call, chunk: Completion) =>
-    readCompletionChunk(call, chunk, (text, c) => {
-      if (c.text) text.push(c.text);
-    }),
+    readCompletionChunk(call, chunk, collectCompletionText),
 
   estimate(call, text) {
     const model = call.responseModel ?? call.body.model;

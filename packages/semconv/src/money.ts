@@ -50,7 +50,25 @@ export function rateToPico(ratePerUnitBlock: number): Pico {
 /** units * (pico per `per` units) / per, rounded half-up to the pico (only sub-pico rates ever round). */
 export function costOf(units: number, picoPerBlock: Pico, per: bigint): Pico {
   if (units <= 0 || picoPerBlock === 0n) return 0n;
-  const n = BigInt(Math.round(units)) * picoPerBlock;
+  const u = Math.round(units);
+  const rate = Number(picoPerBlock);
+  // Integers whose product stays below 2^53 are exact in doubles: one BigInt made, not five.
+  if (rate > 0 && rate <= Number.MAX_SAFE_INTEGER && u <= Number.MAX_SAFE_INTEGER / rate) {
+    const n = u * rate;
+    const d = Number(per);
+    let q = Math.floor(n / d);
+    let r = n - q * d;
+    // The quotient of the rounded division can be one off; the remainder says which way.
+    if (r < 0) {
+      q -= 1;
+      r += d;
+    } else if (r >= d) {
+      q += 1;
+      r -= d;
+    }
+    return BigInt(r * 2 >= d ? q + 1 : q);
+  }
+  const n = BigInt(u) * picoPerBlock;
   const q = n / per;
   return (n % per) * 2n >= per ? q + 1n : q;
 }

@@ -73,6 +73,27 @@ function rejectedAPIPromise(err: unknown): Promise<never> {
   return p;
 }
 
+/** `{operation} {model}` span names, made once per pair (the bound keeps a model-per-call app from growing it). */
+const spanNames = new Map<string, Map<string | undefined, string>>();
+let spanNameCount = 0;
+
+function spanName(operation: string, model: string | undefined): string {
+  let byModel = spanNames.get(operation);
+  let name = byModel?.get(model);
+  if (name === undefined) {
+    name = `${operation} ${model}`;
+    if (spanNameCount >= 1000) {
+      spanNames.clear();
+      spanNameCount = 0;
+      byModel = undefined;
+    }
+    if (!byModel) spanNames.set(operation, (byModel = new Map()));
+    byModel.set(model, name);
+    spanNameCount++;
+  }
+  return name;
+}
+
 /** Wraps one resource method (`create`) of one API. */
 export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn): MethodFn {
   return function create(this: ResourceLike, body: any, options?: unknown) {
@@ -115,7 +136,7 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
         sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
         injected = true;
       }
-      const span = host.tracer.startSpan(`${api.operation} ${model}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
+      const span = host.tracer.startSpan(spanName(api.operation, model), { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
       // Each HTTP attempt (the SDK's retries) is counted while this span is active (retry-attempts.ts).
       trackAttempts(span);
       call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected);
@@ -283,14 +304,14 @@ export class OpenAICall {
     // Also when usage was asked for: a stream cut short (break, abort, error) never gets the usage chunk.
     if (this.host.streamUsage !== 'off') this.text = [];
     this.controller = stream.controller;
-    this.controller?.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.controller?.signal?.addEventListener('abort', () => this.onAbort(), { once: true });
   }
 
-  onAbort = (): void => {
+  onAbort(): void {
     // break/return() aborts too, and an in-flight read settles on its own (done or an error).
     if (this.closing || this.inFlight || this.ended) return;
     this.finish(USER_ABORT);
-  };
+  }
 
   /** Returns true for a chunk the app must not see (the usage chunk we injected). */
   observeChunk(chunk: any): boolean {

@@ -111,6 +111,10 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
       const endpoint = endpointOfClient(client, host.openaiProviders);
       // Azure routes by deployment: the client's deployment is what the request asked for.
       const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;
+      // What samplers may decide on goes in at start (the conventions' "at creation time" set);
+      // the rest follows in one setAttributes. OTel's start-attribute path costs about three times
+      // as much per attribute once a span has ~20 of them (bench/README.md), so this split is the
+      // cheapest way to carry the same attributes.
       const attrs: Attributes = {
         [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation,
         [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider,
@@ -121,14 +125,15 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
         attrs[A.ATTR_SERVER_ADDRESS] = endpoint.address;
         attrs[A.ATTR_SERVER_PORT] = endpoint.port;
       }
-      if (body) api.requestAttributes(body, attrs, host);
+      const more: Attributes = {};
+      if (body) api.requestAttributes(body, more, host);
       ctx = context.active();
       if (task) {
-        for (const k in task.attribution) attrs[k] = task.attribution[k];
-        if (scope.tool) attrs[A.ATTR_SPENDTRACE_TOOL_NAME] = scope.tool.name;
+        for (const k in task.attribution) more[k] = task.attribution[k];
+        if (scope.tool) more[A.ATTR_SPENDTRACE_TOOL_NAME] = scope.tool.name;
       } else {
         const fromBaggage = baggageAttribution(ctx);
-        if (fromBaggage) for (const k in fromBaggage) attrs[k] = fromBaggage[k];
+        if (fromBaggage) for (const k in fromBaggage) more[k] = fromBaggage[k];
       }
       const { stream, canInject } = api.streaming(body);
       let injected = false;
@@ -137,6 +142,7 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
         injected = true;
       }
       const span = host.tracer.startSpan(spanName(api.operation, model), { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
+      span.setAttributes(more);
       // Each HTTP attempt (the SDK's retries) is counted while this span is active (retry-attempts.ts).
       trackAttempts(span);
       call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected);

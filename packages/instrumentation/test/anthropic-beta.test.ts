@@ -1,0 +1,137 @@
+// Proves that @anthropic-ai/sdk's beta.messages.create and beta.messages.stream() (real SDK, real HTTP to the fake
+// Anthropic server) each become exactly one priced span: spendtrace's own with native tracing off, the SDK's own with it on.
+import Anthropic from '@anthropic-ai/sdk';
+import * as anthropicModule from '@anthropic-ai/sdk';
+import { context, diag, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import * as A from '@spendtrace/semconv';
+import { Pricer } from '@spendtrace/semconv';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
+import { patchAnthropic, unpatchAnthropic, type GenAIHost } from '../src/anthropic/index.ts';
+import { withTask } from '../src/task-context.ts';
+
+// Published prices, https://www.anthropic.com/pricing#api (Claude Sonnet 4.5, prompts <= 200K
+// tokens): $3 / MTok input, $15 / MTok output, $0.30 / MTok cache reads, $3.75 / MTok 5-minute cache writes.
+const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75 };
+const MODEL = 'claude-sonnet-4-5';
+const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
+const nano = (x: unknown) => Math.round((x as number) * 1e9);
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const contextManager = new AsyncLocalStorageContextManager();
+const host: GenAIHost = {
+  get tracer() {
+    return provider.getTracer('@spendtrace/instrumentation');
+  },
+  pricer: new Pricer(),
+  diag,
+  isEnabled: () => true,
+};
+let fake: FakeAnthropicServer;
+
+async function spans(): Promise<ReadableSpan[]> {
+  await provider.forceFlush();
+  return exporter.getFinishedSpans();
+}
+const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
+const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
+
+// 400 fresh input tokens + 1600 cache reads + 200 5-minute cache writes, 120 output tokens.
+const USAGE = { input_tokens: 400, output_tokens: 120, cache_read_input_tokens: 1600, cache_creation_input_tokens: 200, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 0 } };
+const COST = usd(400, SONNET_45.input) + usd(1600, SONNET_45.cacheRead) + usd(200, SONNET_45.cacheWrite5m) + usd(120, SONNET_45.output);
+const STREAM_USAGE = { input_tokens: 70, output_tokens: 20 };
+const STREAM_COST = usd(70, SONNET_45.input) + usd(20, SONNET_45.output);
+
+beforeAll(async () => {
+  context.setGlobalContextManager(contextManager.enable());
+  trace.setGlobalTracerProvider(provider);
+  patchAnthropic(anthropicModule, host);
+  fake = await startFakeAnthropic();
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+});
+afterEach(() => {
+  exporter.reset();
+  fake.reset();
+});
+afterAll(async () => {
+  unpatchAnthropic(anthropicModule);
+  await fake.close();
+  trace.disable();
+  context.disable();
+});
+
+function expectPriced(attrs: Attributes, expected: number): void {
+  expect(attrs[A.ATTR_GEN_AI_USAGE_COST_CURRENCY]).toBe('USD');
+  expect(attrs[A.ATTR_GEN_AI_USAGE_COST_SOURCE]).toBe('local');
+  expect(attrs[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBeUndefined();
+  expect(nano(attrs[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(expected));
+}
+
+for (const native of [false, true]) {
+  const label = native ? 'native tracing on (the SDK span, priced)' : 'native tracing off (spendtrace span)';
+  const spanName = native ? 'anthropic.messages.create' : `chat ${MODEL}`;
+
+  describe(`beta.messages, ${label}`, () => {
+    it('prices beta.messages.create (cache reads and writes) in one span, with the task cost', async () => {
+      fake.enqueue({ message: { content: [{ type: 'text', text: '4' }], usage: USAGE } });
+      let costUsd = 0;
+      const msg = await withTask({ name: 'beta-answer' }, async (task) => {
+        const m = await client(native).beta.messages.create({ model: MODEL, max_tokens: 256, messages: user, betas: ['context-1m-2025-08-07'] });
+        costUsd = task.costUsd;
+        return m;
+      });
+      expect(msg.content).toEqual([{ type: 'text', text: '4' }]);
+      expect(fake.requests).toHaveLength(1);
+      expect(fake.requests[0]!.path).toBe('/v1/messages');
+      expect(fake.requests[0]!.headers['anthropic-beta']).toContain('context-1m-2025-08-07');
+
+      const llm = (await spans()).filter((s) => s.kind === SpanKind.CLIENT);
+      expect(llm).toHaveLength(1);
+      const [span] = llm;
+      expect(span!.name).toBe(spanName);
+      expect(span!.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(span!.attributes).toMatchObject({
+        [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+        [A.ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
+        [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+        [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 2200,
+        [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 120,
+        [A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1600,
+        [A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: 200,
+        [A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
+        [A.ATTR_SPENDTRACE_TASK_NAME]: 'beta-answer',
+        [A.ATTR_SPENDTRACE_REQUEST_HASH]: expect.stringMatching(/^[0-9a-f]{16}$/),
+      });
+      expectPriced(span!.attributes, COST);
+      expect(nano(costUsd)).toBe(nano(COST));
+    });
+
+    it('prices beta.messages.stream() once, from message_start and message_delta usage', async () => {
+      fake.enqueue({ message: { content: [{ type: 'text', text: 'Four.' }], usage: STREAM_USAGE } });
+      const final = await client(native).beta.messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();
+      expect(final.usage.output_tokens).toBe(20);
+      const all = await spans();
+      expect(all).toHaveLength(1);
+      expect(all[0]!.name).toBe(spanName);
+      expect(all[0]!.attributes).toMatchObject({
+        [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+        [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 70,
+        [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 20,
+      });
+      expectPriced(all[0]!.attributes, STREAM_COST);
+    });
+
+    it('prices beta.messages.create with stream: true once', async () => {
+      fake.enqueue({ message: { content: [{ type: 'text', text: 'Four.' }], usage: STREAM_USAGE } });
+      const stream = await client(native).beta.messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: user });
+      for await (const _ of stream) void _;
+      const all = await spans();
+      expect(all).toHaveLength(1);
+      expect(all[0]!.name).toBe(spanName);
+      expectPriced(all[0]!.attributes, STREAM_COST);
+    });
+  });
+}

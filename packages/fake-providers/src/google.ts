@@ -3,7 +3,9 @@
  * A local stand-in for generativelanguage.googleapis.com that the real `@google/genai` talks to
  * via `httpOptions.baseUrl`.
  *
-^ * Routes (under /v1beta, and /v1 which @google/genai 3.x uses by default): `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`,
+ * Routes (under /v1beta, and /v1 which @google/genai 3.x uses by default): `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`,
+ * and the same methods on Vertex AI's paths (`/v1beta1/projects/{p}/locations/{l}/publishers/google/models/{model}:…`,
+ * `/v1beta1/publishers/google/models/{model}:…` in express mode),
  * `:embedContent` and `:batchEmbedContents` (what the SDK's `models.embedContent` calls on the
  * Gemini API). Each request's reply comes from, most specific first: the `x-fake-behavior` request
  * header (JSON `GeminiReply`), the queue filled by `enqueue()`, the `script` option, `defaults`,
@@ -130,7 +132,9 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     const rec: GeminiRecordedRequest = { method: req.method ?? 'GET', path, query, headers: req.headers, body, receivedAt: Date.now() };
     requests.push(rec);
     const index = counter++;
-    const m = /^\/v1(?:beta|alpha)?\/models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/.exec(path);
+    // Gemini API: /v1beta/models/{m}:method. Vertex AI: /v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:method,
+    // or /v1beta1/publishers/google/models/{m}:method in express mode (API key, no project).
+    const m = /^\/v1(?:beta1?|alpha)?\/(?:projects\/[^/]+\/locations\/[^/]+\/)?(?:publishers\/google\/)?models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/.exec(path);
     if (req.method !== 'POST' || !m) {
       return sendError(res, { status: 404, rpcStatus: 'NOT_FOUND', message: `no route ${req.method} ${path}` });
     }

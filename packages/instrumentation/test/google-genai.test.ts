@@ -1,6 +1,7 @@
 // Proves that @google/genai calls (generateContent, streams, embeddings, chats, failures) become priced, attributed GenAI spans, one per billed request.
 import * as genaiModule from '@google/genai';
-import { GoogleGenAI } from '@google/genai';
+import { GoogleGenAI, Type } from '@google/genai';
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { context, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -147,13 +148,31 @@ describe('@google/genai', () => {
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(1_200, FLASH.input) + usd(120, FLASH.output)));
   });
 
-  it('marks a stream without usageMetadata as estimated', async () => {
-    fake.enqueue({ generate: { parts: [{ text: 'no usage here at all' }], omitUsage: true } });
-    const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hi' });
-    for await (const _ of stream) void _;
+  it('estimates input (request text) and output (streamed text) of a stream without usageMetadata, marked estimated and priced', async () => {
+    const answer = 'Sunlight scatters off air molecules; blue light scatters the most.';
+    fake.enqueue({ generate: { parts: [{ text: answer }], omitUsage: true, chunks: 4 } });
+    const tools = [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } }] }];
+    const contents = [
+      { role: 'user', parts: [{ text: 'Why is the sky blue?' }] },
+      { role: 'model', parts: [{ text: 'Do you want the physics?' }] },
+      { role: 'user', parts: [{ text: 'Yes, briefly.' }] },
+    ];
+    const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents, config: { systemInstruction: 'You are a terse physics tutor.', tools } });
+    let text = '';
+    for await (const chunk of stream) text += chunk.text ?? '';
+    expect(text).toBe(answer);
     const [span] = await waitForSpans(1);
-    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBe(true);
-    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBeGreaterThan(0);
+    // Counted locally with the cl100k_base encoding: system instruction, contents and tool declarations (one per line).
+    const input = countTokens(['You are a terse physics tutor.', 'Why is the sky blue?\nDo you want the physics?\nYes, briefly.', JSON.stringify(tools)].join('\n'));
+    const output = countTokens(answer);
+    expect(input).toBeGreaterThan(40);
+    expect(span!.attributes).toMatchObject({
+      [A.ATTR_SPENDTRACE_USAGE_ESTIMATED]: true,
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.gemini',
+      [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: input,
+      [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: output,
+    });
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(input, FLASH.input) + usd(output, FLASH.output)));
   });
 
   it('applies the long-context tier of gemini-2.5-pro above 200k prompt tokens', async () => {

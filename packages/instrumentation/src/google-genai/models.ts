@@ -80,6 +80,7 @@ interface GenerateParams {
     presencePenalty?: number;
     frequencyPenalty?: number;
     systemInstruction?: unknown;
+    tools?: unknown[];
   };
 }
 export interface GeminiUsageMetadata {
@@ -238,7 +239,7 @@ export function patchedGenerateContent(host: GenAIHost) {
 export function patchedGenerateContentStream(host: GenAIHost) {
   return (original: AsyncFn): AsyncFn =>
     around(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, true, original, (span, provider, scope, params, result) =>
-      observeStream(host, result as AsyncGenerator<GenerateResponse>, span, provider, scope, modelName(params?.model)),
+      observeStream(host, result as AsyncGenerator<GenerateResponse>, span, provider, scope, params),
     );
 }
 
@@ -246,7 +247,8 @@ export function patchedGenerateContentStream(host: GenAIHost) {
  * Re-yields the SDK's chunks. Every chunk carries cumulative usageMetadata, so the last one seen
  * is the call's usage; a stream that carried none is counted locally and marked estimated.
  */
-function observeStream(host: GenAIHost, source: AsyncGenerator<GenerateResponse>, span: Span, provider: string, scope: CallScope, requestModel: string | undefined): AsyncGenerator<GenerateResponse> {
+function observeStream(host: GenAIHost, source: AsyncGenerator<GenerateResponse>, span: Span, provider: string, scope: CallScope, params: GenerateParams): AsyncGenerator<GenerateResponse> {
+  const requestModel = modelName(params?.model);
   const started = performance.now();
   let usage: GeminiUsageMetadata | undefined;
   let responseId: string | undefined;
@@ -269,10 +271,10 @@ function observeStream(host: GenAIHost, source: AsyncGenerator<GenerateResponse>
       if (usage) {
         recordUsage(host, span, scope, provider, model, usageFromGemini(usage));
       } else {
-        // No usage at all: output counted locally (input unknown to us without the SDK's tokenizer).
-        void estimateOutputTokens(model, text).then(
-          (n) => {
-            recordUsage(host, span, scope, provider, model, { inputTokens: 0, outputTokens: n }, true);
+        // No usage at all: input (the request's text) and output (the text that arrived) counted locally.
+        void Promise.all([estimateOutputTokens(model, geminiPromptText(params)), estimateOutputTokens(model, text)]).then(
+          ([inputTokens, outputTokens]) => {
+            recordUsage(host, span, scope, provider, model, { inputTokens, outputTokens }, true);
             span.setStatus({ code: SpanStatusCode.OK });
             span.end();
           },
@@ -352,9 +354,27 @@ function textOf(contents: unknown): string {
   if (typeof contents === 'string') return contents;
   if (Array.isArray(contents)) return contents.map(textOf).join('\n');
   if (contents && typeof contents === 'object') {
-    const c = contents as { text?: unknown; parts?: unknown };
+    const c = contents as { text?: unknown; parts?: unknown; functionCall?: unknown; functionResponse?: unknown };
     if (typeof c.text === 'string') return c.text;
     if (Array.isArray(c.parts)) return c.parts.map(textOf).join('');
+    // Function calls and responses are billed as the model sees them; their JSON is a close proxy.
+    if (c.functionCall) return JSON.stringify(c.functionCall);
+    if (c.functionResponse) return JSON.stringify(c.functionResponse);
   }
   return '';
+}
+
+/**
+ * The text of a generate request as local counting sees it (streams without usageMetadata):
+ * system instruction, contents (text parts, function call / response JSON; inline media is not
+ * counted) and tool declarations as JSON, one per line.
+ */
+export function geminiPromptText(params: GenerateParams | undefined): string {
+  const pieces: string[] = [];
+  const sys = textOf(params?.config?.systemInstruction);
+  if (sys) pieces.push(sys);
+  const contents = textOf(params?.contents);
+  if (contents) pieces.push(contents);
+  if (params?.config?.tools?.length) pieces.push(JSON.stringify(params.config.tools));
+  return pieces.join('\n');
 }

@@ -1,8 +1,8 @@
 /**
  * `@anthropic-ai/sdk`: `messages.create` and `beta.messages.create` (which `messages.stream()`,
- * `parse()` and the tool runner go through). SDK 1.x traces natively: its spans are priced and
+ * `parse()` and the tool runner go through). SDK 1.x and 0.x from 0.134 trace natively: their spans are priced and
  * attributed in place (native-tracing.ts) and spendtrace adds none; clients with tracing off, and
- * 0.x clients, get spendtrace's own `chat {model}` span.
+ * clients of SDKs before 0.134, get spendtrace's own `chat {model}` span.
  */
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from './llm-call.ts';
@@ -13,7 +13,7 @@ import { unwrapMethod, wrapMethod } from './wrap.ts';
 export type { GenAIHost } from './llm-call.ts';
 export { hasNativeTracing } from './native-tracing.ts';
 
-/** Versions tested: 0.x shapes are handled by the look-alike types, 1.12 is the tested major. */
+/** Versions tested: 0.60 (no native tracing), 0.137 (native tracing) and 1.12; 0.x shapes are handled by the look-alike types. */
 export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.30.0 <2'];
 
 interface AnthropicClass {

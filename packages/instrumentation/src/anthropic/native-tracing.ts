@@ -1,5 +1,5 @@
 /**
- * `@anthropic-ai/sdk` 1.x traces its own calls (tracer scope `com.anthropic.sdk.typescript`,
+ * `@anthropic-ai/sdk` 1.x (and 0.x from 0.134.0) traces its own calls (tracer scope `com.anthropic.sdk.typescript`,
  * spans `anthropic.messages.create`, `anthropic.messages.count_tokens`, ... of kind CLIENT, on by
  * default, through the global tracer provider or the client's `openTelemetry.tracerProvider`).
  * Its spans carry usage but no cost. For such a client spendtrace emits no span of its own: it
@@ -56,7 +56,7 @@ interface TracedClient {
   _tracer?: Tracer & { [WRAPPED]?: true };
 }
 
-/** Whether this client traces its calls itself (SDK 1.x with tracing left on). */
+/** Whether this client traces its calls itself (SDK 1.x or 0.134+ with tracing left on). */
 export function hasNativeTracing(client: unknown): boolean {
   return !!(client && (client as TracedClient)._tracer);
 }

@@ -18,7 +18,7 @@ import * as A from '@spendtrace/semconv';
 import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
 import { trackAttempts } from '../retry-attempts.ts';
-import { baggageAttribution, checkBudget, currentScope, errorType, type TaskState } from '../task-context.ts';
+import { baggageAttribution, checkBudget, currentScope, errorType, noteRequest, type TaskState } from '../task-context.ts';
 import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
 import { endpointOfClient } from './provider.ts';
 
@@ -47,8 +47,8 @@ export interface OpenAIApi<Body = any> {
   requestAttributes(body: Body, attrs: Attributes, host: ChatHost): void;
   /** `spendtrace.request.hash`. */
   hash(model: string | undefined, body: Body): string;
-  /** Whether the request streams, and whether usage can be asked for (`stream_options.include_usage`). */
-  streaming(body: Body): { stream: boolean; canInject: boolean };
+  /** Whether the request streams, and whether usage can be asked for (`stream_options.include_usage`): one of the shared {@link Streaming} values. */
+  streaming(body: Body): Streaming;
   /** A parsed non-stream body: response model / id / finish reasons / usage onto the call. */
   readResult(call: OpenAICall, result: any): void;
   /** A stream event; true when it is ours to hide (the usage chunk we asked for). */
@@ -56,6 +56,15 @@ export interface OpenAIApi<Body = any> {
   /** Local token counts for a stream that reported no usage (undefined: none possible). */
   estimate?(call: OpenAICall, outputText: string): Promise<Usage> | undefined;
 }
+
+export interface Streaming {
+  readonly stream: boolean;
+  readonly canInject: boolean;
+}
+/** The answers of {@link OpenAIApi.streaming}, shared (no object per call). */
+export const NOT_STREAMING: Streaming = Object.freeze({ stream: false, canInject: false });
+export const STREAMING_INJECTABLE: Streaming = Object.freeze({ stream: true, canInject: true });
+export const STREAMING_WITH_USAGE: Streaming = Object.freeze({ stream: true, canInject: false });
 
 const USER_ABORT = 'APIUserAbortError';
 
@@ -112,40 +121,44 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
       // Azure routes by deployment: the client's deployment is what the request asked for.
       const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;
       // What samplers may decide on goes in at start (the conventions' "at creation time" set);
-      // the rest follows in one setAttributes. OTel's start-attribute path costs about three times
-      // as much per attribute once a span has ~20 of them (bench/README.md), so this split is the
-      // cheapest way to carry the same attributes.
+      // everything else (request parameters, hash, attribution) waits on the call and goes onto
+      // the span with the response's attributes in ONE setAttributes when it finishes. OTel cleans
+      // start attributes twice (for the sampler, then for the span) and every set attribute once,
+      // so this is the cheapest way to carry the same attributes (bench/README.md).
       const attrs: Attributes = {
         [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation,
         [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider,
         [A.ATTR_GEN_AI_REQUEST_MODEL]: model,
-        [A.ATTR_SPENDTRACE_REQUEST_HASH]: api.hash(model, body),
       };
       if (endpoint.address !== undefined) {
         attrs[A.ATTR_SERVER_ADDRESS] = endpoint.address;
         attrs[A.ATTR_SERVER_PORT] = endpoint.port;
       }
-      const more: Attributes = {};
+      const hash = api.hash(model, body);
+      const more: Attributes = { [A.ATTR_SPENDTRACE_REQUEST_HASH]: hash };
       if (body) api.requestAttributes(body, more, host);
       ctx = context.active();
       if (task) {
+        // `spendtrace.request.repeat` is counted as the call starts (call order), set with the rest.
+        const repeat = noteRequest(hash, task);
+        if (repeat) more[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = repeat;
         for (const k in task.attribution) more[k] = task.attribution[k];
         if (scope.tool) more[A.ATTR_SPENDTRACE_TOOL_NAME] = scope.tool.name;
       } else {
         const fromBaggage = baggageAttribution(ctx);
         if (fromBaggage) for (const k in fromBaggage) more[k] = fromBaggage[k];
       }
-      const { stream, canInject } = api.streaming(body);
+      const streaming = api.streaming(body);
+      const stream = streaming.stream;
       let injected = false;
-      if (stream && canInject && body.stream_options?.include_usage !== true && host.streamUsage === 'inject') {
+      if (stream && streaming.canInject && body.stream_options?.include_usage !== true && host.streamUsage === 'inject') {
         sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
         injected = true;
       }
       const span = host.tracer.startSpan(spanName(api.operation, model), { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
-      span.setAttributes(more);
       // Each HTTP attempt (the SDK's retries) is counted while this span is active (retry-attempts.ts).
       trackAttempts(span);
-      call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected);
+      call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected, more);
       ctx = trace.setSpan(ctx, span);
     } catch (err) {
       host.diag.error(`could not start a ${api.operation} span; calling the SDK uninstrumented`, err);
@@ -179,6 +192,11 @@ export class OpenAICall {
   readonly stream: boolean;
   /** We added include_usage: the usage-only chunk is ours to hide. */
   readonly injected: boolean;
+  /**
+   * Attributes waiting for the end (request parameters, hash, attribution; then the response's):
+   * set on the span in one setAttributes by {@link finish}.
+   */
+  readonly attrs: Attributes;
   promise: APIPromiseLike | undefined;
   ended = false;
   /** Our parseResponse ran: someone (await, `.withResponse()`) is reading the body. */
@@ -206,7 +224,7 @@ export class OpenAICall {
   closing = false;
   text: string[] | undefined;
 
-  constructor(host: ChatHost, api: OpenAIApi, span: Span, body: any, requestModel: string | undefined, provider: string, task: TaskState | undefined, stream: boolean, injected: boolean) {
+  constructor(host: ChatHost, api: OpenAIApi, span: Span, body: any, requestModel: string | undefined, provider: string, task: TaskState | undefined, stream: boolean, injected: boolean, attrs: Attributes) {
     this.host = host;
     this.api = api;
     this.span = span;
@@ -216,6 +234,7 @@ export class OpenAICall {
     this.task = task;
     this.stream = stream;
     this.injected = injected;
+    this.attrs = attrs;
     if (stream) this.started = performance.now();
   }
 
@@ -336,8 +355,8 @@ export class OpenAICall {
     this.ended = true;
     try {
       const span = this.span;
-      // Everything the response told goes onto the span in one setAttributes.
-      const end: Attributes = {};
+      // What waited since the start and everything the response told go onto the span in one setAttributes.
+      const end = this.attrs;
       if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
       if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
       if (this.finishReasons) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = presentReasons(this.finishReasons);
@@ -390,12 +409,12 @@ export class OpenAICall {
    * Usage as both chat APIs report it, whatever their field names: cached tokens are counted
    * inside input, reasoning tokens inside output; `cost` is a gateway's own figure in USD.
    */
-  setUsage(u: { input: number | undefined; output: number | undefined; cached: number | null | undefined; reasoning: number | null | undefined; cost: number | undefined }): void {
-    const usage: Usage = { inputTokens: u.input ?? 0, outputTokens: u.output ?? 0 };
-    if (u.cached) usage.cacheReadTokens = u.cached;
-    if (u.reasoning) usage.reasoningTokens = u.reasoning;
+  setUsage(input: number | undefined, output: number | undefined, cached: number | null | undefined, reasoning: number | null | undefined, cost: number | undefined): void {
+    const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
+    if (cached) usage.cacheReadTokens = cached;
+    if (reasoning) usage.reasoningTokens = reasoning;
     this.usage = A.clampUsage(usage);
-    if (typeof u.cost === 'number') this.providerCost = u.cost;
+    if (typeof cost === 'number') this.providerCost = cost;
   }
 
   private withTools(usage: Usage): Usage {

@@ -9,7 +9,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCom
 import { openaiChatInput, openaiChatOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
-import { patchedMethod, type ChatHost, type MethodFn, type OpenAIApi, type OpenAICall } from './call.ts';
+import { NOT_STREAMING, patchedMethod, STREAMING_INJECTABLE, type ChatHost, type MethodFn, type OpenAIApi, type OpenAICall } from './call.ts';
 
 export type { ChatHost } from './call.ts';
 
@@ -28,13 +28,7 @@ export function chatRequestAttributes(body: ChatCompletionParams, attrs: Attribu
 
 /** Chat Completions / legacy Completions usage: prompt_tokens (cached inside), completion_tokens (reasoning inside). */
 function completionUsage(call: OpenAICall, u: ChatCompletionUsage): void {
-  call.setUsage({
-    input: u.prompt_tokens,
-    output: u.completion_tokens,
-    cached: u.prompt_tokens_details?.cached_tokens,
-    reasoning: u.completion_tokens_details?.reasoning_tokens,
-    cost: u.cost,
-  });
+  call.setUsage(u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details?.cached_tokens, u.completion_tokens_details?.reasoning_tokens, u.cost);
 }
 
 /**
@@ -97,11 +91,11 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
 
   hash: (model, body) => requestHash(model, body?.messages),
 
-  streaming: (body) => ({ stream: body?.stream === true, canInject: true }),
+  streaming: (body) => (body?.stream === true ? STREAMING_INJECTABLE : NOT_STREAMING),
 
   readResult(call, r: ChatCompletion) {
     const choices = readCompletionResult(call, r);
-    if (choices && call.host.captureMessageContent) call.span.setAttributes(openaiChatOutput(choices));
+    if (choices && call.host.captureMessageContent) Object.assign(call.attrs, openaiChatOutput(choices));
   },
 
   readChunk: (call, chunk: ChatCompletionChunk) => readCompletionChunk(call, chunk, collectChatText),

@@ -7,7 +7,7 @@ import * as A from '@spendtrace/semconv';
 import type { Completion, CompletionParams } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
-import type { OpenAIApi } from './call.ts';
+import { NOT_STREAMING, STREAMING_INJECTABLE, type OpenAIApi } from './call.ts';
 import { chatRequestAttributes, readCompletionChunk, readCompletionResult } from './chat-completions.ts';
 import { inputsAsMessages } from './embeddings.ts';
 
@@ -41,7 +41,7 @@ export const completionsApi: OpenAIApi<CompletionParams> = {
 
   hash: (model, body) => requestHash(model, inputsAsMessages(body?.prompt)),
 
-  streaming: (body) => ({ stream: body?.stream === true, canInject: true }),
+  streaming: (body) => (body?.stream === true ? STREAMING_INJECTABLE : NOT_STREAMING),
 
   readResult(call, r: Completion) {
     const choices = readCompletionResult(call, r);

@@ -5,7 +5,7 @@
 import * as A from '@spendtrace/semconv';
 import type { ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
-import type { OpenAIApi } from './call.ts';
+import { NOT_STREAMING, type OpenAIApi } from './call.ts';
 
 interface EmbeddingsParams {
   model?: string;
@@ -32,7 +32,7 @@ export const embeddingsApi: OpenAIApi<EmbeddingsParams> = {
 
   hash: (model, body) => requestHash(model, inputsAsMessages(body?.input)),
 
-  streaming: () => ({ stream: false, canInject: false }),
+  streaming: () => NOT_STREAMING,
 
   readResult(call, r: { model?: string; usage?: { prompt_tokens?: number; cost?: number } | null }) {
     call.responseModel = r?.model;

@@ -16,7 +16,7 @@ import type { ChatMessage } from '../internal-types.ts';
 import { openaiResponsesInput, openaiResponsesOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
-import type { OpenAIApi, OpenAICall } from './call.ts';
+import { NOT_STREAMING, STREAMING_WITH_USAGE, type OpenAIApi, type OpenAICall } from './call.ts';
 
 /** Look-alike of the Responses request fields we read (v5–v7). */
 interface ResponsesParams {
@@ -70,13 +70,7 @@ function messagesOf(body: ResponsesParams): ChatMessage[] {
 }
 
 function readUsage(call: OpenAICall, u: ResponsesUsage): void {
-  call.setUsage({
-    input: u.input_tokens,
-    output: u.output_tokens,
-    cached: u.input_tokens_details?.cached_tokens,
-    reasoning: u.output_tokens_details?.reasoning_tokens,
-    cost: u.cost,
-  });
+  call.setUsage(u.input_tokens, u.output_tokens, u.input_tokens_details?.cached_tokens, u.output_tokens_details?.reasoning_tokens, u.cost);
 }
 
 /** A whole `response` object (plain call, or a stream's terminal event). */
@@ -140,7 +134,7 @@ export const responsesApi: OpenAIApi<ResponsesParams> = {
   hash: (model, body) => requestHash(model, body ? messagesOf(body) : undefined),
 
   // Responses streams always end with usage: nothing to ask for.
-  streaming: (body) => ({ stream: body?.stream === true, canInject: false }),
+  streaming: (body) => (body?.stream === true ? STREAMING_WITH_USAGE : NOT_STREAMING),
 
   readResult: (call, r: ResponseObject) => readResponse(call, r),
 

@@ -5,7 +5,7 @@
  *
  * Routes (under /v1beta, and /v1 which @google/genai 3.x uses by default): `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`,
  * and the same methods on Vertex AI's paths (`/v1beta1/projects/{p}/locations/{l}/publishers/google/models/{model}:…`,
- * `/v1beta1/publishers/google/models/{model}:…` in express mode),
+ * `/v1beta1/publishers/google/models/{model}:…` in express mode, plus `:predict` for Vertex text embeddings),
  * `:embedContent` and `:batchEmbedContents` (what the SDK's `models.embedContent` calls on the
  * Gemini API). Each request's reply comes from, most specific first: the `x-fake-behavior` request
  * header (JSON `GeminiReply`), the queue filled by `enqueue()`, the `script` option, `defaults`,
@@ -45,6 +45,8 @@ export interface GeminiEmbedReply {
   dimensions?: number;
   /** Reported as usageMetadata.promptTokenCount when set (the API does not always report it). */
   promptTokenCount?: number;
+  /** Vertex AI `:predict`: each instance's `statistics.token_count` (default 4 each). */
+  tokenCounts?: number[];
 }
 
 export interface GeminiErrorReply {
@@ -134,7 +136,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     const index = counter++;
     // Gemini API: /v1beta/models/{m}:method. Vertex AI: /v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:method,
     // or /v1beta1/publishers/google/models/{m}:method in express mode (API key, no project).
-    const m = /^\/v1(?:beta1?|alpha)?\/(?:projects\/[^/]+\/locations\/[^/]+\/)?(?:publishers\/google\/)?models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/.exec(path);
+    const m = /^\/v1(?:beta1?|alpha)?\/(?:projects\/[^/]+\/locations\/[^/]+\/)?(?:publishers\/google\/)?models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict)$/.exec(path);
     if (req.method !== 'POST' || !m) {
       return sendError(res, { status: 404, rpcStatus: 'NOT_FOUND', message: `no route ${req.method} ${path}` });
     }
@@ -143,6 +145,18 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     const reply = scriptedReply(rec, index, queue, options);
     if (reply && 'error' in reply) return sendError(res, reply.error);
 
+    if (method === 'predict') {
+      // Vertex AI text embeddings (https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/text-embeddings-api):
+      // one prediction per instance, tokens per instance in statistics.token_count, no usageMetadata.
+      const e = reply && 'embed' in reply ? reply.embed : {};
+      const instances: unknown[] = Array.isArray(body?.instances) ? body.instances : [];
+      const dims = e.dimensions ?? 8;
+      const predictions = instances.map((_, i) => ({
+        embeddings: { values: Array.from({ length: dims }, (_, d) => ((i + 1) * (d + 1)) / 100), statistics: { token_count: e.tokenCounts?.[i] ?? 4, truncated: false } },
+      }));
+      const chars = instances.reduce((n: number, x) => n + String((x as { content?: unknown })?.content ?? '').length, 0);
+      return sendJson(res, 200, { predictions, metadata: { billableCharacterCount: chars } });
+    }
     if (method === 'embedContent' || method === 'batchEmbedContents') {
       const e = reply && 'embed' in reply ? reply.embed : {};
       const count = method === 'embedContent' ? 1 : (body?.requests?.length ?? 1);

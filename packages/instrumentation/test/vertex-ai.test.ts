@@ -17,6 +17,8 @@ import { patchGoogleGenAI, unpatchGoogleGenAI } from '../src/google-genai/index.
 // Published prices, https://cloud.google.com/vertex-ai/generative-ai/pricing (Gemini 2.5 Flash, text, standard):
 // $0.30 / MTok input, $2.50 / MTok output (thinking included), $0.03 / MTok cached input.
 const FLASH = { input: 0.3, output: 2.5, cacheRead: 0.03 };
+// Same page, Embeddings: gemini-embedding-001 $0.15 / MTok input.
+const EMBEDDING_001 = { input: 0.15 };
 const MODEL = 'gemini-2.5-flash';
 const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
 const nano = (x: unknown) => Math.round((x as number) * 1e9);
@@ -126,5 +128,22 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
     });
     expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBeUndefined();
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(800, FLASH.input) + usd(40, FLASH.output)));
+  });
+
+  it('prices embedContent (gemini-embedding-001, the :predict route) from the per-embedding token counts', async () => {
+    fake.enqueue({ embed: { tokenCounts: [7, 5] } });
+    const r = await makeClient().models.embedContent({ model: 'gemini-embedding-001', contents: ['Why is the sky blue?', 'Rayleigh'] });
+    expect(r.embeddings).toHaveLength(2);
+    expect(fake.requests[0]!.path).toBe(modelPath.replace(MODEL, 'gemini-embedding-001') + ':predict');
+    const [span, ...rest] = await spans();
+    expect(rest).toHaveLength(0);
+    expect(span!.name).toBe('embeddings gemini-embedding-001');
+    expect(span!.attributes).toMatchObject({
+      [A.ATTR_GEN_AI_OPERATION_NAME]: 'embeddings',
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.vertex_ai',
+      [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 12,
+    });
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBeUndefined();
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(12, EMBEDDING_001.input)));
   });
 });

@@ -315,6 +315,11 @@ function lookupCatalogue(providerId: string | undefined, model: string, at: numb
   return { modelPrice: r.model_price, provider: r.provider.id, model: r.model.id, timeDependent: Array.isArray(r.model.prices) };
 }
 
+/** a + b without a new bigint when either is zero. */
+function plus(a: Pico, b: Pico): Pico {
+  return b === 0n ? a : a === 0n ? b : a + b;
+}
+
 function computeCost(r: Resolved, u: Usage): Cost {
   const rates = r.rates;
   const inTotal = u.inputTokens;
@@ -327,21 +332,31 @@ function computeCost(r: Resolved, u: Usage): Cost {
   let cost: Cost = {
     input: costOf(uncached, pick(rates.input, inTotal), MTOK),
     cacheRead: costOf(cacheRead, pick(rates.cacheRead, inTotal), MTOK),
-    cacheWrite:
-      costOf(cacheWrite - cacheWrite1h, pick(rates.cacheWrite, inTotal), MTOK) +
-      costOf(cacheWrite1h, pick(rates.cacheWrite1h, inTotal), MTOK),
+    cacheWrite: plus(costOf(cacheWrite - cacheWrite1h, pick(rates.cacheWrite, inTotal), MTOK), costOf(cacheWrite1h, pick(rates.cacheWrite1h, inTotal), MTOK)),
     output: costOf(u.outputTokens - reasoning, outRate, MTOK),
     reasoning: costOf(reasoning, outRate, MTOK),
     request: costOf(1, pick(rates.request, inTotal), KCOUNT),
-    tool: costOf(u.webSearches ?? 0, pick(rates.webSearch, inTotal), KCOUNT) + costOf(u.fileSearches ?? 0, pick(rates.fileSearch, inTotal), KCOUNT),
+    tool: plus(costOf(u.webSearches ?? 0, pick(rates.webSearch, inTotal), KCOUNT), costOf(u.fileSearches ?? 0, pick(rates.fileSearch, inTotal), KCOUNT)),
     total: 0n,
   };
   if (r.multiplierPpm !== PPM) {
     const m = (p: Pico) => costOf(1, p * r.multiplierPpm, PPM);
     cost = { ...cost, input: m(cost.input), cacheRead: m(cost.cacheRead), cacheWrite: m(cost.cacheWrite), output: m(cost.output), reasoning: m(cost.reasoning), request: m(cost.request), tool: m(cost.tool) };
   }
-  cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request + cost.tool;
+  cost.total = sumParts(cost);
   return cost;
+}
+
+/** The parts' sum, adding only the non-zero ones (each bigint addition makes a new bigint; most parts are 0n). */
+function sumParts(c: Cost): Pico {
+  let t = c.input;
+  if (c.cacheRead) t += c.cacheRead;
+  if (c.cacheWrite) t += c.cacheWrite;
+  if (c.output) t += c.output;
+  if (c.reasoning) t += c.reasoning;
+  if (c.request) t += c.request;
+  if (c.tool) t += c.tool;
+  return t;
 }
 
 /** Both OpenAI and Anthropic publish the Batch API price as half the token price. */

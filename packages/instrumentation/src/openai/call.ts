@@ -398,6 +398,12 @@ export class OpenAICall {
     } catch (e) {
       this.host.diag.error(`${this.api.operation} span: finishing failed`, e);
       try {
+        // The request's attributes waited for this end: the span keeps them even so.
+        this.span.setAttributes(this.attrs);
+      } catch {
+        // the span still ends
+      }
+      try {
         this.span.end();
       } catch {
         // nothing more to do

@@ -2,40 +2,22 @@
 // Anthropic server) each become exactly one priced span: spendtrace's own with native tracing off, the SDK's own with it on.
 import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
-import { context, diag, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { Pricer } from '@spendtrace/semconv';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
-import { patchAnthropic, unpatchAnthropic, type GenAIHost } from '../src/anthropic/index.ts';
+import { patchAnthropic, unpatchAnthropic } from '../src/anthropic/index.ts';
 import { withTask } from '../src/task-context.ts';
+import { genAIHarness, nano, usd } from './genai-harness.ts';
 
 // Published prices, https://www.anthropic.com/pricing#api (Claude Sonnet 4.5, prompts <= 200K
 // tokens): $3 / MTok input, $15 / MTok output, $0.30 / MTok cache reads, $3.75 / MTok 5-minute cache writes.
 const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75 };
 const MODEL = 'claude-sonnet-4-5';
-const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
-const nano = (x: unknown) => Math.round((x as number) * 1e9);
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const contextManager = new AsyncLocalStorageContextManager();
-const host: GenAIHost = {
-  get tracer() {
-    return provider.getTracer('@spendtrace/instrumentation');
-  },
-  pricer: new Pricer(),
-  diag,
-  isEnabled: () => true,
-};
+const { exporter, provider, contextManager, host, spans } = genAIHarness();
 let fake: FakeAnthropicServer;
 
-async function spans(): Promise<ReadableSpan[]> {
-  await provider.forceFlush();
-  return exporter.getFinishedSpans();
-}
 const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
 const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
 

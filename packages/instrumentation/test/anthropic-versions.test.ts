@@ -10,6 +10,7 @@ import * as A from '@spendtrace/semconv';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
 import { manuallyInstrument, SpendtraceInstrumentation } from '../src/index.ts';
+import { nano, usd } from './genai-harness.ts';
 
 // vitest's loader bypasses require hooks: each SDK copy is required by its npm alias and patched by hand.
 const require = createRequire(import.meta.url);
@@ -18,8 +19,6 @@ const require = createRequire(import.meta.url);
 // $3 / MTok input, $15 / MTok output, $0.30 / MTok cache reads.
 const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3 };
 const MODEL = 'claude-sonnet-4-5';
-const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
-const nano = (x: unknown) => Math.round((x as number) * 1e9);
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });

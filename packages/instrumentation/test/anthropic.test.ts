@@ -1,41 +1,23 @@
 // Proves that every @anthropic-ai/sdk call becomes exactly one priced, attributed GenAI span: the SDK's native span when its tracing is on, spendtrace's own when it is off.
 import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
-import { context, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { Pricer } from '@spendtrace/semconv';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
-import { patchAnthropic, unpatchAnthropic, type GenAIHost } from '../src/anthropic/index.ts';
+import { patchAnthropic, unpatchAnthropic } from '../src/anthropic/index.ts';
 import { BudgetExceededError } from '../src/budget.ts';
 import { withTask } from '../src/task-context.ts';
+import { genAIHarness, nano, usd } from './genai-harness.ts';
 
 // Published prices, https://www.anthropic.com/pricing#api (Claude Sonnet 4.5, prompts <= 200K
 // tokens), USD per million tokens — what @pydantic/genai-prices 0.1.8 carries for claude-sonnet-4-5.
 const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75, cacheWrite1h: 6 };
 const MODEL = 'claude-sonnet-4-5';
-const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
-const nano = (x: unknown) => Math.round((x as number) * 1e9);
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const contextManager = new AsyncLocalStorageContextManager();
-const host: GenAIHost = {
-  get tracer() {
-    return provider.getTracer('@spendtrace/instrumentation');
-  },
-  pricer: new Pricer(),
-  diag,
-  isEnabled: () => true,
-};
+const { exporter, provider, contextManager, host, spans } = genAIHarness();
 let fake: FakeAnthropicServer;
 
-async function spans(): Promise<ReadableSpan[]> {
-  await provider.forceFlush();
-  return exporter.getFinishedSpans();
-}
 const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
 const nativeOff = () => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, openTelemetry: false, maxRetries: 0 });
 const nativeOn = (maxRetries = 0) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, maxRetries });

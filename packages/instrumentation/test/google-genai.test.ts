@@ -2,44 +2,26 @@
 import * as genaiModule from '@google/genai';
 import { GoogleGenAI, Type } from '@google/genai';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import { context, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as A from '@spendtrace/semconv';
-import { Pricer } from '@spendtrace/semconv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGeminiServer } from '../../fake-providers/src/google.ts';
-import type { GenAIHost } from '../src/anthropic/index.ts';
 import { BudgetExceededError } from '../src/budget.ts';
 import { patchGoogleGenAI, unpatchGoogleGenAI } from '../src/google-genai/index.ts';
 import { withTask } from '../src/task-context.ts';
+import { genAIHarness, nano, usd } from './genai-harness.ts';
 
 // Published prices, https://ai.google.dev/gemini-api/docs/pricing (Standard tier, text), USD per
 // million tokens — the figures @pydantic/genai-prices 0.1.8 carries. Output includes thinking.
 const FLASH = { input: 0.3, output: 2.5, cacheRead: 0.03 }; // gemini-2.5-flash
 const PRO_OVER_200K = { input: 2.5, output: 15 }; // gemini-2.5-pro, prompts > 200k tokens
 const EMBEDDING_001 = { input: 0.15 }; // gemini-embedding-001
-const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
-const nano = (x: unknown) => Math.round((x as number) * 1e9);
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const contextManager = new AsyncLocalStorageContextManager();
-const host: GenAIHost = {
-  get tracer() {
-    return provider.getTracer('@spendtrace/instrumentation');
-  },
-  pricer: new Pricer(),
-  diag,
-  isEnabled: () => true,
-};
+const { exporter, provider, contextManager, host, spans } = genAIHarness();
 let fake: FakeGeminiServer;
 let ai: GoogleGenAI;
 
-async function spans(): Promise<ReadableSpan[]> {
-  await provider.forceFlush();
-  return exporter.getFinishedSpans();
-}
 async function waitForSpans(n: number): Promise<ReadableSpan[]> {
   for (let i = 0; i < 200; i++) {
     const all = await spans();

@@ -4,15 +4,12 @@
 import { createRequire } from 'node:module';
 import * as genaiModule from '@google/genai';
 import { GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
-import { context, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { Pricer } from '@spendtrace/semconv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGeminiServer } from '../../fake-providers/src/google.ts';
-import type { GenAIHost } from '../src/anthropic/index.ts';
 import { patchGoogleGenAI, unpatchGoogleGenAI } from '../src/google-genai/index.ts';
+import { genAIHarness, nano, usd } from './genai-harness.ts';
 
 // Published prices, https://cloud.google.com/vertex-ai/generative-ai/pricing (Gemini 2.5 Flash, text, standard):
 // $0.30 / MTok input, $2.50 / MTok output (thinking included), $0.03 / MTok cached input.
@@ -20,8 +17,6 @@ const FLASH = { input: 0.3, output: 2.5, cacheRead: 0.03 };
 // Same page, Embeddings: gemini-embedding-001 $0.15 / MTok input.
 const EMBEDDING_001 = { input: 0.15 };
 const MODEL = 'gemini-2.5-flash';
-const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
-const nano = (x: unknown) => Math.round((x as number) * 1e9);
 
 // The copy of google-auth-library @google/genai itself uses (a dependency of it, not of this package).
 const genaiRequire = createRequire(createRequire(import.meta.url).resolve('@google/genai'));
@@ -30,23 +25,9 @@ const { OAuth2Client } = genaiRequire('google-auth-library') as {
   OAuth2Client: new () => AuthClient & { setCredentials(c: { access_token: string; expiry_date: number }): void };
 };
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const contextManager = new AsyncLocalStorageContextManager();
-const host: GenAIHost = {
-  get tracer() {
-    return provider.getTracer('@spendtrace/instrumentation');
-  },
-  pricer: new Pricer(),
-  diag,
-  isEnabled: () => true,
-};
+const { exporter, provider, contextManager, host, spans } = genAIHarness();
 let fake: FakeGeminiServer;
 
-async function spans(): Promise<ReadableSpan[]> {
-  await provider.forceFlush();
-  return exporter.getFinishedSpans();
-}
 
 beforeAll(async () => {
   context.setGlobalContextManager(contextManager.enable());

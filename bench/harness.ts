@@ -213,7 +213,7 @@ export async function serveBlocks(setup: () => Promise<{ block: () => Promise<Sa
     report({ unavailable: prepared.unavailable });
     return;
   }
-  if (process.stdin.isTTY) {
+  if (process.stdin.isTTY || flag('direct')) {
     for (let i = 0, n = Number(arg('blocks', '5')); i < n; i++) report(await prepared.block());
     process.exit(0);
   }

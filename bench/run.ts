@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   if (only.has('openai')) {
     const variants = ['none', 'spendtrace'];
     setups.push(
-      { name: 'Overhead (a) in-memory fetch', sdk: 'v7', variants, ...memory },
+      { name: 'Overhead (a) in-memory fetch', sdk: 'v7', variants: ['none', 'floor', 'spendtrace'], ...memory },
       { name: 'Overhead (b) loopback fake server', sdk: 'v7', variants, ...loopback },
       { name: 'Overhead, 200-chunk stream', sdk: 'v7', variants, ...stream },
     );

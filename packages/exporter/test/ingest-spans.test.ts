@@ -64,6 +64,20 @@ describe('classification and pricing of our spans', () => {
     expect(r).toMatchObject({ cost: '0.000387000000', cost_source: 'provider', cost_input: '0.000087000000', cost_output: '0.000300000000', unpriced: 0 });
   });
 
+  it('rebuilds the breakdown of a total-only span from its tokens when the catalogue gives the same total, and leaves it unknown when not', () => {
+    // What the instrumentation's default puts on a catalogue-priced span: tokens and the total only.
+    const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1200, 'gen_ai.usage.cache_read.input_tokens': 200, 'gen_ai.usage.output_tokens': 345,
+      'gen_ai.usage.cost.currency': 'USD', 'gen_ai.usage.cost.source': 'local' };
+    const r = row({ ...base, 'gen_ai.usage.cost.amount': 0.000372 });
+    // (1000 x 0.15 + 200 x 0.075 + 345 x 0.60) / 1e6, as in the first test
+    expect(r).toMatchObject({ cost: '0.000372000000', cost_source: 'local', cost_input: '0.000150000000', cost_cache_read: '0.000015000000', cost_output: '0.000207000000' });
+    expect(r.pricing_version).toMatch(/genai-prices/);
+    // A total the catalogue does not give (a negotiated rate, a provider's figure): kept, parts unknown.
+    const other = row({ ...base, 'gen_ai.usage.cost.amount': 0.0003 });
+    expect(other).toMatchObject({ cost: '0.000300000000', cost_input: '0.000000000000', cost_cache_read: '0.000000000000', cost_output: '0.000000000000', pricing_version: '' });
+  });
+
   it('flags an unknown model unpriced instead of a silent $0, and a successful call without tokens too', () => {
     expect(row({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'my-finetune-xyz', 'gen_ai.usage.input_tokens': 5, 'gen_ai.usage.output_tokens': 5 }))
       .toMatchObject({ unpriced: 1, cost: '0.000000000000', input_tokens: 5 });

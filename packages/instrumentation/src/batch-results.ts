@@ -218,7 +218,7 @@ export function recordBatchResults(results: BatchLines, options: BatchResultsOpt
         const quote = inst.pricer.price(p.provider, p.responseModel ?? p.requestModel, p.usage) ?? (p.requestModel ? inst.pricer.price(p.provider, p.requestModel, p.usage) : undefined);
         if (quote) {
           const batch = batchQuote(quote);
-          span.setAttributes(costAttributes(batch));
+          span.setAttributes(costAttributes(batch, 'local', inst.costDetail));
           totalPico += batch.cost.total;
           task?.addCost(batch.cost.total);
         } else {

@@ -1,6 +1,6 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { Tracer } from '@opentelemetry/api';
-import { Pricer } from '@spendtrace/semconv';
+import { COST_DETAILS, Pricer, type CostDetail } from '@spendtrace/semconv';
 import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
 import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
 import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
@@ -27,6 +27,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   private _pricer: Pricer | undefined;
   private _streamUsage: StreamUsageMode = 'estimate';
   private _captureContent = false;
+  private _costDetail: CostDetail = 'total';
   private _manualTargets: OpenAITargets[] | undefined;
   private _openaiWrapper: Wrapper | undefined;
   /** `@anthropic-ai/sdk` / `@google/genai` exports given to `manuallyInstrument()`, re-patched on enable(). */
@@ -69,6 +70,9 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     this._streamUsage = STREAM_USAGE_MODES.includes(mode) ? mode : 'estimate';
     const envCapture = process.env[ENV_CAPTURE_MESSAGE_CONTENT]?.trim().toLowerCase();
     this._captureContent = config.captureMessageContent ?? (envCapture === 'true' || envCapture === '1');
+    const envDetail = process.env.SPENDTRACE_COST_ATTRIBUTES?.trim().toLowerCase() as CostDetail | undefined;
+    const detail = config.costAttributes ?? (envDetail && COST_DETAILS.includes(envDetail) ? envDetail : 'total');
+    this._costDetail = COST_DETAILS.includes(detail) ? detail : 'total';
   }
 
   get pricer(): Pricer {
@@ -79,6 +83,16 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   }
   get captureMessageContent(): boolean {
     return this._captureContent;
+  }
+  get costDetail(): CostDetail {
+    return this._costDetail;
+  }
+  /**
+   * The plain tracer: `openai` calls record their metrics themselves when they finish
+   * (openai/call.ts), so their spans need no wrapper.
+   */
+  get callTracer(): Tracer {
+    return super.tracer;
   }
   get diag() {
     return this._diag;

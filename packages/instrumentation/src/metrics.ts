@@ -2,10 +2,11 @@
  * GenAI client metrics (semantic conventions, gen-ai-metrics.md) and spendtrace's cost counter,
  * recorded when an inference span ends.
  *
- * Every provider module starts its spans through the instrumentation's tracer, which
- * {@link inferenceTracer} wraps: a CLIENT span that carries `gen_ai.operation.name` comes back as
- * an {@link InferenceSpan} that remembers the attributes set on it and records the metrics once,
- * at `end()`. The Anthropic SDK's native spans come from the SDK's own tracer, so they call
+ * `openai` calls record their own metrics when they finish (openai/call.ts holds every attribute
+ * already). The Anthropic and Google modules start their spans through the instrumentation's
+ * tracer, which {@link inferenceTracer} wraps: a CLIENT span that carries `gen_ai.operation.name`
+ * comes back as an {@link InferenceSpan} that remembers the attributes set on it and records the
+ * metrics once, at `end()`. The Anthropic SDK's native spans come from the SDK's own tracer, so they call
  * {@link GenAIMetrics.recordCall} from their own `end()` (anthropic/native-tracing.ts). One call,
  * one span end, one recording: nothing is counted twice. Attributes are tracked on the wrapper,
  * not read back from the SDK span, so unsampled calls are measured too.

@@ -5,12 +5,27 @@
  */
 import type { ChatMessage } from './internal-types.ts';
 
-/** The strings of one request, in hashing order (reused: hashing allocates nothing but its result). */
-const parts: string[] = [];
-let count = 0;
+/** The two 32-bit lanes of the hash being computed (one request at a time, synchronously). */
+let h1 = 0;
+let h2 = 0;
 
+/** cyrb53 (public domain): both lanes mixed per UTF-16 unit. */
+function mix(s: string): void {
+  let a = h1;
+  let b = h2;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    a = Math.imul(a ^ ch, 2654435761);
+    b = Math.imul(b ^ ch, 1597334677);
+  }
+  h1 = a;
+  h2 = b;
+}
+
+/** One string of the request, then a separator, so ["ab","c"] and ["a","bc"] differ. */
 function add(s: string): void {
-  parts[count++] = s;
+  mix(s);
+  mix('\u001f');
 }
 
 function addContent(content: unknown): void {
@@ -34,7 +49,8 @@ function hex32(h: number): string {
 }
 
 export function requestHash(model: string | undefined, messages: ChatMessage[] | undefined): string {
-  count = 0;
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
   add(model ?? '');
   if (Array.isArray(messages)) {
     for (const m of messages) {
@@ -43,25 +59,17 @@ export function requestHash(model: string | undefined, messages: ChatMessage[] |
       addContent(m.content);
       if (m.name) add(m.name);
       if (m.tool_call_id) add(m.tool_call_id);
-      if (m.tool_calls) for (const t of m.tool_calls) add(`${t.function?.name ?? ''}\u0000${t.function?.arguments ?? ''}`);
+      if (m.tool_calls) {
+        for (const t of m.tool_calls) {
+          // A tool call's name and arguments hash as one string joined by a NUL.
+          mix(t.function?.name ?? '');
+          mix('\u0000');
+          add(t.function?.arguments ?? '');
+        }
+      }
     }
   }
-  // cyrb53 (public domain): two 32-bit lanes mixed per UTF-16 unit, a separator after each
-  // string so ["ab","c"] and ["a","bc"] differ.
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let j = 0; j < count; j++) {
-    const s = parts[j]!;
-    for (let i = 0; i < s.length; i++) {
-      const ch = s.charCodeAt(i);
-      h1 = Math.imul(h1 ^ ch, 2654435761);
-      h2 = Math.imul(h2 ^ ch, 1597334677);
-    }
-    h1 = Math.imul(h1 ^ 0x1f, 2654435761);
-    h2 = Math.imul(h2 ^ 0x1f, 1597334677);
-    parts[j] = '';
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return hex32(h2) + hex32(h1);
+  const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return hex32(b) + hex32(a);
 }

@@ -6,13 +6,15 @@
  *
  * Shared by every provider module. Attempts are seen where each SDK sends them (the `openai` and
  * Anthropic clients' `fetchWithTimeout`, the fetch function @google/genai's `apiCall` uses) and
- * tied to the call by the active span, which the SDKs keep active while they send (their retry
- * loops run inside the async context of the call): only spans registered here (spendtrace's own,
- * and the Anthropic native spans it wraps) are counted.
+ * tied to the call by the active context, which the SDKs keep while they send (their retry loops
+ * run inside the async context of the call): an `openai` call is that context itself
+ * (call-context.ts); otherwise only spans registered here (spendtrace's own, and the Anthropic
+ * native spans it wraps) are counted.
  */
 import { context, trace, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
+import { CallContext } from './call-context.ts';
 
 interface AttemptState {
   /** Attempts seen so far; -1 while not tracked. */
@@ -43,7 +45,8 @@ export function trackAttempts(span: Span): void {
 }
 
 /** Retries seen so far on `span` (0 when none or not tracked). */
-export function retriesOf(span: Span): number {
+export function retriesOf(span: Span | CallContext): number {
+  if (span instanceof CallContext) return span.attempts > 1 ? span.attempts - 1 : 0;
   const s = stateOf(span);
   return s && s.attempts > 1 ? s.attempts - 1 : 0;
 }
@@ -54,8 +57,10 @@ export function retriesOf(span: Span): number {
  * instrumentation does not follow).
  */
 export function attemptStarting(): AttemptState | undefined {
-  const span = trace.getSpan(context.active());
-  const state = stateOf(span);
+  const ctx = context.active();
+  // An instrumented call runs the SDK in its own context (call-context.ts): no lookup needed.
+  const span = ctx instanceof CallContext ? ctx.span : trace.getSpan(ctx);
+  const state = ctx instanceof CallContext ? ctx : stateOf(span);
   if (!span || !state) return undefined;
   state.attempts++;
   if (state.attempts > 1) {
@@ -92,12 +97,16 @@ export function fetchErrorType(err: unknown): string {
  * An attempt's outcome handlers are shared, not made per attempt: a promise reaction runs in the
  * async context its `then` was called in, where the call's span is the active one.
  */
+function activeState(): AttemptState | undefined {
+  const ctx = context.active();
+  return ctx instanceof CallContext ? ctx : stateOf(trace.getSpan(ctx));
+}
 function onAttemptResponse(res: Response | undefined): void {
-  const state = stateOf(trace.getSpan(context.active()));
+  const state = activeState();
   if (state) attemptSucceeded(state, res?.status ?? 0);
 }
 function onAttemptError(err: unknown): void {
-  const state = stateOf(trace.getSpan(context.active()));
+  const state = activeState();
   if (state) attemptFailed(state, undefined, fetchErrorType(err));
 }
 

@@ -1,5 +1,5 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
-import type { PricerOptions } from '@spendtrace/semconv';
+import type { CostDetail, PricerOptions } from '@spendtrace/semconv';
 
 /**
  * Base URL -> `gen_ai.provider.name`, for OpenAI-compatible servers spendtrace cannot recognise:
@@ -48,4 +48,17 @@ export interface SpendtraceInstrumentationConfig extends InstrumentationConfig {
    * `openai`, so it stays priced rather than unpriced.
    */
   openaiProviders?: OpenAIProviderMap;
+  /**
+   * How much cost detail each inference span carries. `total`: `gen_ai.usage.cost.amount`,
+   * `.currency` and `.source` (plus the breakdown and pricing version when an override priced the
+   * call, since nothing downstream can rebuild those); the spendtrace exporter rebuilds the
+   * breakdown of catalogue prices from the tokens. `full`: also `spendtrace.cost.input` /
+   * `.output` / `.cache_read` / `.cache_write` / `.reasoning` / `.tool`,
+   * `spendtrace.pricing.version` and the `gen_ai.usage.cost` alias (what OpenLIT and Langfuse
+   * read) on every span, for backends other than spendtrace. `total` is the default because OTel
+   * JS spans get markedly slower past 19 attributes (bench/README.md).
+   * Env: `SPENDTRACE_COST_ATTRIBUTES`.
+   * @default 'total'
+   */
+  costAttributes?: CostDetail;
 }

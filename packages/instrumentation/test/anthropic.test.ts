@@ -15,7 +15,7 @@ import { genAIHarness, nano, usd } from './genai-harness.ts';
 const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75, cacheWrite1h: 6 };
 const MODEL = 'claude-sonnet-4-5';
 
-const { exporter, provider, contextManager, host, spans } = genAIHarness();
+const { exporter, provider, contextManager, host, spans } = genAIHarness({ costDetail: 'full' });
 let fake: FakeAnthropicServer;
 
 const user = [{ role: 'user' as const, content: 'What is 2+2?' }];

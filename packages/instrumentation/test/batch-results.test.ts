@@ -22,7 +22,7 @@ const nano = (usd: unknown) => Math.round((usd as number) * 1e9);
 
 let h: Harness;
 beforeAll(async () => {
-  h = await setup();
+  h = await setup({ costAttributes: 'full' }); // the breakdown is checked on the span
 });
 afterAll(() => h.close());
 beforeEach(() => h.exporter.reset());

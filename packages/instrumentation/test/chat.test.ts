@@ -1,6 +1,6 @@
 // Proves non-streaming chat completions through the real openai SDK become GenAI spans with exact published-price cost, untouched return values and SDK errors.
 import { describe, expect, test } from 'vitest';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, createContextKey, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isWrapped } from '@opentelemetry/instrumentation';
 import * as A from '@spendtrace/semconv';
 import { fakePromptTokens } from '@spendtrace/fake-providers';
@@ -46,14 +46,48 @@ describe('plain calls', () => {
       [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 300,
       [A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1024,
       [A.ATTR_GEN_AI_USAGE_COST_AMOUNT]: total,
-      [A.ATTR_GEN_AI_USAGE_COST]: total,
       [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
       [A.ATTR_GEN_AI_USAGE_COST_SOURCE]: 'local',
-      [A.ATTR_SPENDTRACE_COST_INPUT]: input,
-      [A.ATTR_SPENDTRACE_COST_CACHE_READ]: cacheRead,
-      [A.ATTR_SPENDTRACE_COST_OUTPUT]: output,
-      [A.ATTR_SPENDTRACE_PRICING_VERSION]: expect.stringContaining('genai-prices'),
     });
+    // OTel JS keeps up to 19 attributes in a fast object and gets markedly slower past that
+    // (bench/README.md): the default attribute set of a priced call with cached input fits.
+    expect(Object.keys(span!.attributes).length).toBeLessThanOrEqual(19);
+  });
+
+  test("costAttributes 'full': the breakdown by token kind, the pricing version and the gen_ai.usage.cost alias on the span", async () => {
+    h.instrumentation.setConfig({ costAttributes: 'full' });
+    try {
+      h.fake.enqueue({ promptTokens: 1200, completionTokens: 300, cachedTokens: 1024 });
+      await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello });
+      const a = h.chatSpans()[0]!.attributes;
+      const input = usd(1200 - 1024, GPT_4O_MINI.input);
+      const cacheRead = usd(1024, GPT_4O_MINI.cachedInput);
+      const output = usd(300, GPT_4O_MINI.output);
+      expect(a[A.ATTR_SPENDTRACE_COST_INPUT]).toBe(input);
+      expect(a[A.ATTR_SPENDTRACE_COST_CACHE_READ]).toBe(cacheRead);
+      expect(a[A.ATTR_SPENDTRACE_COST_OUTPUT]).toBe(output);
+      expect(a[A.ATTR_GEN_AI_USAGE_COST]).toBe(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]);
+      expect(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(0.0002832);
+      expect(a[A.ATTR_SPENDTRACE_PRICING_VERSION]).toEqual(expect.stringContaining('genai-prices'));
+    } finally {
+      h.instrumentation.setConfig({});
+    }
+  });
+
+  test('a price from the overrides puts its breakdown and version on the span even by default (nothing downstream can rebuild them)', async () => {
+    h.instrumentation.setConfig({ pricing: { overrides: [{ provider: 'openai', model: 'acme-tuned-1', prices: { input_mtok: 2, output_mtok: 8 } }] } });
+    try {
+      h.fake.enqueue({ promptTokens: 1000, completionTokens: 500 });
+      await h.client.chat.completions.create({ model: 'acme-tuned-1', messages: hello });
+      const a = h.chatSpans()[0]!.attributes;
+      expect(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(0.006); // 1000 × $2 + 500 × $8, per million
+      expect(a[A.ATTR_SPENDTRACE_COST_INPUT]).toBe(0.002);
+      expect(a[A.ATTR_SPENDTRACE_COST_OUTPUT]).toBe(0.004);
+      expect(a[A.ATTR_SPENDTRACE_PRICING_VERSION]).toEqual(expect.stringContaining('overrides'));
+      expect(a[A.ATTR_GEN_AI_USAGE_COST]).toBeUndefined();
+    } finally {
+      h.instrumentation.setConfig({});
+    }
   });
 
   test('reasoning model: reasoning tokens counted inside output and priced at the output rate', async () => {
@@ -63,8 +97,6 @@ describe('plain calls', () => {
     expect(a[A.ATTR_GEN_AI_RESPONSE_MODEL]).toBe('o3-mini-2025-01-31');
     expect(a[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBe(1500);
     expect(a[A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]).toBe(1200);
-    expect(a[A.ATTR_SPENDTRACE_COST_REASONING]).toBe(usd(1200, O3_MINI.output));
-    expect(a[A.ATTR_SPENDTRACE_COST_OUTPUT]).toBe(usd(300, O3_MINI.output));
     expect(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(0.00715); // 500 × $1.10 + 1500 × $4.40, per million
   });
 
@@ -201,3 +233,33 @@ describe('lifecycle', () => {
     expect(h.chatSpans()).toHaveLength(1);
   });
 });
+
+describe('the context the SDK runs in', () => {
+  test('inside the call the chat span is active, the caller\'s baggage and values still read, and contexts derived from it keep both', async () => {
+    const key = createContextKey('app value');
+    const seen: Array<Record<string, unknown>> = [];
+    const client = new OpenAI({
+      baseURL: h.fake.url,
+      apiKey: 'test-key',
+      // The SDK's fetch option runs inside the call: what an HTTP instrumentation would see.
+      fetch: (url, init) => {
+        const active = context.active();
+        const derived = active.setValue(createContextKey('http'), 1);
+        seen.push({
+          span: trace.getSpan(active)?.spanContext().spanId,
+          derivedSpan: trace.getSpan(derived)?.spanContext().spanId,
+          baggage: propagation.getBaggage(active)?.getEntry('tenant')?.value,
+          appValue: active.getValue(key),
+          derivedAppValue: derived.getValue(key),
+          deleted: trace.getSpan(active.deleteValue(key))?.spanContext().spanId,
+        });
+        return fetch(url, init);
+      },
+    });
+    const parent = propagation.setBaggage(context.active().setValue(key, 'kept'), propagation.createBaggage({ tenant: { value: 'acme' } }));
+    await context.with(parent, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }));
+    const spanId = h.chatSpans()[0]!.spanContext().spanId;
+    expect(seen).toEqual([{ span: spanId, derivedSpan: spanId, baggage: 'acme', appValue: 'kept', derivedAppValue: 'kept', deleted: spanId }]);
+  });
+});
+

@@ -18,7 +18,7 @@ const FLASH = { input: 0.3, output: 2.5, cacheRead: 0.03 }; // gemini-2.5-flash
 const PRO_OVER_200K = { input: 2.5, output: 15 }; // gemini-2.5-pro, prompts > 200k tokens
 const EMBEDDING_001 = { input: 0.15 }; // gemini-embedding-001
 
-const { exporter, provider, contextManager, host, spans } = genAIHarness();
+const { exporter, provider, contextManager, host, spans } = genAIHarness({ costDetail: 'full' });
 let fake: FakeGeminiServer;
 let ai: GoogleGenAI;
 

@@ -12,7 +12,8 @@ const EMBED_3_SMALL = 0.02;
 const INSTRUCT = { input: 1.5, output: 2 };
 const GPT_4O_MINI = { input: 0.15, output: 0.6 };
 
-const h = useHarness();
+// These check the cost breakdown on the span, which only `full` puts on every span.
+const h = useHarness({ costAttributes: 'full' });
 
 const sum = (...usds: number[]) => Number(usds.reduce((n, u) => n + A.usdToPico(u), 0n)) / 1e12;
 const spansNamed = (prefix: string) => h.spans().filter((s) => s.name.startsWith(prefix));

@@ -13,7 +13,8 @@ const O4_MINI = { input: 1.1, cachedInput: 0.275, output: 4.4 };
 const WEB_SEARCH_USD = 0.01;
 const FILE_SEARCH_USD = 0.0025;
 
-const h = useHarness();
+// These check the cost breakdown on the span, which only `full` puts on every span.
+const h = useHarness({ costAttributes: 'full' });
 
 const sum = (...usds: number[]) => Number(usds.reduce((n, u) => n + A.usdToPico(u), 0n)) / 1e12;
 const oneSpan = () => waitFor(() => h.chatSpans()[0]);

@@ -5,7 +5,7 @@
  * batch. A span without valid ids is rejected (deduplication and rollups key on them).
  */
 import * as A from '@spendtrace/semconv';
-import { batchQuote, formatPico, usageFromAttributes, usdToPico, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { batchQuote, formatPico, usageFromAttributes, usdToPico, type Pico, type PriceQuote, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { Attributes, AttrValue, OtlpSpan } from '../otlp/span.ts';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../otlp/span.ts';
 import { classifySpan, COST_ATTRIBUTES, type SpanClass } from './classify.ts';
@@ -186,38 +186,63 @@ const NO_MONEY: Money = Object.freeze({ usage: NO_USAGE, total: 0n, input: 0n, o
 
 function priceInference(attrs: Attributes, provider: string, requestModel: string, responseModel: string, endNs: bigint,
   status: string, pricer: Pricer, warnings: string[]): Money {
-  const usage = usageFromAttributes(attrs) ?? { ...NO_USAGE };
+  const reportedUsage = usageFromAttributes(attrs);
+  const usage = reportedUsage ?? { ...NO_USAGE };
   for (const k of ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const) {
     if (usage[k] !== undefined) usage[k] = Math.round(usage[k]!);
   }
   // A cost on the span wins: the provider reported it, or the instrumentation priced it at call time.
   const reported = firstCost(attrs, COST_ATTRIBUTES, warnings);
+  const at = Number(endNs / 1_000_000n);
   if (reported !== undefined) {
-    const part = (k: string) => firstCost(attrs, [k], warnings) ?? 0n;
     const source = label(attrs[A.ATTR_GEN_AI_USAGE_COST_SOURCE], warnings, A.ATTR_GEN_AI_USAGE_COST_SOURCE) || A.COST_SOURCE.LOCAL;
+    if (COST_PART_ATTRIBUTES.some((k) => attrs[k] !== undefined)) {
+      const part = (k: string) => firstCost(attrs, [k], warnings) ?? 0n;
+      return {
+        usage, total: reported,
+        input: part(A.ATTR_SPENDTRACE_COST_INPUT), output: part(A.ATTR_SPENDTRACE_COST_OUTPUT),
+        cacheRead: part(A.ATTR_SPENDTRACE_COST_CACHE_READ), cacheWrite: part(A.ATTR_SPENDTRACE_COST_CACHE_WRITE),
+        reasoning: part(A.ATTR_SPENDTRACE_COST_REASONING),
+        source, unpriced: false,
+        pricingVersion: label(attrs[A.ATTR_SPENDTRACE_PRICING_VERSION], warnings, A.ATTR_SPENDTRACE_PRICING_VERSION),
+      };
+    }
+    // Only the total on the span (the instrumentation's default for catalogue prices, or a
+    // provider's figure): the breakdown is rebuilt from the tokens when the catalogue gives the
+    // very same total, to the pico-dollar; otherwise it stays unknown (zero parts).
+    const quote = reportedUsage ? listedQuote(attrs, provider, requestModel, responseModel, usage, at, pricer) : undefined;
+    const same = quote !== undefined && quote.cost.total === reported;
     return {
       usage, total: reported,
-      input: part(A.ATTR_SPENDTRACE_COST_INPUT), output: part(A.ATTR_SPENDTRACE_COST_OUTPUT),
-      cacheRead: part(A.ATTR_SPENDTRACE_COST_CACHE_READ), cacheWrite: part(A.ATTR_SPENDTRACE_COST_CACHE_WRITE),
-      reasoning: part(A.ATTR_SPENDTRACE_COST_REASONING),
+      input: same ? quote.cost.input : 0n, output: same ? quote.cost.output : 0n,
+      cacheRead: same ? quote.cost.cacheRead : 0n, cacheWrite: same ? quote.cost.cacheWrite : 0n,
+      reasoning: same ? quote.cost.reasoning : 0n,
       source, unpriced: false,
-      pricingVersion: label(attrs[A.ATTR_SPENDTRACE_PRICING_VERSION], warnings, A.ATTR_SPENDTRACE_PRICING_VERSION),
+      pricingVersion: same ? quote.version : label(attrs[A.ATTR_SPENDTRACE_PRICING_VERSION], warnings, A.ATTR_SPENDTRACE_PRICING_VERSION),
     };
   }
-  const hasUsage = usageFromAttributes(attrs) !== undefined;
   // No tokens on a failed call: nothing was billed. No tokens on a successful one: unknown, say so.
-  if (!hasUsage) return { ...NO_MONEY, usage, unpriced: status !== 'error' };
-  const at = Number(endNs / 1_000_000n);
-  const listed = (responseModel ? pricer.price(provider || undefined, responseModel, { ...usage }, at) : undefined)
-    ?? (requestModel ? pricer.price(provider || undefined, requestModel, { ...usage }, at) : undefined);
-  if (!listed) return { ...NO_MONEY, usage, unpriced: true };
-  // Batch API results are billed at the batch discount.
-  const quote = truthy(attrs[A.ATTR_SPENDTRACE_BATCH]) ? batchQuote(listed) : listed;
+  if (!reportedUsage) return { ...NO_MONEY, usage, unpriced: status !== 'error' };
+  const quote = listedQuote(attrs, provider, requestModel, responseModel, usage, at, pricer);
+  if (!quote) return { ...NO_MONEY, usage, unpriced: true };
   return {
     usage, total: quote.cost.total, input: quote.cost.input, output: quote.cost.output,
     cacheRead: quote.cost.cacheRead, cacheWrite: quote.cost.cacheWrite, reasoning: quote.cost.reasoning,
     source: 'exporter', unpriced: false, pricingVersion: quote.version,
   };
+}
+
+const COST_PART_ATTRIBUTES = [
+  A.ATTR_SPENDTRACE_COST_INPUT, A.ATTR_SPENDTRACE_COST_OUTPUT, A.ATTR_SPENDTRACE_COST_CACHE_READ,
+  A.ATTR_SPENDTRACE_COST_CACHE_WRITE, A.ATTR_SPENDTRACE_COST_REASONING,
+] as const;
+
+/** The catalogue (and overrides) quote for the span's tokens: response model first, at the Batch API discount for batch results. */
+function listedQuote(attrs: Attributes, provider: string, requestModel: string, responseModel: string, usage: Usage, at: number, pricer: Pricer): PriceQuote | undefined {
+  const listed = (responseModel ? pricer.price(provider || undefined, responseModel, { ...usage }, at) : undefined)
+    ?? (requestModel ? pricer.price(provider || undefined, requestModel, { ...usage }, at) : undefined);
+  if (!listed) return undefined;
+  return truthy(attrs[A.ATTR_SPENDTRACE_BATCH]) ? batchQuote(listed) : listed;
 }
 
 function priceTool(attrs: Attributes, warnings: string[]): Money {

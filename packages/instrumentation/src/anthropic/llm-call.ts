@@ -6,7 +6,7 @@
  */
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type Pricer, type Usage } from '@spendtrace/semconv';
+import { costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type CostDetail, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { GenAIMetrics } from '../metrics.ts';
 import { baggageAttribution, checkBudget, currentScope, type TaskState } from '../task-context.ts';
 
@@ -19,6 +19,8 @@ export interface GenAIHost {
   isEnabled(): boolean;
   /** Record prompts and completions (`gen_ai.input.messages` / `.output.messages`). Absent: off. */
   readonly captureMessageContent?: boolean;
+  /** `costAttributes` from the config. Absent: `total`. */
+  readonly costDetail?: CostDetail;
   /** Where spans the SDK made itself (Anthropic native spans) record their metrics. Absent: none. */
   readonly metrics?: GenAIMetrics;
 }
@@ -63,7 +65,7 @@ export function recordUsage(
   const quote = host.pricer.price(provider, model, usage);
   const attrs: Attributes = writeUsage ? usageAttributes(usage) : {};
   if (estimated) attrs[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
-  Object.assign(attrs, quote ? costAttributes(quote) : UNPRICED_ATTRIBUTES);
+  Object.assign(attrs, quote ? costAttributes(quote, 'local', host.costDetail) : UNPRICED_ATTRIBUTES);
   span.setAttributes(attrs);
   if (quote && scope.task) scope.task.addCost(quote.cost.total);
 }

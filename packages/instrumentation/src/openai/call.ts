@@ -13,19 +13,23 @@
  * The SDK's helpers (`parse`, `runTools`, `stream`, `responses.stream`) call `create` on the
  * client's resource, so each HTTP request is one span, counted once.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, type Attributes, type Context, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type CostDetail, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { CallContext } from '../call-context.ts';
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
-import { trackAttempts } from '../retry-attempts.ts';
-import { baggageAttribution, checkBudget, currentScope, errorType, noteRequest, type TaskState } from '../task-context.ts';
+import type { GenAIMetrics } from '../metrics.ts';
+import { baggageAttribution, checkBudget, currentScope, errorType, noteRequest, type Scope, type TaskState } from '../task-context.ts';
 import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
 import { endpointOfClient } from './provider.ts';
 
 /** What the wrappers need from the instrumentation instance (read per call, so config changes apply). */
 export interface ChatHost {
-  readonly tracer: Tracer;
+  /** The plain tracer (no metrics wrapper: a call records its metrics when it finishes). */
+  readonly callTracer: Tracer;
+  readonly metrics: GenAIMetrics;
   readonly pricer: Pricer;
+  readonly costDetail: CostDetail;
   readonly diag: DiagLogger;
   readonly streamUsage: StreamUsageMode;
   readonly captureMessageContent: boolean;
@@ -114,40 +118,25 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
     }
     let call: OpenAICall;
     let sent = body;
-    let ctx;
     try {
       const client = this?._client;
       const endpoint = endpointOfClient(client, host.openaiProviders);
       // Azure routes by deployment: the client's deployment is what the request asked for.
       const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;
-      // What samplers may decide on goes in at start (the conventions' "at creation time" set);
-      // everything else (request parameters, hash, attribution) waits on the call and goes onto
-      // the span with the response's attributes in ONE setAttributes when it finishes. OTel cleans
-      // start attributes twice (for the sampler, then for the span) and every set attribute once,
-      // so this is the cheapest way to carry the same attributes (bench/README.md).
-      const attrs: Attributes = {
-        [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation,
-        [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider,
-        [A.ATTR_GEN_AI_REQUEST_MODEL]: model,
-      };
-      if (endpoint.address !== undefined) {
-        attrs[A.ATTR_SERVER_ADDRESS] = endpoint.address;
-        attrs[A.ATTR_SERVER_PORT] = endpoint.port;
-      }
-      const hash = api.hash(model, body);
-      const more: Attributes = { [A.ATTR_SPENDTRACE_REQUEST_HASH]: hash };
-      if (body) api.requestAttributes(body, more, host);
-      ctx = context.active();
-      if (task) {
-        // `spendtrace.request.repeat` is counted as the call starts (call order), set with the rest.
-        const repeat = noteRequest(hash, task);
-        if (repeat) more[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = repeat;
-        for (const k in task.attribution) more[k] = task.attribution[k];
-        if (scope.tool) more[A.ATTR_SPENDTRACE_TOOL_NAME] = scope.tool.name;
-      } else {
-        const fromBaggage = baggageAttribution(ctx);
-        if (fromBaggage) for (const k in fromBaggage) more[k] = fromBaggage[k];
-      }
+      // Only what samplers may decide on goes in at start (the conventions' "at creation time"
+      // set); everything else goes onto the span in ONE setAttributes when the call finishes.
+      // OTel cleans start attributes twice (for the sampler, then for the span) and every set
+      // attribute once, so this is the cheapest way to carry them (bench/README.md).
+      const start: Attributes =
+        endpoint.address === undefined
+          ? { [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation, [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider, [A.ATTR_GEN_AI_REQUEST_MODEL]: model }
+          : {
+              [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation,
+              [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider,
+              [A.ATTR_GEN_AI_REQUEST_MODEL]: model,
+              [A.ATTR_SERVER_ADDRESS]: endpoint.address,
+              [A.ATTR_SERVER_PORT]: endpoint.port,
+            };
       const streaming = api.streaming(body);
       const stream = streaming.stream;
       let injected = false;
@@ -155,18 +144,18 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
         sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
         injected = true;
       }
-      const span = host.tracer.startSpan(spanName(api.operation, model), { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
-      // Each HTTP attempt (the SDK's retries) is counted while this span is active (retry-attempts.ts).
-      trackAttempts(span);
-      call = new OpenAICall(host, api, span, body, model, endpoint.provider, task, stream, injected, more);
-      ctx = trace.setSpan(ctx, span);
+      const parent = context.active();
+      const span = host.callTracer.startSpan(spanName(api.operation, model), { kind: SpanKind.CLIENT, attributes: start }, parent);
+      call = new OpenAICall(host, api, span, parent, start, body, model, endpoint.provider, scope, stream, injected);
     } catch (err) {
       host.diag.error(`could not start a ${api.operation} span; calling the SDK uninstrumented`, err);
       return original.call(this, body, options);
     }
     let result: unknown;
     try {
-      result = context.with(ctx, original, this, sent, options);
+      // The call is the context the SDK runs in (call-context.ts): its span is the active one,
+      // so child spans nest under it and each HTTP attempt is counted on it.
+      result = context.with(call, original, this, sent, options);
     } catch (err) {
       call.finish(err);
       throw err;
@@ -181,22 +170,30 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
 }
 
 /** One in-flight request: collects what the response says and ends the span once. */
-export class OpenAICall {
+export class OpenAICall extends CallContext {
   readonly host: ChatHost;
   readonly api: OpenAIApi;
-  readonly span: Span;
+  /** What the span started with (operation, provider, request model, server): the metrics read them too. */
+  readonly startAttributes: Attributes;
   readonly body: any;
   readonly requestModel: string | undefined;
   readonly provider: string;
-  readonly task: TaskState | undefined;
+  /** The task and tool the call started in (a stream may be read elsewhere). */
+  readonly scope: Scope | undefined;
   readonly stream: boolean;
   /** We added include_usage: the usage-only chunk is ours to hide. */
   readonly injected: boolean;
+  /** `spendtrace.request.hash`, taken as the call starts (the app may reuse its message list). */
+  readonly hash: string;
+  /** `spendtrace.request.repeat`: identical requests before this one in its task, counted in call order. */
+  readonly repeat: number;
+  /** `performance.now()` at the start, when something needs it (metrics, a stream's time to first chunk); else 0. */
+  readonly started: number;
   /**
-   * Attributes waiting for the end (request parameters, hash, attribution; then the response's):
-   * set on the span in one setAttributes by {@link finish}.
+   * The attributes the API modules add while the call runs (service tier, captured content); at
+   * the end everything else joins them and they go onto the span in one setAttributes.
    */
-  readonly attrs: Attributes;
+  readonly attrs: Attributes = {};
   promise: APIPromiseLike | undefined;
   ended = false;
   /** Our parseResponse ran: someone (await, `.withResponse()`) is reading the body. */
@@ -218,24 +215,41 @@ export class OpenAICall {
   apiError: string | undefined;
   // Streams only.
   controller: AbortController | undefined;
-  started = 0;
   firstChunkAt = 0;
   inFlight = false;
   closing = false;
   text: string[] | undefined;
 
-  constructor(host: ChatHost, api: OpenAIApi, span: Span, body: any, requestModel: string | undefined, provider: string, task: TaskState | undefined, stream: boolean, injected: boolean, attrs: Attributes) {
+  constructor(
+    host: ChatHost,
+    api: OpenAIApi,
+    span: Span,
+    parent: Context,
+    startAttributes: Attributes,
+    body: any,
+    requestModel: string | undefined,
+    provider: string,
+    scope: Scope | undefined,
+    stream: boolean,
+    injected: boolean,
+  ) {
+    super(parent, span);
     this.host = host;
     this.api = api;
-    this.span = span;
+    this.startAttributes = startAttributes;
     this.body = body;
     this.requestModel = requestModel;
     this.provider = provider;
-    this.task = task;
+    this.scope = scope;
     this.stream = stream;
     this.injected = injected;
-    this.attrs = attrs;
-    if (stream) this.started = performance.now();
+    this.hash = api.hash(requestModel, body);
+    this.repeat = scope?.task ? noteRequest(this.hash, scope.task) : 0;
+    this.started = stream || host.metrics.enabled ? performance.now() : 0;
+  }
+
+  get task(): TaskState | undefined {
+    return this.scope?.task;
   }
 
   attach(result: unknown): void {
@@ -254,13 +268,16 @@ export class OpenAICall {
     const call = this;
     p.parseResponse = function parseResponse(client, props) {
       call.parsing = true;
-      return Promise.resolve(originalParse.call(this, client, props)).then(call.onResult, call.onParseError);
+      const parsed = originalParse.call(this, client, props) as Promise<unknown>;
+      return (parsed && typeof parsed.then === 'function' ? parsed : Promise.resolve(parsed)).then(call.onResult, call.onParseError);
     };
-    // The SDK's helpers (`responses.stream()`, `.parse()`) chain with `_thenUnwrap`, which in v7
-    // reads the parse function it was built with, not our `parseResponse`: see the result there too.
+    // The SDK's helpers (`responses.stream()`, `.parse()`) chain with `_thenUnwrap`. In v7 that is
+    // an own function of each promise calling the parse function it was built with, not our
+    // `parseResponse`: see the result there too. In v5/v6 it is the prototype's, which calls our
+    // `parseResponse`; an own property added to every promise there would only slow the SDK down.
     const chainable = p as APIPromiseLike & { _thenUnwrap?: (this: unknown, transform: (data: unknown, props: unknown) => unknown, ...rest: unknown[]) => unknown };
     const originalThenUnwrap = chainable._thenUnwrap;
-    if (typeof originalThenUnwrap === 'function') {
+    if (typeof originalThenUnwrap === 'function' && Object.hasOwn(chainable, '_thenUnwrap')) {
       chainable._thenUnwrap = function _thenUnwrap(this: unknown, transform: (data: unknown, props: unknown) => unknown, ...rest: unknown[]) {
         call.chained = true;
         return originalThenUnwrap.call(this, (data: unknown, props: unknown) => transform(call.onResult(data), props), ...rest);
@@ -282,12 +299,16 @@ export class OpenAICall {
           });
           return;
         }
-        // Nobody asked for the parsed body yet (`.asResponse()`, a helper that re-wraps the
-        // promise, or an await that comes later): read usage from a clone, leaving the app's body untouched.
-        props.response
-          .clone()
-          .json()
-          .then((json: unknown) => this.onResult(json), () => this.finish());
+        // Nobody asked for the parsed body yet. A v5/v6 helper's parse reacts to the same
+        // response right after us: give it that chance. Still nobody (`.asResponse()`, an await
+        // that comes later): read usage from a clone, leaving the app's body untouched.
+        queueMicrotask(() => {
+          if (this.ended || this.parsing || this.chained || this.promise?.parsedPromise !== undefined) return;
+          props.response
+            .clone()
+            .json()
+            .then((json: unknown) => this.onResult(json), () => this.finish());
+        });
       }
     } catch (err) {
       this.host.diag.error(`${this.api.operation} span: response handling failed`, err);
@@ -353,10 +374,9 @@ export class OpenAICall {
   finish(err?: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    const end = this.attrs;
     try {
-      const span = this.span;
-      // What waited since the start and everything the response told go onto the span in one setAttributes.
-      const end = this.attrs;
+      this.requestAttributes(end);
       if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
       if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
       if (this.finishReasons) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = presentReasons(this.finishReasons);
@@ -367,47 +387,73 @@ export class OpenAICall {
         end[A.ATTR_ERROR_TYPE] = type;
         const status = (err as { status?: unknown })?.status;
         if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
       }
       if (this.usage) {
         this.price(end, this.withTools(this.usage), this.providerCost);
-        span.setAttributes(end);
-        span.end();
-        return;
+        return this.close(end);
       }
-      span.setAttributes(end);
       const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
-      if (estimate) {
-        // A stream that reported no usage: count locally, off the hot path, then end at the real end time.
-        const endTime = now();
-        estimate.then(
-          (usage) => {
-            const counted: Attributes = { [A.ATTR_SPENDTRACE_USAGE_ESTIMATED]: true };
-            this.price(counted, this.withTools(usage), undefined);
-            span.setAttributes(counted);
-            span.end(endTime);
-          },
-          (e) => {
-            this.host.diag.error(`${this.api.operation} span: local token count failed`, e);
-            span.end(endTime);
-          },
-        );
-        return;
-      }
-      span.end();
+      if (!estimate) return this.close(end);
+      // A stream that reported no usage: count locally, off the hot path, then end at the real end time.
+      const endTime = now();
+      const endedAt = performance.now();
+      estimate.then(
+        (usage) => {
+          try {
+            end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
+            this.price(end, this.withTools(usage), undefined);
+          } catch (e) {
+            this.host.diag.error(`${this.api.operation} span: pricing the local token count failed`, e);
+          }
+          this.close(end, endTime, endedAt);
+        },
+        (e) => {
+          this.host.diag.error(`${this.api.operation} span: local token count failed`, e);
+          this.close(end, endTime, endedAt);
+        },
+      );
     } catch (e) {
       this.host.diag.error(`${this.api.operation} span: finishing failed`, e);
-      try {
-        // The request's attributes waited for this end: the span keeps them even so.
-        this.span.setAttributes(this.attrs);
-      } catch {
-        // the span still ends
-      }
-      try {
-        this.span.end();
-      } catch {
-        // nothing more to do
-      }
+      this.close(end);
+    }
+  }
+
+  /** What the request said and who made it (DESIGN.md §3), read when the call ends. */
+  private requestAttributes(end: Attributes): void {
+    end[A.ATTR_SPENDTRACE_REQUEST_HASH] = this.hash;
+    if (this.repeat) end[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = this.repeat;
+    if (this.body) this.api.requestAttributes(this.body, end, this.host);
+    const task = this.scope?.task;
+    if (task) {
+      const attribution = task.attribution;
+      for (const k in attribution) end[k] = attribution[k];
+      if (this.scope!.tool) end[A.ATTR_SPENDTRACE_TOOL_NAME] = this.scope!.tool.name;
+    } else {
+      const fromBaggage = baggageAttribution(this.parentContext);
+      if (fromBaggage) for (const k in fromBaggage) end[k] = fromBaggage[k];
+    }
+  }
+
+  /** Everything that waited for the end onto the span in one setAttributes, the span ended, the call's metrics recorded. */
+  private close(end: Attributes, endTime?: number, endedAt?: number): void {
+    const span = this.span;
+    try {
+      span.setAttributes(end);
+    } catch (e) {
+      this.host.diag.error(`${this.api.operation} span: setting attributes failed`, e);
+    }
+    try {
+      span.end(endTime);
+    } catch (e) {
+      this.host.diag.error(`${this.api.operation} span: ending failed`, e);
+    }
+    const metrics = this.host.metrics;
+    if (!metrics.enabled) return;
+    try {
+      metrics.recordCall({ ...this.startAttributes, ...end }, ((endedAt ?? performance.now()) - this.started) / 1000);
+    } catch (e) {
+      this.host.diag.error(`${this.api.operation} span: recording metrics failed`, e);
     }
   }
 
@@ -435,7 +481,7 @@ export class OpenAICall {
     let pico: Pico | undefined;
     if (typeof providerCostUsd === 'number' && Number.isFinite(providerCostUsd) && providerCostUsd >= 0) {
       pico = usdToPico(providerCostUsd);
-      writeProviderCostAttributes(attrs, pico);
+      writeProviderCostAttributes(attrs, pico, this.host.costDetail);
     } else {
       const pricer = this.host.pricer;
       const requestModel = this.requestModel;
@@ -444,7 +490,7 @@ export class OpenAICall {
         (this.responseModel && this.responseModel !== requestModel ? pricer.price(this.provider, requestModel, usage) : undefined);
       if (quote) {
         pico = quote.cost.total;
-        writeCostAttributes(attrs, quote);
+        writeCostAttributes(attrs, quote, 'local', this.host.costDetail);
       } else {
         attrs[A.ATTR_SPENDTRACE_COST_UNPRICED] = true;
       }

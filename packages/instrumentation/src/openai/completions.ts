@@ -45,7 +45,7 @@ export const completionsApi: OpenAIApi<CompletionParams> = {
 
   readResult(call, r: Completion) {
     const choices = readCompletionResult(call, r);
-    if (choices && call.host.captureMessageContent) call.span.setAttribute(A.ATTR_GEN_AI_OUTPUT_MESSAGES, JSON.stringify(choices.map((c) => c?.text)));
+    if (choices && call.host.captureMessageContent) call.attrs[A.ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(choices.map((c) => c?.text));
   },
 
   readChunk: (call, chunk: Completion) =>

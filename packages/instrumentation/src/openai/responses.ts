@@ -79,7 +79,7 @@ function readResponse(call: OpenAICall, r: ResponseObject | undefined): void {
   if (r.id) call.responseId = r.id;
   if (r.model) call.responseModel = r.model;
   if (r.usage) readUsage(call, r.usage);
-  if (r.service_tier) call.span.setAttribute(A.ATTR_OPENAI_RESPONSE_SERVICE_TIER, r.service_tier);
+  if (r.service_tier) call.attrs[A.ATTR_OPENAI_RESPONSE_SERVICE_TIER] = r.service_tier;
   let toolCalls = false;
   if (Array.isArray(r.output)) {
     // The final output is authoritative: recount what a stream counted item by item.
@@ -93,7 +93,7 @@ function readResponse(call: OpenAICall, r: ResponseObject | undefined): void {
     }
     call.webSearches = web;
     call.fileSearches = file;
-    if (call.host.captureMessageContent) call.span.setAttributes(openaiResponsesOutput(r));
+    if (call.host.captureMessageContent) Object.assign(call.attrs, openaiResponsesOutput(r));
   }
   // The Responses API has no finish_reason: its status says the same thing.
   switch (r.status) {

@@ -71,7 +71,11 @@ export class TaskState implements TaskHandle {
   readonly onBudgetExceeded: OnBudgetExceeded;
   readonly span: Span;
   readonly parent: TaskState | undefined;
-  /** Attributes every span inside the task carries (built once). */
+  /**
+   * Attributes every span inside the task carries (built once). `spendtrace.task.id` only when it
+   * is not the trace id (an `id` option, a nested task): a trace is its task by default, and every
+   * attribute past 19 makes an OTel JS span markedly slower (bench/README.md).
+   */
   readonly attribution: Attributes;
   costPico: Pico = 0n;
   exceeded = false;
@@ -90,7 +94,7 @@ export class TaskState implements TaskHandle {
     this.onBudgetExceeded = o.onBudgetExceeded ?? 'throw';
     this.span = span;
     this.parent = parent;
-    const attribution: Attributes = { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
+    const attribution: Attributes = span.spanContext().traceId === id ? { [A.ATTR_SPENDTRACE_TASK_NAME]: o.name } : { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
     if (o.agent) attribution[A.ATTR_GEN_AI_AGENT_NAME] = o.agent;
     if (o.userId) attribution[A.ATTR_USER_ID] = o.userId;
     this.attribution = attribution;

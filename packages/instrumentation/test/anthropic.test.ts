@@ -204,11 +204,13 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
       [A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
       [A.ATTR_GEN_AI_USAGE_COST_CURRENCY]: 'USD',
       [A.ATTR_GEN_AI_USAGE_COST_SOURCE]: 'local',
-      [A.ATTR_SPENDTRACE_TASK_ID]: root.attributes[A.ATTR_SPENDTRACE_TASK_ID],
       [A.ATTR_SPENDTRACE_TASK_NAME]: 'answer',
       [A.ATTR_GEN_AI_AGENT_NAME]: 'math-agent',
       [A.ATTR_USER_ID]: 'u-42',
     });
+    // The task is the trace: its id is not repeated on the spans inside it.
+    expect(span!.attributes).not.toHaveProperty(A.ATTR_SPENDTRACE_TASK_ID);
+    expect(span!.spanContext().traceId).toBe(root.attributes[A.ATTR_SPENDTRACE_TASK_ID]);
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(CACHED_TOTAL));
     expect(nano(span!.attributes[A.ATTR_SPENDTRACE_COST_CACHE_WRITE])).toBe(nano(CACHED_COST.cacheWrite));
     expect(nano(costUsd)).toBe(nano(CACHED_TOTAL));

@@ -89,7 +89,8 @@ test('ESM app under --import @spendtrace/instrumentation/register: plain and str
   const root = spans.find((s) => s.name === 'invoke_agent esm-agent')!;
   for (const c of chats) {
     expect(c.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(CALL_COST);
-    expect(c.attributes[A.ATTR_SPENDTRACE_TASK_ID]).toBe(root.traceId);
+    expect(c.traceId).toBe(root.traceId); // the task is the trace
+    expect(c.attributes[A.ATTR_SPENDTRACE_TASK_ID]).toBeUndefined();
     expect(c.attributes[A.ATTR_GEN_AI_AGENT_NAME]).toBe('esm-agent');
   }
   expect(spans.find((s) => s.name === 'execute_tool search')!.attributes[A.ATTR_SPENDTRACE_TOOL_COST_AMOUNT]).toBe(0.005);

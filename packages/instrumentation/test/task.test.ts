@@ -47,8 +47,8 @@ describe('attribution', () => {
       [A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON]: 'answered',
       [A.ATTR_SPENDTRACE_TASK_QUALITY]: 0.9,
     });
+    // The task is the trace (trace id = task id): spans inside it do not repeat the id.
     const attribution = {
-      [A.ATTR_SPENDTRACE_TASK_ID]: taskId,
       [A.ATTR_SPENDTRACE_TASK_NAME]: 'research',
       [A.ATTR_GEN_AI_AGENT_NAME]: 'research-agent',
       [A.ATTR_USER_ID]: 'u-42',
@@ -145,7 +145,7 @@ describe('attribution', () => {
     expect(sum).toBe(expectedTotal);
     expect(total).toBe(A.picoToUsd(expectedTotal));
     const taskId = spanNamed('invoke_agent nightly-summarizer').spanContext().traceId;
-    expect(steps.every((s) => s.attributes[A.ATTR_SPENDTRACE_TASK_ID] === taskId && s.spanContext().traceId === taskId)).toBe(true);
+    expect(steps.every((s) => s.attributes[A.ATTR_SPENDTRACE_TASK_ID] === undefined && s.spanContext().traceId === taskId)).toBe(true);
   });
 });
 

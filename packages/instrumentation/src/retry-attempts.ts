@@ -112,9 +112,11 @@ function onAttemptError(err: unknown): void {
 
 /** Wraps a fetch-like function so each call through it is counted as an attempt of the active call. */
 export function countingFetch<F extends (...args: any[]) => Promise<Response>>(fetchFn: F): F {
-  return function fetchAttempt(this: unknown, ...args: unknown[]) {
+  // Four parameters cover every wrapped fetch (`fetchWithTimeout(url, init, ms, controller)`,
+  // `fetch(url, init)`) without a rest array per attempt.
+  return function fetchAttempt(this: unknown, a: unknown, b: unknown, c: unknown, d: unknown) {
     const tracked = attemptStarting() !== undefined;
-    const p = fetchFn.apply(this, args);
+    const p = fetchFn.call(this, a, b, c, d);
     if (tracked && p && typeof p.then === 'function') p.then(onAttemptResponse, onAttemptError);
     return p;
   } as F;

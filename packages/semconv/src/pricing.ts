@@ -99,6 +99,11 @@ export function catalogueProviderId(providerName: string | undefined): string | 
   return PROVIDER_IDS[providerName.toLowerCase()];
 }
 
+/**
+ * Rates in pico-USD per block, as doubles: a published rate is an integer number of pico-USD
+ * (exact to 12 decimals of a dollar, see usdToPico) far below 2^53, so doubles hold it exactly and
+ * the per-call arithmetic stays in doubles while it is exact (computeCost).
+ */
 interface Rates {
   /** pico-USD per 1e6 tokens, or tiered. */
   input?: RateValue;
@@ -112,7 +117,7 @@ interface Rates {
   webSearch?: RateValue;
   fileSearch?: RateValue;
 }
-type RateValue = Pico | { base: Pico; tiers: Array<{ start: number; price: Pico }> };
+type RateValue = number | { base: number; tiers: Array<{ start: number; price: number }> };
 
 interface Resolved {
   rates: Rates;
@@ -123,14 +128,21 @@ interface Resolved {
   multiplierPpm: bigint;
 }
 
-const MTOK = 1_000_000n;
-const KCOUNT = 1_000n;
+const MTOK = 1_000_000;
+const KCOUNT = 1_000;
 const PPM = 1_000_000n;
+
+/** A USD rate as pico-USD in a double (exact: rates beyond 2^53 pico-USD, $9,007 per block, are refused). */
+function picoRate(usd: number): number {
+  const pico = Number(usdToPico(usd));
+  if (!Number.isSafeInteger(pico)) throw new RangeError(`price ${usd} USD per block is out of range`);
+  return pico;
+}
 
 function toRateValue(v: number | TieredPrices | undefined): RateValue | undefined {
   if (v === undefined) return undefined;
-  if (typeof v === 'number') return usdToPico(v);
-  return { base: usdToPico(v.base), tiers: [...v.tiers].sort((a, b) => a.start - b.start).map((t) => ({ start: t.start, price: usdToPico(t.price) })) };
+  if (typeof v === 'number') return picoRate(v);
+  return { base: picoRate(v.base), tiers: [...v.tiers].sort((a, b) => a.start - b.start).map((t) => ({ start: t.start, price: picoRate(t.price) })) };
 }
 
 function ratesOf(mp: ModelPrice | Record<string, number>): Rates {
@@ -150,9 +162,9 @@ function ratesOf(mp: ModelPrice | Record<string, number>): Rates {
   };
 }
 
-function pick(rate: RateValue | undefined, inputTotal: number): Pico {
-  if (rate === undefined) return 0n;
-  if (typeof rate === 'bigint') return rate;
+function pick(rate: RateValue | undefined, inputTotal: number): number {
+  if (rate === undefined) return 0;
+  if (typeof rate === 'number') return rate;
   let p = rate.base;
   for (const t of rate.tiers) if (inputTotal > t.start) p = t.price;
   return p;
@@ -315,9 +327,40 @@ function lookupCatalogue(providerId: string | undefined, model: string, at: numb
   return { modelPrice: r.model_price, provider: r.provider.id, model: r.model.id, timeDependent: Array.isArray(r.model.prices) };
 }
 
-/** a + b without a new bigint when either is zero. */
-function plus(a: Pico, b: Pico): Pico {
-  return b === 0n ? a : a === 0n ? b : a + b;
+/** An exact amount of pico-USD: an integer double while below 2^53, a bigint beyond. */
+type Amount = number | bigint;
+
+/** units × rate / per, rounded half-up to the pico (only sub-pico rates ever round), exactly. */
+function part(units: number, rate: number, per: number): Amount {
+  if (units <= 0 || rate === 0) return 0;
+  const u = Math.round(units);
+  // Integers whose product stays below 2^53 are exact in doubles: no bigint made.
+  if (u > Number.MAX_SAFE_INTEGER / rate) return costOf(u, BigInt(rate), BigInt(per));
+  const n = u * rate;
+  let q = Math.floor(n / per);
+  let r = n - q * per;
+  // The quotient of the rounded division can be one off; the remainder says which way.
+  if (r < 0) {
+    q -= 1;
+    r += per;
+  } else if (r >= per) {
+    q += 1;
+    r -= per;
+  }
+  return r * 2 >= per ? q + 1 : q;
+}
+
+function add(a: Amount, b: Amount): Amount {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const s = a + b;
+    if (s <= Number.MAX_SAFE_INTEGER) return s;
+  }
+  return big(a) + big(b);
+}
+
+/** One bigint per non-zero amount (0n is a constant). */
+function big(a: Amount): Pico {
+  return typeof a === 'bigint' ? a : a === 0 ? 0n : BigInt(a);
 }
 
 function computeCost(r: Resolved, u: Usage): Cost {
@@ -329,22 +372,21 @@ function computeCost(r: Resolved, u: Usage): Cost {
   const reasoning = Math.min(u.reasoningTokens ?? 0, u.outputTokens);
   const uncached = Math.max(0, inTotal - cacheRead - cacheWrite);
   const outRate = pick(rates.output, inTotal);
-  let cost: Cost = {
-    input: costOf(uncached, pick(rates.input, inTotal), MTOK),
-    cacheRead: costOf(cacheRead, pick(rates.cacheRead, inTotal), MTOK),
-    cacheWrite: plus(costOf(cacheWrite - cacheWrite1h, pick(rates.cacheWrite, inTotal), MTOK), costOf(cacheWrite1h, pick(rates.cacheWrite1h, inTotal), MTOK)),
-    output: costOf(u.outputTokens - reasoning, outRate, MTOK),
-    reasoning: costOf(reasoning, outRate, MTOK),
-    request: costOf(1, pick(rates.request, inTotal), KCOUNT),
-    tool: plus(costOf(u.webSearches ?? 0, pick(rates.webSearch, inTotal), KCOUNT), costOf(u.fileSearches ?? 0, pick(rates.fileSearch, inTotal), KCOUNT)),
-    total: 0n,
-  };
+  const input = part(uncached, pick(rates.input, inTotal), MTOK);
+  const read = part(cacheRead, pick(rates.cacheRead, inTotal), MTOK);
+  const write = add(part(cacheWrite - cacheWrite1h, pick(rates.cacheWrite, inTotal), MTOK), part(cacheWrite1h, pick(rates.cacheWrite1h, inTotal), MTOK));
+  const output = part(u.outputTokens - reasoning, outRate, MTOK);
+  const thinking = part(reasoning, outRate, MTOK);
+  const request = part(1, pick(rates.request, inTotal), KCOUNT);
+  const tool = add(part(u.webSearches ?? 0, pick(rates.webSearch, inTotal), KCOUNT), part(u.fileSearches ?? 0, pick(rates.fileSearch, inTotal), KCOUNT));
   if (r.multiplierPpm !== PPM) {
-    const m = (p: Pico) => costOf(1, p * r.multiplierPpm, PPM);
-    cost = { ...cost, input: m(cost.input), cacheRead: m(cost.cacheRead), cacheWrite: m(cost.cacheWrite), output: m(cost.output), reasoning: m(cost.reasoning), request: m(cost.request), tool: m(cost.tool) };
+    const m = (p: Amount) => costOf(1, big(p) * r.multiplierPpm, PPM);
+    const cost: Cost = { input: m(input), cacheRead: m(read), cacheWrite: m(write), output: m(output), reasoning: m(thinking), request: m(request), tool: m(tool), total: 0n };
+    cost.total = sumParts(cost);
+    return cost;
   }
-  cost.total = sumParts(cost);
-  return cost;
+  const total = add(add(add(input, read), add(write, output)), add(add(thinking, request), tool));
+  return { input: big(input), cacheRead: big(read), cacheWrite: big(write), output: big(output), reasoning: big(thinking), request: big(request), tool: big(tool), total: big(total) };
 }
 
 /** The parts' sum, adding only the non-zero ones (each bigint addition makes a new bigint; most parts are 0n). */

@@ -110,13 +110,45 @@ function onAttemptError(err: unknown): void {
   if (state) attemptFailed(state, undefined, fetchErrorType(err));
 }
 
+/** The counting wrappers put on SDK clients' own `fetch` (countClientFetch), and what each wraps. */
+const clientFetchOriginals = new WeakMap<object, unknown>();
+/** Clients given a counting `fetch`, so `restoreClientFetches` can put theirs back. */
+const countedClients = new Set<WeakRef<{ fetch?: unknown }>>();
+
+/**
+ * Counts the HTTP attempts of a Stainless-generated SDK client (openai v5–v7) through its own
+ * `fetch` field, which `fetchWithTimeout` calls once per attempt. Not through the prototype's
+ * `fetchWithTimeout`: openai 7 treats an overridden one as a dispatch hook (it changes how the
+ * request's abort controller is made, and X.509 workload identity refuses to run), and wrapping a
+ * method the SDK calls from its own async code slows that code down (bench/README.md). Cheap to
+ * call per request: it only wraps a client whose `fetch` is not already ours.
+ */
+export function countClientFetch(client: { fetch?: unknown }): void {
+  const current = client.fetch;
+  if (typeof current !== 'function' || clientFetchOriginals.has(current)) return;
+  const counting = countingFetch(current as (...args: any[]) => Promise<Response>);
+  clientFetchOriginals.set(counting, current);
+  client.fetch = counting;
+  countedClients.add(new WeakRef(client));
+}
+
+/** Puts the SDK clients' own `fetch` back (the instrumentation is disabled). */
+export function restoreClientFetches(): void {
+  for (const ref of countedClients) {
+    const client = ref.deref();
+    const original = client && clientFetchOriginals.get(client.fetch as object);
+    if (client && original) client.fetch = original;
+  }
+  countedClients.clear();
+}
+
 /** Wraps a fetch-like function so each call through it is counted as an attempt of the active call. */
 export function countingFetch<F extends (...args: any[]) => Promise<Response>>(fetchFn: F): F {
-  // Four parameters cover every wrapped fetch (`fetchWithTimeout(url, init, ms, controller)`,
-  // `fetch(url, init)`) without a rest array per attempt.
-  return function fetchAttempt(this: unknown, a: unknown, b: unknown, c: unknown, d: unknown) {
+  // Every argument passes through: the wrapped functions differ in arity (`fetch(url, init)`,
+  // Anthropic 1.x's `fetchWithTimeout(url, init, ms, controller, requestOptions, logCtx)`).
+  return function fetchAttempt(this: unknown, ...args: unknown[]) {
     const tracked = attemptStarting() !== undefined;
-    const p = fetchFn.call(this, a, b, c, d);
+    const p = fetchFn.apply(this, args);
     if (tracked && p && typeof p.then === 'function') p.then(onAttemptResponse, onAttemptError);
     return p;
   } as F;

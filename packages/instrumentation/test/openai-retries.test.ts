@@ -1,8 +1,9 @@
 // Proves the openai SDK's internal retries are visible like Anthropic's and Gemini's: one spendtrace.retry event per retry (status, error.type of the failed attempt) and spendtrace.retry.attempt on the one span, also when the call finally fails; chat, Responses and streams.
 import { describe, expect, test } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { isWrapped } from '@opentelemetry/instrumentation';
 import * as A from '@spendtrace/semconv';
-import { openaiModule, usd, useHarness } from './setup.ts';
+import { OpenAI, openaiModule, usd, useHarness } from './setup.ts';
 
 const h = useHarness();
 
@@ -78,3 +79,24 @@ describe('openai retries', () => {
     expect(chat!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
   });
 });
+
+describe('how attempts are seen', () => {
+  test("through each client's own fetch, never the SDK's fetchWithTimeout (openai 7 treats an overridden one as a dispatch hook); disable() puts the client's fetch back", async () => {
+    const ownFetch: typeof fetch = (url, init) => fetch(url, init);
+    const client = new OpenAI({ baseURL: h.fake.url, apiKey: 'test-key', fetch: ownFetch });
+    const proto = openaiModule.OpenAI.prototype as unknown as Record<string, unknown>;
+    expect(isWrapped(proto.fetchWithTimeout)).toBe(false);
+    expect(Object.hasOwn(client, 'fetchWithTimeout')).toBe(false);
+    h.fake.enqueue(rateLimited, { promptTokens: 10, completionTokens: 2 });
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }, { maxRetries: 1 });
+    expect(h.chatSpans()[0]!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
+    expect(client.fetch).not.toBe(ownFetch); // counting
+    h.instrumentation.disable();
+    try {
+      expect(client.fetch).toBe(ownFetch);
+    } finally {
+      h.instrumentation.enable();
+    }
+  });
+});
+

@@ -4,7 +4,7 @@
  * and shares its resource classes, so it is covered by the same patches.
  */
 import { isWrapped } from '@opentelemetry/instrumentation';
-import { countingFetch } from '../retry-attempts.ts';
+import { restoreClientFetches } from '../retry-attempts.ts';
 import { patchedMethod, type ChatHost, type MethodFn, type OpenAIApi } from './call.ts';
 import { chatCompletionsApi } from './chat-completions.ts';
 import { completionsApi } from './completions.ts';
@@ -20,7 +20,7 @@ export interface OpenAITargets {
   embeddings?: Proto;
   /** Legacy `Completions.prototype`. */
   legacyCompletions?: Proto;
-  /** The client class prototype (`fetchWithTimeout`, which every HTTP attempt goes through, retries included). */
+  /** The client class prototype. */
   client?: Proto;
 }
 
@@ -81,7 +81,7 @@ function methods(t: OpenAITargets): Array<[Proto | undefined, OpenAIApi]> {
   ];
 }
 
-/** Wraps every `create` found (re-wrapping a wrapped one), and the client's per-attempt fetch. */
+/** Wraps every `create` found (re-wrapping a wrapped one). HTTP attempts are counted per client instance (call.ts). */
 export function patchOpenAITargets(host: ChatHost, w: Wrapper, t: OpenAITargets, onlyUnwrapped = false): void {
   for (const [proto, api] of methods(t)) {
     if (!proto || typeof proto.create !== 'function') continue;
@@ -91,19 +91,9 @@ export function patchOpenAITargets(host: ChatHost, w: Wrapper, t: OpenAITargets,
     }
     w.wrap(proto, 'create', (original: MethodFn) => patchedMethod(host, api, original));
   }
-  const client = t.client;
-  // v5–v7 send every attempt through `fetchWithTimeout` (v7 via `fetchWithAuth`); the call's span
-  // is active there, so each attempt after the first becomes a `spendtrace.retry` event.
-  if (client && typeof client.fetchWithTimeout === 'function') {
-    if (isWrapped(client.fetchWithTimeout)) {
-      if (onlyUnwrapped) return;
-      w.unwrap(client, 'fetchWithTimeout');
-    }
-    w.wrap(client, 'fetchWithTimeout', (original: (...args: any[]) => Promise<Response>) => countingFetch(original));
-  }
 }
 
 export function unpatchOpenAITargets(w: Wrapper, t: OpenAITargets): void {
   for (const [proto] of methods(t)) if (proto && isWrapped(proto.create)) w.unwrap(proto, 'create');
-  if (t.client && isWrapped(t.client.fetchWithTimeout)) w.unwrap(t.client, 'fetchWithTimeout');
+  restoreClientFetches();
 }

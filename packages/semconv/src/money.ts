@@ -47,27 +47,30 @@ export function rateToPico(ratePerUnitBlock: number): Pico {
   return usdToPico(ratePerUnitBlock);
 }
 
+/**
+ * n / d rounded half-up, for non-negative integers n < 2^53 and d > 0 held in doubles: exact,
+ * because the floating quotient is at most one off and the remainder says which way.
+ */
+export function roundedQuotient(n: number, d: number): number {
+  let q = Math.floor(n / d);
+  let r = n - q * d;
+  if (r < 0) {
+    q -= 1;
+    r += d;
+  } else if (r >= d) {
+    q += 1;
+    r -= d;
+  }
+  return r * 2 >= d ? q + 1 : q;
+}
+
 /** units * (pico per `per` units) / per, rounded half-up to the pico (only sub-pico rates ever round). */
 export function costOf(units: number, picoPerBlock: Pico, per: bigint): Pico {
   if (units <= 0 || picoPerBlock === 0n) return 0n;
   const u = Math.round(units);
   const rate = Number(picoPerBlock);
   // Integers whose product stays below 2^53 are exact in doubles: one BigInt made, not five.
-  if (rate > 0 && rate <= Number.MAX_SAFE_INTEGER && u <= Number.MAX_SAFE_INTEGER / rate) {
-    const n = u * rate;
-    const d = Number(per);
-    let q = Math.floor(n / d);
-    let r = n - q * d;
-    // The quotient of the rounded division can be one off; the remainder says which way.
-    if (r < 0) {
-      q -= 1;
-      r += d;
-    } else if (r >= d) {
-      q += 1;
-      r -= d;
-    }
-    return BigInt(r * 2 >= d ? q + 1 : q);
-  }
+  if (rate > 0 && rate <= Number.MAX_SAFE_INTEGER && u <= Number.MAX_SAFE_INTEGER / rate) return BigInt(roundedQuotient(u * rate, Number(per)));
   const n = BigInt(u) * picoPerBlock;
   const q = n / per;
   return (n % per) * 2n >= per ? q + 1n : q;

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { calcPrice, type MatchLogic, type ModelPrice, type TieredPrices } from '@pydantic/genai-prices';
-import { costOf, usdToPico, type Pico } from './money.ts';
+import { costOf, roundedQuotient, usdToPico, type Pico } from './money.ts';
 import type { Usage } from './usage.ts';
 
 export const CATALOGUE_VERSION = 'genai-prices@0.1.8';
@@ -336,18 +336,7 @@ function part(units: number, rate: number, per: number): Amount {
   const u = Math.round(units);
   // Integers whose product stays below 2^53 are exact in doubles: no bigint made.
   if (u > Number.MAX_SAFE_INTEGER / rate) return costOf(u, BigInt(rate), BigInt(per));
-  const n = u * rate;
-  let q = Math.floor(n / per);
-  let r = n - q * per;
-  // The quotient of the rounded division can be one off; the remainder says which way.
-  if (r < 0) {
-    q -= 1;
-    r += per;
-  } else if (r >= per) {
-    q += 1;
-    r -= per;
-  }
-  return r * 2 >= per ? q + 1 : q;
+  return roundedQuotient(u * rate, per);
 }
 
 function add(a: Amount, b: Amount): Amount {

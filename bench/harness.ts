@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import type { Readable, Writable } from 'node:stream';
 
 /** A child's result: numbers to take medians of, plus labels (versions, how it was patched). */
@@ -308,6 +309,42 @@ export function cpuMicros(): number {
 export function threadCpuMicros(): number {
   const u = (process as unknown as { threadCpuUsage(): NodeJS.CpuUsage }).threadCpuUsage();
   return u.user + u.system;
+}
+
+/**
+ * What `run` did to the V8 heap, from `v8.GCProfiler`'s before/after figures of each collection
+ * in between:
+ * - `bytes` allocated: the heap's growth between collections, summed;
+ * - `promotedBytes`: the old generation's growth across young-generation collections, i.e. the
+ *   objects that lived long enough to be copied out of the young generation. Short-lived garbage
+ *   is nearly free in V8; objects kept alive across a collection are not, and this shows them;
+ * - `gcMicros`: the main-thread time of those collections.
+ */
+export async function heapActivity<T>(run: () => Promise<T>): Promise<{ result: T; bytes: number; promotedBytes: number; gcMicros: number }> {
+  const profiler = new GCProfiler();
+  const used0 = getHeapStatistics().used_heap_size;
+  profiler.start();
+  const result = await run();
+  const used1 = getHeapStatistics().used_heap_size;
+  const gcs = profiler.stop()?.statistics ?? [];
+  let bytes = 0;
+  let promotedBytes = 0;
+  let gcMicros = 0;
+  let after = used0;
+  for (const gc of gcs) {
+    gcMicros += gc.cost;
+    bytes += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - after);
+    after = gc.afterGC.heapStatistics.usedHeapSize;
+    if (gc.gcType === 'Scavenge' || gc.gcType === 'MinorMarkSweep') promotedBytes += Math.max(0, oldGeneration(gc.afterGC) - oldGeneration(gc.beforeGC));
+  }
+  bytes += Math.max(0, used1 - after);
+  return { result, bytes, promotedBytes, gcMicros };
+}
+
+function oldGeneration(h: { heapSpaceStatistics: Array<{ spaceName: string; spaceUsedSize: number }> }): number {
+  let n = 0;
+  for (const s of h.heapSpaceStatistics) if (s.spaceName === 'old_space' || s.spaceName === 'lo_space') n += s.spaceUsedSize;
+  return n;
 }
 
 export function arg(name: string, fallback?: string): string {

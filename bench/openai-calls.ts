@@ -25,7 +25,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { arg, cpuMicros, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
+import { arg, cpuMicros, heapActivity, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
 import { completionFetch, streamFetch } from './canned-openai.ts';
 
 type Mode = 'memory' | 'loopback' | 'stream';
@@ -174,8 +174,10 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
       const cpu0 = cpuMicros();
       const thread0 = threadCpuMicros();
       const t0 = performance.now();
-      for (let i = 0; i < calls; i++) await call();
-      await provider.forceFlush();
+      const heap = await heapActivity(async () => {
+        for (let i = 0; i < calls; i++) await call();
+        await provider.forceFlush();
+      });
       const wallUs = (performance.now() - t0) * 1000;
       const cpu = cpuMicros() - cpu0;
       const threadCpu = threadCpuMicros() - thread0;
@@ -183,6 +185,9 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
         cpuUsPerCall: cpu / calls,
         threadCpuUsPerCall: threadCpu / calls,
         wallUsPerCall: wallUs / calls,
+        allocKbPerCall: heap.bytes / 1024 / calls,
+        promotedKbPerCall: heap.promotedBytes / 1024 / calls,
+        gcUsPerCall: heap.gcMicros / calls,
         spansPerCall: (exporter.count - exported0) / calls,
         priced: priced ? 1 : 0,
         calls,

@@ -25,6 +25,10 @@ const sets = Number(arg('sets', quick ? '1' : '2'));
 const blocks = Number(arg('blocks', quick ? '8' : '25'));
 /** The same for ingest, whose blocks are longer. */
 const ingestBlocks = Number(arg('ingest-blocks', quick ? '4' : '10'));
+/** These variants instead of each per-call benchmark's own (the baseline `none` always runs), e.g. `--variants=floor,spendtrace`. */
+const onlyVariants = process.argv.some((a) => a.startsWith('--variants=')) ? ['none', ...arg('variants').split(',').map((s) => s.trim())] : undefined;
+/** Only these modes of the per-call benchmarks: memory, loopback, stream. */
+const onlyModes = new Set(arg('modes', 'memory,loopback,stream').split(',').map((s) => s.trim()));
 const started = Date.now();
 
 interface Section { title: string; how: string; table: string; data: unknown }
@@ -146,6 +150,8 @@ interface CallSetup {
 
 async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Promise<void> {
   for (const s of setups) {
+    if (!onlyModes.has(s.mode)) continue;
+    if (onlyVariants) s.variants = onlyVariants;
     const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`, `--warm=${s.warm}`];
     if (s.mode === 'loopback') args.push(`--url=${fakeUrl}`);
     const rounds = Math.round(blocks * s.roundsFactor);
@@ -155,6 +161,8 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
     const rows: (string | number)[][] = results.filter((r) => r.samples.length).map((r) => {
       const p = paired(r, base, 'cpuUsPerCall');
       const t = paired(r, base, 'threadCpuUsPerCall');
+      const a = paired(r, base, 'allocKbPerCall');
+      const g = paired(r, base, 'promotedKbPerCall');
       const first = r.samples[0]!;
       return [
         r.variant === 'none' ? 'none (baseline)' : r.variant,
@@ -165,6 +173,8 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         r.variant === 'none' ? '' : `${p.ratio >= 1 ? '+' : ''}${fmt((p.ratio - 1) * 100)}%`,
         fmt(p.ratio, 3),
         r.variant === 'none' ? fmt(medianOf(r, 'threadCpuUsPerCall')) : `${t.added >= 0 ? '+' : ''}${fmt(t.added)}`,
+        r.variant === 'none' ? fmt(medianOf(r, 'allocKbPerCall')) : `${a.added >= 0 ? '+' : ''}${fmt(a.added)}`,
+        r.variant === 'none' ? fmt(medianOf(r, 'promotedKbPerCall'), 2) : `${g.added >= 0 ? '+' : ''}${fmt(g.added, 2)}`,
         fmt(medianOf(r, 'spansPerCall'), 2),
         r.variant === 'none' ? '' : medianOf(r, 'priced') === 1 ? 'yes' : 'no',
         String(first.patchedBy ?? ''),
@@ -180,9 +190,9 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
       how: `one process per variant, ${s.warm} warm-up calls, then ${rounds} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
         `(order rotating), x ${sets} fresh process sets = ${sets * rounds} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
         `+ forceFlush of a BatchSpanProcessor to a no-op exporter; main thread = process.threadCpuUsage; ` +
-        `added and ratio = medians of per-round pairs with none (95% CI of the added median, distribution-free); main thr. = the same for main-thread CPU; ± = half the interquartile range of the samples`,
-      table: table(['variant', 'CPU us/call', 'spread', 'added us', '95% CI', 'added %', 'x none', 'main thr. us', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
-      data: { ...s, sets, rounds, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'spansPerCall', 'priced']) },
+        `added and ratio = medians of per-round pairs with none (95% CI of the added median, distribution-free); main thr. = the same for main-thread CPU; heap KB = V8 heap allocated per call, promoted KB = of it, kept alive across a young-generation GC (v8.GCProfiler), the same way; ± = half the interquartile range of the samples`,
+      table: table(['variant', 'CPU us/call', 'spread', 'added us', '95% CI', 'added %', 'x none', 'main thr. us', 'heap KB', 'promoted KB', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
+      data: { ...s, sets, rounds, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'allocKbPerCall', 'promotedKbPerCall', 'gcUsPerCall', 'spansPerCall', 'priced']) },
     });
   }
 }
@@ -191,7 +201,7 @@ async function main(): Promise<void> {
   process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ${sets} process sets, ingest ${ingestBlocks} rounds, per-call ${blocks} rounds, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   if (only.has('ingest')) await ingestBench();
 
-  const peers = ['none', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
+  const peers = ['none', 'floor', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
   // Calls per block: ~50-100 ms of CPU, so neighbouring blocks of different variants see the same machine.
   const memory = { mode: 'memory', calls: 400, warm: 2000, roundsFactor: 1 } as const;
   const loopback = { mode: 'loopback', calls: 120, warm: 600, roundsFactor: 1 } as const;
@@ -208,9 +218,9 @@ async function main(): Promise<void> {
   if (only.has('peers')) {
     setups.push(
       { name: 'Peers (a) in-memory fetch', sdk: 'v6', variants: peers, ...memory },
-      { name: 'Peers, 200-chunk stream', sdk: 'v6', variants: peers, ...stream },
+      { name: 'Peers, 200-chunk stream', sdk: 'v6', variants: peers.filter((v) => v !== 'floor'), ...stream },
     );
-    if (!quick) setups.push({ name: 'Peers (b) loopback fake server', sdk: 'v6', variants: peers, ...loopback });
+    if (!quick) setups.push({ name: 'Peers (b) loopback fake server', sdk: 'v6', variants: peers.filter((v) => v !== 'floor'), ...loopback });
   }
   const fake = setups.some((s) => s.mode === 'loopback') ? await startFakeOpenAI({ recordLimit: 0 }) : undefined;
   try {

@@ -20,13 +20,14 @@
  * calls plus `forceFlush()`, so span export is inside the timed region.
  */
 import { createRequire } from 'node:module';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { arg, cpuMicros, heapActivity, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
 import { completionFetch, streamFetch } from './canned-openai.ts';
+import { installFloor } from './floor.ts';
 
 type Mode = 'memory' | 'loopback' | 'stream';
 const variant = arg('variant');
@@ -114,22 +115,7 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
   const sdkVersion = (require(`${pkg}/version`) as { VERSION: string }).VERSION;
   let patchedBy = inst ? 'require hook' : 'none';
   if (variant === 'floor') {
-    // The least any span-per-call instrumentation does: a CLIENT span with 3 attributes at start
-    // and 5 from the response, the SDK called with it active, ended when the result arrives. No
-    // pricing, no metrics, no helpers or streams handled: the cost of OTel itself, for reference.
-    const tracer = trace.getTracer('floor');
-    const proto = openai.OpenAI.Chat.Completions.prototype as unknown as { create: (this: unknown, body: any, options?: unknown) => Promise<any> };
-    const original = proto.create;
-    proto.create = function create(body, options) {
-      const ctx = context.active();
-      const span = tracer.startSpan(`chat ${body.model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': body.model } }, ctx);
-      const p = context.with(trace.setSpan(ctx, span), original, this, body, options);
-      p.then((r) => {
-        span.setAttributes({ 'gen_ai.response.model': r?.model, 'gen_ai.response.id': r?.id, 'gen_ai.usage.input_tokens': r?.usage?.prompt_tokens, 'gen_ai.usage.output_tokens': r?.usage?.completion_tokens, 'gen_ai.response.finish_reasons': ['stop'] });
-        span.end();
-      }, () => span.end());
-      return p;
-    };
+    installFloor(openai);
     patchedBy = 'floor wrapper';
   }
   if (inst && !isWrapped(openai.OpenAI.Chat.Completions.prototype.create)) {

@@ -1,0 +1,117 @@
+/**
+ * In-process A/B: spendtrace's share of a call with the machine's noise cancelled.
+ *
+ * Two private copies of the same `openai` package are loaded from temporary directories into ONE
+ * process: copy A instrumented by `SpendtraceInstrumentation` (`manuallyInstrument`), copy B
+ * either uninstrumented (`--against=none`) or patched by the floor wrapper (`--against=floor`,
+ * floor.ts). Blocks of calls alternate A, B, B, A, ... so both copies see the same machine, the
+ * same heap and the same OTel pipeline, and each round gives one paired difference. Separate
+ * processes (run.ts) are the honest end-to-end figure; this is the locator when the machine moves
+ * more between processes than the effect being looked for. Run under `--cpu-prof` to split the
+ * difference by function: the copies' frames have different paths.
+ *
+ *   node bench/ab.ts [--sdk=v6|v7] [--mode=memory|stream] [--against=none|floor] [--rounds=100]
+ *                    [--calls=200 | 20 for streams] [--chunks=200]
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { BatchSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { manuallyInstrument, SpendtraceInstrumentation } from '@spendtrace/instrumentation';
+import { completionFetch, streamFetch } from './canned-openai.ts';
+import { installFloor } from './floor.ts';
+import { arg, fmt, heapActivity, median, medianCi } from './harness.ts';
+
+type OpenAIModule = typeof import('openai');
+
+const sdk = arg('sdk', 'v6');
+const mode = arg('mode', 'memory');
+const against = arg('against', mode === 'stream' ? 'none' : 'floor');
+const rounds = Number(arg('rounds', '100'));
+const calls = Number(arg('calls', mode === 'stream' ? '20' : '200'));
+const chunks = Number(arg('chunks', '200'));
+const warmRounds = Math.max(2, Math.round(rounds / 10));
+
+let exported = 0;
+const exporter: SpanExporter = { export: (spans, done) => ((exported += spans.length), done({ code: 0 })), shutdown: async () => {} };
+const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+trace.setGlobalTracerProvider(provider);
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+const inst = new SpendtraceInstrumentation();
+registerInstrumentations({ instrumentations: [inst], tracerProvider: provider });
+
+// Two copies of the package, each with its own classes. Not under a `node_modules/openai` path:
+// the instrumentation's require hook would patch both copies.
+const require = createRequire(import.meta.url);
+const pkg = sdk === 'v6' ? 'openai-v6' : 'openai';
+const source = dirname(require.resolve(`${pkg}/version`));
+const version = (require(`${pkg}/version`) as { VERSION: string }).VERSION;
+const tmp = mkdtempSync(join(tmpdir(), 'spendtrace-ab-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+const load = (name: string): OpenAIModule => {
+  const dir = join(tmp, `openai-${name}`);
+  cpSync(source, dir, { recursive: true, dereference: true });
+  return require(dir) as OpenAIModule;
+};
+const A = load('a');
+const B = load('b');
+const isWrapped = (m: OpenAIModule) => (m.OpenAI.Chat.Completions.prototype.create as { __wrapped?: boolean }).__wrapped === true;
+if (isWrapped(A) || isWrapped(B)) throw new Error('a copy was patched on require: the comparison would be void');
+manuallyInstrument({ openai: A }, inst);
+if (against === 'floor') installFloor(B);
+else if (against !== 'none') throw new Error(`--against must be none or floor, not ${against}`);
+
+const client = (m: OpenAIModule) => new m.OpenAI({ apiKey: 'ab-key', baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(chunks) : completionFetch() });
+const a = client(A);
+const b = client(B);
+const messages = [
+  { role: 'system' as const, content: 'You are a concise assistant.' },
+  { role: 'user' as const, content: 'What is the capital of France? Answer in one sentence.' },
+];
+let sink = 0;
+const one =
+  mode === 'stream'
+    ? async (c: typeof a) => {
+        const s = await c.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, stream: true, stream_options: { include_usage: true } });
+        for await (const chunk of s) sink += chunk.choices.length;
+      }
+    : async (c: typeof a) => {
+        const r = await c.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, max_tokens: 100 });
+        sink += r.usage?.total_tokens ?? 0;
+      };
+
+interface Block { cpuUs: number; allocKb: number; promotedKb: number }
+async function block(c: typeof a): Promise<Block> {
+  const t0 = process.cpuUsage();
+  const heap = await heapActivity(async () => {
+    for (let i = 0; i < calls; i++) await one(c);
+    await provider.forceFlush();
+  });
+  const d = process.cpuUsage(t0);
+  return { cpuUs: (d.user + d.system) / calls, allocKb: heap.bytes / 1024 / calls, promotedKb: heap.promotedBytes / 1024 / calls };
+}
+
+const pairs: Array<{ a: Block; b: Block }> = [];
+for (let r = 0; r < warmRounds + rounds; r++) {
+  // A, B then B, A: neither copy always runs first.
+  const first = r % 2 ? await block(a) : await block(b);
+  const second = r % 2 ? await block(b) : await block(a);
+  if (r >= warmRounds) pairs.push(r % 2 ? { a: first, b: second } : { a: second, b: first });
+}
+if (sink === 0 || exported === 0) throw new Error('no calls were made or no span was exported');
+
+const diffs = pairs.map((p) => p.a.cpuUs - p.b.cpuUs);
+const [lo, hi] = medianCi(diffs);
+const bMedian = median(pairs.map((p) => p.b.cpuUs));
+const col = (k: keyof Block, digits = 1) => `A ${fmt(median(pairs.map((p) => p.a[k])), digits)} / B ${fmt(median(pairs.map((p) => p.b[k])), digits)}`;
+process.stdout.write(
+  `openai ${version} ${mode}: A = spendtrace, B = ${against}; ${rounds} rounds of ${calls} ${mode === 'stream' ? `${chunks}-chunk streams` : 'calls'} per copy\n` +
+    `  CPU us/${mode === 'stream' ? 'stream' : 'call'}: ${col('cpuUs')}; A - B = ${diffs.length ? `${fmt(median(diffs))} (95% CI ${fmt(lo)}..${fmt(hi)}), ${fmt((median(diffs) / bMedian) * 100)}% of B` : '-'}\n` +
+    `  heap KB allocated: ${col('allocKb')}; promoted KB: ${col('promotedKb', 2)}\n`,
+);

@@ -16,6 +16,9 @@ import { genAIHarness, nano, usd } from './genai-harness.ts';
 const FLASH = { input: 0.3, output: 2.5, cacheRead: 0.03 };
 // Same page, Embeddings: gemini-embedding-001 $0.15 / MTok input.
 const EMBEDDING_001 = { input: 0.15 };
+// Gemini Embedding 2, text input: $0.20 / MTok (https://ai.google.dev/gemini-api/docs/pricing#gemini-embedding-2,
+// the catalogue's price for it on Vertex too).
+const EMBEDDING_2 = { input: 0.2 };
 const MODEL = 'gemini-2.5-flash';
 
 // The copy of google-auth-library @google/genai itself uses (a dependency of it, not of this package).
@@ -126,5 +129,25 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
     });
     expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBeUndefined();
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(12, EMBEDDING_001.input)));
+  });
+
+  it('prices embedContent on the :embedContent route (gemini-embedding-2) from the usage the response reports', async () => {
+    fake.enqueue({ embed: { promptTokenCount: 9 } });
+    const r = await makeClient().models.embedContent({ model: 'gemini-embedding-2', contents: 'Why is the sky blue?' });
+    expect(r.embeddings).toHaveLength(1);
+    // The SDK moves the reported usage into the embedding's statistics on this route.
+    expect(r.embeddings![0]!.statistics?.tokenCount).toBe(9);
+    expect(fake.requests[0]!.path).toBe(modelPath.replace(MODEL, 'gemini-embedding-2') + ':embedContent');
+    const [span, ...rest] = await spans();
+    expect(rest).toHaveLength(0);
+    expect(span!.name).toBe('embeddings gemini-embedding-2');
+    expect(span!.attributes).toMatchObject({
+      [A.ATTR_GEN_AI_OPERATION_NAME]: 'embeddings',
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.vertex_ai',
+      [A.ATTR_GEN_AI_REQUEST_MODEL]: 'gemini-embedding-2',
+      [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 9,
+    });
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBeUndefined();
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(9, EMBEDDING_2.input)));
   });
 });

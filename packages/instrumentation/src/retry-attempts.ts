@@ -1,15 +1,19 @@
 /**
- * The SDKs' internal retries, made visible on the call's span: each HTTP attempt after the first
- * adds a `spendtrace.retry` event for the attempt that failed before it (its status or error
- * type, at the time it failed) and raises `spendtrace.retry.attempt` on the span at once, so a
- * call that finally fails still says how often it was retried.
+ * The SDKs' internal retries, made visible on the call's span: each retry adds a
+ * `spendtrace.retry` event for the attempt that failed before it (its status or error type, at
+ * the time it failed) and raises `spendtrace.retry.attempt` on the span at once, so a call that
+ * finally fails still says how often it was retried.
  *
- * Shared by every provider module. Attempts are seen where each SDK sends them (the `openai` and
- * Anthropic clients' `fetchWithTimeout`, the fetch function @google/genai's `apiCall` uses) and
- * tied to the call by the active context, which the SDKs keep while they send (their retry loops
- * run inside the async context of the call): an `openai` call is that context itself
- * (call-context.ts); otherwise only spans registered here (spendtrace's own, and the Anthropic
- * native spans it wraps) are counted.
+ * Shared by every provider module, and tied to the call by the active context, which the SDKs
+ * keep while they send (their retry loops run inside the async context of the call): an `openai`
+ * call is that context itself (call-context.ts); otherwise only spans registered here
+ * (spendtrace's own, and the Anthropic native spans it wraps) are counted. Two ways in:
+ * - Stainless-generated clients (openai, @anthropic-ai/sdk): their prototype's `shouldRetry`
+ *   (called with each failed response) and `retryRequest` (called once per retry, before the
+ *   back-off). Neither runs on a call that succeeds at once, so that costs nothing, and neither is
+ *   one of the fetch "dispatch hooks" openai 7 refuses to run X.509 workload identity with
+ *   (`fetchWithAuth`, `fetchWithTimeout`); the client's own `fetch` is left alone.
+ * - @google/genai: every HTTP attempt through the fetch function its `apiCall` uses ({@link countingFetch}).
  */
 import { context, trace, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
@@ -57,22 +61,31 @@ export function retriesOf(span: Span | CallContext): number {
  * instrumentation does not follow).
  */
 export function attemptStarting(): AttemptState | undefined {
-  const ctx = context.active();
-  // An instrumented call runs the SDK in its own context (call-context.ts): no lookup needed.
-  const span = ctx instanceof CallContext ? ctx.span : trace.getSpan(ctx);
-  const state = ctx instanceof CallContext ? ctx : stateOf(span);
-  if (!span || !state) return undefined;
+  const call = activeCall();
+  if (!call) return undefined;
+  const [span, state] = call;
   state.attempts++;
-  if (state.attempts > 1) {
-    const retry = state.attempts - 1;
-    const f = state.failure;
-    const attrs: Record<string, string | number> = { [A.ATTR_SPENDTRACE_RETRY_ATTEMPT]: retry };
-    if (f?.status !== undefined) attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = f.status;
-    if (f?.errorType) attrs[A.ATTR_ERROR_TYPE] = f.errorType;
-    span.addEvent(A.EVENT_SPENDTRACE_RETRY, attrs, f?.at);
-    span.setAttribute(A.ATTR_SPENDTRACE_RETRY_ATTEMPT, retry);
-  }
+  if (state.attempts > 1) recordRetry(span, state.attempts - 1, state.failure);
   return state;
+}
+
+/** The tracked call the active context belongs to: its span and attempt state. */
+function activeCall(): [Span, AttemptState] | undefined {
+  const ctx = context.active();
+  // An instrumented `openai` call runs the SDK in its own context (call-context.ts): no lookup needed.
+  if (ctx instanceof CallContext) return [ctx.span, ctx];
+  const span = trace.getSpan(ctx);
+  const state = stateOf(span);
+  return span && state ? [span, state] : undefined;
+}
+
+/** The `spendtrace.retry` event of retry number `retry` (the failure before it) and the span's running count. */
+function recordRetry(span: Span, retry: number, f: AttemptState['failure']): void {
+  const attrs: Record<string, string | number> = { [A.ATTR_SPENDTRACE_RETRY_ATTEMPT]: retry };
+  if (f?.status !== undefined) attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = f.status;
+  if (f?.errorType) attrs[A.ATTR_ERROR_TYPE] = f.errorType;
+  span.addEvent(A.EVENT_SPENDTRACE_RETRY, attrs, f?.at);
+  span.setAttribute(A.ATTR_SPENDTRACE_RETRY_ATTEMPT, retry);
 }
 
 /** An attempt got an HTTP response: a status >= 400 is remembered as its failure. */
@@ -110,42 +123,54 @@ function onAttemptError(err: unknown): void {
   if (state) attemptFailed(state, undefined, fetchErrorType(err));
 }
 
-/** The counting wrappers put on SDK clients' own `fetch` (countClientFetch), and what each wraps. */
-const clientFetchOriginals = new WeakMap<object, unknown>();
-/** Clients given a counting `fetch`, so `restoreClientFetches` can put theirs back. */
-const countedClients = new Set<WeakRef<{ fetch?: unknown }>>();
+type AnyFn = (this: unknown, ...args: any[]) => any;
 
 /**
- * Counts the HTTP attempts of a Stainless-generated SDK client (openai v5–v7) through its own
- * `fetch` field, which `fetchWithTimeout` calls once per attempt. Not through the prototype's
- * `fetchWithTimeout`: openai 7 treats an overridden one as a dispatch hook (it changes how the
- * request's abort controller is made, and X.509 workload identity refuses to run), and wrapping a
- * method the SDK calls from its own async code slows that code down (bench/README.md). Cheap to
- * call per request: it only wraps a client whose `fetch` is not already ours.
+ * A Stainless client's `shouldRetry(response, ...)`, which the SDK calls with every failed
+ * response (before deciding whether to retry it): the response is the attempt's failure.
  */
-export function countClientFetch(client: { fetch?: unknown }): void {
-  const current = client.fetch;
-  if (typeof current !== 'function' || clientFetchOriginals.has(current)) return;
-  const counting = countingFetch(current as (...args: any[]) => Promise<Response>);
-  clientFetchOriginals.set(counting, current);
-  client.fetch = counting;
-  countedClients.add(new WeakRef(client));
+export function observingShouldRetry<F extends AnyFn>(original: F): F {
+  return function shouldRetry(this: unknown, response: { status?: unknown } | undefined, ...rest: unknown[]) {
+    try {
+      const state = activeState();
+      const status = response?.status;
+      if (state && typeof status === 'number') state.failure = { at: Date.now(), status, errorType: String(status) };
+    } catch {
+      // never in the SDK's way
+    }
+    return original.call(this, response, ...rest);
+  } as F;
 }
 
-/** Puts the SDK clients' own `fetch` back (the instrumentation is disabled). */
-export function restoreClientFetches(): void {
-  for (const ref of countedClients) {
-    const client = ref.deref();
-    const original = client && clientFetchOriginals.get(client.fetch as object);
-    if (client && original) client.fetch = original;
-  }
-  countedClients.clear();
+/**
+ * A Stainless client's `retryRequest(...)`, called once per retry: the retry is recorded with the
+ * failure `shouldRetry` saw, or as a connection error when the attempt got no response at all.
+ */
+export function countingRetryRequest<F extends AnyFn>(original: F): F {
+  return function retryRequest(this: unknown, ...args: unknown[]) {
+    try {
+      retryStarting();
+    } catch {
+      // never in the SDK's way
+    }
+    return original.apply(this, args);
+  } as F;
+}
+
+function retryStarting(): void {
+  const call = activeCall();
+  if (!call) return;
+  const [span, state] = call;
+  // The first attempt is implied: only retries pass through here.
+  state.attempts = Math.max(state.attempts, 1) + 1;
+  const failure = state.failure ?? { at: Date.now(), errorType: 'connection_error' };
+  state.failure = undefined;
+  recordRetry(span, state.attempts - 1, failure);
 }
 
 /** Wraps a fetch-like function so each call through it is counted as an attempt of the active call. */
 export function countingFetch<F extends (...args: any[]) => Promise<Response>>(fetchFn: F): F {
-  // Every argument passes through: the wrapped functions differ in arity (`fetch(url, init)`,
-  // Anthropic 1.x's `fetchWithTimeout(url, init, ms, controller, requestOptions, logCtx)`).
+  // Every argument passes through: fetch implementations take more than (url, init) at times.
   return function fetchAttempt(this: unknown, ...args: unknown[]) {
     const tracked = attemptStarting() !== undefined;
     const p = fetchFn.apply(this, args);

@@ -80,24 +80,37 @@ describe('openai retries', () => {
   });
 });
 
-describe('how attempts are seen', () => {
-  test("through each client's own fetch, never the SDK's fetchWithTimeout (openai 7 treats an overridden one as a dispatch hook); disable() puts the client's fetch back", async () => {
+describe('how retries are seen', () => {
+  test("through the client prototype's shouldRetry and retryRequest: the client's own fetch and the SDK's fetch dispatch hooks (fetchWithTimeout, fetchWithAuth, which openai 7 checks) stay untouched; disable() puts the prototype back", async () => {
     const ownFetch: typeof fetch = (url, init) => fetch(url, init);
     const client = new OpenAI({ baseURL: h.fake.url, apiKey: 'test-key', fetch: ownFetch });
     const proto = openaiModule.OpenAI.prototype as unknown as Record<string, unknown>;
+    const fetchOf = () => (client as unknown as { fetch: unknown }).fetch; // a private field of the SDK
     expect(isWrapped(proto.fetchWithTimeout)).toBe(false);
-    expect(Object.hasOwn(client, 'fetchWithTimeout')).toBe(false);
+    expect(isWrapped(proto.fetchWithAuth)).toBe(false);
+    expect(isWrapped(proto.shouldRetry)).toBe(true);
+    expect(isWrapped(proto.retryRequest)).toBe(true);
     h.fake.enqueue(rateLimited, { promptTokens: 10, completionTokens: 2 });
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }, { maxRetries: 1 });
     expect(h.chatSpans()[0]!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
-    const fetchOf = () => (client as unknown as { fetch: unknown }).fetch; // a private field of the SDK
-    expect(fetchOf()).not.toBe(ownFetch); // counting
+    expect(fetchOf()).toBe(ownFetch);
+    expect(Object.hasOwn(client, 'fetchWithTimeout')).toBe(false);
     h.instrumentation.disable();
     try {
-      expect(fetchOf()).toBe(ownFetch);
+      expect(isWrapped(proto.shouldRetry)).toBe(false);
+      expect(isWrapped(proto.retryRequest)).toBe(false);
     } finally {
       h.instrumentation.enable();
     }
   });
-});
 
+  test('a retry outside any instrumented call (no span of ours active) is left alone', async () => {
+    h.fake.enqueue(rateLimited, { promptTokens: 5, completionTokens: 1 });
+    // The client's raw `post` bypasses the instrumented resources: its retry must neither throw
+    // nor be counted anywhere.
+    const raw = await h.client.post('/chat/completions', { body: { model: 'gpt-4o-mini', messages: hello }, maxRetries: 1 });
+    expect((raw as { usage?: { prompt_tokens?: number } }).usage?.prompt_tokens).toBe(5);
+    expect(h.fake.requests).toHaveLength(2);
+    expect(h.chatSpans()).toHaveLength(0);
+  });
+});

@@ -13,12 +13,15 @@ const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
 function wrappedState() {
   const { Anthropic } = anthropicModule;
   const models = genaiModule.Models.prototype as unknown as Record<string, unknown>;
+  const openaiClient = openaiModule.OpenAI.prototype as unknown as Record<string, unknown>;
+  const anthropicClient = Anthropic.prototype as unknown as Record<string, unknown>;
   return {
     openaiCreate: isWrapped(openaiModule.OpenAI.Chat.Completions.prototype.create),
+    openaiRetry: isWrapped(openaiClient.shouldRetry) && isWrapped(openaiClient.retryRequest),
     anthropicCreate: isWrapped(Anthropic.Messages.prototype.create),
     anthropicStream: isWrapped(Anthropic.Messages.prototype.stream),
     anthropicBetaCreate: isWrapped(Anthropic.Beta.Messages.prototype.create),
-    anthropicFetch: isWrapped((Anthropic.prototype as unknown as Record<string, unknown>).fetchWithTimeout),
+    anthropicRetry: isWrapped(anthropicClient.shouldRetry) && isWrapped(anthropicClient.retryRequest),
     geminiGenerate: isWrapped(models.generateContentInternal),
     geminiStream: isWrapped(models.generateContentStreamInternal),
     geminiEmbed: isWrapped(models.embedContentInternal),
@@ -26,10 +29,11 @@ function wrappedState() {
 }
 const all = (v: boolean) => ({
   openaiCreate: v,
+  openaiRetry: v,
   anthropicCreate: v,
   anthropicStream: v,
   anthropicBetaCreate: v,
-  anthropicFetch: v,
+  anthropicRetry: v,
   geminiGenerate: v,
   geminiStream: v,
   geminiEmbed: v,

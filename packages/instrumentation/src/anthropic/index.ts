@@ -7,7 +7,7 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from './llm-call.ts';
 import { patchedCreate, patchedStreamHelper, type CreateFn } from './messages.ts';
-import { countingFetch } from '../retry-attempts.ts';
+import { countingRetryRequest, observingShouldRetry } from '../retry-attempts.ts';
 import { unwrapMethod, wrapMethod } from './wrap.ts';
 
 export type { GenAIHost } from './llm-call.ts';
@@ -25,7 +25,7 @@ interface AnthropicClass {
 /**
  * The prototypes to patch behind what an app or the module hook hands over: the module
  * namespace (`Anthropic` / `default` export), the `Anthropic` class itself, or a client.
- * `client` holds `fetchWithTimeout`, which every HTTP attempt (retries included) goes through.
+ * `client` holds the retry steps (`shouldRetry`, `retryRequest`) seen by retry-attempts.ts.
  */
 function targets(exports: unknown): { messages: object[]; client: object | undefined } {
   if (!exports || (typeof exports !== 'object' && typeof exports !== 'function')) return { messages: [], client: undefined };
@@ -62,7 +62,8 @@ export function patchAnthropic<T>(exports: T, host: GenAIHost): T {
     wrapMethod(proto, 'create', create as (o: CreateFn) => CreateFn);
     wrapMethod(proto, 'stream', stream);
   }
-  wrapMethod(client, 'fetchWithTimeout', (original) => countingFetch(original));
+  wrapMethod(client, 'shouldRetry', observingShouldRetry);
+  wrapMethod(client, 'retryRequest', countingRetryRequest);
   return exports;
 }
 
@@ -72,7 +73,8 @@ export function unpatchAnthropic(exports: unknown): void {
     unwrapMethod(proto, 'create');
     unwrapMethod(proto, 'stream');
   }
-  unwrapMethod(client, 'fetchWithTimeout');
+  unwrapMethod(client, 'shouldRetry');
+  unwrapMethod(client, 'retryRequest');
 }
 
 /** The module definition for `SpendtraceInstrumentation.init()`. */

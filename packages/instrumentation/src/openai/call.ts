@@ -19,7 +19,6 @@ import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsage
 import { CallContext } from '../call-context.ts';
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
 import type { GenAIMetrics } from '../metrics.ts';
-import { countClientFetch } from '../retry-attempts.ts';
 import { baggageAttribution, checkBudget, currentScope, errorType, noteRequest, type Scope, type TaskState } from '../task-context.ts';
 import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
 import { endpointOfClient } from './provider.ts';
@@ -40,7 +39,7 @@ export interface ChatHost {
 
 /** A resource instance (`client.chat.completions`, `client.responses`, ...). */
 export interface ResourceLike {
-  _client?: { baseURL?: string; deploymentName?: string; apiVersion?: string; fetch?: unknown };
+  _client?: { baseURL?: string; deploymentName?: string; apiVersion?: string };
 }
 
 export type MethodFn = (this: ResourceLike, body: any, options?: unknown) => unknown;
@@ -121,8 +120,6 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
     let sent = body;
     try {
       const client = this?._client;
-      // Each HTTP attempt (the SDK's retries) is counted on the call through the client's `fetch`.
-      if (client) countClientFetch(client);
       const endpoint = endpointOfClient(client, host.openaiProviders);
       // Azure routes by deployment: the client's deployment is what the request asked for.
       const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;

@@ -4,7 +4,7 @@
  * and shares its resource classes, so it is covered by the same patches.
  */
 import { isWrapped } from '@opentelemetry/instrumentation';
-import { restoreClientFetches } from '../retry-attempts.ts';
+import { countingRetryRequest, observingShouldRetry } from '../retry-attempts.ts';
 import { patchedMethod, type ChatHost, type MethodFn, type OpenAIApi } from './call.ts';
 import { chatCompletionsApi } from './chat-completions.ts';
 import { completionsApi } from './completions.ts';
@@ -81,19 +81,30 @@ function methods(t: OpenAITargets): Array<[Proto | undefined, OpenAIApi]> {
   ];
 }
 
-/** Wraps every `create` found (re-wrapping a wrapped one). HTTP attempts are counted per client instance (call.ts). */
+/** The client's retry steps, seen through its prototype (retry-attempts.ts). */
+const RETRY_HOOKS = [
+  ['shouldRetry', observingShouldRetry],
+  ['retryRequest', countingRetryRequest],
+] as const;
+
+/** Wraps every `create` found (re-wrapping a wrapped one), and the client's retry steps. */
 export function patchOpenAITargets(host: ChatHost, w: Wrapper, t: OpenAITargets, onlyUnwrapped = false): void {
-  for (const [proto, api] of methods(t)) {
-    if (!proto || typeof proto.create !== 'function') continue;
-    if (isWrapped(proto.create)) {
-      if (onlyUnwrapped) continue;
-      w.unwrap(proto, 'create');
+  const wrapOnce = (proto: Proto, name: string, wrapper: (original: any) => any) => {
+    if (isWrapped(proto[name])) {
+      if (onlyUnwrapped) return;
+      w.unwrap(proto, name);
     }
-    w.wrap(proto, 'create', (original: MethodFn) => patchedMethod(host, api, original));
+    w.wrap(proto, name, wrapper);
+  };
+  for (const [proto, api] of methods(t)) {
+    if (proto && typeof proto.create === 'function') wrapOnce(proto, 'create', (original: MethodFn) => patchedMethod(host, api, original));
   }
+  const client = t.client;
+  if (client) for (const [name, hook] of RETRY_HOOKS) if (typeof client[name] === 'function') wrapOnce(client, name, hook);
 }
 
 export function unpatchOpenAITargets(w: Wrapper, t: OpenAITargets): void {
   for (const [proto] of methods(t)) if (proto && isWrapped(proto.create)) w.unwrap(proto, 'create');
-  restoreClientFetches();
+  const client = t.client;
+  if (client) for (const [name] of RETRY_HOOKS) if (isWrapped(client[name])) w.unwrap(client, name);
 }

@@ -180,12 +180,18 @@ type ThenUnwrap = (this: unknown, transform: (data: unknown, props: unknown) => 
  * mechanism keeps them is not pinned down; the measured difference is.
  */
 
-/** The promise's `parseResponse`, seeing the parsed body (or Stream) before the app does. */
+/**
+ * The promise's `parseResponse`, seeing the parsed body (or Stream) before the app does: the
+ * SDK's own parse promise is returned, observed by one reaction registered before the SDK
+ * resolves the APIPromise with it, so a Stream is instrumented before anyone can read it.
+ */
 function observedParse(original: ParseFn, call: OpenAICall): ParseFn {
   return function parseResponse(this: unknown, client, props) {
     call.parsing = true;
     const parsed = original.call(this, client, props) as Promise<unknown>;
-    return (parsed && typeof parsed.then === 'function' ? parsed : Promise.resolve(parsed)).then(call.onResult, call.onParseError);
+    if (parsed && typeof parsed.then === 'function') parsed.then(call.onResult, call.onError);
+    else call.onResult(parsed);
+    return parsed;
   };
 }
 
@@ -335,11 +341,6 @@ export class OpenAICall extends CallContext {
 
   onError = (err: unknown): void => {
     this.finish(err);
-  };
-
-  onParseError = (err: unknown): never => {
-    this.finish(err);
-    throw err;
   };
 
   onResult = (result: unknown): unknown => {

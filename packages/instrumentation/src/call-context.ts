@@ -6,8 +6,8 @@
  * and context managers store what they are given, so this is a context like any other: anything
  * the SDK or another instrumentation derives from it (`setValue`) is an ordinary context again.
  *
- * Being the active context also ties each HTTP attempt the SDK makes to its call without a lookup
- * table (retry-attempts.ts reads `attempts` / `failure` here).
+ * Being the active context also ties each retry the SDK makes to its call without a lookup table
+ * (retry-attempts.ts reads `attempts` / `failure` here).
  */
 import { trace, type Context, type Span } from '@opentelemetry/api';
 
@@ -33,9 +33,9 @@ const SPAN_KEY: symbol = (() => {
 export abstract class CallContext implements Context {
   readonly parentContext: Context;
   readonly span: Span;
-  /** HTTP attempts seen while this call was active (retry-attempts.ts). */
+  /** HTTP attempts once the SDK retried (0 while it has not; retry-attempts.ts). */
   attempts = 0;
-  /** The last attempt's outcome when it failed; cleared by a success (retry-attempts.ts). */
+  /** The failed attempt a retry is about to follow (retry-attempts.ts). */
   failure: { at: number; status?: number; errorType?: string } | undefined = undefined;
 
   constructor(parentContext: Context, span: Span) {

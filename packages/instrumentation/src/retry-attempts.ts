@@ -21,9 +21,12 @@ import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
 import { CallContext } from './call-context.ts';
 
 interface AttemptState {
-  /** Attempts seen so far; -1 while not tracked. */
+  /**
+   * HTTP attempts so far; -1 while not tracked. Counted per attempt through `countingFetch`; on
+   * Stainless clients only retries are seen, so it stays 0 until the first one makes it 2.
+   */
   attempts: number;
-  /** The last attempt's outcome when it failed; cleared by a success. */
+  /** The last attempt's failure, until a success (`countingFetch`) or the retry it causes (Stainless) clears it. */
   failure: { at: number; status?: number; errorType?: string } | undefined;
 }
 

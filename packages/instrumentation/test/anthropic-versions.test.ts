@@ -116,6 +116,16 @@ describe.each(CASES)('@anthropic-ai/sdk %s', (_label, specifier, minor, native) 
     await onePricedSpan(spanName);
   });
 
+  it("sees the SDK's retries: a 429 then success is one priced span with one spendtrace.retry event", async () => {
+    fake.enqueue({ error: { status: 429, type: 'rate_limit_error', retryAfterMs: 2 } }, { message: { content: [{ type: 'text', text: '4' }], usage: USAGE } });
+    await client.messages.create({ model: MODEL, max_tokens: 64, messages: user }, { maxRetries: 1 });
+    expect(fake.requests).toHaveLength(2);
+    const span = await onePricedSpan(spanName);
+    expect(span.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
+    const retries = span.events.filter((e) => e.name === A.EVENT_SPENDTRACE_RETRY).map((e) => e.attributes);
+    expect(retries).toEqual([{ [A.ATTR_SPENDTRACE_RETRY_ATTEMPT]: 1, [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: 429, [A.ATTR_ERROR_TYPE]: '429' }]);
+  });
+
   it('prices the messages.stream() helper in one span', async () => {
     fake.enqueue({ message: { content: [{ type: 'text', text: 'Four.' }], usage: USAGE } });
     const final = await client.messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();

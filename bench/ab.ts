@@ -17,13 +17,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { BatchSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { manuallyInstrument, SpendtraceInstrumentation } from '@spendtrace/instrumentation';
 import { completionFetch, streamFetch } from './canned-openai.ts';
+import { chatCall, CountingExporter, installTracing } from './chat-workload.ts';
 import { installFloor } from './floor.ts';
 import { arg, fmt, heapActivity, median, medianCi } from './harness.ts';
 
@@ -37,12 +34,8 @@ const calls = Number(arg('calls', mode === 'stream' ? '20' : '200'));
 const chunks = Number(arg('chunks', '200'));
 const warmRounds = Math.max(2, Math.round(rounds / 10));
 
-let exported = 0;
-const exporter: SpanExporter = { export: (spans, done) => ((exported += spans.length), done({ code: 0 })), shutdown: async () => {} };
-const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
-trace.setGlobalTracerProvider(provider);
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+const exporter = new CountingExporter();
+const provider = installTracing(exporter);
 const inst = new SpendtraceInstrumentation();
 registerInstrumentations({ instrumentations: [inst], tracerProvider: provider });
 
@@ -70,27 +63,15 @@ else if (against !== 'none') throw new Error(`--against must be none or floor, n
 const client = (m: OpenAIModule) => new m.OpenAI({ apiKey: 'ab-key', baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(chunks) : completionFetch() });
 const a = client(A);
 const b = client(B);
-const messages = [
-  { role: 'system' as const, content: 'You are a concise assistant.' },
-  { role: 'user' as const, content: 'What is the capital of France? Answer in one sentence.' },
-];
 let sink = 0;
-const one =
-  mode === 'stream'
-    ? async (c: typeof a) => {
-        const s = await c.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, stream: true, stream_options: { include_usage: true } });
-        for await (const chunk of s) sink += chunk.choices.length;
-      }
-    : async (c: typeof a) => {
-        const r = await c.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, max_tokens: 100 });
-        sink += r.usage?.total_tokens ?? 0;
-      };
+const callA = chatCall(a, mode === 'stream');
+const callB = chatCall(b, mode === 'stream');
 
 interface Block { cpuUs: number; allocKb: number; promotedKb: number }
-async function block(c: typeof a): Promise<Block> {
+async function block(one: () => Promise<number>): Promise<Block> {
   const t0 = process.cpuUsage();
   const heap = await heapActivity(async () => {
-    for (let i = 0; i < calls; i++) await one(c);
+    for (let i = 0; i < calls; i++) sink += await one();
     await provider.forceFlush();
   });
   const d = process.cpuUsage(t0);
@@ -100,11 +81,11 @@ async function block(c: typeof a): Promise<Block> {
 const pairs: Array<{ a: Block; b: Block }> = [];
 for (let r = 0; r < warmRounds + rounds; r++) {
   // A, B then B, A: neither copy always runs first.
-  const first = r % 2 ? await block(a) : await block(b);
-  const second = r % 2 ? await block(b) : await block(a);
+  const first = r % 2 ? await block(callA) : await block(callB);
+  const second = r % 2 ? await block(callB) : await block(callA);
   if (r >= warmRounds) pairs.push(r % 2 ? { a: first, b: second } : { a: second, b: first });
 }
-if (sink === 0 || exported === 0) throw new Error('no calls were made or no span was exported');
+if (sink === 0 || exporter.count === 0) throw new Error('no calls were made or no span was exported');
 
 const diffs = pairs.map((p) => p.a.cpuUs - p.b.cpuUs);
 const [lo, hi] = medianCi(diffs);

@@ -20,13 +20,10 @@
  * calls plus `forceFlush()`, so span export is inside the timed region.
  */
 import { createRequire } from 'node:module';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
-import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { arg, cpuMicros, heapActivity, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
 import { completionFetch, streamFetch } from './canned-openai.ts';
+import { chatCall, CountingExporter, installTracing } from './chat-workload.ts';
 import { installFloor } from './floor.ts';
 
 type Mode = 'memory' | 'loopback' | 'stream';
@@ -37,23 +34,6 @@ const mode = arg('mode', 'memory') as Mode;
 const calls = Number(arg('calls', mode === 'stream' ? '100' : mode === 'loopback' ? '300' : '1000'));
 const warm = Number(arg('warm', String(calls * 2)));
 const streamChunks = Number(arg('chunks', '200'));
-
-/** Counts what the BatchSpanProcessor hands over; keeps the first chat span to check it is priced. */
-class CountingExporter implements SpanExporter {
-  count = 0;
-  first: ReadableSpan | undefined;
-  export(spans: ReadableSpan[], done: (r: { code: number }) => void): void {
-    this.count += spans.length;
-    this.first ??= spans[0];
-    done({ code: 0 });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 interface Instrumentation {
   manuallyInstrument?(module: unknown): void;
@@ -95,10 +75,7 @@ const isWrapped = (f: unknown) => typeof f === 'function' && (f as { __wrapped?:
 
 async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable: string }> {
   const exporter = new CountingExporter();
-  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  const provider = installTracing(exporter);
 
   let inst: Instrumentation | undefined;
   try {
@@ -129,20 +106,11 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
     apiKey: 'bench-key',
     ...(mode === 'loopback' ? { baseURL: arg('url') } : { baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(streamChunks) : completionFetch() }),
   });
-  const messages = [
-    { role: 'system' as const, content: 'You are a concise assistant.' },
-    { role: 'user' as const, content: 'What is the capital of France? Answer in one sentence.' },
-  ];
   let sink = 0;
-  const call = mode === 'stream'
-    ? async () => {
-        const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, stream: true, stream_options: { include_usage: true } });
-        for await (const chunk of stream) sink += chunk.choices.length;
-      }
-    : async () => {
-        const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, max_tokens: 100 });
-        sink += r.usage?.total_tokens ?? 0;
-      };
+  const once = chatCall(client, mode === 'stream');
+  const call = async () => {
+    sink += await once();
+  };
 
   try {
     for (let i = 0; i < warm; i++) await call();

@@ -66,6 +66,8 @@ export interface FakeBehavior {
   cost?: number;
   /** Fail with an OpenAI error body instead of answering. */
   fail?: FakeFailure;
+  /** Answer 200 `application/json` with a body cut off mid-object (a proxy that truncated it): the SDK's parse fails. */
+  truncatedBody?: boolean;
   /** Streaming: number of content chunks the text is split into. Default: one per word, at most 16. */
   chunks?: number;
   /** Streaming: destroy the connection after this many SSE events were written (an error mid-stream). */
@@ -218,6 +220,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const b = behaviorFor(rec, index);
     if (b.delayMs) await sleep(b.delayMs);
     if (b.fail) return sendError(res, b.fail, requestId);
+    if (b.truncatedBody) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': requestId });
+      res.end(`{"id":"chatcmpl-fake${index}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Tru`);
+      return;
+    }
 
     const model = b.responseModel ?? snapshots[body.model] ?? body.model;
     const id = b.id ?? `chatcmpl-fake${index}`;

@@ -207,6 +207,37 @@ describe('errors', () => {
     expect(h.chatSpans()[0]!.attributes[A.ATTR_ERROR_TYPE]).toBe('RateLimitError');
   });
 
+  test('a 200 whose body does not parse: the app gets the same error as without instrumentation, the span records it and no rejection goes unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      h.instrumentation.disable();
+      let baseline: unknown;
+      try {
+        h.fake.enqueue({ truncatedBody: true });
+        baseline = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }, { maxRetries: 0 }).catch((e: unknown) => e);
+      } finally {
+        h.instrumentation.enable();
+      }
+      expect(baseline).toBeInstanceOf(Error);
+      h.exporter.reset();
+      h.fake.enqueue({ truncatedBody: true });
+      const err = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }, { maxRetries: 0 }).catch((e: unknown) => e);
+      expect((err as object).constructor).toBe((baseline as object).constructor);
+      expect((err as Error).message).toBe((baseline as Error).message);
+      await new Promise((resolve) => setImmediate(resolve));
+      const [span, ...rest] = h.chatSpans();
+      expect(rest).toHaveLength(0);
+      expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span!.attributes[A.ATTR_ERROR_TYPE]).toBe((baseline as Error).name);
+      expect(span!.attributes).not.toHaveProperty(A.ATTR_GEN_AI_USAGE_COST_AMOUNT);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   test('connection refused: APIConnectionError recorded', async () => {
     const dead = new OpenAI({ baseURL: 'http://127.0.0.1:1/v1', apiKey: 'k', maxRetries: 0 });
     const err = await dead.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }).catch((e: unknown) => e);

@@ -114,8 +114,7 @@ export function fetchErrorType(err: unknown): string {
  * async context its `then` was called in, where the call's span is the active one.
  */
 function activeState(): AttemptState | undefined {
-  const ctx = context.active();
-  return ctx instanceof CallContext ? ctx : stateOf(trace.getSpan(ctx));
+  return activeCall()?.[1];
 }
 function onAttemptResponse(res: Response | undefined): void {
   const state = activeState();

@@ -15,7 +15,7 @@
  *   (`fetchWithAuth`, `fetchWithTimeout`); the client's own `fetch` is left alone.
  * - @google/genai: every HTTP attempt through the fetch function its `apiCall` uses ({@link countingFetch}).
  */
-import { context, trace, type Span } from '@opentelemetry/api';
+import { context, diag, trace, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
 import { CallContext } from './call-context.ts';
@@ -137,8 +137,8 @@ export function observingShouldRetry<F extends AnyFn>(original: F): F {
       const state = activeState();
       const status = response?.status;
       if (state && typeof status === 'number') state.failure = { at: Date.now(), status, errorType: String(status) };
-    } catch {
-      // never in the SDK's way
+    } catch (err) {
+      diag.error('spendtrace: could not record a failed attempt', err);
     }
     return original.call(this, response, ...rest);
   } as F;
@@ -152,8 +152,8 @@ export function countingRetryRequest<F extends AnyFn>(original: F): F {
   return function retryRequest(this: unknown, ...args: unknown[]) {
     try {
       retryStarting();
-    } catch {
-      // never in the SDK's way
+    } catch (err) {
+      diag.error('spendtrace: could not record a retry', err);
     }
     return original.apply(this, args);
   } as F;

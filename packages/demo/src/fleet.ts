@@ -1,17 +1,20 @@
 /**
- * The demo fleet: a few agents doing believable work through the real `openai` SDK against a
- * fake OpenAI server, traced by SpendtraceInstrumentation and exported over OTLP/HTTP (protobuf).
- * Every token count, failure and latency comes from a seeded generator, so two runs cost the
- * same to the pico-dollar.
+ * The demo fleet: a few agents doing believable multi-model work through the real SDKs (`openai`,
+ * `@anthropic-ai/sdk`, `@google/genai`) against fake provider servers, traced by
+ * SpendtraceInstrumentation and exported over OTLP/HTTP (protobuf). Claude plans and writes,
+ * Gemini reads documents, GPT models classify, summarize, embed and reply. Every token count,
+ * failure and latency comes from a seeded generator, so two runs cost the same to the pico-dollar.
  */
+import * as anthropicModule from '@anthropic-ai/sdk';
+import * as genaiModule from '@google/genai';
 import * as openaiModule from 'openai';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { startFakeOpenAI } from '@spendtrace/fake-providers';
-import type { FakeBehavior, FakeOpenAIServer } from '@spendtrace/fake-providers';
+import { startFakeAnthropic, startFakeGemini, startFakeOpenAI } from '@spendtrace/fake-providers';
+import type { AnthropicReply, FakeAnthropicServer, FakeBehavior, FakeGeminiServer, FakeOpenAIServer, GeminiReply } from '@spendtrace/fake-providers';
 import {
   BudgetExceededError, manuallyInstrument, recordToolCost, setTaskOutcome, SpendtraceInstrumentation, withTask, withTool,
 } from '@spendtrace/instrumentation';
@@ -19,13 +22,18 @@ import { seeded } from './random.ts';
 import type { Random } from './random.ts';
 
 type OpenAIClient = InstanceType<typeof openaiModule.OpenAI>;
+type AnthropicClient = InstanceType<typeof anthropicModule.Anthropic>;
+type GeminiClient = InstanceType<typeof genaiModule.GoogleGenAI>;
 type Message = { role: 'system' | 'user' | 'assistant'; content: string };
 
 export interface DemoFleetOptions {
   /** Where spans go: the spendtrace service's OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
   otlpEndpoint: string;
-  /** OpenAI-compatible base URL to use instead of starting a fake server (it must honour x-fake-behavior). */
-  providers?: { openaiBaseUrl?: string };
+  /**
+   * Provider base URLs to use instead of starting the fake servers. Each must honour the fakes'
+   * `x-fake-behavior` request header, which scripts every reply.
+   */
+  providers?: { openaiBaseUrl?: string; anthropicBaseUrl?: string; geminiBaseUrl?: string };
   /** Progress lines. @default no output */
   log?: (line: string) => void;
   /** Seed of every random choice. @default 42 */
@@ -44,7 +52,7 @@ export interface DemoTaskRecord {
 export interface DemoFleetResult {
   serviceName: string;
   tasks: DemoTaskRecord[];
-  /** HTTP requests the fake provider answered (retries included). */
+  /** HTTP requests the fake providers answered (retries included). */
   providerRequests: number;
   agents: string[];
   tools: string[];
@@ -55,10 +63,13 @@ export interface DemoFleetResult {
 export const WEB_SEARCH_FEE_USD = 0.005;
 export const UNPRICED_MODEL = 'acme-sentiment-7b';
 
+const REASONING = 'claude-sonnet-4-6';
+const VISION = 'gemini-2.5-flash';
 const STRONG = 'gpt-4.1';
 const CHEAP = 'gpt-4o-mini';
 const SUMMARIZER = 'gpt-4.1-mini';
 const REPLIES = 'gpt-4o';
+const EMBEDDINGS = 'text-embedding-3-small';
 
 /** Sends one scripted chat completion; the behaviour rides in a header the fake server reads. */
 function chat(client: OpenAIClient, model: string, messages: Message[], b: FakeBehavior, extra: Record<string, unknown> = {}) {
@@ -68,6 +79,9 @@ function chat(client: OpenAIClient, model: string, messages: Message[], b: FakeB
   ) as unknown as Promise<any>;
 }
 
+/** Per-request options that script the reply through the fakes' `x-fake-behavior` header. */
+const scripted = (reply: AnthropicReply | GeminiReply) => ({ headers: { 'x-fake-behavior': JSON.stringify(reply) } });
+
 async function drain(stream: AsyncIterable<any>): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += chunk?.choices?.[0]?.delta?.content ?? '';
@@ -76,6 +90,8 @@ async function drain(stream: AsyncIterable<any>): Promise<string> {
 
 interface Fleet {
   client: OpenAIClient;
+  anthropic: AnthropicClient;
+  gemini: GeminiClient;
   fake: FakeOpenAIServer | undefined;
   rnd: Random;
   log: (line: string) => void;
@@ -98,38 +114,113 @@ async function task(f: Fleet, name: string, agent: string, fn: () => Promise<voi
 }
 
 const TOPICS = ['vector databases for RAG', 'EU AI Act obligations', 'GPU spot pricing trends'];
+const RESEARCH_SYSTEM = 'You are a meticulous research analyst. Plan the searches you need, then write a sourced report.';
+/** Tokens of the research system prompt and tool definitions, cached by Anthropic's prompt caching. */
+const RESEARCH_PREFIX_TOKENS = 2_048;
+const WEB_SEARCH_TOOL = {
+  name: 'web_search',
+  description: 'Search the web; returns the top results.',
+  input_schema: { type: 'object' as const, properties: { q: { type: 'string' } }, required: ['q'] },
+};
 
-/** Plans on the strong model, searches the web (paid tool + a cheap model reading results), writes a streamed report. */
+/**
+ * Plans on Claude (tool use, a cached system prompt: written by the first task, read by the
+ * next), searches the web (a paid tool + a cheap GPT model condensing the results inside it),
+ * then streams the report from Claude.
+ */
 async function researchAgent(f: Fleet): Promise<void> {
+  let first = true;
   for (const topic of TOPICS) {
     await task(f, 'research', 'research-agent', async () => {
-      const messages: Message[] = [
-        { role: 'system', content: 'You are a meticulous research analyst.' },
-        { role: 'user', content: `Research: ${topic}` },
-      ];
+      const system = [{ type: 'text' as const, text: RESEARCH_SYSTEM, cache_control: { type: 'ephemeral' as const } }];
+      const cache = first
+        ? { cache_creation_input_tokens: RESEARCH_PREFIX_TOKENS, cache_read_input_tokens: 0 }
+        : { cache_creation_input_tokens: 0, cache_read_input_tokens: RESEARCH_PREFIX_TOKENS };
+      first = false;
       const queries = [`${topic} overview`, `${topic} 2026`, ...(f.rnd.int(0, 1) ? [`${topic} criticism`] : [])];
-      await chat(f.client, STRONG, messages, {
-        promptTokens: f.rnd.int(900, 1400), completionTokens: f.rnd.int(120, 220), delayMs: f.rnd.int(20, 60),
-        toolCalls: queries.map((q) => ({ name: 'web_search', arguments: JSON.stringify({ q }) })),
-      });
-      for (const q of queries) {
+      const plan = await f.anthropic.messages.create(
+        { model: REASONING, max_tokens: 1024, system, tools: [WEB_SEARCH_TOOL], messages: [{ role: 'user', content: `Research: ${topic}` }] },
+        scripted({
+          message: {
+            content: [
+              { type: 'text', text: `I will run ${queries.length} searches.` },
+              ...queries.map((q, i) => ({ type: 'tool_use' as const, id: `toolu_demo_${i}`, name: 'web_search', input: { q } })),
+            ],
+            usage: { input_tokens: f.rnd.int(300, 500), output_tokens: f.rnd.int(120, 220), ...cache },
+          },
+        }),
+      );
+      const results: Array<{ type: 'tool_result'; tool_use_id: string; content: string }> = [];
+      for (const block of plan.content) {
+        if (block.type !== 'tool_use') continue;
+        const q = (block.input as { q: string }).q;
         await withTool('web_search', async () => {
           recordToolCost(WEB_SEARCH_FEE_USD);
           await new Promise((r) => setTimeout(r, f.rnd.int(5, 25))); // the search API call
           // Reading the results is an LLM call made inside the tool: a cheap model condenses them.
-          await chat(f.client, CHEAP, [{ role: 'user', content: `Condense these results for "${q}"` }], {
+          const digest = await chat(f.client, CHEAP, [{ role: 'user', content: `Condense these results for "${q}"` }], {
             promptTokens: f.rnd.int(2500, 4000), completionTokens: f.rnd.int(150, 300), delayMs: f.rnd.int(10, 30),
           });
+          results.push({ type: 'tool_result', tool_use_id: block.id, content: String(digest.choices?.[0]?.message?.content ?? '') });
         });
       }
-      const stream = await chat(f.client, STRONG, [...messages, { role: 'user', content: 'Write the report.' }], {
-        promptTokens: f.rnd.int(3000, 4500), completionTokens: f.rnd.int(700, 1100), chunks: 12, chunkDelayMs: 2,
-        content: `A report on ${topic}: findings, risks, open questions and recommended next steps for the team.`,
-      }, { stream: true, stream_options: { include_usage: true } });
-      await drain(stream);
+      const report = f.anthropic.messages.stream(
+        {
+          model: REASONING, max_tokens: 4096, system, tools: [WEB_SEARCH_TOOL],
+          messages: [{ role: 'user', content: `Research: ${topic}` }, { role: 'assistant', content: plan.content }, { role: 'user', content: results }],
+        },
+        scripted({
+          message: {
+            content: [{ type: 'text', text: `A report on ${topic}: findings, risks, open questions and recommended next steps for the team.` }],
+            usage: { input_tokens: f.rnd.int(2500, 3500), output_tokens: f.rnd.int(700, 1100), cache_creation_input_tokens: 0, cache_read_input_tokens: RESEARCH_PREFIX_TOKENS },
+          },
+        }),
+      );
+      await report.finalMessage();
     });
   }
-  f.log(`research-agent: ${TOPICS.length} research tasks, web_search at $${WEB_SEARCH_FEE_USD}/call, ${STRONG} + ${CHEAP}, streamed reports`);
+  f.log(`research-agent: ${TOPICS.length} research tasks planned and written on ${REASONING} (cached system prompt, streamed reports), web_search at $${WEB_SEARCH_FEE_USD}/call read by ${CHEAP}`);
+}
+
+const INVOICES = ['acme-hosting-2026-11.png', 'globex-gpu-rental-2026-11.png', 'initech-support-2026-11.png'];
+/** A stand-in for a scanned page: what matters to the bill is the image tokens the API reports. */
+const SCAN = Buffer.from('a scanned invoice, as PNG bytes would be').toString('base64');
+/** Gemini bills an image of up to 384 px a side as 258 tokens; a page scan tiles into several. */
+const PAGE_IMAGE_TOKENS = 1_290;
+
+/**
+ * Reads scanned invoices on Gemini (image input, thinking tokens, one answer streamed), then
+ * embeds the extracted text for retrieval.
+ */
+async function documentAgent(f: Fleet): Promise<void> {
+  for (const [i, file] of INVOICES.entries()) {
+    await task(f, 'invoice-extraction', 'document-agent', async () => {
+      const extracted = JSON.stringify({ file, vendor: file.split('-')[0], total: 100 + f.rnd.int(0, 900), currency: 'USD' });
+      const request = {
+        model: VISION,
+        contents: [{ role: 'user', parts: [{ inlineData: { mimeType: 'image/png', data: SCAN } }, { text: 'Extract vendor, total and currency as JSON.' }] }],
+      };
+      const reply: GeminiReply = {
+        generate: {
+          parts: [{ text: extracted }],
+          usage: { promptTokenCount: PAGE_IMAGE_TOKENS + f.rnd.int(20, 40), candidatesTokenCount: f.rnd.int(40, 80), thoughtsTokenCount: f.rnd.int(100, 400) },
+          ...(i === 1 ? { chunks: 4 } : {}),
+        },
+      };
+      const config = { responseMimeType: 'application/json', httpOptions: scripted(reply) };
+      let text = '';
+      if (i === 1) {
+        for await (const chunk of await f.gemini.models.generateContentStream({ ...request, config })) text += chunk.text ?? '';
+      } else {
+        text = (await f.gemini.models.generateContent({ ...request, config })).text ?? '';
+      }
+      await f.client.embeddings.create(
+        { model: EMBEDDINGS, input: text },
+        { headers: { 'x-fake-behavior': JSON.stringify({ promptTokens: f.rnd.int(30, 60) } satisfies FakeBehavior) } },
+      );
+    });
+  }
+  f.log(`document-agent: ${INVOICES.length} scanned invoices read on ${VISION} (image input, thinking, one streamed), indexed with ${EMBEDDINGS}`);
 }
 
 const LABELS = ['billing', 'bug', 'feature-request', 'account', 'spam'];
@@ -245,26 +336,33 @@ export async function runDemoFleet(options: DemoFleetOptions): Promise<DemoFleet
   context.setGlobalContextManager(contextManager);
   const instrumentation = new SpendtraceInstrumentation({ streamUsage: 'estimate' });
   instrumentation.setTracerProvider(provider);
-  // ESM imports are invisible to require hooks, so the SDK is handed over explicitly.
-  manuallyInstrument({ openai: openaiModule }, instrumentation);
 
-  const fake = options.providers?.openaiBaseUrl ? undefined : await startFakeOpenAI();
-  const baseURL = options.providers?.openaiBaseUrl ?? fake!.url;
-  const client = new openaiModule.OpenAI({ baseURL, apiKey: 'sk-demo-not-a-real-key', maxRetries: 2 });
-  const f: Fleet = { client, fake, rnd: seeded(options.seed ?? 42), log, tasks: [] };
+  // ESM imports are invisible to require hooks, so the SDKs are handed over explicitly.
+  manuallyInstrument({ openai: openaiModule, anthropic: anthropicModule, googleGenAI: genaiModule }, instrumentation);
+
+  const given = options.providers ?? {};
+  const fake = given.openaiBaseUrl ? undefined : await startFakeOpenAI();
+  const fakeAnthropic: FakeAnthropicServer | undefined = given.anthropicBaseUrl ? undefined : await startFakeAnthropic();
+  const fakeGemini: FakeGeminiServer | undefined = given.geminiBaseUrl ? undefined : await startFakeGemini();
+  const client = new openaiModule.OpenAI({ baseURL: given.openaiBaseUrl ?? fake!.url, apiKey: 'sk-demo-not-a-real-key', maxRetries: 2 });
+  // Anthropic's SDK (1.x) traces its own calls: spendtrace prices and attributes that span.
+  const anthropic = new anthropicModule.Anthropic({ baseURL: given.anthropicBaseUrl ?? fakeAnthropic!.url, apiKey: 'sk-ant-demo-not-a-real-key', maxRetries: 2 });
+  const gemini = new genaiModule.GoogleGenAI({ apiKey: 'demo-not-a-real-key', httpOptions: { baseUrl: given.geminiBaseUrl ?? fakeGemini!.url } });
+  const f: Fleet = { client, anthropic, gemini, fake, rnd: seeded(options.seed ?? 42), log, tasks: [] };
   let requests = 0;
   try {
     await researchAgent(f);
+    await documentAgent(f);
     await triageAgent(f);
     await nightlySummarizer(f);
     await flakyAgent(f);
     await budgetedTask(f);
-    requests = fake?.requests.length ?? 0;
+    requests = (fake?.requests.length ?? 0) + (fakeAnthropic?.requests.length ?? 0) + (fakeGemini?.requests.length ?? 0);
   } finally {
     await provider.forceFlush();
     await provider.shutdown();
     instrumentation.disable();
-    await fake?.close();
+    await Promise.all([fake?.close(), fakeAnthropic?.close(), fakeGemini?.close()]);
     trace.disable();
     context.disable();
   }
@@ -276,6 +374,6 @@ export async function runDemoFleet(options: DemoFleetOptions): Promise<DemoFleet
     providerRequests: requests,
     agents: [...new Set(f.tasks.map((t) => t.agent))],
     tools: ['web_search'],
-    models: [STRONG, CHEAP, SUMMARIZER, REPLIES, UNPRICED_MODEL],
+    models: [REASONING, VISION, STRONG, CHEAP, SUMMARIZER, REPLIES, EMBEDDINGS, UNPRICED_MODEL],
   };
 }

@@ -1,4 +1,4 @@
-// Proves `spendtrace demo` end to end (real openai SDK → fake OpenAI → SpendtraceInstrumentation → OTLP/protobuf → serve → chDB → report): every agent, tool and model shows up, and the exact total equals the sum of the task costs.
+// Proves `spendtrace demo` end to end (real openai, @anthropic-ai/sdk and @google/genai SDKs → fake providers → SpendtraceInstrumentation → OTLP/protobuf → serve → chDB → report): every agent, tool and model shows up, Claude and Gemini are priced at their published rates, and the exact total equals the sum of the task costs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,8 +32,10 @@ describe('spendtrace demo', () => {
     expect(table.code).toBe(0);
     const out = table.out;
     for (const s of ['Summary (last 24h', 'Cost per successful task', 'Top 3 most expensive tasks', 'By task', 'By tool', 'By model', 'By agent', 'By hour']) expect(out).toContain(s);
-    for (const agent of ['research-agent', 'triage-agent', 'nightly-summarizer', 'support-agent']) expect(out).toContain(agent);
-    for (const model of ['gpt-4.1', 'gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o']) expect(out).toContain(model);
+    for (const agent of ['research-agent', 'document-agent', 'triage-agent', 'nightly-summarizer', 'support-agent']) expect(out).toContain(agent);
+    for (const model of ['claude-sonnet-4-6', 'gemini-2.5-flash', 'gpt-4.1', 'gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o', 'text-embedding-3-small']) expect(out).toContain(model);
+    expect(out).toMatch(/^\s+anthropic\s+claude-sonnet-4-6 /m);
+    expect(out).toMatch(/^\s+gcp\.gemini\s+gemini-2\.5-flash /m);
     expect(out).toMatch(/acme-sentiment-7b .*unpriced/);
     expect(out).toMatch(/! Unpriced calls\s+1 LLM call/);
     expect(out).toContain('web_search');
@@ -54,7 +56,7 @@ describe('spendtrace demo', () => {
     expect(sum(j.byAgent)).toBe(total);
     expect(parsePico(s.llmCost) + parsePico(s.toolCost)).toBe(total);
 
-    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['nightly-summarizer', 'research-agent', 'support-agent', 'triage-agent']);
+    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['document-agent', 'nightly-summarizer', 'research-agent', 'support-agent', 'triage-agent']);
     const search = j.byTool.find((t: any) => t.tool === 'web_search');
     expect(search.calls).toBeGreaterThanOrEqual(6);
     expect(parsePico(search.toolCost)).toBe(BigInt(search.calls) * 5_000_000_000n); // $0.005 each, exactly
@@ -65,10 +67,10 @@ describe('spendtrace demo', () => {
     expect(j.byModel.find((m: any) => m.model === 'acme-sentiment-7b')).toMatchObject({ unpricedCalls: 1, cost: '0.000000000000' });
     expect(s.unpricedCalls).toBe(1);
 
-    // 3 research + 12 triage + 1 summary + 5 support replies + 1 budgeted = 22; 2 replies and the budgeted task fail.
-    expect(s).toMatchObject({ tasks: 22, successfulTasks: 19, failedTasks: 3 });
+    // 3 research + 3 invoices + 12 triage + 1 summary + 5 support replies + 1 budgeted = 25; 2 replies and the budgeted task fail.
+    expect(s).toMatchObject({ tasks: 25, successfulTasks: 22, failedTasks: 3 });
     const perSuccess = parsePico(s.costPerSuccessfulTask);
-    expect(perSuccess * 19n - total).toBeLessThan(19n); // total / 19, rounded to the pico
+    expect(perSuccess * 22n - total).toBeLessThan(22n); // total / 22, rounded to the pico
     expect(s.topTasks).toHaveLength(3);
     expect(s.retries).toBeGreaterThan(0);
     expect(parsePico(s.retryCost)).toBeGreaterThan(0n);
@@ -76,5 +78,34 @@ describe('spendtrace demo', () => {
     expect(summary).toMatchObject({ llmCalls: 10, outcome: 'success' });
     expect(summary.tokens.cacheRead).toBeGreaterThan(0);
     expect(j.byTask.find((t: any) => t.taskName === 'deep-research')).toMatchObject({ outcome: 'failure', llmCalls: 2 });
+  });
+
+  it('prices Claude (native SDK spans, prompt caching) and Gemini (image input, thinking) at their published rates, to the pico-dollar', async () => {
+    const j = JSON.parse((await cli(['report', '--json', '--since', '24h', '--data', join(dir, 'data')])).out);
+    const row = (provider: string, model: string) => j.byModel.find((m: any) => m.provider === provider && m.model === model);
+    // Pico-USD for `tokens` at `usdPerMTok` dollars per million tokens (rates in tenths of a cent keep it integral).
+    const at = (tokens: number, usdPerMTok: number) => (BigInt(tokens) * BigInt(Math.round(usdPerMTok * 1000))) * 1_000_000n / 1000n;
+
+    // claude-sonnet-4-6: $3 input, $0.30 cache read, $3.75 5-minute cache write, $15 output per 1M tokens.
+    // The input count includes cache reads and writes (as spendtrace normalizes it), so the fresh part is what is left.
+    const claude = row('anthropic', 'claude-sonnet-4-6');
+    expect(claude).toMatchObject({ calls: 6, errors: 0, unpricedCalls: 0 });
+    const c = claude.tokens;
+    expect(c.cacheRead).toBe(5 * 2_048); // the cached research prefix, read by every call after the first
+    expect(c.cacheWrite).toBe(2_048); // written once, by the first plan
+    expect(parsePico(claude.cost)).toBe(at(c.input - c.cacheRead - c.cacheWrite, 3) + at(c.cacheRead, 0.3) + at(c.cacheWrite, 3.75) + at(c.output, 15));
+
+    // gemini-2.5-flash: $0.30 input (text, image, video), $2.50 output, thinking included, per 1M tokens.
+    const gemini = row('gcp.gemini', 'gemini-2.5-flash');
+    expect(gemini).toMatchObject({ calls: 3, errors: 0, unpricedCalls: 0 });
+    expect(gemini.tokens.input).toBeGreaterThan(3 * 1_290); // each scanned page is 1,290 image tokens
+    expect(gemini.tokens.reasoning).toBeGreaterThan(0);
+    expect(gemini.tokens.output).toBeGreaterThan(gemini.tokens.reasoning); // output counts the thinking too
+    expect(parsePico(gemini.cost)).toBe(at(gemini.tokens.input, 0.3) + at(gemini.tokens.output, 2.5));
+
+    // text-embedding-3-small: $0.02 per 1M input tokens.
+    const embeddings = row('openai', 'text-embedding-3-small');
+    expect(embeddings).toMatchObject({ calls: 3, unpricedCalls: 0 });
+    expect(parsePico(embeddings.cost)).toBe(at(embeddings.tokens.input, 0.02));
   });
 });

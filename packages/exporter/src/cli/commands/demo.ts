@@ -72,7 +72,7 @@ export const demo: Command = {
     ctx.progress(`demo: starting the spendtrace service (embedded chDB in ${data})…`);
     const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined, log: (line) => ctx.progress(`  service: ${line}`) });
     try {
-      ctx.progress(`demo: service listening on ${svc.url}; running the agent fleet through the openai SDK…`);
+      ctx.progress(`demo: service listening on ${svc.url}; running the agent fleet through the openai, Anthropic and Google Gen AI SDKs…`);
       await runDemoFleet({ otlpEndpoint: `${svc.url}/v1/traces`, log: (line) => ctx.progress(`  ${line}`) });
       await svc.flush();
       const report = await fullReport(svc.store, { since: '24h', database });

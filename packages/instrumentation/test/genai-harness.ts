@@ -1,8 +1,9 @@
 /** Shared by the Anthropic and Google Gen AI tests: an in-memory tracer provider and the host the provider modules patch against. */
-import { diag } from '@opentelemetry/api';
+import { context, diag, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Pricer, type CostDetail } from '@spendtrace/semconv';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { GenAIHost } from '../src/anthropic/index.ts';
 
 /** USD for `tokens` at a published price per million tokens. */
@@ -29,4 +30,44 @@ export function genAIHarness(options: { costDetail?: CostDetail } = {}) {
     return exporter.getFinishedSpans();
   }
   return { exporter, provider, contextManager, host, spans };
+}
+
+interface FakeServer {
+  url: string;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A provider suite's life in vitest hooks: the harness's provider and context manager made
+ * global, the SDK patched and a fake server started before all tests; spans and the fake's
+ * requests cleared after each; everything undone after all. `fake` is the running server.
+ */
+export function providerSuite<F extends FakeServer>(
+  h: ReturnType<typeof genAIHarness>,
+  setup: { patch(): void; unpatch(): void; startFake(): Promise<F> },
+): { readonly fake: F } {
+  let fake: F | undefined;
+  beforeAll(async () => {
+    context.setGlobalContextManager(h.contextManager.enable());
+    trace.setGlobalTracerProvider(h.provider);
+    setup.patch();
+    fake = await setup.startFake();
+  });
+  afterEach(() => {
+    h.exporter.reset();
+    fake?.reset();
+  });
+  afterAll(async () => {
+    setup.unpatch();
+    await fake?.close();
+    trace.disable();
+    context.disable();
+  });
+  return {
+    get fake(): F {
+      if (!fake) throw new Error('the fake server starts in beforeAll');
+      return fake;
+    },
+  };
 }

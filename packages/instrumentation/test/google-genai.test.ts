@@ -2,15 +2,15 @@
 import * as genaiModule from '@google/genai';
 import { GoogleGenAI, Type } from '@google/genai';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { type ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as A from '@spendtrace/semconv';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGemini, type FakeGeminiServer } from '../../fake-providers/src/google.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGemini } from '../../fake-providers/src/google.ts';
 import { BudgetExceededError } from '../src/budget.ts';
 import { patchGoogleGenAI, unpatchGoogleGenAI } from '../src/google-genai/index.ts';
 import { withTask } from '../src/task-context.ts';
-import { genAIHarness, nano, usd } from './genai-harness.ts';
+import { genAIHarness, nano, providerSuite, usd } from './genai-harness.ts';
 
 // Published prices, https://ai.google.dev/gemini-api/docs/pricing (Standard tier, text), USD per
 // million tokens — the figures @pydantic/genai-prices 0.1.8 carries. Output includes thinking.
@@ -18,9 +18,9 @@ const FLASH = { input: 0.3, output: 2.5, cacheRead: 0.03 }; // gemini-2.5-flash
 const PRO_OVER_200K = { input: 2.5, output: 15 }; // gemini-2.5-pro, prompts > 200k tokens
 const EMBEDDING_001 = { input: 0.15 }; // gemini-embedding-001
 
-const { exporter, provider, contextManager, host, spans } = genAIHarness({ costDetail: 'full' });
-let fake: FakeGeminiServer;
-let ai: GoogleGenAI;
+const h = genAIHarness({ costDetail: 'full' });
+const { host, spans } = h;
+const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule), startFake: () => startFakeGemini() });
 
 async function waitForSpans(n: number): Promise<ReadableSpan[]> {
   for (let i = 0; i < 200; i++) {
@@ -31,27 +31,14 @@ async function waitForSpans(n: number): Promise<ReadableSpan[]> {
   throw new Error(`expected ${n} spans`);
 }
 
-beforeAll(async () => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(provider);
-  patchGoogleGenAI(genaiModule, host);
-  fake = await startFakeGemini();
-  ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: fake.url } });
-});
-afterEach(() => {
-  exporter.reset();
-  fake.reset();
-});
-afterAll(async () => {
-  unpatchGoogleGenAI(genaiModule);
-  await fake.close();
-  trace.disable();
-  context.disable();
+let ai: GoogleGenAI;
+beforeAll(() => {
+  ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: suite.fake.url } });
 });
 
 describe('@google/genai', () => {
   it('prices generateContent with cached content and thinking tokens to the nano-dollar', async () => {
-    fake.enqueue({
+    suite.fake.enqueue({
       generate: {
         parts: [{ text: 'Blue, because of Rayleigh scattering.' }],
         usage: { promptTokenCount: 10_000, cachedContentTokenCount: 4_000, candidatesTokenCount: 200, thoughtsTokenCount: 300 },
@@ -74,7 +61,7 @@ describe('@google/genai', () => {
     };
     const total = cost.input + cost.cacheRead + cost.output + cost.reasoning;
     const { [A.ATTR_SERVER_PORT]: port, ...attrs } = span!.attributes;
-    expect(port).toBe(fake.port);
+    expect(port).toBe(suite.fake.port);
     expect(attrs).toEqual({
       [A.ATTR_SPENDTRACE_REQUEST_HASH]: expect.stringMatching(/^[0-9a-f]{16}$/),
       [A.ATTR_GEN_AI_OPERATION_NAME]: 'generate_content',
@@ -108,12 +95,12 @@ describe('@google/genai', () => {
   });
 
   it('prices generateContentStream from the usage on its last chunk', async () => {
-    fake.enqueue({ generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80, thoughtsTokenCount: 40 } } });
+    suite.fake.enqueue({ generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80, thoughtsTokenCount: 40 } } });
     const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Count to four' });
     let text = '';
     for await (const chunk of stream) text += chunk.text ?? '';
     expect(text).toBe('One, two, three, four.');
-    expect(fake.requests[0]!.query).toBe('alt=sse');
+    expect(suite.fake.requests[0]!.query).toBe('alt=sse');
 
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
@@ -132,7 +119,7 @@ describe('@google/genai', () => {
 
   it('estimates input (request text) and output (streamed text) of a stream without usageMetadata, marked estimated and priced', async () => {
     const answer = 'Sunlight scatters off air molecules; blue light scatters the most.';
-    fake.enqueue({ generate: { parts: [{ text: answer }], omitUsage: true, chunks: 4 } });
+    suite.fake.enqueue({ generate: { parts: [{ text: answer }], omitUsage: true, chunks: 4 } });
     const tools = [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } }] }];
     const contents = [
       { role: 'user', parts: [{ text: 'Why is the sky blue?' }] },
@@ -158,14 +145,14 @@ describe('@google/genai', () => {
   });
 
   it('applies the long-context tier of gemini-2.5-pro above 200k prompt tokens', async () => {
-    fake.enqueue({ generate: { usage: { promptTokenCount: 250_000, candidatesTokenCount: 1_000 } } });
+    suite.fake.enqueue({ generate: { usage: { promptTokenCount: 250_000, candidatesTokenCount: 1_000 } } });
     await ai.models.generateContent({ model: 'gemini-2.5-pro', contents: 'a very long document' });
     const [span] = await spans();
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(250_000, PRO_OVER_200K.input) + usd(1_000, PRO_OVER_200K.output)));
   });
 
   it('records a 429 RESOURCE_EXHAUSTED as a failed span with error.type and no cost', async () => {
-    fake.enqueue({ error: { status: 429, rpcStatus: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).', retryAfter: 3 } });
+    suite.fake.enqueue({ error: { status: 429, rpcStatus: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).', retryAfter: 3 } });
     await expect(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' })).rejects.toMatchObject({ status: 429 });
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
@@ -176,7 +163,7 @@ describe('@google/genai', () => {
   });
 
   it('prices embedContent from reported tokens, and estimates when none are reported', async () => {
-    fake.enqueue({ embed: { promptTokenCount: 12 } }, { embed: {} });
+    suite.fake.enqueue({ embed: { promptTokenCount: 12 } }, { embed: {} });
     const r = await ai.models.embedContent({ model: 'gemini-embedding-001', contents: ['first text', 'second text'] });
     expect(r.embeddings).toHaveLength(2);
     await ai.models.embedContent({ model: 'gemini-embedding-001', contents: 'no usage reported' });
@@ -190,7 +177,7 @@ describe('@google/genai', () => {
   });
 
   it('gives each chat turn its own span, attributed to the task, and the task sees the cost', async () => {
-    fake.enqueue({ generate: { usage: { promptTokenCount: 100, candidatesTokenCount: 10 } } }, { generate: { usage: { promptTokenCount: 130, candidatesTokenCount: 20 } } });
+    suite.fake.enqueue({ generate: { usage: { promptTokenCount: 100, candidatesTokenCount: 10 } } }, { generate: { usage: { promptTokenCount: 130, candidatesTokenCount: 20 } } });
     let costUsd = 0;
     await withTask({ name: 'chat', agent: 'helper', userId: 'u-7' }, async (task) => {
       const chat = ai.chats.create({ model: 'gemini-2.5-flash' });
@@ -206,13 +193,13 @@ describe('@google/genai', () => {
   });
 
   it('fails fast with BudgetExceededError once the task is over budget', async () => {
-    fake.enqueue({ generate: { usage: { promptTokenCount: 100_000, candidatesTokenCount: 1_000 } } });
+    suite.fake.enqueue({ generate: { usage: { promptTokenCount: 100_000, candidatesTokenCount: 1_000 } } });
     await expect(
       withTask({ name: 'tight', budgetUsd: 0.01 }, async () => {
         await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'one' });
         await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'two' });
       }),
     ).rejects.toBeInstanceOf(BudgetExceededError);
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 });

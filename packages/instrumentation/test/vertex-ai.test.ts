@@ -4,12 +4,12 @@
 import { createRequire } from 'node:module';
 import * as genaiModule from '@google/genai';
 import { GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGemini, type FakeGeminiServer } from '../../fake-providers/src/google.ts';
+import { describe, expect, it } from 'vitest';
+import { startFakeGemini } from '../../fake-providers/src/google.ts';
 import { patchGoogleGenAI, unpatchGoogleGenAI } from '../src/google-genai/index.ts';
-import { genAIHarness, nano, usd } from './genai-harness.ts';
+import { genAIHarness, nano, providerSuite, usd } from './genai-harness.ts';
 
 // Published prices, https://cloud.google.com/vertex-ai/generative-ai/pricing (Gemini 2.5 Flash, text, standard):
 // $0.30 / MTok input, $2.50 / MTok output (thinking included), $0.03 / MTok cached input.
@@ -28,34 +28,17 @@ const { OAuth2Client } = genaiRequire('google-auth-library') as {
   OAuth2Client: new () => AuthClient & { setCredentials(c: { access_token: string; expiry_date: number }): void };
 };
 
-const { exporter, provider, contextManager, host, spans } = genAIHarness();
-let fake: FakeGeminiServer;
-
-
-beforeAll(async () => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(provider);
-  patchGoogleGenAI(genaiModule, host);
-  fake = await startFakeGemini();
-});
-afterEach(() => {
-  exporter.reset();
-  fake.reset();
-});
-afterAll(async () => {
-  unpatchGoogleGenAI(genaiModule);
-  await fake.close();
-  trace.disable();
-  context.disable();
-});
+const h = genAIHarness();
+const { host, spans } = h;
+const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule), startFake: () => startFakeGemini() });
 
 function projectClient(): GoogleGenAI {
   const authClient = new OAuth2Client();
   // A token that never expires: the client adds `Authorization: Bearer …` without refreshing (no network, no ADC).
   authClient.setCredentials({ access_token: 'ya29.test-token', expiry_date: Date.now() + 3_600_000 });
-  return new GoogleGenAI({ vertexai: true, project: 'my-project', location: 'us-central1', httpOptions: { baseUrl: fake.url }, googleAuthOptions: { authClient } });
+  return new GoogleGenAI({ vertexai: true, project: 'my-project', location: 'us-central1', httpOptions: { baseUrl: suite.fake.url }, googleAuthOptions: { authClient } });
 }
-const expressClient = () => new GoogleGenAI({ vertexai: true, apiKey: 'vertex-express-key', httpOptions: { baseUrl: fake.url } });
+const expressClient = () => new GoogleGenAI({ vertexai: true, apiKey: 'vertex-express-key', httpOptions: { baseUrl: suite.fake.url } });
 
 const CLIENTS = [
   ['project/location (OAuth2 access token)', projectClient, `/v1beta1/projects/my-project/locations/us-central1/publishers/google/models/${MODEL}`],
@@ -64,10 +47,10 @@ const CLIENTS = [
 
 describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, modelPath) => {
   it('prices generateContent (cached content, thinking) as gcp.vertex_ai', async () => {
-    fake.enqueue({ generate: { parts: [{ text: 'Blue.' }], usage: { promptTokenCount: 5_000, cachedContentTokenCount: 2_000, candidatesTokenCount: 100, thoughtsTokenCount: 50 }, responseId: 'vtx-1' } });
+    suite.fake.enqueue({ generate: { parts: [{ text: 'Blue.' }], usage: { promptTokenCount: 5_000, cachedContentTokenCount: 2_000, candidatesTokenCount: 100, thoughtsTokenCount: 50 }, responseId: 'vtx-1' } });
     const r = await makeClient().models.generateContent({ model: MODEL, contents: 'Why is the sky blue?' });
     expect(r.text).toBe('Blue.');
-    const req = fake.requests[0]!;
+    const req = suite.fake.requests[0]!;
     expect(req.path).toBe(`${modelPath}:generateContent`);
     if (modelPath.includes('projects/')) expect(req.headers.authorization).toBe('Bearer ya29.test-token');
     else expect(req.headers['x-goog-api-key']).toBe('vertex-express-key');
@@ -84,7 +67,7 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
       [A.ATTR_GEN_AI_RESPONSE_MODEL]: MODEL,
       [A.ATTR_GEN_AI_RESPONSE_ID]: 'vtx-1',
       [A.ATTR_SERVER_ADDRESS]: '127.0.0.1',
-      [A.ATTR_SERVER_PORT]: fake.port,
+      [A.ATTR_SERVER_PORT]: suite.fake.port,
       [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 5_000,
       [A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 150,
       [A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 2_000,
@@ -97,11 +80,11 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
   });
 
   it('prices generateContentStream as gcp.vertex_ai from the usage on its last chunk', async () => {
-    fake.enqueue({ generate: { parts: [{ text: 'Rayleigh scattering, mostly.' }], usage: { promptTokenCount: 800, candidatesTokenCount: 40 }, chunks: 3 } });
+    suite.fake.enqueue({ generate: { parts: [{ text: 'Rayleigh scattering, mostly.' }], usage: { promptTokenCount: 800, candidatesTokenCount: 40 }, chunks: 3 } });
     let text = '';
     for await (const chunk of await makeClient().models.generateContentStream({ model: MODEL, contents: 'Why is the sky blue?' })) text += chunk.text ?? '';
     expect(text).toBe('Rayleigh scattering, mostly.');
-    expect(fake.requests[0]!.path).toBe(`${modelPath}:streamGenerateContent`);
+    expect(suite.fake.requests[0]!.path).toBe(`${modelPath}:streamGenerateContent`);
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
     expect(span!.attributes).toMatchObject({
@@ -115,10 +98,10 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
   });
 
   it('prices embedContent (gemini-embedding-001, the :predict route) from the per-embedding token counts', async () => {
-    fake.enqueue({ embed: { tokenCounts: [7, 5] } });
+    suite.fake.enqueue({ embed: { tokenCounts: [7, 5] } });
     const r = await makeClient().models.embedContent({ model: 'gemini-embedding-001', contents: ['Why is the sky blue?', 'Rayleigh'] });
     expect(r.embeddings).toHaveLength(2);
-    expect(fake.requests[0]!.path).toBe(modelPath.replace(MODEL, 'gemini-embedding-001') + ':predict');
+    expect(suite.fake.requests[0]!.path).toBe(modelPath.replace(MODEL, 'gemini-embedding-001') + ':predict');
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
     expect(span!.name).toBe('embeddings gemini-embedding-001');
@@ -132,12 +115,12 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
   });
 
   it('prices embedContent on the :embedContent route (gemini-embedding-2) from the usage the response reports', async () => {
-    fake.enqueue({ embed: { promptTokenCount: 9 } });
+    suite.fake.enqueue({ embed: { promptTokenCount: 9 } });
     const r = await makeClient().models.embedContent({ model: 'gemini-embedding-2', contents: 'Why is the sky blue?' });
     expect(r.embeddings).toHaveLength(1);
     // The SDK moves the reported usage into the embedding's statistics on this route.
     expect(r.embeddings![0]!.statistics?.tokenCount).toBe(9);
-    expect(fake.requests[0]!.path).toBe(modelPath.replace(MODEL, 'gemini-embedding-2') + ':embedContent');
+    expect(suite.fake.requests[0]!.path).toBe(modelPath.replace(MODEL, 'gemini-embedding-2') + ':embedContent');
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
     expect(span!.name).toBe('embeddings gemini-embedding-2');

@@ -13,24 +13,18 @@
  * The SDK's helpers (`parse`, `runTools`, `stream`, `responses.stream`) call `create` on the
  * client's resource, so each HTTP request is one span, counted once.
  */
-import { context, SpanKind, SpanStatusCode, type Attributes, type Context, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type CostDetail, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
-import { CallContext } from '../call-context.ts';
+import type { CostDetail, Usage } from '@spendtrace/semconv';
+import { InferenceCall, startAttributes, startCallSpan, type CallHost } from '../inference-call.ts';
 import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
-import type { GenAIMetrics } from '../metrics.ts';
-import { baggageAttribution, checkBudget, currentScope, errorType, noteRequest, type Scope, type TaskState } from '../task-context.ts';
+import { checkBudget, currentScope, errorType, type Scope } from '../task-context.ts';
 import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
 import { endpointOfClient } from './provider.ts';
 
 /** What the wrappers need from the instrumentation instance (read per call, so config changes apply). */
-export interface ChatHost {
-  /** The plain tracer (no metrics wrapper: a call records its metrics when it finishes). */
-  readonly callTracer: Tracer;
-  readonly metrics: GenAIMetrics;
-  readonly pricer: Pricer;
+export interface ChatHost extends CallHost {
   readonly costDetail: CostDetail;
-  readonly diag: DiagLogger;
   readonly streamUsage: StreamUsageMode;
   readonly captureMessageContent: boolean;
   /** `openaiProviders` from the config: base URL / host -> `gen_ai.provider.name`. */
@@ -86,27 +80,6 @@ function rejectedAPIPromise(err: unknown): Promise<never> {
   return p;
 }
 
-/** `{operation} {model}` span names, made once per pair (the bound keeps a model-per-call app from growing it). */
-const spanNames = new Map<string, Map<string | undefined, string>>();
-let spanNameCount = 0;
-
-function spanName(operation: string, model: string | undefined): string {
-  let byModel = spanNames.get(operation);
-  let name = byModel?.get(model);
-  if (name === undefined) {
-    name = `${operation} ${model}`;
-    if (spanNameCount >= 1000) {
-      spanNames.clear();
-      spanNameCount = 0;
-      byModel = undefined;
-    }
-    if (!byModel) spanNames.set(operation, (byModel = new Map()));
-    byModel.set(model, name);
-    spanNameCount++;
-  }
-  return name;
-}
-
 /** Wraps one resource method (`create`) of one API. */
 export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn): MethodFn {
   return function create(this: ResourceLike, body: any, options?: unknown) {
@@ -123,20 +96,8 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
       const endpoint = endpointOfClient(client, host.openaiProviders);
       // Azure routes by deployment: the client's deployment is what the request asked for.
       const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;
-      // Only what samplers may decide on goes in at start (the conventions' "at creation time"
-      // set); everything else goes onto the span in ONE setAttributes when the call finishes.
-      // OTel cleans start attributes twice (for the sampler, then for the span) and every set
-      // attribute once, so this is the cheapest way to carry them (bench/README.md).
-      const start: Attributes =
-        endpoint.address === undefined
-          ? { [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation, [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider, [A.ATTR_GEN_AI_REQUEST_MODEL]: model }
-          : {
-              [A.ATTR_GEN_AI_OPERATION_NAME]: api.operation,
-              [A.ATTR_GEN_AI_PROVIDER_NAME]: endpoint.provider,
-              [A.ATTR_GEN_AI_REQUEST_MODEL]: model,
-              [A.ATTR_SERVER_ADDRESS]: endpoint.address,
-              [A.ATTR_SERVER_PORT]: endpoint.port,
-            };
+      // Only what samplers may decide on goes in at start; the rest when the call ends (inference-call.ts).
+      const start = startAttributes(api.operation, endpoint.provider, model, endpoint);
       const streaming = api.streaming(body);
       const stream = streaming.stream;
       let injected = false;
@@ -145,7 +106,7 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
         injected = true;
       }
       const parent = context.active();
-      const span = host.callTracer.startSpan(spanName(api.operation, model), { kind: SpanKind.CLIENT, attributes: start }, parent);
+      const span = startCallSpan(host, api.operation, model, start, parent);
       call = new OpenAICall(host, api, span, parent, start, body, model, endpoint.provider, scope, stream, injected);
     } catch (err) {
       host.diag.error(`could not start a ${api.operation} span; calling the SDK uninstrumented`, err);
@@ -204,32 +165,14 @@ function observedThenUnwrap(original: ThenUnwrap, call: OpenAICall): ThenUnwrap 
 }
 
 /** One in-flight request: collects what the response says and ends the span once. */
-export class OpenAICall extends CallContext {
-  readonly host: ChatHost;
+export class OpenAICall extends InferenceCall {
+  declare readonly host: ChatHost;
   readonly api: OpenAIApi;
-  /** What the span started with (operation, provider, request model, server): the metrics read them too. */
-  readonly startAttributes: Attributes;
   readonly body: any;
-  readonly requestModel: string | undefined;
-  readonly provider: string;
-  /** The task and tool the call started in (a stream may be read elsewhere). */
-  readonly scope: Scope | undefined;
   readonly stream: boolean;
   /** We added include_usage: the usage-only chunk is ours to hide. */
   readonly injected: boolean;
-  /** `spendtrace.request.hash`, taken as the call starts (the app may reuse its message list). */
-  readonly hash: string;
-  /** `spendtrace.request.repeat`: identical requests before this one in its task, counted in call order. */
-  readonly repeat: number;
-  /** `performance.now()` at the start, when something needs it (metrics, a stream's time to first chunk); else 0. */
-  readonly started: number;
-  /**
-   * The attributes the API modules add while the call runs (service tier, captured content); at
-   * the end everything else joins them and they go onto the span in one setAttributes.
-   */
-  readonly attrs: Attributes = {};
   promise: APIPromiseLike | undefined;
-  ended = false;
   /** Our parseResponse ran: someone (await, `.withResponse()`) is reading the body. */
   parsing = false;
   /** A helper chained onto the promise with `_thenUnwrap`: it will read the body. */
@@ -267,23 +210,11 @@ export class OpenAICall extends CallContext {
     stream: boolean,
     injected: boolean,
   ) {
-    super(parent, span);
-    this.host = host;
+    super(host, span, parent, startAttributes, provider, requestModel, scope, api.hash(requestModel, body), stream);
     this.api = api;
-    this.startAttributes = startAttributes;
     this.body = body;
-    this.requestModel = requestModel;
-    this.provider = provider;
-    this.scope = scope;
     this.stream = stream;
     this.injected = injected;
-    this.hash = api.hash(requestModel, body);
-    this.repeat = scope?.task ? noteRequest(this.hash, scope.task) : 0;
-    this.started = stream || host.metrics.enabled ? performance.now() : 0;
-  }
-
-  get task(): TaskState | undefined {
-    return this.scope?.task;
   }
 
   attach(result: unknown): void {
@@ -395,21 +326,20 @@ export class OpenAICall extends CallContext {
     this.ended = true;
     const end = this.attrs;
     try {
-      this.requestAttributes(end);
+      this.attribution(end);
+      if (this.body) this.api.requestAttributes(this.body, end, this.host);
       if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
       if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
       if (this.finishReasons) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = presentReasons(this.finishReasons);
       if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
       if (err === undefined && this.apiError !== undefined) err = this.apiError;
       if (err !== undefined) {
-        const type = typeof err === 'string' ? err : errorType(err);
-        end[A.ATTR_ERROR_TYPE] = type;
+        this.failed(end, err, typeof err === 'string' ? err : errorType(err));
         const status = (err as { status?: unknown })?.status;
         if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-        this.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
       }
       if (this.usage) {
-        this.price(end, this.withTools(this.usage), this.providerCost);
+        this.price(end, this.withTools(this.usage), this.providerCost, this.responseModel);
         return this.close(end);
       }
       const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
@@ -421,7 +351,7 @@ export class OpenAICall extends CallContext {
         (usage) => {
           try {
             end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
-            this.price(end, this.withTools(usage), undefined);
+            this.price(end, this.withTools(usage), undefined, this.responseModel);
           } catch (e) {
             this.host.diag.error(`${this.api.operation} span: pricing the local token count failed`, e);
           }
@@ -435,44 +365,6 @@ export class OpenAICall extends CallContext {
     } catch (e) {
       this.host.diag.error(`${this.api.operation} span: finishing failed`, e);
       this.close(end);
-    }
-  }
-
-  /** What the request said and who made it (DESIGN.md §3), read when the call ends. */
-  private requestAttributes(end: Attributes): void {
-    end[A.ATTR_SPENDTRACE_REQUEST_HASH] = this.hash;
-    if (this.repeat) end[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = this.repeat;
-    if (this.body) this.api.requestAttributes(this.body, end, this.host);
-    const task = this.scope?.task;
-    if (task) {
-      const attribution = task.attribution;
-      for (const k in attribution) end[k] = attribution[k];
-      if (this.scope!.tool) end[A.ATTR_SPENDTRACE_TOOL_NAME] = this.scope!.tool.name;
-    } else {
-      const fromBaggage = baggageAttribution(this.parentContext);
-      if (fromBaggage) for (const k in fromBaggage) end[k] = fromBaggage[k];
-    }
-  }
-
-  /** Everything that waited for the end onto the span in one setAttributes, the span ended, the call's metrics recorded. */
-  private close(end: Attributes, endTime?: number, endedAt?: number): void {
-    const span = this.span;
-    try {
-      span.setAttributes(end);
-    } catch (e) {
-      this.host.diag.error(`${this.api.operation} span: setting attributes failed`, e);
-    }
-    try {
-      span.end(endTime);
-    } catch (e) {
-      this.host.diag.error(`${this.api.operation} span: ending failed`, e);
-    }
-    const metrics = this.host.metrics;
-    if (!metrics.enabled) return;
-    try {
-      metrics.recordCall({ ...this.startAttributes, ...end }, ((endedAt ?? performance.now()) - this.started) / 1000);
-    } catch (e) {
-      this.host.diag.error(`${this.api.operation} span: recording metrics failed`, e);
     }
   }
 
@@ -492,29 +384,6 @@ export class OpenAICall extends CallContext {
     if (this.webSearches) usage.webSearches = this.webSearches;
     if (this.fileSearches) usage.fileSearches = this.fileSearches;
     return usage;
-  }
-
-  /** Usage and cost attributes into `attrs` (set on the span by the caller); the cost into the task. */
-  price(attrs: Attributes, usage: Usage, providerCostUsd: number | undefined): void {
-    writeUsageAttributes(attrs, usage);
-    let pico: Pico | undefined;
-    if (typeof providerCostUsd === 'number' && Number.isFinite(providerCostUsd) && providerCostUsd >= 0) {
-      pico = usdToPico(providerCostUsd);
-      writeProviderCostAttributes(attrs, pico, this.host.costDetail);
-    } else {
-      const pricer = this.host.pricer;
-      const requestModel = this.requestModel;
-      const quote =
-        pricer.price(this.provider, this.responseModel ?? requestModel, usage) ??
-        (this.responseModel && this.responseModel !== requestModel ? pricer.price(this.provider, requestModel, usage) : undefined);
-      if (quote) {
-        pico = quote.cost.total;
-        writeCostAttributes(attrs, quote, 'local', this.host.costDetail);
-      } else {
-        attrs[A.ATTR_SPENDTRACE_COST_UNPRICED] = true;
-      }
-    }
-    if (pico !== undefined && this.task) this.task.addCost(pico);
   }
 }
 

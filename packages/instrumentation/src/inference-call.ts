@@ -1,0 +1,179 @@
+/**
+ * One instrumented LLM request of spendtrace's own (an `openai`, Anthropic or Google Gen AI call):
+ * the span's life from start to its single end. Provider modules subclass it with what their API
+ * says; this holds what every call does the same way.
+ *
+ * The call is the OTel context the SDK runs in (call-context.ts), so it allocates no context and
+ * each HTTP attempt finds its call. The span starts with only what samplers may decide on
+ * (operation, provider, request model, server); everything else is gathered in `attrs` and goes
+ * onto the span in ONE `setAttributes` when the call ends, with the cost, the task's running
+ * cost and the call's metrics. OTel JS cleans start attributes twice (for the sampler, then for
+ * the span) and keeps a span's attributes in a fast object only up to 19, so this is the cheapest
+ * way to carry them (bench/README.md).
+ */
+import { SpanKind, SpanStatusCode, type Attributes, type Context, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
+import * as A from '@spendtrace/semconv';
+import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type CostDetail, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import { CallContext } from './call-context.ts';
+import type { GenAIMetrics } from './metrics.ts';
+import { baggageAttribution, noteRequest, type Scope, type TaskState } from './task-context.ts';
+
+/** What a call needs from the instrumentation instance (read per call, so config changes apply). */
+export interface CallHost {
+  /** The plain tracer (no metrics wrapper: a call records its metrics when it finishes). */
+  readonly callTracer: Tracer;
+  readonly metrics: GenAIMetrics;
+  readonly pricer: Pricer;
+  /** `costAttributes` from the config. Absent: `total`. */
+  readonly costDetail?: CostDetail | undefined;
+  readonly diag: DiagLogger;
+}
+
+/** `server.address` / `server.port`, when the client's base URL gave them. */
+export interface ServerAddress {
+  address?: string | undefined;
+  port?: number | undefined;
+}
+
+/** The attributes a call's span starts with: the conventions' "at creation time" set, for samplers. */
+export function startAttributes(operation: string, provider: string, model: string | undefined, server: ServerAddress): Attributes {
+  return server.address === undefined
+    ? { [A.ATTR_GEN_AI_OPERATION_NAME]: operation, [A.ATTR_GEN_AI_PROVIDER_NAME]: provider, [A.ATTR_GEN_AI_REQUEST_MODEL]: model }
+    : {
+        [A.ATTR_GEN_AI_OPERATION_NAME]: operation,
+        [A.ATTR_GEN_AI_PROVIDER_NAME]: provider,
+        [A.ATTR_GEN_AI_REQUEST_MODEL]: model,
+        [A.ATTR_SERVER_ADDRESS]: server.address,
+        [A.ATTR_SERVER_PORT]: server.port,
+      };
+}
+
+/** `{operation} {model}` span names, made once per pair (the bound keeps a model-per-call app from growing it). */
+const spanNames = new Map<string, Map<string | undefined, string>>();
+let spanNameCount = 0;
+
+export function spanName(operation: string, model: string | undefined): string {
+  let byModel = spanNames.get(operation);
+  let name = byModel?.get(model);
+  if (name === undefined) {
+    name = model ? `${operation} ${model}` : operation;
+    if (spanNameCount >= 1000) {
+      spanNames.clear();
+      spanNameCount = 0;
+      byModel = undefined;
+    }
+    if (!byModel) spanNames.set(operation, (byModel = new Map()));
+    byModel.set(model, name);
+    spanNameCount++;
+  }
+  return name;
+}
+
+/** Starts a call's CLIENT span under `parent` with its start attributes. */
+export function startCallSpan(host: CallHost, operation: string, model: string | undefined, start: Attributes, parent: Context): Span {
+  return host.callTracer.startSpan(spanName(operation, model), { kind: SpanKind.CLIENT, attributes: start }, parent);
+}
+
+export abstract class InferenceCall extends CallContext {
+  readonly host: CallHost;
+  /** What the span started with (operation, provider, request model, server): the metrics read them too. */
+  readonly startAttributes: Attributes;
+  readonly provider: string;
+  readonly requestModel: string | undefined;
+  /** The task and tool the call started in (a stream may be read elsewhere). */
+  readonly scope: Scope | undefined;
+  /** `spendtrace.request.hash`, taken as the call starts (the app may reuse its message list). */
+  readonly hash: string;
+  /** `spendtrace.request.repeat`: identical requests before this one in its task, counted in call order. */
+  readonly repeat: number;
+  /** `performance.now()` at the start when something needs it (metrics, a stream's time to first chunk); else 0. */
+  readonly started: number;
+  /** What goes onto the span when the call ends; provider modules add to it while the call runs. */
+  readonly attrs: Attributes = {};
+  ended = false;
+
+  constructor(host: CallHost, span: Span, parent: Context, startAttributes: Attributes, provider: string, requestModel: string | undefined, scope: Scope | undefined, hash: string, timed: boolean) {
+    super(parent, span);
+    this.host = host;
+    this.startAttributes = startAttributes;
+    this.provider = provider;
+    this.requestModel = requestModel;
+    this.scope = scope;
+    this.hash = hash;
+    this.repeat = scope?.task ? noteRequest(hash, scope.task) : 0;
+    this.started = timed || host.metrics.enabled ? performance.now() : 0;
+  }
+
+  get task(): TaskState | undefined {
+    return this.scope?.task;
+  }
+
+  /** The request hash and repeat count, and who made the call: the task (and tool) it ran in, else W3C baggage. */
+  protected attribution(end: Attributes): void {
+    end[A.ATTR_SPENDTRACE_REQUEST_HASH] = this.hash;
+    if (this.repeat) end[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = this.repeat;
+    const task = this.scope?.task;
+    if (task) {
+      const attribution = task.attribution;
+      for (const k in attribution) end[k] = attribution[k];
+      if (this.scope!.tool) end[A.ATTR_SPENDTRACE_TOOL_NAME] = this.scope!.tool.name;
+    } else {
+      const fromBaggage = baggageAttribution(this.parentContext);
+      if (fromBaggage) for (const k in fromBaggage) end[k] = fromBaggage[k];
+    }
+  }
+
+  /** `error.type` and an ERROR status for a failed call; `err` is an error object or an error.type. */
+  protected failed(end: Attributes, err: unknown, type: string): void {
+    end[A.ATTR_ERROR_TYPE] = type;
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
+  }
+
+  /**
+   * Usage and cost attributes into `attrs` (set on the span by the caller); the cost into the task.
+   * A provider-reported cost wins; else the catalogue's price of `model`, then of the request model.
+   */
+  price(attrs: Attributes, usage: Usage, providerCostUsd: number | undefined, model: string | undefined): void {
+    writeUsageAttributes(attrs, usage);
+    let pico: Pico | undefined;
+    if (typeof providerCostUsd === 'number' && Number.isFinite(providerCostUsd) && providerCostUsd >= 0) {
+      pico = usdToPico(providerCostUsd);
+      writeProviderCostAttributes(attrs, pico, this.host.costDetail);
+    } else {
+      const pricer = this.host.pricer;
+      const requestModel = this.requestModel;
+      const quote =
+        pricer.price(this.provider, model ?? requestModel, usage) ??
+        (model && model !== requestModel ? pricer.price(this.provider, requestModel, usage) : undefined);
+      if (quote) {
+        pico = quote.cost.total;
+        writeCostAttributes(attrs, quote, 'local', this.host.costDetail);
+      } else {
+        attrs[A.ATTR_SPENDTRACE_COST_UNPRICED] = true;
+      }
+    }
+    if (pico !== undefined && this.task) this.task.addCost(pico);
+  }
+
+  /** Everything that waited for the end onto the span in one setAttributes, the span ended, the call's metrics recorded. */
+  protected close(end: Attributes, endTime?: number, endedAt?: number): void {
+    const span = this.span;
+    try {
+      span.setAttributes(end);
+    } catch (e) {
+      this.host.diag.error(`${this.startAttributes[A.ATTR_GEN_AI_OPERATION_NAME]} span: setting attributes failed`, e);
+    }
+    try {
+      span.end(endTime);
+    } catch (e) {
+      this.host.diag.error(`${this.startAttributes[A.ATTR_GEN_AI_OPERATION_NAME]} span: ending failed`, e);
+    }
+    const metrics = this.host.metrics;
+    if (!metrics.enabled) return;
+    try {
+      metrics.recordCall({ ...this.startAttributes, ...end }, ((endedAt ?? performance.now()) - this.started) / 1000);
+    } catch (e) {
+      this.host.diag.error(`${this.startAttributes[A.ATTR_GEN_AI_OPERATION_NAME]} span: recording metrics failed`, e);
+    }
+  }
+}

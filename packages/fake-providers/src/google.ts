@@ -38,6 +38,8 @@ export interface GeminiGenerateReply {
   chunks?: number;
   /** Streaming: leave usageMetadata off every chunk. */
   omitUsage?: boolean;
+  /** Streaming: drop the connection after this many chunks (a stream that fails part-way). */
+  destroyAfterChunks?: number;
 }
 
 export interface GeminiEmbedReply {
@@ -200,7 +202,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       }
       return { data: JSON.stringify(chunk) };
     });
-    return writeSse(res, { 'content-type': 'text/event-stream' }, events, { eol: '\r\n' });
+    return writeSse(res, { 'content-type': 'text/event-stream' }, events, { eol: '\r\n', cutAfter: g.destroyAfterChunks, cut: 'destroy' });
   });
   return listen(server, options, '', requests, queue);
 }

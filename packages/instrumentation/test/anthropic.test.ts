@@ -74,7 +74,7 @@ describe('native tracing off (spendtrace span)', () => {
     expect(rest).toHaveLength(0);
     expect(span!.name).toBe(`chat ${MODEL}`);
     expect(span!.kind).toBe(SpanKind.CLIENT);
-    expect(span!.status.code).toBe(SpanStatusCode.OK);
+    expect(span!.status.code).toBe(SpanStatusCode.UNSET); // the conventions leave a successful call's status unset
     const { [A.ATTR_SERVER_PORT]: port, [A.ATTR_GEN_AI_RESPONSE_ID]: id, ...attrs } = span!.attributes;
     expect(port).toBe(fake.port);
     expect(id).toBe(msg.id);
@@ -128,7 +128,7 @@ describe('native tracing off (spendtrace span)', () => {
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
     expect(span!.name).toBe(`chat ${MODEL}`);
-    expect(span!.status.code).toBe(SpanStatusCode.OK);
+    expect(span!.status.code).toBe(SpanStatusCode.UNSET); // the conventions leave a successful call's status unset
     expect(span!.attributes).toMatchObject({
       [A.ATTR_GEN_AI_REQUEST_STREAM]: true,
       [A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['tool_use'],
@@ -175,6 +175,38 @@ describe('native tracing off (spendtrace span)', () => {
     expect(span!.attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(30);
     expect(span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBeGreaterThan(0);
     expect(span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBeLessThan(99);
+  });
+
+  it('keeps the promise helpers: .withResponse() gives the SDK Message and Response, .asResponse() leaves the body unread and the call is still priced', async () => {
+    fake.enqueue({ message: { usage: { input_tokens: 10, output_tokens: 5 } } }, { message: { usage: { input_tokens: 20, output_tokens: 7 } } });
+    const client = nativeOff();
+    const { data, response } = await client.messages.create({ model: MODEL, max_tokens: 64, messages: user }).withResponse();
+    expect(data.usage.output_tokens).toBe(5);
+    expect(response.status).toBe(200);
+    const raw = await client.messages.create({ model: MODEL, max_tokens: 64, messages: user }).asResponse();
+    expect(raw.bodyUsed).toBe(false);
+    expect(((await raw.json()) as { usage: { output_tokens: number } }).usage.output_tokens).toBe(7);
+    await new Promise((r) => setTimeout(r, 20));
+    const llm = (await spans()).filter((s) => s.kind === SpanKind.CLIENT);
+    expect(llm).toHaveLength(2);
+    expect(nano(llm[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(10, SONNET_45.input) + usd(5, SONNET_45.output)));
+    expect(nano(llm[1]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(20, SONNET_45.input) + usd(7, SONNET_45.output)));
+  });
+
+  it('a stream the app stops reading ends its span, its output counted from the text that arrived', async () => {
+    fake.enqueue({ message: { content: [{ type: 'text', text: 'A long answer the app stops reading part of the way through' }], usage: { input_tokens: 40, output_tokens: 90 } } });
+    const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: user });
+    let deltas = 0;
+    for await (const event of stream) if (event.type === 'content_block_delta' && ++deltas === 2) break;
+    await new Promise((r) => setTimeout(r, 50));
+    const [span, ...rest] = await spans();
+    expect(rest).toHaveLength(0);
+    expect(span!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBe(true);
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(40);
+    const out = span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] as number;
+    expect(out).toBeGreaterThan(0);
+    expect(out).toBeLessThan(90);
   });
 });
 

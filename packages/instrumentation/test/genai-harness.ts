@@ -1,10 +1,11 @@
 /** Shared by the Anthropic and Google Gen AI tests: an in-memory tracer provider and the host the provider modules patch against. */
-import { context, diag, trace } from '@opentelemetry/api';
+import { context, createNoopMeter, diag, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Pricer, type CostDetail } from '@spendtrace/semconv';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { GenAIHost } from '../src/anthropic/index.ts';
+import { GenAIMetrics } from '../src/metrics.ts';
 
 /** USD for `tokens` at a published price per million tokens. */
 export const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6;
@@ -20,6 +21,10 @@ export function genAIHarness(options: { costDetail?: CostDetail } = {}) {
     get tracer() {
       return provider.getTracer('@spendtrace/instrumentation');
     },
+    get callTracer() {
+      return provider.getTracer('@spendtrace/instrumentation');
+    },
+    metrics: new GenAIMetrics(createNoopMeter()),
     pricer: new Pricer(),
     diag,
     isEnabled: () => true,

@@ -52,7 +52,7 @@ describe('@google/genai', () => {
     expect(rest).toHaveLength(0);
     expect(span!.name).toBe('generate_content gemini-2.5-flash');
     expect(span!.kind).toBe(SpanKind.CLIENT);
-    expect(span!.status.code).toBe(SpanStatusCode.OK);
+    expect(span!.status.code).toBe(SpanStatusCode.UNSET); // the conventions leave a successful call's status unset
     const cost = {
       input: usd(6_000, FLASH.input),
       cacheRead: usd(4_000, FLASH.cacheRead),
@@ -105,7 +105,7 @@ describe('@google/genai', () => {
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
     expect(span!.name).toBe('generate_content gemini-2.5-flash');
-    expect(span!.status.code).toBe(SpanStatusCode.OK);
+    expect(span!.status.code).toBe(SpanStatusCode.UNSET); // the conventions leave a successful call's status unset
     expect(span!.attributes).toMatchObject({
       [A.ATTR_GEN_AI_REQUEST_STREAM]: true,
       [A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 1_200,
@@ -115,6 +115,47 @@ describe('@google/genai', () => {
     });
     expect(span!.attributes[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]).toBeGreaterThan(0);
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(1_200, FLASH.input) + usd(120, FLASH.output)));
+  });
+
+  it('a stream the app stops reading is priced for the prompt it reported and the output it sent, counted locally', async () => {
+    suite.fake.enqueue({ generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80 } } });
+    const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Count to four' });
+    let read = 0;
+    for await (const chunk of stream) {
+      expect(chunk.text).toBeTruthy();
+      if (++read === 2) break;
+    }
+    const [span, ...rest] = await waitForSpans(1);
+    expect(rest).toHaveLength(0);
+    expect(span!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span!.attributes[A.ATTR_ERROR_TYPE]).toBeUndefined();
+    // Like the API, the fake sends output counts only on the last chunk; earlier ones carry the prompt count.
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(1_200);
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBe(true);
+    const out = span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] as number;
+    expect(out).toBeGreaterThan(0); // 'One, two, ' or so: a few tokens
+    expect(out).toBeLessThan(80);
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(1_200, FLASH.input) + usd(out, FLASH.output)));
+  });
+
+  it('a stream whose connection drops part-way is a failed span, priced for the prompt and the output that arrived', async () => {
+    suite.fake.enqueue({ generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, destroyAfterChunks: 2, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80 } } });
+    const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Count to four' });
+    let read = 0;
+    const failure = await (async () => {
+      for await (const _ of stream) read++;
+    })().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(Error);
+    expect(read).toBe(2);
+    const [span, ...rest] = await waitForSpans(1);
+    expect(rest).toHaveLength(0);
+    expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span!.attributes[A.ATTR_ERROR_TYPE]).toBeTruthy();
+    expect(span!.attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(1_200);
+    expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBe(true);
+    const out = span!.attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] as number;
+    expect(out).toBeGreaterThan(0);
+    expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(1_200, FLASH.input) + usd(out, FLASH.output)));
   });
 
   it('estimates input (request text) and output (streamed text) of a stream without usageMetadata, marked estimated and priced', async () => {

@@ -7,22 +7,16 @@
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type CostDetail, type Pricer, type Usage } from '@spendtrace/semconv';
-import type { GenAIMetrics } from '../metrics.ts';
-import { baggageAttribution, checkBudget, currentScope, type TaskState } from '../task-context.ts';
+import type { CallHost, ServerAddress } from '../inference-call.ts';
+import { baggageAttribution, currentScope, type TaskState } from '../task-context.ts';
 
 /** What a provider module needs from `SpendtraceInstrumentation`. */
-export interface GenAIHost {
-  /** The instrumentation's tracer (read per call: `setTracerProvider` may replace it). */
+export interface GenAIHost extends CallHost {
+  /** The tracer whose inference spans record their metrics at `end()` (metrics.ts; read per call: `setTracerProvider` may replace it). */
   readonly tracer: Tracer;
-  readonly pricer: Pricer;
-  readonly diag: DiagLogger;
   isEnabled(): boolean;
   /** Record prompts and completions (`gen_ai.input.messages` / `.output.messages`). Absent: off. */
   readonly captureMessageContent?: boolean;
-  /** `costAttributes` from the config. Absent: `total`. */
-  readonly costDetail?: CostDetail;
-  /** Where spans the SDK made itself (Anthropic native spans) record their metrics. Absent: none. */
-  readonly metrics?: GenAIMetrics;
 }
 
 /** The task an LLM call belongs to, captured when the call starts (a stream may be read elsewhere). */
@@ -38,13 +32,6 @@ export function callScope(ctx: Context): CallScope {
   if (!task) return { task: undefined, attribution: baggageAttribution(ctx) };
   const tool = scope.tool;
   return { task, attribution: tool ? { ...task.attribution, [A.ATTR_SPENDTRACE_TOOL_NAME]: tool.name } : task.attribution };
-}
-
-/** Throws the task's BudgetExceededError when it is over budget and set to throw (before any request). */
-export function budgetGate(scope: CallScope, model: string | undefined): void {
-  if (!scope.task) return;
-  const err = checkBudget(scope.task, model);
-  if (err) throw err;
 }
 
 /**
@@ -70,25 +57,22 @@ export function recordUsage(
   if (quote && scope.task) scope.task.addCost(quote.cost.total);
 }
 
-/** `server.address` / `server.port` of a base URL (cached: clients keep one). */
-const servers = new Map<string, Attributes>();
-export function serverAttributes(baseURL: string | undefined): Attributes {
+/** `server.address` / `server.port` of a client's base URL (cached: clients keep one). */
+const servers = new Map<string, ServerAddress>();
+export function serverAddress(baseURL: string | undefined): ServerAddress {
   const key = baseURL ?? '';
-  let attrs = servers.get(key);
-  if (attrs) return attrs;
-  attrs = {};
+  let server = servers.get(key);
+  if (server) return server;
+  server = {};
   try {
     const url = new URL(key);
-    attrs = {
-      [A.ATTR_SERVER_ADDRESS]: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      [A.ATTR_SERVER_PORT]: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443,
-    };
+    server = { address: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };
   } catch {
     // No usable base URL: the span goes without server attributes.
   }
   if (servers.size > 1000) servers.clear();
-  servers.set(key, attrs);
-  return attrs;
+  servers.set(key, server);
+  return server;
 }
 
 /** Copies the defined, attribute-typed values of `pairs` into `attrs`. */

@@ -1,19 +1,21 @@
 /**
  * `messages.create` (and `beta.messages.create`, which `messages.stream()`, `parse()` and the tool
- * runner call): a native span gets priced (native-tracing.ts); otherwise spendtrace starts its own
- * `chat {model}` span, reads usage from the Message or from the SSE events, and ends it when the
- * call fails, the Message is parsed, or the app stops reading the stream.
+ * runner call): a native span gets priced (native-tracing.ts); otherwise spendtrace makes its own
+ * `chat {model}` span (an {@link AnthropicCall} on the SDK's APIPromise, api-promise-call.ts), reads
+ * usage from the Message or from the SSE events, and ends it when the call fails, the Message is
+ * parsed, or the app stops reading the stream.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
-import { errorType as genericErrorType } from '../task-context.ts';
+import { APIPromiseCall, rejectedAPIPromise } from '../api-promise-call.ts';
+import { checkBudget, currentScope, errorType as genericErrorType, type Scope } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
 import { anthropicInput, anthropicOutput } from '../content-capture.ts';
+import { startAttributes, startCallSpan } from '../inference-call.ts';
 import type { ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
-import { trackAttempts } from '../retry-attempts.ts';
-import { budgetGate, callScope, recordUsage, serverAttributes, setDefined, type CallScope, type GenAIHost } from './llm-call.ts';
+import { serverAddress, setDefined, type GenAIHost } from './llm-call.ts';
 import { adoptNativeTracing, hasNativeTracing, nativeCallStarting } from './native-tracing.ts';
 
 /** Look-alike shapes of the SDK objects touched (0.x and 1.x). */
@@ -46,12 +48,6 @@ interface MessageLike {
   model?: string;
   stop_reason?: string | null;
   usage?: AnthropicApiUsage | null;
-}
-interface APIPromiseLike extends Promise<unknown> {
-  _thenUnwrap?: (fn: (data: unknown, props: unknown) => unknown) => Promise<unknown>;
-}
-interface StreamLike {
-  iterator?: () => AsyncIterator<StreamEvent>;
 }
 interface StreamEvent {
   type?: string;
@@ -104,23 +100,39 @@ export function anthropicErrorType(err: unknown): string {
   return genericErrorType(err);
 }
 
+/** The request's settings (DESIGN.md §3), added when the call ends. */
+function requestAttributes(body: CreateBody | undefined, attrs: Attributes): void {
+  if (body) {
+    setDefined(attrs, [
+      [A.ATTR_GEN_AI_REQUEST_MAX_TOKENS, body.max_tokens],
+      [A.ATTR_GEN_AI_REQUEST_TEMPERATURE, body.temperature],
+      [A.ATTR_GEN_AI_REQUEST_TOP_P, body.top_p],
+      [A.ATTR_GEN_AI_REQUEST_TOP_K, body.top_k],
+      [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, body.stop_sequences],
+    ]);
+    if (body.stream) attrs[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
+  }
+}
+
 export function patchedCreate(host: GenAIHost) {
   return (original: CreateFn): CreateFn =>
     function create(this: MessagesResource, body: CreateBody, options?: { __span?: unknown }) {
       if (!host.isEnabled()) return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
-      const ctx = context.active();
-      let scope: CallScope;
       let native: boolean;
       try {
-        scope = callScope(ctx);
         native = hasNativeTracing(this._client);
         if (native) adoptNativeTracing(this._client, host);
       } catch (err) {
-        host.diag.error('spendtrace: anthropic messages.create instrumentation failed; calling through', err);
+        host.diag.error('anthropic messages.create instrumentation failed; calling the SDK uninstrumented', err);
         return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
       }
-      // Fail fast before any request: an over-budget task makes no further LLM calls.
-      budgetGate(scope, body?.model);
+      const scope = currentScope();
+      const task = scope?.task;
+      if (task && task.budgetPico !== undefined) {
+        // Fail fast before any request: an over-budget task makes no further LLM calls.
+        const refused = checkBudget(task, body?.model);
+        if (refused) return rejectedAPIPromise(refused);
+      }
       if (native || options?.__span) {
         // The SDK starts its span inside this call (or started it already, in a helper): the span learns the request.
         const done = nativeCallStarting(host, body, options?.__span);
@@ -131,94 +143,151 @@ export function patchedCreate(host: GenAIHost) {
         }
       }
 
-      let span: Span;
+      let call: AnthropicCall;
       try {
-        span = startSpan(host, this, body, ctx, scope);
+        const client = this._client;
+        const provider = client?._genAIProviderName ?? A.GEN_AI_PROVIDER.ANTHROPIC;
+        const model = body?.model;
+        const start = startAttributes(A.GEN_AI_OPERATION.CHAT, provider, model, serverAddress(client?.baseURL));
+        const parent = context.active();
+        call = new AnthropicCall(host, startCallSpan(host, A.GEN_AI_OPERATION.CHAT, model, start, parent), parent, start, provider, model, scope, body);
       } catch (err) {
-        host.diag.error('spendtrace: could not start an anthropic span; calling through', err);
+        host.diag.error('could not start an anthropic span; calling the SDK uninstrumented', err);
         return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
       }
-      let promise: APIPromiseLike;
+      let result: unknown;
       try {
-        promise = context.with(trace.setSpan(ctx, span), () => original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?])) as APIPromiseLike;
+        // The call is the context the SDK runs in (call-context.ts): each HTTP attempt is counted on it.
+        result = context.with(call, original, this, body, options);
       } catch (err) {
-        endWithError(span, err);
+        call.finish(err);
         throw err;
       }
-      return attach(host, promise, span, body, scope);
+      try {
+        call.attach(result);
+      } catch (err) {
+        host.diag.error('could not attach to the anthropic SDK promise', err);
+      }
+      return result;
     };
 }
 
-function startSpan(host: GenAIHost, resource: MessagesResource, body: CreateBody, ctx: ReturnType<typeof context.active>, scope: CallScope): Span {
-  const model = body?.model;
-  const attrs: Attributes = {
-    [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.CHAT,
-    [A.ATTR_GEN_AI_PROVIDER_NAME]: resource._client?._genAIProviderName ?? A.GEN_AI_PROVIDER.ANTHROPIC,
-    ...serverAttributes(resource._client?.baseURL),
-    ...scope.attribution,
-  };
-  setDefined(attrs, [
-    [A.ATTR_GEN_AI_REQUEST_MODEL, model],
-    [A.ATTR_GEN_AI_REQUEST_MAX_TOKENS, body?.max_tokens],
-    [A.ATTR_GEN_AI_REQUEST_TEMPERATURE, body?.temperature],
-    [A.ATTR_GEN_AI_REQUEST_TOP_P, body?.top_p],
-    [A.ATTR_GEN_AI_REQUEST_TOP_K, body?.top_k],
-    [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, body?.stop_sequences],
-  ]);
-  if (body?.stream) attrs[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
-  attrs[A.ATTR_SPENDTRACE_REQUEST_HASH] = anthropicRequestHash(body);
-  if (host.captureMessageContent) Object.assign(attrs, anthropicInput(body));
-  const span = host.tracer.startSpan(`${A.GEN_AI_OPERATION.CHAT}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
-  providers.set(span, attrs[A.ATTR_GEN_AI_PROVIDER_NAME] as string);
-  trackAttempts(span);
-  return span;
-}
+/**
+ * One `messages.create` of spendtrace's own span (no native tracing). A Message gives usage
+ * whole; a stream gives the input side on message_start and the final output on message_delta.
+ */
+class AnthropicCall extends APIPromiseCall {
+  declare readonly host: GenAIHost;
+  readonly body: CreateBody | undefined;
+  readonly stream: boolean;
+  responseId: string | undefined;
+  responseModel: string | undefined;
+  stop: string | null | undefined;
+  usage: AnthropicApiUsage | undefined;
+  /** The usage is the call's: a whole Message, or a stream's message_delta arrived. */
+  usageFinal = false;
 
-/** Observes the SDK's promise without replacing what the app gets (`_thenUnwrap` keeps `.withResponse()`). */
-function attach(host: GenAIHost, promise: APIPromiseLike, span: Span, body: CreateBody, scope: CallScope): unknown {
-  const onError = (err: unknown) => endWithError(span, err);
-  const onData = (data: unknown) => {
-    try {
-      if (body?.stream && data && typeof (data as StreamLike).iterator === 'function') observeStream(host, data as StreamLike, span, body, scope);
-      else {
-        if (host.captureMessageContent) span.setAttributes(anthropicOutput(data as MessageLike));
-        finishMessage(host, span, data as MessageLike, body, scope);
-      }
-    } catch (err) {
-      host.diag.error('spendtrace: could not record an anthropic response', err);
-      span.end();
-    }
-    return data;
-  };
-  if (typeof promise?._thenUnwrap === 'function') {
-    // The transform runs only once the app reads the result; a failure never reaches it.
-    const responsePromise = (promise as unknown as { responsePromise?: Promise<unknown> }).responsePromise;
-    responsePromise?.then(undefined, onError);
-    return promise._thenUnwrap((data) => onData(data));
+  constructor(host: GenAIHost, span: Span, parent: Context, start: Attributes, provider: string, model: string | undefined, scope: Scope | undefined, body: CreateBody | undefined) {
+    const stream = body?.stream === true;
+    super(host, span, parent, start, provider, model, scope, anthropicRequestHash(body), stream);
+    this.body = body;
+    this.stream = stream;
+    if (host.captureMessageContent) Object.assign(this.attrs, anthropicInput(body));
   }
-  // Without the SDK's helper (a shape we do not know): observe, and hand back the same promise.
-  promise.then(onData, onError);
-  return promise;
-}
 
-function finishMessage(host: GenAIHost, span: Span, msg: MessageLike, body: CreateBody, scope: CallScope): void {
-  setResponseAttributes(span, msg?.id, msg?.model, msg?.stop_reason);
-  if (msg?.usage) recordUsage(host, span, scope, providerOf(span), msg.model ?? body?.model, usageFromAnthropic(msg.usage));
-  span.setStatus({ code: SpanStatusCode.OK });
-  span.end();
-}
+  protected readResult(result: unknown): void {
+    const msg = result as MessageLike | undefined;
+    this.responseId = msg?.id;
+    this.responseModel = msg?.model;
+    this.stop = msg?.stop_reason;
+    if (msg?.usage) {
+      this.usage = msg.usage;
+      this.usageFinal = true;
+    }
+    if (this.host.captureMessageContent) Object.assign(this.attrs, anthropicOutput(msg as MessageLike));
+    this.finish();
+  }
 
-function setResponseAttributes(span: Span, id: string | undefined, model: string | undefined, stop: string | null | undefined): void {
-  const attrs: Attributes = {};
-  if (id) attrs[A.ATTR_GEN_AI_RESPONSE_ID] = id;
-  if (model) attrs[A.ATTR_GEN_AI_RESPONSE_MODEL] = model;
-  if (stop) attrs[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [stop];
-  span.setAttributes(attrs);
-}
+  readChunk(chunk: unknown): boolean {
+    const e = chunk as StreamEvent | undefined;
+    switch (e?.type) {
+      case 'message_start':
+        this.responseId = e.message?.id;
+        this.responseModel = e.message?.model;
+        this.usage = { ...e.message?.usage };
+        break;
+      case 'message_delta':
+        this.usageFinal = true;
+        if (e.usage) {
+          const usage = (this.usage ??= {});
+          for (const k in e.usage) {
+            const v = e.usage[k as keyof AnthropicApiUsage];
+            if (v != null) usage[k as keyof AnthropicApiUsage] = v as never;
+          }
+        }
+        if (e.delta?.stop_reason) this.stop = e.delta.stop_reason;
+        break;
+      case 'content_block_delta': {
+        if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+        const piece = e.delta?.text ?? e.delta?.thinking ?? e.delta?.partial_json;
+        if (piece) this.text?.push(piece);
+        break;
+      }
+    }
+    return false;
+  }
 
-const providers = new WeakMap<Span, string>();
-function providerOf(span: Span): string {
-  return providers.get(span) ?? A.GEN_AI_PROVIDER.ANTHROPIC;
+  /** A stream cut before message_delta has only message_start's placeholder output count. */
+  protected collectsText(): boolean {
+    return true;
+  }
+
+  finish(err?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    const end = this.attrs;
+    try {
+      this.attribution(end);
+      requestAttributes(this.body, end);
+      if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
+      if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
+      if (this.stop) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [this.stop];
+      if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
+      if (err !== undefined) {
+        this.failed(end, err, typeof err === 'string' ? err : anthropicErrorType(err));
+        const status = (err as { status?: unknown })?.status;
+        if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+      }
+      if (!this.usage) return this.close(end);
+      const usage = usageFromAnthropic(this.usage);
+      if (this.usageFinal) {
+        this.price(end, usage, undefined, this.responseModel);
+        return this.close(end);
+      }
+      // Cut before message_delta: count the output that arrived, off the hot path; end at the real end time.
+      const endTime = performance.timeOrigin + performance.now();
+      const endedAt = performance.now();
+      estimateOutputTokens(this.responseModel ?? this.requestModel, this.text?.join('') ?? '').then(
+        (n) => {
+          try {
+            usage.outputTokens = n;
+            end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
+            this.price(end, usage, undefined, this.responseModel);
+          } catch (e) {
+            this.host.diag.error('anthropic span: pricing the local token count failed', e);
+          }
+          this.close(end, endTime, endedAt);
+        },
+        (e) => {
+          this.host.diag.error('anthropic span: local token count failed', e);
+          this.close(end, endTime, endedAt);
+        },
+      );
+    } catch (e) {
+      this.host.diag.error('anthropic span: finishing failed', e);
+      this.close(end);
+    }
+  }
 }
 
 /**
@@ -237,113 +306,3 @@ export function patchedStreamHelper(host: GenAIHost) {
     };
 }
 
-/**
- * Wraps the stream's event source in place (`Stream.iterator`, which iteration, `tee()` and
- * `toReadableStream()` all go through): usage comes from message_start (input side) and
- * message_delta (final output); the span ends when the events end, fail, or the app stops reading.
- */
-function observeStream(host: GenAIHost, stream: StreamLike, span: Span, body: CreateBody, scope: CallScope): void {
-  const source = stream.iterator!.bind(stream);
-  const started = performance.now();
-  let firstChunk = false;
-  let ended = false;
-  let msg: MessageLike | undefined;
-  let usage: AnthropicApiUsage | undefined;
-  let stop: string | null | undefined;
-  let sawDelta = false;
-  let text = '';
-
-  const finish = (err?: unknown) => {
-    if (ended) return;
-    ended = true;
-    try {
-      setResponseAttributes(span, msg?.id, msg?.model, stop);
-      if (usage) {
-        const u = usageFromAnthropic(usage);
-        if (!sawDelta) {
-          // Cut before message_delta: message_start's output count is a placeholder; count what arrived.
-          void estimateOutputTokens(msg?.model ?? body?.model, text).then(
-            (n) => {
-              u.outputTokens = n;
-              recordUsage(host, span, scope, providerOf(span), msg?.model ?? body?.model, u, true);
-              span.end();
-            },
-            () => span.end(),
-          );
-          if (err !== undefined) markError(span, err);
-          return;
-        }
-        recordUsage(host, span, scope, providerOf(span), msg?.model ?? body?.model, u);
-      }
-      if (err !== undefined) markError(span, err);
-      else span.setStatus({ code: SpanStatusCode.OK });
-    } catch (e) {
-      host.diag.error('spendtrace: could not record an anthropic stream', e);
-    }
-    span.end();
-  };
-
-  stream.iterator = function iterator(): AsyncIterator<StreamEvent> {
-    const it = source();
-    return {
-      async next() {
-        let r: IteratorResult<StreamEvent>;
-        try {
-          r = await it.next();
-        } catch (err) {
-          finish(err);
-          throw err;
-        }
-        if (r.done) {
-          finish();
-          return r;
-        }
-        try {
-          const e = r.value;
-          switch (e?.type) {
-            case 'message_start':
-              msg = e.message;
-              usage = { ...e.message?.usage };
-              break;
-            case 'message_delta':
-              sawDelta = true;
-              if (e.usage) {
-                for (const [k, v] of Object.entries(e.usage)) if (v != null) (usage ??= {})[k as keyof AnthropicApiUsage] = v as never;
-              }
-              if (e.delta?.stop_reason) stop = e.delta.stop_reason;
-              break;
-            case 'content_block_delta':
-              if (!firstChunk) {
-                firstChunk = true;
-                span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (performance.now() - started) / 1000);
-              }
-              text += e.delta?.text ?? e.delta?.thinking ?? e.delta?.partial_json ?? '';
-              break;
-          }
-        } catch (err) {
-          host.diag.error('spendtrace: could not read an anthropic stream event', err);
-        }
-        return r;
-      },
-      async return(value?: unknown) {
-        finish();
-        return (await it.return?.(value)) ?? { done: true, value: undefined };
-      },
-      async throw(err?: unknown) {
-        finish(err);
-        if (it.throw) return it.throw(err);
-        throw err;
-      },
-    };
-  };
-}
-
-function markError(span: Span, err: unknown): void {
-  span.setAttribute(A.ATTR_ERROR_TYPE, anthropicErrorType(err));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-}
-
-function endWithError(span: Span, err: unknown): void {
-  markError(span, err);
-  span.end();
-}

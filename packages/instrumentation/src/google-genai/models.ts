@@ -5,13 +5,14 @@
  * `generateContentStreamInternal`, `embedContentInternal`): one span per billed request, which
  * also covers chats, automatic function calling loops and automatic continuation hops.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
-import { errorType as genericErrorType } from '../task-context.ts';
+import { checkBudget, currentScope, errorType as genericErrorType, type Scope } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
-import { budgetGate, callScope, recordUsage, serverAttributes, setDefined, type CallScope, type GenAIHost } from '../anthropic/llm-call.ts';
-import { countingFetch, trackAttempts } from '../retry-attempts.ts';
+import { serverAddress, setDefined, type GenAIHost } from '../anthropic/llm-call.ts';
+import { InferenceCall, startAttributes, startCallSpan } from '../inference-call.ts';
+import { countingFetch } from '../retry-attempts.ts';
 import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
 import { geminiInput, geminiOutput } from '../content-capture.ts';
 import type { ChatMessage } from '../internal-types.ts';
@@ -138,217 +139,257 @@ export function geminiErrorType(err: unknown): string {
 
 const modelName = (m: string | undefined) => (m?.startsWith('models/') ? m.slice(7) : m);
 
-function startSpan(host: GenAIHost, models: ModelsLike, operation: string, params: GenerateParams, ctx: ReturnType<typeof context.active>, scope: CallScope, stream: boolean): { span: Span; provider: string } {
-  const model = modelName(params?.model);
-  const provider = models.apiClient?.isVertexAI?.() ? A.GEN_AI_PROVIDER.GCP_VERTEX_AI : A.GEN_AI_PROVIDER.GCP_GEMINI;
-  const attrs: Attributes = {
-    [A.ATTR_GEN_AI_OPERATION_NAME]: operation,
-    [A.ATTR_GEN_AI_PROVIDER_NAME]: provider,
-    ...serverAttributes(models.apiClient?.getBaseUrl?.()),
-    ...scope.attribution,
-  };
-  const c = params?.config;
-  setDefined(attrs, [
-    [A.ATTR_GEN_AI_REQUEST_MODEL, model],
-    [A.ATTR_GEN_AI_REQUEST_TEMPERATURE, c?.temperature],
-    [A.ATTR_GEN_AI_REQUEST_TOP_P, c?.topP],
-    [A.ATTR_GEN_AI_REQUEST_TOP_K, c?.topK],
-    [A.ATTR_GEN_AI_REQUEST_MAX_TOKENS, c?.maxOutputTokens],
-    [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, c?.stopSequences],
-    [A.ATTR_GEN_AI_REQUEST_SEED, c?.seed],
-    [A.ATTR_GEN_AI_REQUEST_CHOICE_COUNT, c?.candidateCount !== undefined && c.candidateCount !== 1 ? c.candidateCount : undefined],
-    [A.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, c?.presencePenalty],
-    [A.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, c?.frequencyPenalty],
-  ]);
-  if (stream) attrs[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
-  attrs[A.ATTR_SPENDTRACE_REQUEST_HASH] = geminiRequestHash(params);
-  if (host.captureMessageContent && operation !== A.GEN_AI_OPERATION.EMBEDDINGS) Object.assign(attrs, geminiInput(params));
-  const span = host.tracer.startSpan(`${operation}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
-  trackAttempts(span);
-  return { span, provider };
-}
-
-function setResponse(span: Span, r: { responseId?: string; modelVersion?: string; finishReasons?: string[] }): void {
-  const attrs: Attributes = {};
-  if (r.responseId) attrs[A.ATTR_GEN_AI_RESPONSE_ID] = r.responseId;
-  if (r.modelVersion) attrs[A.ATTR_GEN_AI_RESPONSE_MODEL] = r.modelVersion;
-  if (r.finishReasons?.length) attrs[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = r.finishReasons;
-  span.setAttributes(attrs);
-}
-
 const finishReasons = (r: GenerateResponse | undefined) =>
   (r?.candidates ?? []).map((c) => c.finishReason?.toLowerCase()).filter((x): x is string => !!x);
 
-function fail(span: Span, err: unknown): void {
-  span.setAttribute(A.ATTR_ERROR_TYPE, geminiErrorType(err));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-  span.end();
+/** The request's settings (DESIGN.md §3), added when the call ends. */
+function requestAttributes(params: GenerateParams | undefined, attrs: Attributes, stream: boolean): void {
+  const c = params?.config;
+  if (c) {
+    setDefined(attrs, [
+      [A.ATTR_GEN_AI_REQUEST_TEMPERATURE, c.temperature],
+      [A.ATTR_GEN_AI_REQUEST_TOP_P, c.topP],
+      [A.ATTR_GEN_AI_REQUEST_TOP_K, c.topK],
+      [A.ATTR_GEN_AI_REQUEST_MAX_TOKENS, c.maxOutputTokens],
+      [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, c.stopSequences],
+      [A.ATTR_GEN_AI_REQUEST_SEED, c.seed],
+      [A.ATTR_GEN_AI_REQUEST_CHOICE_COUNT, c.candidateCount !== undefined && c.candidateCount !== 1 ? c.candidateCount : undefined],
+      [A.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, c.presencePenalty],
+      [A.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, c.frequencyPenalty],
+    ]);
+  }
+  if (stream) attrs[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
 }
 
-/** Shared prologue: fail open, gate the budget, start the span, run the request inside it. */
-function around(host: GenAIHost, operation: string, stream: boolean, original: AsyncFn, onResult: (span: Span, provider: string, scope: CallScope, params: GenerateParams, result: unknown) => unknown): AsyncFn {
-  return async function (this: ModelsLike, params: GenerateParams) {
-    if (!host.isEnabled()) return original.call(this, params);
-    const ctx = context.active();
-    let scope: CallScope;
-    let started: { span: Span; provider: string };
+type Kind = 'generate' | 'stream' | 'embed';
+
+/** One `generateContent` / `generateContentStream` / `embedContent` request and its span. */
+class GeminiCall extends InferenceCall {
+  declare readonly host: GenAIHost;
+  readonly kind: Kind;
+  readonly params: GenerateParams | undefined;
+  responseId: string | undefined;
+  responseModel: string | undefined;
+  reasons: string[] | undefined;
+  usage: Usage | undefined;
+  /** A stream's usage came on the chunk with the finish reason: the counts are the call's. */
+  usageFinal = false;
+  firstChunkAt = 0;
+  /** A stream's text until its final counts arrive (for local counting). */
+  text = '';
+
+  constructor(host: GenAIHost, span: Span, parent: Context, start: Attributes, provider: string, model: string | undefined, scope: Scope | undefined, kind: Kind, params: GenerateParams | undefined) {
+    super(host, span, parent, start, provider, model, scope, geminiRequestHash(params), kind === 'stream');
+    this.kind = kind;
+    this.params = params;
+    // The request as sent: a chat's history may grow before the call ends.
+    if (kind !== 'embed' && host.captureMessageContent) Object.assign(this.attrs, geminiInput(params));
+  }
+
+  /** The SDK's result, before the app sees it (returned unchanged). */
+  readonly resolved = (result: unknown): unknown => {
     try {
-      scope = callScope(ctx);
+      if (this.kind === 'stream') return instrumentStream(this, result as AsyncGenerator<GenerateResponse>);
+      if (this.kind === 'embed') this.readEmbedding(result as EmbedResponse);
+      else this.readResponse(result as GenerateResponse);
     } catch (err) {
-      host.diag.error('spendtrace: @google/genai instrumentation failed; calling through', err);
-      return original.call(this, params);
+      this.host.diag.error('could not record a @google/genai response', err);
+      this.finish();
     }
-    budgetGate(scope, modelName(params?.model));
-    try {
-      started = startSpan(host, this, operation, params, ctx, scope, stream);
-      instrumentAttempts(this);
-    } catch (err) {
-      host.diag.error('spendtrace: could not start a @google/genai span; calling through', err);
-      return original.call(this, params);
-    }
-    let result: unknown;
-    try {
-      result = await context.with(trace.setSpan(ctx, started.span), () => original.call(this, params));
-    } catch (err) {
-      fail(started.span, err);
-      throw err;
-    }
-    try {
-      return onResult(started.span, started.provider, scope, params, result);
-    } catch (err) {
-      host.diag.error('spendtrace: could not record a @google/genai response', err);
-      started.span.end();
-      return result;
-    }
+    return result;
   };
-}
 
-export function patchedGenerateContent(host: GenAIHost) {
-  return (original: AsyncFn): AsyncFn =>
-    around(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, false, original, (span, provider, scope, params, result) => {
-      const r = result as GenerateResponse;
-      setResponse(span, { responseId: r?.responseId, modelVersion: r?.modelVersion, finishReasons: finishReasons(r) });
-      if (host.captureMessageContent) span.setAttributes(geminiOutput(r));
-      if (r?.usageMetadata) recordUsage(host, span, scope, provider, r.modelVersion ?? modelName(params?.model), usageFromGemini(r.usageMetadata));
-      span.setStatus({ code: SpanStatusCode.OK });
-      span.end();
-      return result;
-    });
-}
+  readonly rejected = (err: unknown): never => {
+    this.finish(err);
+    throw err;
+  };
 
-export function patchedGenerateContentStream(host: GenAIHost) {
-  return (original: AsyncFn): AsyncFn =>
-    around(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, true, original, (span, provider, scope, params, result) =>
-      observeStream(host, result as AsyncGenerator<GenerateResponse>, span, provider, scope, params),
-    );
+  private readResponse(r: GenerateResponse): void {
+    this.responseId = r?.responseId;
+    this.responseModel = r?.modelVersion;
+    this.reasons = finishReasons(r);
+    if (r?.usageMetadata) this.usage = usageFromGemini(r.usageMetadata);
+    if (this.host.captureMessageContent) Object.assign(this.attrs, geminiOutput(r));
+    this.finish();
+  }
+
+  private readEmbedding(r: EmbedResponse): void {
+    let tokens = r?.usageMetadata?.promptTokenCount;
+    // Vertex reports per-embedding token counts instead.
+    if (tokens === undefined && r?.embeddings?.some((e) => e.statistics?.tokenCount !== undefined)) {
+      tokens = r.embeddings.reduce((n, e) => n + (e.statistics?.tokenCount ?? 0), 0);
+    }
+    if (tokens !== undefined) this.usage = { inputTokens: tokens, outputTokens: 0 };
+    this.finish();
+  }
+
+  /**
+   * A stream chunk. Every one carries usageMetadata; the counts are final on the chunk with the
+   * finish reason (earlier ones carry the prompt count alone), so the text is kept until then.
+   */
+  observeChunk(chunk: GenerateResponse): void {
+    if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+    this.responseId ??= chunk?.responseId;
+    this.responseModel ??= chunk?.modelVersion;
+    const r = finishReasons(chunk);
+    if (chunk?.usageMetadata) {
+      this.usage = usageFromGemini(chunk.usageMetadata);
+      if (r.length) this.usageFinal = true;
+    }
+    if (r.length) this.reasons = r;
+    if (!this.usageFinal) for (const p of chunk?.candidates?.[0]?.content?.parts ?? []) this.text += p.text ?? '';
+  }
+
+  /**
+   * Local token counts where the API reported none: batchEmbedContents' input; a stream's prompt
+   * and text when no chunk carried usage, its output text when it ended before the final counts
+   * (the app stopped reading, the connection dropped). A stream that sent nothing was not billed.
+   */
+  private estimate(): Promise<Usage> | undefined {
+    const model = this.responseModel ?? this.requestModel;
+    if (this.kind === 'embed') return estimateOutputTokens(model, textOf(this.params?.contents)).then((n) => ({ inputTokens: n, outputTokens: 0 }));
+    if (this.kind !== 'stream' || !this.firstChunkAt) return undefined;
+    const output = estimateOutputTokens(model, this.text);
+    const reported = this.usage;
+    if (reported) return output.then((n) => ({ ...reported, outputTokens: Math.max(reported.outputTokens, n) }));
+    return Promise.all([estimateOutputTokens(model, geminiPromptText(this.params)), output]).then(([inputTokens, outputTokens]) => ({ inputTokens, outputTokens }));
+  }
+
+  /** Ends the span once: response, usage, cost, attribution; `err` for a failed call. */
+  finish(err?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    const end = this.attrs;
+    try {
+      this.attribution(end);
+      requestAttributes(this.params, end, this.kind === 'stream');
+      if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
+      if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
+      if (this.reasons?.length) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = this.reasons;
+      if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
+      if (err !== undefined) {
+        this.failed(end, err, geminiErrorType(err));
+        const status = (err as { status?: unknown })?.status;
+        if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+      }
+      if (this.usage && (this.kind !== 'stream' || this.usageFinal)) {
+        this.price(end, this.usage, undefined, this.responseModel);
+        return this.close(end);
+      }
+      const estimate = this.estimate();
+      if (!estimate) return this.close(end);
+      // Counted off the hot path; the span ends at the real end time.
+      const endTime = performance.timeOrigin + performance.now();
+      const endedAt = performance.now();
+      estimate.then(
+        (usage) => {
+          try {
+            end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
+            this.price(end, usage, undefined, this.responseModel);
+          } catch (e) {
+            this.host.diag.error('@google/genai span: pricing the local token count failed', e);
+          }
+          this.close(end, endTime, endedAt);
+        },
+        (e) => {
+          this.host.diag.error('@google/genai span: local token count failed', e);
+          this.close(end, endTime, endedAt);
+        },
+      );
+    } catch (e) {
+      this.host.diag.error('@google/genai span: finishing failed', e);
+      this.close(end);
+    }
+  }
 }
 
 /**
- * Re-yields the SDK's chunks. Every chunk carries cumulative usageMetadata, so the last one seen
- * is the call's usage; a stream that carried none is counted locally and marked estimated.
+ * Instruments the SDK's stream generator in place (own `next` / `return` / `throw`), so the app
+ * iterates the SDK's own object and gets the SDK's own promise for each chunk, observed by one
+ * reaction registered before the app's. The span ends when the chunks end, fail, or the app stops
+ * reading (`break` calls `return`).
  */
-function observeStream(host: GenAIHost, source: AsyncGenerator<GenerateResponse>, span: Span, provider: string, scope: CallScope, params: GenerateParams): AsyncGenerator<GenerateResponse> {
-  const requestModel = modelName(params?.model);
-  const started = performance.now();
-  let usage: GeminiUsageMetadata | undefined;
-  let responseId: string | undefined;
-  let modelVersion: string | undefined;
-  let reasons: string[] = [];
-  let text = '';
-  let first = true;
-  let ended = false;
-
-  const finish = (err?: unknown) => {
-    if (ended) return;
-    ended = true;
-    try {
-      setResponse(span, { responseId, modelVersion, finishReasons: reasons });
-      const model = modelVersion ?? requestModel;
-      if (err !== undefined) {
-        if (usage) recordUsage(host, span, scope, provider, model, usageFromGemini(usage));
-        return fail(span, err);
-      }
-      if (usage) {
-        recordUsage(host, span, scope, provider, model, usageFromGemini(usage));
-      } else {
-        // No usage at all: input (the request's text) and output (the text that arrived) counted locally.
-        void Promise.all([estimateOutputTokens(model, geminiPromptText(params)), estimateOutputTokens(model, text)]).then(
-          ([inputTokens, outputTokens]) => {
-            recordUsage(host, span, scope, provider, model, { inputTokens, outputTokens }, true);
-            span.setStatus({ code: SpanStatusCode.OK });
-            span.end();
-          },
-          () => span.end(),
-        );
-        return;
-      }
-      span.setStatus({ code: SpanStatusCode.OK });
-    } catch (e) {
-      host.diag.error('spendtrace: could not record a @google/genai stream', e);
-    }
-    span.end();
-  };
-
-  async function* wrapped(): AsyncGenerator<GenerateResponse> {
-    let completed = false;
-    try {
-      for await (const chunk of source) {
-        try {
-          if (first) {
-            first = false;
-            span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (performance.now() - started) / 1000);
-          }
-          if (chunk?.usageMetadata) usage = chunk.usageMetadata;
-          responseId ??= chunk?.responseId;
-          modelVersion ??= chunk?.modelVersion;
-          const r = finishReasons(chunk);
-          if (r.length) reasons = r;
-          if (!usage) for (const p of chunk?.candidates?.[0]?.content?.parts ?? []) text += p.text ?? '';
-        } catch (err) {
-          host.diag.error('spendtrace: could not read a @google/genai stream chunk', err);
-        }
-        yield chunk;
-      }
-      completed = true;
-    } catch (err) {
-      finish(err);
-      throw err;
-    } finally {
-      // Completed, or the app stopped reading (break / return): the span ends with what arrived.
-      if (completed || !ended) finish();
-    }
+function instrumentStream(call: GeminiCall, gen: AsyncGenerator<GenerateResponse>): AsyncGenerator<GenerateResponse> {
+  if (!gen || typeof gen.next !== 'function') {
+    call.finish();
+    return gen;
   }
-  return wrapped();
+  const next = gen.next;
+  const ret = gen.return;
+  const thr = gen.throw;
+  const onChunk = (r: IteratorResult<GenerateResponse>) => {
+    try {
+      if (r.done) call.finish();
+      else call.observeChunk(r.value);
+    } catch (err) {
+      call.host.diag.error('could not read a @google/genai stream chunk', err);
+    }
+  };
+  const onError = (err: unknown) => call.finish(err);
+  gen.next = function (this: AsyncGenerator<GenerateResponse>, ...args: [] | [unknown]) {
+    const p = next.apply(this, args);
+    p.then(onChunk, onError);
+    return p;
+  };
+  if (typeof ret === 'function') {
+    gen.return = function (this: AsyncGenerator<GenerateResponse>, value: unknown) {
+      const p = ret.call(this, value as never);
+      p.then(() => call.finish(), onError);
+      return p;
+    };
+  }
+  if (typeof thr === 'function') {
+    gen.throw = function (this: AsyncGenerator<GenerateResponse>, err: unknown) {
+      const p = thr.call(this, err);
+      p.then(() => call.finish(err), onError);
+      return p;
+    };
+  }
+  return gen;
 }
 
-export function patchedEmbedContent(host: GenAIHost) {
+/**
+ * Wraps one of the SDK's internal request methods. The call is the context the SDK runs in
+ * (call-context.ts), so each HTTP attempt is counted on it; the app gets a promise of the SDK's
+ * own result (the internal methods return plain promises).
+ */
+function patched(host: GenAIHost, operation: string, kind: Kind) {
   return (original: AsyncFn): AsyncFn =>
-    around(host, A.GEN_AI_OPERATION.EMBEDDINGS, false, original, (span, provider, scope, params, result) => {
-      const r = result as EmbedResponse;
+    function (this: ModelsLike, params: GenerateParams) {
+      if (!host.isEnabled()) return original.call(this, params);
       const model = modelName(params?.model);
-      let tokens = r?.usageMetadata?.promptTokenCount;
-      // Vertex reports per-embedding token counts instead.
-      if (tokens === undefined && r?.embeddings?.some((e) => e.statistics?.tokenCount !== undefined)) {
-        tokens = r.embeddings.reduce((n, e) => n + (e.statistics?.tokenCount ?? 0), 0);
+      const scope = currentScope();
+      const task = scope?.task;
+      if (task && task.budgetPico !== undefined) {
+        // Fail fast before any request: an over-budget task makes no further LLM calls.
+        const refused = checkBudget(task, model);
+        if (refused) return Promise.reject(refused);
       }
-      if (tokens !== undefined) {
-        recordUsage(host, span, scope, provider, model, { inputTokens: tokens, outputTokens: 0 });
-        span.setStatus({ code: SpanStatusCode.OK });
-        span.end();
-        return result;
+      let call: GeminiCall;
+      try {
+        const provider = this.apiClient?.isVertexAI?.() ? A.GEN_AI_PROVIDER.GCP_VERTEX_AI : A.GEN_AI_PROVIDER.GCP_GEMINI;
+        const start = startAttributes(operation, provider, model, serverAddress(this.apiClient?.getBaseUrl?.()));
+        const parent = context.active();
+        call = new GeminiCall(host, startCallSpan(host, operation, model, start, parent), parent, start, provider, model, scope, kind, params);
+        instrumentAttempts(this);
+      } catch (err) {
+        host.diag.error('could not start a @google/genai span; calling the SDK uninstrumented', err);
+        return original.call(this, params);
       }
-      // The Gemini API's batchEmbedContents reports no tokens: count the input text locally.
-      void estimateOutputTokens(model, textOf(params?.contents)).then(
-        (n) => {
-          recordUsage(host, span, scope, provider, model, { inputTokens: n, outputTokens: 0 }, true);
-          span.setStatus({ code: SpanStatusCode.OK });
-          span.end();
-        },
-        () => span.end(),
-      );
-      return result;
-    });
+      let p: Promise<unknown>;
+      try {
+        p = context.with(call, original, this, params);
+      } catch (err) {
+        call.finish(err);
+        throw err;
+      }
+      return p.then(call.resolved, call.rejected);
+    };
 }
+
+export const patchedGenerateContent = (host: GenAIHost) => patched(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, 'generate');
+export const patchedGenerateContentStream = (host: GenAIHost) => patched(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, 'stream');
+export const patchedEmbedContent = (host: GenAIHost) => patched(host, A.GEN_AI_OPERATION.EMBEDDINGS, 'embed');
 
 function textOf(contents: unknown): string {
   if (typeof contents === 'string') return contents;

@@ -3,12 +3,7 @@
  * embeddings, legacy completions. Each API supplies an {@link OpenAIApi} that reads its request,
  * result and stream events; this module owns the span's life.
  *
- * The wrapper returns the SDK's own APIPromise. It attaches in two places that cost nothing
- * until the app reads the result: `responsePromise` (the HTTP outcome, SDK errors) and the
- * promise's `parseResponse` field (the parsed body or Stream), so `.withResponse()`,
- * `.asResponse()`, `_thenUnwrap()` helpers and `await` behave exactly as without instrumentation.
- * A Stream is instrumented in place through its `iterator` field, which `for await`, `tee()` and
- * `toReadableStream()` all read, so the object the app holds is the SDK's own.
+ * The wrapper returns the SDK's own APIPromise, observed as api-promise-call.ts describes.
  *
  * The SDK's helpers (`parse`, `runTools`, `stream`, `responses.stream`) call `create` on the
  * client's resource, so each HTTP request is one span, counted once.
@@ -16,8 +11,8 @@
 import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { CostDetail, Usage } from '@spendtrace/semconv';
-import { InferenceCall, startAttributes, startCallSpan, type CallHost } from '../inference-call.ts';
-import type { APIPromiseLike, APIResponseProps, StreamLike } from '../internal-types.ts';
+import { APIPromiseCall, rejectedAPIPromise } from '../api-promise-call.ts';
+import { startAttributes, startCallSpan, type CallHost } from '../inference-call.ts';
 import { checkBudget, currentScope, errorType, type Scope } from '../task-context.ts';
 import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
 import { endpointOfClient } from './provider.ts';
@@ -63,22 +58,6 @@ export interface Streaming {
 export const NOT_STREAMING: Streaming = Object.freeze({ stream: false, canInject: false });
 export const STREAMING_INJECTABLE: Streaming = Object.freeze({ stream: true, canInject: true });
 export const STREAMING_WITH_USAGE: Streaming = Object.freeze({ stream: true, canInject: false });
-
-const USER_ABORT = 'APIUserAbortError';
-
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** A promise that rejects like an APIPromise would, for calls refused before any request. */
-function rejectedAPIPromise(err: unknown): Promise<never> {
-  const p = Promise.reject(err) as Promise<never> & Record<string, unknown>;
-  p.withResponse = () => p;
-  p.asResponse = () => p;
-  p.parse = () => p;
-  p._thenUnwrap = () => p;
-  return p;
-}
 
 /** Wraps one resource method (`create`) of one API. */
 export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn): MethodFn {
@@ -130,55 +109,12 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
   };
 }
 
-type ParseFn = APIPromiseLike['parseResponse'];
-type ThenUnwrap = (this: unknown, transform: (data: unknown, props: unknown) => unknown, ...rest: unknown[]) => unknown;
-
-/*
- * The closures put on the SDK's promise are made here, at module level, and capture only the
- * call and the SDK's own function. Made inline in `OpenAICall.attach`, the same closure made each
- * call's objects survive young-generation collections on openai 6: 4.6 KB promoted to the old
- * generation per call instead of 1.2, and 7-11 µs more CPU per call (bench/README.md). Which V8
- * mechanism keeps them is not pinned down; the measured difference is.
- */
-
-/**
- * The promise's `parseResponse`, seeing the parsed body (or Stream) before the app does: the
- * SDK's own parse promise is returned, observed by one reaction registered before the SDK
- * resolves the APIPromise with it, so a Stream is instrumented before anyone can read it.
- */
-function observedParse(original: ParseFn, call: OpenAICall): ParseFn {
-  return function parseResponse(this: unknown, client, props) {
-    call.parsing = true;
-    const parsed = original.call(this, client, props) as Promise<unknown>;
-    if (parsed && typeof parsed.then === 'function') parsed.then(call.onResult, call.onError);
-    else call.onResult(parsed);
-    return parsed;
-  };
-}
-
-/** An own `_thenUnwrap`: the helper's transform sees the result after the call has. */
-function observedThenUnwrap(original: ThenUnwrap, call: OpenAICall): ThenUnwrap {
-  return function _thenUnwrap(this: unknown, transform, ...rest) {
-    call.chained = true;
-    return original.call(this, (data: unknown, props: unknown) => transform(call.onResult(data), props), ...rest);
-  };
-}
-
 /** One in-flight request: collects what the response says and ends the span once. */
-export class OpenAICall extends InferenceCall {
+export class OpenAICall extends APIPromiseCall {
   declare readonly host: ChatHost;
   readonly api: OpenAIApi;
   readonly body: any;
   readonly stream: boolean;
-  /** We added include_usage: the usage-only chunk is ours to hide. */
-  readonly injected: boolean;
-  promise: APIPromiseLike | undefined;
-  /** Our parseResponse ran: someone (await, `.withResponse()`) is reading the body. */
-  parsing = false;
-  /** A helper chained onto the promise with `_thenUnwrap`: it will read the body. */
-  chained = false;
-  /** The Stream was instrumented (v5/v6 helpers deliver it twice: parseResponse and `_thenUnwrap`). */
-  streamSeen = false;
   responseModel: string | undefined;
   responseId: string | undefined;
   finishReasons: string[] | undefined;
@@ -190,12 +126,6 @@ export class OpenAICall extends InferenceCall {
   fileSearches = 0;
   /** An error the API reported inside a successful HTTP response (a `response.failed` event). */
   apiError: string | undefined;
-  // Streams only.
-  controller: AbortController | undefined;
-  firstChunkAt = 0;
-  inFlight = false;
-  closing = false;
-  text: string[] | undefined;
 
   constructor(
     host: ChatHost,
@@ -217,107 +147,20 @@ export class OpenAICall extends InferenceCall {
     this.injected = injected;
   }
 
-  attach(result: unknown): void {
-    const p = result as APIPromiseLike;
-    if (!p || typeof p.then !== 'function') {
-      this.finish();
-      return;
-    }
-    if (!p.responsePromise || typeof p.parseResponse !== 'function') {
-      // Not the APIPromise we know: observe the plain promise (it is the app's to await).
-      p.then(this.onResult, this.onError);
-      return;
-    }
-    this.promise = p;
-    p.parseResponse = observedParse(p.parseResponse, this);
-    // The SDK's helpers (`responses.stream()`, `.parse()`) chain with `_thenUnwrap`. In v7 that is
-    // an own function of each promise calling the parse function it was built with, not our
-    // `parseResponse`: see the result there too. In v5/v6 it is the prototype's, which calls our
-    // `parseResponse`; an own property added to every promise there would only slow the SDK down.
-    const chainable = p as APIPromiseLike & { _thenUnwrap?: ThenUnwrap };
-    if (typeof chainable._thenUnwrap === 'function' && Object.hasOwn(chainable, '_thenUnwrap')) {
-      chainable._thenUnwrap = observedThenUnwrap(chainable._thenUnwrap, this);
-    }
-    p.responsePromise.then(this.onResponse, this.onError);
-  }
-
-  onResponse = (props: APIResponseProps): void => {
-    try {
-      if (this.promise && this.promise.parsedPromise === undefined && !this.parsing && !this.ended) {
-        if (!props.response?.ok) return this.finish();
-        if (this.stream) {
-          // A helper that chained with `_thenUnwrap` parses it later; only a stream nobody parses
-          // (`.asResponse()`) ends here, after the app's own await has had its chance.
-          if (this.chained) return;
-          setImmediate(() => {
-            if (!this.parsing && !this.chained) this.finish();
-          });
-          return;
-        }
-        // Nobody asked for the parsed body yet. A v5/v6 helper's parse reacts to the same
-        // response right after us: give it that chance. Still nobody (`.asResponse()`, an await
-        // that comes later): read usage from a clone, leaving the app's body untouched.
-        queueMicrotask(() => {
-          if (this.ended || this.parsing || this.chained || this.promise?.parsedPromise !== undefined) return;
-          props.response
-            .clone()
-            .json()
-            .then((json: unknown) => this.onResult(json), () => this.finish());
-        });
-      }
-    } catch (err) {
-      this.host.diag.error(`${this.api.operation} span: response handling failed`, err);
-    }
-  };
-
-  onError = (err: unknown): void => {
-    this.finish(err);
-  };
-
-  onResult = (result: unknown): unknown => {
-    if (this.ended) return result;
-    try {
-      if (this.stream && result && typeof (result as StreamLike).iterator === 'function') {
-        if (this.streamSeen) return result;
-        this.streamSeen = true;
-        this.instrumentStream(result as StreamLike);
-      } else {
-        this.api.readResult(this, result);
-        this.finish();
-      }
-    } catch (err) {
-      this.host.diag.error(`${this.api.operation} span: result handling failed`, err);
-    }
-    return result;
-  };
-
-  instrumentStream(stream: StreamLike): void {
-    const original = stream.iterator;
-    const call = this;
-    stream.iterator = function iterator(this: unknown) {
-      return new InstrumentedIterator(original.call(this), call);
-    } as StreamLike['iterator'];
-    // Also when usage was asked for: a stream cut short (break, abort, error) never gets the usage chunk.
-    if (this.host.streamUsage !== 'off') this.text = [];
-    this.controller = stream.controller;
-    this.controller?.signal?.addEventListener('abort', () => this.onAbort(), { once: true });
-  }
-
-  onAbort(): void {
-    // break/return() aborts too, and an in-flight read settles on its own (done or an error).
-    if (this.closing || this.inFlight || this.ended) return;
-    this.finish(USER_ABORT);
+  protected readResult(result: unknown): void {
+    this.api.readResult(this, result);
+    this.finish();
   }
 
   /** Returns true for a chunk the app must not see (the usage chunk we injected). */
-  observeChunk(chunk: any): boolean {
+  readChunk(chunk: unknown): boolean {
     if (!this.firstChunkAt) this.firstChunkAt = performance.now();
     return this.api.readChunk(this, chunk);
   }
 
-  onStreamDone(): void {
-    const aborted = this.controller?.signal?.aborted === true;
-    this.finish(aborted && !this.closing ? USER_ABORT : undefined);
+  /** Also when usage was asked for: a stream cut short (break, abort, error) never gets the usage chunk. */
+  protected collectsText(): boolean {
+    return this.host.streamUsage !== 'off';
   }
 
   /** Ends the span once: usage, cost, attribution; `err` is an error object or an error.type. */
@@ -345,7 +188,7 @@ export class OpenAICall extends InferenceCall {
       const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
       if (!estimate) return this.close(end);
       // A stream that reported no usage: count locally, off the hot path, then end at the real end time.
-      const endTime = now();
+      const endTime = performance.timeOrigin + performance.now();
       const endedAt = performance.now();
       estimate.then(
         (usage) => {
@@ -393,111 +236,3 @@ function presentReasons(reasons: string[]): string[] {
   return reasons;
 }
 
-/** Sits between the SDK's event source and every consumer; ends the span on done, return, error or abort. */
-class InstrumentedIterator implements AsyncIterator<unknown> {
-  readonly inner: AsyncIterator<unknown>;
-  readonly call: OpenAICall;
-
-  constructor(inner: AsyncIterator<unknown>, call: OpenAICall) {
-    this.inner = inner;
-    this.call = call;
-  }
-
-  next(): Promise<IteratorResult<unknown>> {
-    // Nothing to hide (no usage chunk of ours): the app gets the SDK's own promise for each chunk,
-    // observed by one reaction, registered before the app's and so run first.
-    if (!this.call.injected) return this.observedNext();
-    return this.filteredNext();
-  }
-
-  private observedNext(): Promise<IteratorResult<unknown>> {
-    const call = this.call;
-    call.inFlight = true;
-    let p: Promise<IteratorResult<unknown>>;
-    try {
-      p = this.inner.next();
-    } catch (err) {
-      call.inFlight = false;
-      if (!call.closing) call.finish(err);
-      return Promise.reject(err);
-    }
-    p.then(this.onChunk, this.onReadError);
-    return p;
-  }
-
-  /** A chunk read (the app reads the same result from the same promise). */
-  private readonly onChunk = (r: IteratorResult<unknown>): void => {
-    const call = this.call;
-    call.inFlight = false;
-    try {
-      if (r.done) call.onStreamDone();
-      else call.observeChunk(r.value);
-    } catch (err) {
-      call.host.diag.error(`${call.api.operation} span: chunk handling failed`, err);
-    }
-  };
-
-  /** A failed read (the app sees the rejection on the same promise). */
-  private readonly onReadError = (err: unknown): void => {
-    const call = this.call;
-    call.inFlight = false;
-    try {
-      if (!call.closing) call.finish(err);
-    } catch {
-      // finish() reports its own failures
-    }
-  };
-
-  /** Reads on past the chunks that are ours to hide (the usage chunk we asked for). */
-  private async filteredNext(): Promise<IteratorResult<unknown>> {
-    const call = this.call;
-    for (;;) {
-      let r: IteratorResult<unknown>;
-      call.inFlight = true;
-      try {
-        r = await this.inner.next();
-      } catch (err) {
-        call.inFlight = false;
-        if (!call.closing) call.finish(err);
-        throw err;
-      }
-      call.inFlight = false;
-      if (r.done) {
-        call.onStreamDone();
-        return r;
-      }
-      let hide = false;
-      try {
-        hide = call.observeChunk(r.value);
-      } catch (err) {
-        call.host.diag.error(`${call.api.operation} span: chunk handling failed`, err);
-      }
-      if (!hide) return r;
-    }
-  }
-
-  async return(value?: unknown): Promise<IteratorResult<unknown>> {
-    const call = this.call;
-    call.closing = true;
-    try {
-      return this.inner.return ? await this.inner.return(value) : { done: true, value: value as undefined };
-    } finally {
-      call.finish();
-    }
-  }
-
-  async throw(err?: unknown): Promise<IteratorResult<unknown>> {
-    const call = this.call;
-    call.closing = true;
-    try {
-      if (this.inner.throw) return await this.inner.throw(err);
-      throw err;
-    } finally {
-      call.finish(err);
-    }
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}

@@ -1,4 +1,4 @@
-// Imitates the Anthropic Messages API (https://docs.anthropic.com/en/api/messages, streaming per https://docs.anthropic.com/en/docs/build-with-claude/streaming, errors per https://docs.anthropic.com/en/api/errors, token counting per https://docs.anthropic.com/en/api/messages-count-tokens).
+// Imitates the Anthropic Messages API (https://docs.anthropic.com/en/api/messages, streaming per https://docs.anthropic.com/en/docs/build-with-claude/streaming, errors per https://docs.anthropic.com/en/api/errors, token counting per https://docs.anthropic.com/en/api/messages-count-tokens, Message Batches per https://docs.anthropic.com/en/api/creating-message-batches, https://docs.anthropic.com/en/api/retrieving-message-batches and https://docs.anthropic.com/en/api/retrieving-message-batch-results).
 /**
  * A local stand-in for api.anthropic.com that the real `@anthropic-ai/sdk` talks to via `baseURL`.
  *
@@ -8,8 +8,11 @@
  * EXCLUDES cache reads and cache writes), content blocks (text, thinking, tool_use), and
  * failures (an error envelope with any status, `retry-after` on 429, a stream cut short).
  * `POST /v1/messages` answers JSON, or an SSE event stream when the body has `stream: true`.
+ * Message Batches: `POST /v1/messages/batches`, `GET /v1/messages/batches/{id}` and
+ * `GET /v1/messages/batches/{id}/results` (see {@link AnthropicBatchReply}).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { listen, readBody, retryAfterHeaders, scriptedReply, writeJson, writeSse } from './fake-server.ts';
 
 export interface AnthropicUsage {
@@ -51,7 +54,39 @@ export interface AnthropicErrorReply {
   retryAfterMs?: number;
 }
 
-export type AnthropicReply = { message: AnthropicMessageReply } | { error: AnthropicErrorReply } | { countTokens: number };
+/**
+ * One line of a Message Batch's results `.jsonl`, as the API documents it
+ * (https://docs.anthropic.com/en/api/retrieving-message-batch-results): a full Message when it
+ * succeeded, the API's error envelope when it errored, nothing more when it was canceled or expired.
+ */
+export interface AnthropicBatchResult {
+  custom_id: string;
+  result:
+    | { type: 'succeeded'; message: Record<string, unknown> }
+    | { type: 'errored'; error: { type: 'error'; error: { type: string; message: string }; request_id?: string | null } }
+    | { type: 'canceled' }
+    | { type: 'expired' };
+}
+
+/** What `POST /v1/messages/batches` does with the batch it creates. */
+export interface AnthropicBatchReply {
+  /**
+   * The lines `GET /v1/messages/batches/{id}/results` serves, in this order. Default: each
+   * request `succeeded`, with the message a `{ message }` reply would give for its `params`
+   * (`usage.service_tier: 'batch'`), except a request whose `params` lack `model`, `max_tokens`
+   * or `messages`: the API validates `params` asynchronously, so that request is `errored`
+   * (`invalid_request_error`) while the batch itself is accepted.
+   */
+  results?: AnthropicBatchResult[];
+  /** Retrieves that still answer `processing_status: 'in_progress'` (no `results_url`) before the batch ends. Default 0. */
+  pendingPolls?: number;
+}
+
+/**
+ * `{ batch }` scripts `POST /v1/messages/batches`; a `{ message }` reply there answers every
+ * request of the batch with that message; `{ error }` fails it.
+ */
+export type AnthropicReply = { message: AnthropicMessageReply } | { error: AnthropicErrorReply } | { countTokens: number } | { batch: AnthropicBatchReply };
 
 export interface AnthropicRecordedRequest {
   method: string;
@@ -186,6 +221,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const queue: AnthropicReply[] = [];
   const requests: AnthropicRecordedRequest[] = [];
   let counter = 0;
+  const batches = messageBatches(() => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`, (rec, index) => scriptedReply(rec, index, queue, options));
 
   const server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -199,6 +235,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const rec: AnthropicRecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, receivedAt: Date.now() };
     requests.push(rec);
     const index = counter++;
+    if (path === '/v1/messages/batches' || path.startsWith('/v1/messages/batches/')) return batches.answer(req.method ?? 'GET', path, rec, index, res);
     if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       return sendError(res, { status: 404, type: 'not_found_error', message: `no route ${req.method} ${path}` });
     }
@@ -216,4 +253,93 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     return writeSse(res, headers, events, { cutAfter: reply && 'message' in reply ? reply.message.cutAfterEvents : undefined });
   });
   return listen(server, options, '', requests, queue);
+}
+
+interface StoredBatch {
+  id: string;
+  createdAt: Date;
+  endedAt?: Date;
+  results: AnthropicBatchResult[];
+  pendingPolls: number;
+}
+
+/**
+ * The Message Batches routes. A batch is processed the moment it is created (its results are
+ * fixed then); retrieving it reports `in_progress` for `pendingPolls` retrieves, then `ended` with
+ * a `results_url` on this server. Only `POST` takes a scripted reply, so polling consumes no
+ * queue entries.
+ */
+function messageBatches(origin: () => string, replyFor: (rec: AnthropicRecordedRequest, index: number) => AnthropicReply | undefined) {
+  const stored = new Map<string, StoredBatch>();
+
+  // The MessageBatch object (https://docs.anthropic.com/en/api/retrieving-message-batches).
+  function batchObject(b: StoredBatch, ended: boolean) {
+    const counts = { processing: ended ? 0 : b.results.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+    if (ended) for (const r of b.results) counts[r.result.type]++;
+    if (ended) b.endedAt ??= new Date();
+    return {
+      id: b.id,
+      type: 'message_batch',
+      processing_status: ended ? 'ended' : 'in_progress',
+      request_counts: counts,
+      ended_at: b.endedAt?.toISOString() ?? null,
+      created_at: b.createdAt.toISOString(),
+      expires_at: new Date(b.createdAt.getTime() + 24 * 3600_000).toISOString(),
+      archived_at: null,
+      cancel_initiated_at: null,
+      results_url: ended ? `${origin()}/v1/messages/batches/${b.id}/results` : null,
+    };
+  }
+
+  function create(rec: AnthropicRecordedRequest, index: number, res: ServerResponse) {
+    const requests = rec.body?.requests;
+    // The batch's own shape is checked now (https://docs.anthropic.com/en/api/creating-message-batches):
+    // 1 to 100,000 requests, each a unique custom_id matching ^[a-zA-Z0-9_-]{1,64}$ and a params object.
+    if (!Array.isArray(requests) || !requests.length) return sendError(res, { status: 400, type: 'invalid_request_error', message: 'requests: List should have at least 1 item' });
+    const ids = new Set<string>();
+    for (const [i, r] of requests.entries()) {
+      const id = r?.custom_id;
+      if (typeof id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(id)) return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'` });
+      if (ids.has(id)) return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.custom_id: Duplicate custom_id '${id}': each request in a Message Batch needs a unique custom_id` });
+      ids.add(id);
+      if (!r.params || typeof r.params !== 'object') return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.params: Field required` });
+    }
+    const reply = replyFor(rec, index);
+    if (reply && 'error' in reply) return sendError(res, reply.error);
+    const scripted = reply && 'batch' in reply ? reply.batch : undefined;
+    const messageReply = reply && 'message' in reply ? reply.message : {};
+    const results =
+      scripted?.results ??
+      requests.map((r: { custom_id: string; params: Record<string, unknown> }): AnthropicBatchResult => {
+        // Each request's params are validated when it is processed: a bad one is an errored result.
+        const missing = ['model', 'max_tokens', 'messages'].find((f) => r.params[f] === undefined);
+        if (missing) {
+          const error = { type: 'invalid_request_error', message: `${missing}: Field required` };
+          return { custom_id: r.custom_id, result: { type: 'errored', error: { type: 'error', error, request_id: null } } };
+        }
+        const message = messageOf({ ...messageReply, usage: { service_tier: 'batch', ...messageReply.usage } }, String(r.params.model));
+        return { custom_id: r.custom_id, result: { type: 'succeeded', message } };
+      });
+    const b: StoredBatch = { id: nextId('msgbatch'), createdAt: new Date(), results, pendingPolls: scripted?.pendingPolls ?? 0 };
+    stored.set(b.id, b);
+    return sendJson(res, 200, batchObject(b, false));
+  }
+
+  return {
+    answer(method: string, path: string, rec: AnthropicRecordedRequest, index: number, res: ServerResponse) {
+      if (method === 'POST' && path === '/v1/messages/batches') return create(rec, index, res);
+      const m = /^\/v1\/messages\/batches\/([^/]+)(\/results)?$/.exec(path);
+      const b = m ? stored.get(m[1]!) : undefined;
+      if (method !== 'GET' || !m || !b) return sendError(res, { status: 404, type: 'not_found_error', message: `no route ${method} ${path}` });
+      if (!m[2]) {
+        const ended = b.pendingPolls <= 0;
+        if (!ended) b.pendingPolls--;
+        return sendJson(res, 200, batchObject(b, ended));
+      }
+      if (b.pendingPolls > 0) return sendError(res, { status: 404, type: 'not_found_error', message: `message batch ${b.id} has not ended` });
+      // A `.jsonl` file, one result per line; the SDK asks for it with `Accept: application/binary` and reads the body as a byte stream.
+      res.writeHead(200, { 'content-type': 'application/binary', 'request-id': nextId('req') });
+      res.end(b.results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    },
+  };
 }

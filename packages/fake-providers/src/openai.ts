@@ -1,4 +1,4 @@
-// Imitates the OpenAI Chat Completions, Responses, Embeddings and legacy Completions APIs (JSON, SSE streaming, error bodies) per https://platform.openai.com/docs/api-reference
+// Imitates the OpenAI Chat Completions, Responses, Embeddings and legacy Completions APIs (JSON, SSE streaming, error bodies) per https://platform.openai.com/docs/api-reference, and the Files and Batch APIs a batch goes through (https://platform.openai.com/docs/api-reference/files, https://platform.openai.com/docs/api-reference/batch, https://platform.openai.com/docs/guides/batch)
 /**
  * A fake OpenAI server on 127.0.0.1 for tests, the demo and benchmarks. The real `openai` SDK
  * talks to it through `baseURL`, so every byte the SDK parses has the API's own wire shape:
@@ -11,12 +11,15 @@
  * built-in `web_search_call` / `file_search_call` output items), `POST /v1/embeddings` and the
  * legacy `POST /v1/completions` (JSON and SSE). Azure OpenAI paths
  * (`/openai/deployments/{deployment}/...?api-version=...`) answer like their `/v1` equivalents.
+ * A batch's way through the Files and Batch APIs: `POST /v1/files` (multipart upload),
+ * `GET /v1/files/{id}` and `/content`, `POST /v1/batches`, `GET /v1/batches/{id}`.
  *
  * Behaviour is scriptable per request (see {@link FakeBehavior}), from most to least specific:
  * the `x-fake-behavior` request header (JSON), `metadata.fake_behavior` in the body (JSON string),
  * the queue filled by `server.enqueue()`, the `script` option, then `defaults`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { listen, parseJson, readBody, retryAfterHeaders, scriptedReply, sleep, writeJson, writeSse } from './fake-server.ts';
 
 export interface FakeToolCall {
@@ -86,6 +89,23 @@ export interface FakeBehavior {
   dimensions?: number;
   /** Streaming: wait between chunks (ms). Default 0. */
   chunkDelayMs?: number;
+  /**
+   * `POST /v1/batches`: the batch's result lines, in the Batch API's output shape
+   * `{ id, custom_id, response: { status_code, request_id, body } | null, error }`. Lines with a
+   * 2xx `status_code` go to the output file, the others to the error file, as the API splits
+   * them. Default: each input line is sent to this fake itself, in order (recorded and scripted
+   * like any request, so `enqueue()`d behaviours apply to the lines one by one, with an
+   * `x-fake-batch-id` header) and its answer becomes the line. Either way the input file is
+   * validated first, as the API does: a line whose `url` is not the batch's `endpoint`, a second
+   * model, a duplicate `custom_id` or a line that is not JSON fails the batch (`status: 'failed'`,
+   * `errors.data`, no output file).
+   */
+  batchOutput?: Array<Record<string, unknown>>;
+  /**
+   * `POST /v1/batches`: retrieves that still answer `status: 'in_progress'` (`validating` for a
+   * batch that will fail validation) before the batch is `completed` (or `failed`). Default 0.
+   */
+  pendingPolls?: number;
 }
 
 export interface RecordedRequest {
@@ -177,6 +197,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const snapshots = { ...MODEL_SNAPSHOTS, ...options.modelSnapshots };
   const recordLimit = options.recordLimit ?? 10_000;
   let counter = 0;
+  const batches = filesAndBatches(() => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`, (rec, index) => behaviorFor(rec, index), (res, f, id) => sendError(res, f, id));
 
   function behaviorFor(rec: RecordedRequest, index: number): FakeBehavior {
     return scriptedReply(rec, index, queue, options, parseJson(rec.body?.metadata?.fake_behavior)) ?? {};
@@ -198,6 +219,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       requests.push(rec);
       if (requests.length > recordLimit) requests.shift();
     }
+    if (/^\/v1\/(?:files|batches)(?:\/|$)/.test(path)) return batches.answer(req.method ?? 'GET', path, rec, raw, index, res, requestId);
     const route = req.method === 'POST' ? routeOf(path) : undefined;
     if (!route) {
       return sendError(res, { status: 404, message: `Unknown request URL: ${req.method} ${path}.`, code: 'unknown_url' }, requestId);
@@ -528,4 +550,244 @@ function answerCompletions(res: ServerResponse, body: any, b: FakeBehavior, mode
   if (includeUsage) events.push(JSON.stringify({ ...base, choices: [], usage }));
   events.push('[DONE]');
   return writeEvents(res, events.map((data) => ({ data })), b, requestId);
+}
+
+interface StoredFile {
+  /** The File object (https://platform.openai.com/docs/api-reference/files/object). */
+  meta: Record<string, unknown>;
+  content: string;
+}
+
+/** An entry of the Batch object's `errors.data`: why validation failed the batch. */
+export interface FakeBatchError {
+  code: string;
+  message: string;
+  param: string | null;
+  /** 1-based line of the input file. */
+  line: number | null;
+}
+
+interface StoredBatch {
+  /** The Batch object's fixed fields (https://platform.openai.com/docs/api-reference/batch/object). */
+  batch: Record<string, unknown>;
+  /** Validation errors: the batch ends `failed`, without output or error file. */
+  errors: FakeBatchError[];
+  outputFileId: string | null;
+  errorFileId: string | null;
+  counts: { total: number; completed: number; failed: number };
+  usage: Record<string, unknown> | undefined;
+  pendingPolls: number;
+  endedAt?: number;
+}
+
+/**
+ * The input file checks the API makes before running a batch
+ * (https://platform.openai.com/docs/guides/batch, https://platform.openai.com/docs/api-reference/batch/request-input):
+ * each line a JSON request `{ custom_id, method: 'POST', url, body }`, `custom_id` unique, every
+ * `url` the batch's `endpoint` ("the endpoint to be used for all requests in the batch"), one model
+ * per file. A batch that fails them ends `failed` with `errors.data` naming the lines; the messages
+ * follow the API's wording where it is published, the codes are this fake's.
+ */
+function validateBatchInput(lines: Array<{ line: number; request: any }>, endpoint: string): FakeBatchError[] {
+  const errors: FakeBatchError[] = [];
+  const seen = new Set<string>();
+  let model: string | undefined;
+  for (const { line, request: r } of lines) {
+    if (!r || typeof r !== 'object') {
+      errors.push({ code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null, line });
+      continue;
+    }
+    if (typeof r.custom_id !== 'string' || !r.custom_id) errors.push({ code: 'missing_required_parameter', message: "Missing required parameter: 'custom_id'.", param: 'custom_id', line });
+    else if (seen.has(r.custom_id)) errors.push({ code: 'duplicate_custom_id', message: `The custom_id for this request is a duplicate of another request: ${r.custom_id}.`, param: 'custom_id', line });
+    else seen.add(r.custom_id);
+    if (r.method !== 'POST') errors.push({ code: 'invalid_method', message: "Only 'POST' is supported as a request method.", param: 'method', line });
+    if (r.url !== endpoint) errors.push({ code: 'mismatched_endpoint', message: `The url of this request (${r.url}) does not match the batch endpoint (${endpoint}).`, param: 'url', line });
+    const m = r.body?.model;
+    if (typeof m !== 'string') errors.push({ code: 'missing_required_parameter', message: "Missing required parameter: 'body.model'.", param: 'body.model', line });
+    else if (model === undefined) model = m;
+    else if (m !== model) errors.push({ code: 'mismatched_model', message: `The model of this request (${m}) differs from the batch's model (${model}): each input file can only include requests to a single model.`, param: 'body.model', line });
+  }
+  if (!lines.length) errors.push({ code: 'empty_file', message: 'The input file is empty.', param: null, line: null });
+  return errors;
+}
+
+/** The Batch object's `usage`: the token usage of its succeeded requests, summed. */
+function batchUsage(ok: Array<Record<string, any>>): Record<string, unknown> {
+  let input = 0;
+  let cached = 0;
+  let output = 0;
+  let reasoning = 0;
+  for (const l of ok) {
+    const u = l.response?.body?.usage;
+    input += u?.prompt_tokens ?? u?.input_tokens ?? 0;
+    cached += u?.prompt_tokens_details?.cached_tokens ?? u?.input_tokens_details?.cached_tokens ?? 0;
+    output += u?.completion_tokens ?? u?.output_tokens ?? 0;
+    reasoning += u?.completion_tokens_details?.reasoning_tokens ?? u?.output_tokens_details?.reasoning_tokens ?? 0;
+  }
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: cached },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: reasoning },
+    total_tokens: input + output,
+  };
+}
+
+/**
+ * The Files and Batch routes. A batch is validated and run the moment it is created (its output
+ * and error files are written then); retrieving it reports `validating` / `in_progress` for
+ * `pendingPolls` retrieves, then `completed` with `output_file_id` / `error_file_id` (each `null`
+ * when it would have no lines, as the API reports it), or `failed` with `errors` when its input
+ * file fails validation (see {@link validateBatchInput}). Only `POST /v1/batches` takes a
+ * scripted behaviour (`fail`, `delayMs`, `batchOutput`, `pendingPolls`): uploads and polling
+ * consume no queue entries.
+ */
+function filesAndBatches(
+  origin: () => string,
+  behaviorFor: (rec: RecordedRequest, index: number) => FakeBehavior,
+  sendError: (res: ServerResponse, f: FakeFailure, requestId: string) => void,
+) {
+  const files = new Map<string, StoredFile>();
+  const batches = new Map<string, StoredBatch>();
+  let seq = 0;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  function storeFile(content: string, filename: string, purpose: string): StoredFile {
+    const id = `file-fake${++seq}`;
+    const file: StoredFile = {
+      meta: { id, object: 'file', bytes: Buffer.byteLength(content), created_at: now(), filename, purpose, status: 'processed', expires_at: null, status_details: null },
+      content,
+    };
+    files.set(id, file);
+    return file;
+  }
+
+  async function upload(rec: RecordedRequest, raw: string, res: ServerResponse, requestId: string) {
+    // The SDK uploads multipart/form-data; the text round trip keeps a UTF-8 JSONL file intact.
+    const form = await new Response(raw, { headers: { 'content-type': String(rec.headers['content-type'] ?? '') } }).formData().catch(() => undefined);
+    const file = form?.get('file');
+    const purpose = form?.get('purpose');
+    if (!file || typeof file === 'string' || typeof purpose !== 'string') {
+      return sendError(res, { status: 400, message: "Missing required parameter: 'file' or 'purpose'.", code: 'missing_required_parameter' }, requestId);
+    }
+    sendJson(res, storeFile(await file.text(), file.name, purpose).meta, requestId);
+  }
+
+  /** The default batch run: each input line sent to this server, its answer written as a result line. */
+  async function run(requests: any[], batchId: string): Promise<Array<Record<string, unknown>>> {
+    const lines: Array<Record<string, unknown>> = [];
+    for (const line of requests) {
+      const r = await fetch(`${origin()}${line.url}`, {
+        method: line.method,
+        headers: { 'content-type': 'application/json', 'x-fake-batch-id': batchId },
+        body: JSON.stringify(line.body),
+      });
+      const text = await r.text();
+      const body = parseJson(text);
+      const id = `batch_req_fake${++seq}`;
+      // An answer that is not JSON (a scripted `truncatedBody`) is a request the batch could not complete.
+      if (body === undefined) lines.push({ id, custom_id: line.custom_id, response: null, error: { code: 'batch_request_failed', message: `The request's response could not be read: ${text.slice(0, 80)}` } });
+      else lines.push({ id, custom_id: line.custom_id, response: { status_code: r.status, request_id: r.headers.get('x-request-id'), body }, error: null });
+    }
+    return lines;
+  }
+
+  async function create(rec: RecordedRequest, index: number, res: ServerResponse, requestId: string) {
+    const body = rec.body;
+    for (const field of ['input_file_id', 'endpoint', 'completion_window']) {
+      if (typeof body?.[field] !== 'string') return sendError(res, { status: 400, message: `Missing required parameter: '${field}'.`, code: 'missing_required_parameter' }, requestId);
+    }
+    const input = files.get(body.input_file_id);
+    if (!input) return sendError(res, { status: 404, message: `No such File object: ${body.input_file_id}`, code: null }, requestId);
+    const b = behaviorFor(rec, index);
+    if (b.delayMs) await sleep(b.delayMs);
+    if (b.fail) return sendError(res, b.fail, requestId);
+    const id = `batch_fake${++seq}`;
+    const parsed = input.content
+      .split('\n')
+      .map((text, i) => ({ line: i + 1, text }))
+      .filter((l) => l.text.trim())
+      .map((l) => ({ line: l.line, request: parseJson(l.text) }));
+    const errors = validateBatchInput(parsed, body.endpoint);
+    const lines = errors.length ? [] : (b.batchOutput ?? (await run(parsed.map((l) => l.request), id)));
+    const succeeded = (l: any) => !l.error && typeof l.response?.status_code === 'number' && l.response.status_code < 300;
+    const jsonl = (ls: Array<Record<string, unknown>>) => ls.map((l) => `${JSON.stringify(l)}\n`).join('');
+    const ok = lines.filter(succeeded);
+    const failed = lines.filter((l) => !succeeded(l));
+    const created = now();
+    const model = parsed.find((l) => typeof l.request?.body?.model === 'string')?.request.body.model;
+    const stored: StoredBatch = {
+      batch: {
+        id,
+        object: 'batch',
+        endpoint: body.endpoint,
+        ...(model ? { model } : {}),
+        input_file_id: body.input_file_id,
+        completion_window: body.completion_window,
+        created_at: created,
+        expires_at: created + 24 * 3600,
+        metadata: body.metadata ?? null,
+      },
+      errors,
+      outputFileId: ok.length ? (storeFile(jsonl(ok), `${id}_output.jsonl`, 'batch_output').meta.id as string) : null,
+      errorFileId: failed.length ? (storeFile(jsonl(failed), `${id}_error.jsonl`, 'batch_output').meta.id as string) : null,
+      counts: { total: lines.length, completed: ok.length, failed: failed.length },
+      usage: errors.length ? undefined : batchUsage(ok),
+      pendingPolls: b.pendingPolls ?? 0,
+    };
+    batches.set(id, stored);
+    sendJson(res, batchObject(stored, 'validating'), requestId);
+  }
+
+  /** The Batch object in `status`, every timestamp and file id the API reports `null` until it is set. */
+  function batchObject(s: StoredBatch, status: 'validating' | 'in_progress' | 'completed' | 'failed') {
+    const started = status !== 'validating' && !s.errors.length ? (s.batch.created_at as number) : null;
+    const completed = status === 'completed' ? (s.endedAt ?? null) : null;
+    return {
+      ...s.batch,
+      status,
+      errors: status === 'failed' ? { object: 'list', data: s.errors } : null,
+      output_file_id: completed !== null ? s.outputFileId : null,
+      error_file_id: completed !== null ? s.errorFileId : null,
+      in_progress_at: started,
+      finalizing_at: completed,
+      completed_at: completed,
+      failed_at: status === 'failed' ? (s.endedAt ?? null) : null,
+      expired_at: null,
+      cancelling_at: null,
+      cancelled_at: null,
+      request_counts: completed !== null ? s.counts : { total: status === 'in_progress' ? s.counts.total : 0, completed: 0, failed: 0 },
+      ...(completed !== null && s.usage ? { usage: s.usage } : {}),
+    };
+  }
+
+  function retrieve(s: StoredBatch, res: ServerResponse, requestId: string) {
+    if (s.pendingPolls > 0) {
+      s.pendingPolls--;
+      return sendJson(res, batchObject(s, s.errors.length ? 'validating' : 'in_progress'), requestId);
+    }
+    s.endedAt ??= now();
+    sendJson(res, batchObject(s, s.errors.length ? 'failed' : 'completed'), requestId);
+  }
+
+  return {
+    async answer(method: string, path: string, rec: RecordedRequest, raw: string, index: number, res: ServerResponse, requestId: string): Promise<void> {
+      if (method === 'POST' && path === '/v1/files') return upload(rec, raw, res, requestId);
+      if (method === 'POST' && path === '/v1/batches') return create(rec, index, res, requestId);
+      const file = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path);
+      const stored = file && method === 'GET' ? files.get(file[1]!) : undefined;
+      if (stored && file![2]) {
+        // The file's bytes (the SDK asks with `Accept: application/binary` and returns the raw Response).
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-request-id': requestId });
+        res.end(stored.content);
+        return;
+      }
+      if (stored) return sendJson(res, stored.meta, requestId);
+      const batch = /^\/v1\/batches\/([^/]+)$/.exec(path);
+      const s = batch && method === 'GET' ? batches.get(batch[1]!) : undefined;
+      if (s) return retrieve(s, res, requestId);
+      const what = file ? `No such File object: ${file[1]}` : batch ? `No batch found with id '${batch[1]}'.` : `Unknown request URL: ${method} ${path}.`;
+      sendError(res, { status: 404, message: what, code: file || batch ? null : 'unknown_url' }, requestId);
+    },
+  };
 }

@@ -28,6 +28,9 @@ export function rejectedAPIPromise(err: unknown): Promise<never> {
   const p = Promise.reject(err) as Promise<never> & Record<string, unknown>;
   p.withResponse = () => p;
   p.asResponse = () => p;
+  // What helpers that build one request on another read (the Anthropic tool runner's threads).
+  p.responsePromise = p;
+  p._responseProps = () => p;
   p.parse = () => p;
   p._thenUnwrap = () => p;
   return p;

@@ -227,17 +227,17 @@ function runScoped<T>(ctx: Context, scope: Scope, span: Span, fn: () => T, onErr
     throw err;
   }
   if (result && typeof (result as { then?: unknown }).then === 'function') {
-    return (result as unknown as Promise<unknown>).then(
-      (v) => {
-        span.end();
-        return v;
-      },
-      (err) => {
-        onError?.(err);
-        endWithError(span, err);
-        throw err;
-      },
-    ) as T;
+    // `then` is called inside the task's scope: a lazy thenable (the Anthropic tool runner) starts its work there.
+    const onValue = (v: unknown) => {
+      span.end();
+      return v;
+    };
+    const onFailure = (err: unknown) => {
+      onError?.(err);
+      endWithError(span, err);
+      throw err;
+    };
+    return context.with(ctx, () => storage.run(scope, () => (result as unknown as Promise<unknown>).then(onValue, onFailure))) as T;
   }
   span.end();
   return result;

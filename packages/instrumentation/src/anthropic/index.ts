@@ -61,6 +61,7 @@ export function patchAnthropic<T>(exports: T, host: GenAIHost): T {
   for (const proto of messages) {
     wrapMethod(proto, 'create', create as (o: CreateFn) => CreateFn);
     wrapMethod(proto, 'stream', stream);
+    wrapMethod(proto, 'toolRunner', stream);
   }
   wrapMethod(client, 'shouldRetry', observingShouldRetry);
   wrapMethod(client, 'retryRequest', countingRetryRequest);
@@ -72,6 +73,7 @@ export function unpatchAnthropic(exports: unknown): void {
   for (const proto of messages) {
     unwrapMethod(proto, 'create');
     unwrapMethod(proto, 'stream');
+    unwrapMethod(proto, 'toolRunner');
   }
   unwrapMethod(client, 'shouldRetry');
   unwrapMethod(client, 'retryRequest');

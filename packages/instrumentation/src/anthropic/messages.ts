@@ -13,7 +13,7 @@ import { checkBudget, currentScope, errorType as genericErrorType, type Scope } 
 import { estimateOutputTokens } from '../token-estimate.ts';
 import { anthropicInput, anthropicOutput } from '../content-capture.ts';
 import { startAttributes, startCallSpan } from '../inference-call.ts';
-import type { ChatMessage } from '../internal-types.ts';
+import type { APIPromiseLike, APIResponseProps, ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
 import { serverAddress, setDefined, type GenAIHost } from './llm-call.ts';
 import { adoptNativeTracing, hasNativeTracing, nativeCallStarting } from './native-tracing.ts';
@@ -208,6 +208,35 @@ class AnthropicCall extends APIPromiseCall {
     this.finish();
   }
 
+  override attach(result: unknown): void {
+    super.attach(result);
+    // Message threads (the tool runner) take the raw response with `_responseProps()` and parse it
+    // themselves: our parse hook never runs, so the call reads a copy of the body.
+    const p = this.promise as (APIPromiseLike & { _responseProps?: () => Promise<APIResponseProps> }) | undefined;
+    if (p && typeof p._responseProps === 'function') p._responseProps = observedResponseProps(p._responseProps, this);
+  }
+
+  /** The raw response a thread is about to parse (this reaction runs before the thread's): read a clone of its body. */
+  readonly onRawProps = (props: APIResponseProps): void => {
+    if (this.ended || this.parsing) return;
+    try {
+      const response = props.response;
+      if (!response?.ok) return this.finish();
+      if (!this.stream) {
+        response.clone().json().then(this.onResult, () => this.finish());
+        return;
+      }
+      this.text = [];
+      readEvents(response.clone(), this).then(
+        () => this.onStreamDone(),
+        (err) => this.finish(props.controller?.signal?.aborted ? undefined : err),
+      );
+    } catch (err) {
+      this.host.diag.error('anthropic span: reading the raw response failed', err);
+      this.finish();
+    }
+  };
+
   readChunk(chunk: unknown): boolean {
     const e = chunk as StreamEvent | undefined;
     switch (e?.type) {
@@ -291,8 +320,9 @@ class AnthropicCall extends APIPromiseCall {
 }
 
 /**
- * `messages.stream()` starts the native span itself before it calls `create`, so the client's
- * tracer must be adopted first; the span, budget gate and pricing then happen in `create`.
+ * `messages.stream()` and `beta.messages.toolRunner()` start native spans themselves (the helper's,
+ * the agent loop's) before any `create`, so the client's tracer must be adopted first; the span,
+ * budget gate and pricing of each request then happen in `create`.
  */
 export function patchedStreamHelper(host: GenAIHost) {
   return (original: (...args: unknown[]) => unknown) =>
@@ -306,3 +336,37 @@ export function patchedStreamHelper(host: GenAIHost) {
     };
 }
 
+function observedResponseProps(original: () => Promise<APIResponseProps>, call: AnthropicCall): () => Promise<APIResponseProps> {
+  return function _responseProps(this: unknown) {
+    call.chained = true;
+    const props = original.call(this);
+    props.then(call.onRawProps, () => {});
+    return props;
+  };
+}
+
+/** The SSE events of a Messages stream body, each handed to the call as the SDK's Stream would. */
+async function readEvents(response: Response, call: AnthropicCall): Promise<void> {
+  if (!response.body) return;
+  const decoder = new TextDecoder();
+  let buffered = '';
+  const flush = (block: string) => {
+    for (const line of block.split(/\r?\n/)) {
+      if (!line.startsWith('data:')) continue;
+      try {
+        call.readChunk(JSON.parse(line.slice(5)));
+      } catch {
+        // Not a JSON event: nothing to read.
+      }
+    }
+  };
+  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(bytes, { stream: true });
+    let end: number;
+    while ((end = buffered.search(/\r?\n\r?\n/)) >= 0) {
+      flush(buffered.slice(0, end));
+      buffered = buffered.slice(end).replace(/^\r?\n\r?\n/, '');
+    }
+  }
+  flush(buffered + decoder.decode());
+}

@@ -3,14 +3,15 @@
  *
  * Two private copies of the same `openai` package are loaded from temporary directories into ONE
  * process: copy A instrumented by `SpendtraceInstrumentation` (`manuallyInstrument`), copy B
- * either uninstrumented (`--against=none`) or patched by the floor wrapper (`--against=floor`,
- * floor.ts). Blocks of calls alternate A, B, B, A, ... so both copies see the same machine, the
+ * uninstrumented (`--against=none`), patched by the floor wrapper (`--against=floor`, floor.ts),
+ * or by a peer instrumentation (`--against=otel-contrib|traceloop|openinference`, openai 6: the
+ * peer's own patch function applied to copy B, as its require hook would apply it). Blocks of calls alternate A, B, B, A, ... so both copies see the same machine, the
  * same heap and the same OTel pipeline, and each round gives one paired difference. Separate
  * processes (run.ts) are the honest end-to-end figure; this is the locator when the machine moves
  * more between processes than the effect being looked for. Run under `--cpu-prof` to split the
  * difference by function: the copies' frames have different paths.
  *
- *   node bench/ab.ts [--sdk=v6|v7] [--mode=memory|stream] [--against=none|floor] [--rounds=100]
+ *   node bench/ab.ts [--sdk=v6|v7] [--mode=memory|stream] [--against=none|floor|otel-contrib|traceloop|openinference] [--rounds=100]
  *                    [--calls=200 | 20 for streams] [--chunks=200]
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -58,7 +59,29 @@ const isWrapped = (m: OpenAIModule) => (m.OpenAI.Chat.Completions.prototype.crea
 if (isWrapped(A) || isWrapped(B)) throw new Error('a copy was patched on require: the comparison would be void');
 manuallyInstrument({ openai: A }, inst);
 if (against === 'floor') installFloor(B);
-else if (against !== 'none') throw new Error(`--against must be none or floor, not ${against}`);
+else if (against !== 'none') await installPeer(against, B);
+
+/**
+ * Patches copy B with a peer instrumentation, registered like spendtrace (tracer provider, the
+ * global no-op meter and logger). Its require hook never sees the copy, so the patch function of
+ * its module definition (what the hook would run) is applied to the copy, else its
+ * `manuallyInstrument`.
+ */
+async function installPeer(name: string, module: OpenAIModule): Promise<void> {
+  type Peer = { getModuleDefinitions?(): Array<{ patch?(m: unknown, v?: string): unknown }>; manuallyInstrument?(m: unknown): void };
+  const peers: Record<string, () => Promise<Peer>> = {
+    'otel-contrib': async () => new (await import('@opentelemetry/instrumentation-openai')).OpenAIInstrumentation() as unknown as Peer,
+    traceloop: async () => new (await import('@traceloop/instrumentation-openai')).OpenAIInstrumentation() as unknown as Peer,
+    openinference: async () => new (await import('@arizeai/openinference-instrumentation-openai')).OpenAIInstrumentation() as unknown as Peer,
+  };
+  const make = peers[name];
+  if (!make) throw new Error(`--against must be none, floor or one of ${Object.keys(peers).join(', ')}, not ${name}`);
+  const peer = await make();
+  registerInstrumentations({ instrumentations: [peer as never], tracerProvider: provider });
+  for (const def of peer.getModuleDefinitions?.() ?? []) def.patch?.(module, version);
+  if (!isWrapped(module)) peer.manuallyInstrument?.(module);
+  if (!isWrapped(module)) throw new Error(`${name} did not patch openai ${version}`);
+}
 
 const client = (m: OpenAIModule) => new m.OpenAI({ apiKey: 'ab-key', baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(chunks) : completionFetch() });
 const a = client(A);

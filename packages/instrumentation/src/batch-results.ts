@@ -167,12 +167,46 @@ function indexRequests(requests: BatchLines | undefined): Map<string, unknown> |
 }
 
 /**
+ * A batch's results as the SDKs download them: the async iterable of decoded lines
+ * `@anthropic-ai/sdk`'s `messages.batches.results()` resolves to, or the `Response` of
+ * `openai`'s `files.content()`.
+ */
+export type AsyncBatchLines = AsyncIterable<string | object> | Response;
+
+function isAsyncSource(x: unknown): x is AsyncBatchLines {
+  if (!x || typeof x !== 'object' || typeof x === 'string') return false;
+  if (typeof Response !== 'undefined' && x instanceof Response) return true;
+  return typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' && typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
+}
+
+async function collect(source: AsyncBatchLines): Promise<BatchLines> {
+  if (typeof Response !== 'undefined' && source instanceof Response) return source.text();
+  const lines: Array<string | object> = [];
+  for await (const line of source as AsyncIterable<string | object>) lines.push(line);
+  return lines;
+}
+
+/**
  * Records one priced span per result line of a Batch API output file (OpenAI) or a Message
  * Batch's results (Anthropic), at the 50% batch discount, attributed to the active task (whose
  * running cost and budget include it). Never throws: bad lines are skipped and reported to the
  * diag logger. Returns what was recorded.
+ *
+ * Given what the SDKs download (an async iterable of lines, a `Response`), it reads them first and
+ * returns a promise of the same summary, recorded in the task that was active at the call; the
+ * promise rejects only when reading the download fails (the app's download, not a bad line).
  */
-export function recordBatchResults(results: BatchLines, options: BatchResultsOptions = {}): BatchResultsSummary {
+export function recordBatchResults(results: BatchLines, options?: BatchResultsOptions): BatchResultsSummary;
+export function recordBatchResults(results: AsyncBatchLines, options?: BatchResultsOptions): Promise<BatchResultsSummary>;
+export function recordBatchResults(results: BatchLines | AsyncBatchLines, options: BatchResultsOptions = {}): BatchResultsSummary | Promise<BatchResultsSummary> {
+  if (isAsyncSource(results)) {
+    // The task's scope follows the await (AsyncLocalStorage).
+    return collect(results).then((lines) => recordLines(lines, options));
+  }
+  return recordLines(results, options);
+}
+
+function recordLines(results: BatchLines, options: BatchResultsOptions): BatchResultsSummary {
   const summary: BatchResultsSummary = { spans: 0, failed: 0, unpriced: 0, skipped: 0, costUsd: 0 };
   const inst = options.instrumentation ?? SpendtraceInstrumentation.latest ?? new SpendtraceInstrumentation();
   let totalPico = 0n;

@@ -6,5 +6,5 @@ export { BudgetExceededError } from './budget.ts';
 export type { BudgetExceededInfo, OnBudgetExceeded } from './budget.ts';
 export { manuallyInstrument } from './manual.ts';
 export { recordBatchResults } from './batch-results.ts';
-export type { BatchLines, BatchProvider, BatchResultsOptions, BatchResultsSummary } from './batch-results.ts';
+export type { AsyncBatchLines, BatchLines, BatchProvider, BatchResultsOptions, BatchResultsSummary } from './batch-results.ts';
 export type { ManualModules } from './manual.ts';

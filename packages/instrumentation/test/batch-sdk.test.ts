@@ -228,8 +228,8 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
       batch = await c.messages.batches.retrieve(batch.id);
       statuses.push(batch.processing_status);
     }
-    // results() is an async iterable of decoded lines; recordBatchResults takes a (sync) iterable,
-    // so the lines are collected first.
+    // results() is an async iterable of decoded lines: collected here to check them; the direct
+    // hand-over (recordBatchResults(await results())) has its own test below.
     const results: MessageBatchIndividualResponse[] = [];
     for await (const line of await c.messages.batches.results(batch.id)) results.push(line);
     return { batch, statuses, results };
@@ -352,5 +352,27 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
     expect(nano(spans['review-1']!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(DEFAULT_REVIEW));
     expect(spans['no-max-tokens']!.attributes[A.ATTR_ERROR_TYPE]).toBe('invalid_request_error');
     expect(spans['no-max-tokens']!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'max_tokens: Field required' });
+  });
+
+  test('what the SDKs download goes straight in: results() (an async iterable) and files.content() (a Response), priced like the collected lines, in the task', async () => {
+    anthropicFake.enqueue({ message: { usage: { input_tokens: 800, output_tokens: 200 } } });
+    const requests = [REQUESTS[0]!];
+    const c = client();
+    const { summary, taskCost } = await withTask({ name: 'pr-review' }, async (task) => {
+      let batch = await c.messages.batches.create({ requests });
+      while (batch.processing_status !== 'ended') batch = await c.messages.batches.retrieve(batch.id);
+      const summary = await recordBatchResults(await c.messages.batches.results(batch.id), { requests });
+      return { summary, taskCost: task.costUsd };
+    });
+    expect(summary).toEqual({ spans: 1, failed: 0, unpriced: 0, skipped: 0, costUsd: DEFAULT_REVIEW });
+    expect(nano(taskCost)).toBe(nano(DEFAULT_REVIEW));
+    expect(batchSpans()[0]!.attributes[A.ATTR_SPENDTRACE_TASK_NAME]).toBe('pr-review');
+
+    // The openai side: the output file's Response, unread, handed over as it is.
+    const output = JSON.stringify({ id: 'batch_req_1', custom_id: 'c-1', response: { status_code: 200, request_id: 'r1', body: { id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 } } }, error: null });
+    const fromResponse = await recordBatchResults(new Response(`${output}\n`));
+    // gpt-4o-mini at half its published rate: (1000 × $0.075 + 100 × $0.30) / 1e6.
+    expect(nano(fromResponse.costUsd)).toBe(nano((1000 * 0.075 + 100 * 0.3) / 1e6));
+    expect(fromResponse.spans).toBe(1);
   });
 });

@@ -25,6 +25,8 @@ export interface AnthropicUsage {
   service_tier?: string | null;
   /** Part of output_tokens spent thinking (the API reports it on newer models; older ones leave it out). */
   output_tokens_details?: { thinking_tokens: number } | null;
+  /** Server tools the API ran for the request (web search, billed per search). */
+  server_tool_use?: { web_search_requests: number } | null;
 }
 
 export type AnthropicBlock =
@@ -138,6 +140,7 @@ function fullUsage(u: Partial<AnthropicUsage> | undefined): AnthropicUsage {
     service_tier: u?.service_tier ?? 'standard',
   };
   if (u?.output_tokens_details) usage.output_tokens_details = u.output_tokens_details;
+  if (u?.server_tool_use) usage.server_tool_use = u.server_tool_use;
   return usage;
 }
 
@@ -194,6 +197,7 @@ export function anthropicStreamEvents(message: ReturnType<typeof messageOf>): Ar
         cache_creation_input_tokens: usage.cache_creation_input_tokens,
         cache_read_input_tokens: usage.cache_read_input_tokens,
         ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
+        ...(usage.server_tool_use ? { server_tool_use: usage.server_tool_use } : {}),
       },
     },
   });

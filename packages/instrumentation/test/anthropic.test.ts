@@ -113,6 +113,22 @@ describe('native tracing off (spendtrace span)', () => {
     expect(nano(attrs[A.ATTR_SPENDTRACE_COST_REASONING])).toBe(nano(CACHED_COST.reasoning));
   });
 
+  it('prices the web search server tool per search ($10 per 1,000, https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/web-search-tool) on top of tokens, plain and streamed', async () => {
+    const usage = { input_tokens: 500, output_tokens: 100, server_tool_use: { web_search_requests: 3 } };
+    fake.enqueue({ message: { usage } }, { message: { usage } });
+    const client = nativeOff();
+    await client.messages.create({ model: MODEL, max_tokens: 256, messages: user });
+    const stream = await client.messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: user });
+    for await (const _ of stream) void _;
+    const llm = (await spans()).filter((s) => s.kind === SpanKind.CLIENT);
+    expect(llm).toHaveLength(2);
+    const expected = usd(500, SONNET_45.input) + usd(100, SONNET_45.output) + (3 * 10) / 1000;
+    for (const span of llm) {
+      expect(span.attributes[A.ATTR_SPENDTRACE_USAGE_WEB_SEARCHES]).toBe(3);
+      expect(nano(span.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(expected));
+    }
+  });
+
   it('prices a stream: true call from message_start and message_delta usage, with tool_use blocks', async () => {
     fake.enqueue({
       message: {

@@ -40,6 +40,7 @@ export interface AnthropicApiUsage {
   cache_read_input_tokens?: number | null;
   cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
   output_tokens_details?: { thinking_tokens?: number | null } | null;
+  server_tool_use?: { web_search_requests?: number | null } | null;
 }
 interface MessageLike {
   id?: string;
@@ -85,6 +86,9 @@ export function usageFromAnthropic(u: AnthropicApiUsage): Usage {
   if (oneHour) usage.cacheWrite1hTokens = oneHour;
   const thinking = u.output_tokens_details?.thinking_tokens ?? 0;
   if (thinking) usage.reasoningTokens = thinking;
+  // The web search server tool is billed per search, on top of tokens.
+  const searches = u.server_tool_use?.web_search_requests ?? 0;
+  if (searches) usage.webSearches = searches;
   return usage;
 }
 

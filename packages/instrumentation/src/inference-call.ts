@@ -123,10 +123,37 @@ export abstract class InferenceCall extends CallContext {
     }
   }
 
-  /** `error.type` and an ERROR status for a failed call; `err` is an error object or an error.type. */
+  /** `error.type`, the HTTP status when the SDK's error has one, and an ERROR status; `err` is an error object or an error.type. */
   protected failed(end: Attributes, err: unknown, type: string): void {
     end[A.ATTR_ERROR_TYPE] = type;
+    const status = (err as { status?: unknown } | undefined)?.status;
+    if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
     this.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : type });
+  }
+
+  /**
+   * Closes the call once a local token count is in (usage the API did not report): counted off
+   * the hot path, priced and marked estimated, the span ended at the real end time.
+   */
+  protected closeEstimated(end: Attributes, estimate: Promise<Usage>, model: string | undefined): void {
+    const endTime = performance.timeOrigin + performance.now();
+    const endedAt = performance.now();
+    const what = this.startAttributes[A.ATTR_GEN_AI_OPERATION_NAME];
+    estimate.then(
+      (usage) => {
+        try {
+          end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
+          this.price(end, usage, undefined, model);
+        } catch (e) {
+          this.host.diag.error(`${what} span: pricing the local token count failed`, e);
+        }
+        this.close(end, endTime, endedAt);
+      },
+      (e) => {
+        this.host.diag.error(`${what} span: local token count failed`, e);
+        this.close(end, endTime, endedAt);
+      },
+    );
   }
 
   /**

@@ -200,6 +200,7 @@ describe('@google/genai', () => {
     expect(span!.name).toBe('generate_content gemini-2.5-flash');
     expect(span!.status.code).toBe(SpanStatusCode.ERROR);
     expect(span!.attributes[A.ATTR_ERROR_TYPE]).toBe('RESOURCE_EXHAUSTED');
+    expect(span!.attributes[A.ATTR_HTTP_RESPONSE_STATUS_CODE]).toBe(429);
     expect(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBeUndefined();
   });
 

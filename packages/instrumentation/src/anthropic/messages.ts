@@ -288,8 +288,6 @@ class AnthropicCall extends APIPromiseCall {
       if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
       if (err !== undefined) {
         this.failed(end, err, typeof err === 'string' ? err : anthropicErrorType(err));
-        const status = (err as { status?: unknown })?.status;
-        if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
       }
       if (!this.usage) return this.close(end);
       const usage = usageFromAnthropic(this.usage);
@@ -297,25 +295,9 @@ class AnthropicCall extends APIPromiseCall {
         this.price(end, usage, undefined, this.responseModel);
         return this.close(end);
       }
-      // Cut before message_delta: count the output that arrived, off the hot path; end at the real end time.
-      const endTime = performance.timeOrigin + performance.now();
-      const endedAt = performance.now();
-      estimateOutputTokens(this.responseModel ?? this.requestModel, this.text?.join('') ?? '').then(
-        (n) => {
-          try {
-            usage.outputTokens = n;
-            end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
-            this.price(end, usage, undefined, this.responseModel);
-          } catch (e) {
-            this.host.diag.error('anthropic span: pricing the local token count failed', e);
-          }
-          this.close(end, endTime, endedAt);
-        },
-        (e) => {
-          this.host.diag.error('anthropic span: local token count failed', e);
-          this.close(end, endTime, endedAt);
-        },
-      );
+      // Cut before message_delta: message_start's output count is a placeholder; count the output that arrived.
+      const counted = estimateOutputTokens(this.responseModel ?? this.requestModel, this.text?.join('') ?? '');
+      this.closeEstimated(end, counted.then((n) => ({ ...usage, outputTokens: n })), this.responseModel);
     } catch (e) {
       this.host.diag.error('anthropic span: finishing failed', e);
       this.close(end);

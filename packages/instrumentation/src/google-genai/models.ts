@@ -269,8 +269,6 @@ class GeminiCall extends InferenceCall {
       if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
       if (err !== undefined) {
         this.failed(end, err, geminiErrorType(err));
-        const status = (err as { status?: unknown })?.status;
-        if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
       }
       if (this.usage && (this.kind !== 'stream' || this.usageFinal)) {
         this.price(end, this.usage, undefined, this.responseModel);
@@ -278,24 +276,7 @@ class GeminiCall extends InferenceCall {
       }
       const estimate = this.estimate();
       if (!estimate) return this.close(end);
-      // Counted off the hot path; the span ends at the real end time.
-      const endTime = performance.timeOrigin + performance.now();
-      const endedAt = performance.now();
-      estimate.then(
-        (usage) => {
-          try {
-            end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
-            this.price(end, usage, undefined, this.responseModel);
-          } catch (e) {
-            this.host.diag.error('@google/genai span: pricing the local token count failed', e);
-          }
-          this.close(end, endTime, endedAt);
-        },
-        (e) => {
-          this.host.diag.error('@google/genai span: local token count failed', e);
-          this.close(end, endTime, endedAt);
-        },
-      );
+      this.closeEstimated(end, estimate, this.responseModel);
     } catch (e) {
       this.host.diag.error('@google/genai span: finishing failed', e);
       this.close(end);

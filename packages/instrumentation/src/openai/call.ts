@@ -178,8 +178,6 @@ export class OpenAICall extends APIPromiseCall {
       if (err === undefined && this.apiError !== undefined) err = this.apiError;
       if (err !== undefined) {
         this.failed(end, err, typeof err === 'string' ? err : errorType(err));
-        const status = (err as { status?: unknown })?.status;
-        if (typeof status === 'number') end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
       }
       if (this.usage) {
         this.price(end, this.withTools(this.usage), this.providerCost, this.responseModel);
@@ -187,24 +185,8 @@ export class OpenAICall extends APIPromiseCall {
       }
       const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
       if (!estimate) return this.close(end);
-      // A stream that reported no usage: count locally, off the hot path, then end at the real end time.
-      const endTime = performance.timeOrigin + performance.now();
-      const endedAt = performance.now();
-      estimate.then(
-        (usage) => {
-          try {
-            end[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
-            this.price(end, this.withTools(usage), undefined, this.responseModel);
-          } catch (e) {
-            this.host.diag.error(`${this.api.operation} span: pricing the local token count failed`, e);
-          }
-          this.close(end, endTime, endedAt);
-        },
-        (e) => {
-          this.host.diag.error(`${this.api.operation} span: local token count failed`, e);
-          this.close(end, endTime, endedAt);
-        },
-      );
+      // A stream that reported no usage.
+      this.closeEstimated(end, estimate.then((usage) => this.withTools(usage)), this.responseModel);
     } catch (e) {
       this.host.diag.error(`${this.api.operation} span: finishing failed`, e);
       this.close(end);

@@ -12,12 +12,12 @@ import type { BetaMessage } from '@anthropic-ai/sdk/resources/beta';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as A from '@spendtrace/semconv';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startFakeAnthropic, type AnthropicMessageReply, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFakeAnthropic, type AnthropicMessageReply } from '../../fake-providers/src/anthropic.ts';
 import { patchAnthropic, unpatchAnthropic } from '../src/anthropic/index.ts';
 import { BudgetExceededError } from '../src/budget.ts';
 import { withTask } from '../src/task-context.ts';
-import { genAIHarness, nano, usd } from './genai-harness.ts';
+import { genAIHarness, nano, providerSuite, usd } from './genai-harness.ts';
 
 // Published prices, https://www.anthropic.com/pricing#api (Claude Haiku 4.5), USD per million tokens: $1 input,
 // $5 output, $0.10 cache reads, $1.25 5-minute cache writes, $2 1-hour cache writes (what @pydantic/genai-prices 0.1.8
@@ -25,32 +25,19 @@ import { genAIHarness, nano, usd } from './genai-harness.ts';
 const HAIKU_45 = { input: 1, output: 5, cacheRead: 0.1, cacheWrite5m: 1.25, cacheWrite1h: 2 };
 const MODEL = 'claude-haiku-4-5';
 
-const { exporter, provider, contextManager, host, spans } = genAIHarness();
+const h = genAIHarness();
+const { exporter, host, spans } = h;
 // Content capture is off except in the test that looks at the tool calls in the captured messages.
 let captureContent = false;
 Object.defineProperty(host, 'captureMessageContent', { get: () => captureContent, configurable: true });
-let fake: FakeAnthropicServer;
 
-const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
+const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
 
-beforeAll(async () => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(provider);
-  patchAnthropic(anthropicModule, host);
-  fake = await startFakeAnthropic();
-  // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
-  vi.spyOn(console, 'warn').mockImplementation(() => {});
-});
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+// The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
+beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 afterEach(() => {
-  exporter.reset();
-  fake.reset();
   captureContent = false;
-});
-afterAll(async () => {
-  unpatchAnthropic(anthropicModule);
-  await fake.close();
-  trace.disable();
-  context.disable();
 });
 
 /** What the SDK does on its own: `fn` runs with spendtrace unpatched (on a fresh client); the SDK's spans of it are dropped. */
@@ -91,7 +78,7 @@ const settle = () => new Promise((r) => setTimeout(r, 30));
 const byStart = (a: ReadableSpan, b: ReadableSpan) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1];
 const llmSpans = (all: ReadableSpan[]) => all.filter((s) => s.kind === SpanKind.CLIENT).sort(byStart);
 const taskRoot = (all: ReadableSpan[]) => all.find((s) => s.attributes[A.ATTR_SPENDTRACE_TASK_ROOT] === true)!;
-const messageRequests = () => fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages');
+const messageRequests = () => suite.fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages');
 
 interface ExpectedCall {
   id: string;
@@ -117,7 +104,7 @@ function expectPricedCall(span: ReadableSpan, native: boolean, e: ExpectedCall):
     [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [A.ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
     [A.ATTR_SERVER_ADDRESS]: '127.0.0.1',
-    [A.ATTR_SERVER_PORT]: fake.port,
+    [A.ATTR_SERVER_PORT]: suite.fake.port,
     [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
     [A.ATTR_GEN_AI_RESPONSE_MODEL]: MODEL,
     [A.ATTR_GEN_AI_RESPONSE_ID]: e.id,
@@ -318,7 +305,7 @@ for (const native of [false, true]) {
   describe(`structured output, ${label}`, () => {
     it('messages.parse(): one priced span; the parsed message and the promise are what the SDK gives unpatched', async () => {
       const params = { model: MODEL, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }], output_config: { format: jsonSchemaOutputFormat(WEATHER_SCHEMA) } };
-      fake.enqueue({ message: PARSE_REPLY }, { message: PARSE_REPLY });
+      suite.fake.enqueue({ message: PARSE_REPLY }, { message: PARSE_REPLY });
       const baselinePromise = await withoutSpendtrace(async () => {
         const p = client(native).messages.parse(params);
         return { p, message: await p };
@@ -351,7 +338,7 @@ for (const native of [false, true]) {
 
     it('beta.messages.parse() (output_format, 1-hour cache writes): one priced span, parsed as unpatched', async () => {
       const params = { model: MODEL, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }], output_format: betaJSONSchemaOutputFormat(WEATHER_SCHEMA) };
-      fake.enqueue({ message: BETA_PARSE_REPLY }, { message: BETA_PARSE_REPLY });
+      suite.fake.enqueue({ message: BETA_PARSE_REPLY }, { message: BETA_PARSE_REPLY });
       const baseline = await withoutSpendtrace(() => client(native).beta.messages.parse(params));
 
       let costUsd = 0;
@@ -377,14 +364,14 @@ for (const native of [false, true]) {
   describe(`beta.messages.toolRunner(), ${label}`, () => {
     it('for await (const message of runner): one priced span per model call, messages and requests as unpatched', async () => {
       const script = TURNS.map((message) => ({ message }));
-      fake.enqueue(...script);
+      suite.fake.enqueue(...script);
       const baseline = await withoutSpendtrace(async () => {
         const yielded: BetaMessage[] = [];
         for await (const m of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools: agentTools().tools })) yielded.push(m);
         return { yielded, requests: messageRequests().map((r) => r.body) };
       });
-      fake.reset();
-      fake.enqueue(...script);
+      suite.fake.reset();
+      suite.fake.enqueue(...script);
 
       const { tools, ran } = agentTools();
       const { yielded, costUsd } = await withTask({ name: 'weather-agent' }, async (task) => {
@@ -405,7 +392,7 @@ for (const native of [false, true]) {
     });
 
     it('await runner (the runner is a thenable): the final message, each model call priced once', async () => {
-      fake.enqueue(...TURNS.map((message) => ({ message })));
+      suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       const { final, costUsd } = await withTask({ name: 'weather-agent' }, async (task) => {
         const final = await client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools });
@@ -419,7 +406,7 @@ for (const native of [false, true]) {
     });
 
     it('runner.runUntilDone(), with runner.done() awaited alongside: the final message, each model call priced once', async () => {
-      fake.enqueue(...TURNS.map((message) => ({ message })));
+      suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       const { final, done, costUsd } = await withTask({ name: 'weather-agent' }, async (task) => {
         const runner = client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools });
@@ -437,7 +424,7 @@ for (const native of [false, true]) {
     // A streamed turn goes through BetaMessageThread._stream(), which takes only `_responseProps()` of the APIPromise
     // create() returns and parses the body itself: with native tracing off, spendtrace reads a copy of that body.
     it('stream: true (each turn a BetaMessageStream): one priced span per model call', async () => {
-      fake.enqueue(...TURNS.map((message) => ({ message })));
+      suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       const { finals, stops, costUsd } = await withTask({ name: 'weather-agent' }, async (task) => {
         const finals: BetaMessage[] = [];
@@ -462,7 +449,7 @@ for (const native of [false, true]) {
 
     it('thread: false (full history each turn), content captured: the tool calls and results are in the span messages', async () => {
       captureContent = true;
-      fake.enqueue(...TURNS.map((message) => ({ message })));
+      suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       await withTask({ name: 'weather-agent' }, async () => {
         await client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, thread: false, messages: [{ role: 'user', content: PROMPT }], tools }).runUntilDone();
@@ -494,7 +481,7 @@ for (const native of [false, true]) {
     // The 1.x SDK's BetaMessageThread._createWithRecovery() calls `_responseProps()` on what create() returns: a refused
     // call's promise (rejectedAPIPromise, src/api-promise-call.ts) must answer it with the BudgetExceededError.
     it('stops the loop with BudgetExceededError before the next model call once the task is over budget', async () => {
-      fake.enqueue(...TURNS.map((message) => ({ message })));
+      suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       let costUsd = 0;
       // Turn 1 costs $0.0022, over the $0.002 budget: turn 2 is never sent.
@@ -521,7 +508,7 @@ for (const native of [false, true]) {
 
     // The runner is a lazy thenable: its loop starts in `.then`, which withTask() calls inside the task's scope.
     it('withTask(options, () => runner): the loop a sync callback returns runs inside the task', async () => {
-      fake.enqueue(...TURNS.map((message) => ({ message })));
+      suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       let costUsd = -1;
       const final = await withTask({ name: 'weather-agent' }, (task) => {
@@ -540,7 +527,7 @@ for (const native of [false, true]) {
     it('.withResponse() on messages.create and beta.messages.create: data, Response and request id as unpatched; each call priced once', async () => {
       const reply: AnthropicMessageReply = { id: 'msg_with_response', content: [{ type: 'text', text: '4' }], usage: { input_tokens: 700, output_tokens: 30 } };
       const params = { model: MODEL, max_tokens: 64, messages: [{ role: 'user' as const, content: 'What is 2+2?' }] };
-      fake.enqueue({ message: reply }, { message: reply }, { message: reply }, { message: reply });
+      suite.fake.enqueue({ message: reply }, { message: reply }, { message: reply }, { message: reply });
       const baseline = await withoutSpendtrace(async () => ({
         messages: (await client(native).messages.create(params).withResponse()).data,
         beta: (await client(native).beta.messages.create(params).withResponse()).data,
@@ -569,7 +556,7 @@ for (const native of [false, true]) {
     });
 
     it('.withResponse() on a stream: true call: the Stream is the app\'s to read, and the call is priced once it is read', async () => {
-      fake.enqueue({ message: { id: 'msg_streamed', content: [{ type: 'text', text: 'Four, as it happens.' }], usage: { input_tokens: 210, output_tokens: 12 } } });
+      suite.fake.enqueue({ message: { id: 'msg_streamed', content: [{ type: 'text', text: 'Four, as it happens.' }], usage: { input_tokens: 210, output_tokens: 12 } } });
       const { data: stream, response, request_id } = await client(native).messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'What is 2+2?' }] }).withResponse();
       expect(response.headers.get('content-type')).toBe('text/event-stream');
       expect(request_id).toBe(response.headers.get('request-id'));
@@ -585,7 +572,7 @@ for (const native of [false, true]) {
     });
 
     it('.asResponse(): the raw Response is the app\'s to read; the call still makes exactly one span', async () => {
-      fake.enqueue({ message: { id: 'msg_raw', content: [{ type: 'text', text: '4' }], usage: { input_tokens: 700, output_tokens: 30 } } });
+      suite.fake.enqueue({ message: { id: 'msg_raw', content: [{ type: 'text', text: '4' }], usage: { input_tokens: 700, output_tokens: 30 } } });
       const response = await client(native).messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'What is 2+2?' }] }).asResponse();
       expect(response.status).toBe(200);
       expect(response.bodyUsed).toBe(false);
@@ -598,7 +585,7 @@ for (const native of [false, true]) {
         // The SDK ends its span at `.asResponse()`, before the body: it has no usage, so spendtrace has none to price.
         expect(llm[0]!.name).toBe('anthropic.messages.create');
         expect(llm[0]!.status.code).not.toBe(SpanStatusCode.ERROR);
-        expect(llm[0]!.attributes).toMatchObject({ [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL, [A.ATTR_SERVER_PORT]: fake.port });
+        expect(llm[0]!.attributes).toMatchObject({ [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL, [A.ATTR_SERVER_PORT]: suite.fake.port });
       } else {
         // spendtrace reads the usage from a clone of the body, leaving the app's untouched: 700 × $1 + 30 × $5 = $0.00085.
         expectPricedCall(llm[0]!, native, { id: 'msg_raw', finish: 'end_turn', input: 700, output: 30, cost: usd(700, HAIKU_45.input) + usd(30, HAIKU_45.output) });
@@ -610,7 +597,7 @@ for (const native of [false, true]) {
 describe('native tracing on: the SDK tool_runner span', () => {
   it('is attributed to the task on a client that has made a call before', async () => {
     const c = client(true);
-    fake.enqueue({ message: {} }, ...TURNS.map((message) => ({ message })));
+    suite.fake.enqueue({ message: {} }, ...TURNS.map((message) => ({ message })));
     await c.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'warm-up' }] });
     await settle();
     exporter.reset();
@@ -626,7 +613,7 @@ describe('native tracing on: the SDK tool_runner span', () => {
   // The runner starts its span through the client's tracer before its first model call: spendtrace adopts the tracer in
   // toolRunner() too, not only in messages.create / stream.
   it('is attributed to the task on a new client, like the model and tool spans under it', async () => {
-    fake.enqueue(...TURNS.map((message) => ({ message })));
+    suite.fake.enqueue(...TURNS.map((message) => ({ message })));
     await withTask({ name: 'weather-agent', agent: 'forecaster' }, async () => {
       await client(true).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools: agentTools().tools });
     });

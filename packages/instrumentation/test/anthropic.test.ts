@@ -3,24 +3,24 @@ import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropicServer } from '../../fake-providers/src/anthropic.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFakeAnthropic } from '../../fake-providers/src/anthropic.ts';
 import { patchAnthropic, unpatchAnthropic } from '../src/anthropic/index.ts';
 import { BudgetExceededError } from '../src/budget.ts';
 import { withTask } from '../src/task-context.ts';
-import { genAIHarness, nano, usd } from './genai-harness.ts';
+import { genAIHarness, nano, providerSuite, usd } from './genai-harness.ts';
 
 // Published prices, https://www.anthropic.com/pricing#api (Claude Sonnet 4.5, prompts <= 200K
 // tokens), USD per million tokens — what @pydantic/genai-prices 0.1.8 carries for claude-sonnet-4-5.
 const SONNET_45 = { input: 3, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75, cacheWrite1h: 6 };
 const MODEL = 'claude-sonnet-4-5';
 
-const { exporter, provider, contextManager, host, spans } = genAIHarness({ costDetail: 'full' });
-let fake: FakeAnthropicServer;
+const h = genAIHarness({ costDetail: 'full' });
+const { host, spans } = h;
 
 const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
-const nativeOff = () => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, openTelemetry: false, maxRetries: 0 });
-const nativeOn = (maxRetries = 0) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: fake.url, maxRetries });
+const nativeOff = () => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, openTelemetry: false, maxRetries: 0 });
+const nativeOn = (maxRetries = 0) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries });
 
 // Cache reads, both cache-write durations and thinking, each priced at its own rate.
 const CACHED_USAGE = {
@@ -40,28 +40,13 @@ const CACHED_COST = {
 };
 const CACHED_TOTAL = Object.values(CACHED_COST).reduce((a, b) => a + b, 0);
 
-beforeAll(async () => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(provider);
-  patchAnthropic(anthropicModule, host);
-  fake = await startFakeAnthropic();
-  // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
-  vi.spyOn(console, 'warn').mockImplementation(() => {});
-});
-afterEach(() => {
-  exporter.reset();
-  fake.reset();
-});
-afterAll(async () => {
-  unpatchAnthropic(anthropicModule);
-  await fake.close();
-  trace.disable();
-  context.disable();
-});
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+// The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
+beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 
 describe('native tracing off (spendtrace span)', () => {
   it('prices messages.create with cache reads, 5m and 1h cache writes and thinking to the nano-dollar', async () => {
-    fake.enqueue({
+    suite.fake.enqueue({
       message: {
         content: [{ type: 'thinking', thinking: 'add them', signature: 'sig' }, { type: 'text', text: '4' }],
         usage: CACHED_USAGE,
@@ -76,7 +61,7 @@ describe('native tracing off (spendtrace span)', () => {
     expect(span!.kind).toBe(SpanKind.CLIENT);
     expect(span!.status.code).toBe(SpanStatusCode.UNSET); // the conventions leave a successful call's status unset
     const { [A.ATTR_SERVER_PORT]: port, [A.ATTR_GEN_AI_RESPONSE_ID]: id, ...attrs } = span!.attributes;
-    expect(port).toBe(fake.port);
+    expect(port).toBe(suite.fake.port);
     expect(id).toBe(msg.id);
     expect(attrs).toEqual({
       [A.ATTR_SPENDTRACE_REQUEST_HASH]: expect.stringMatching(/^[0-9a-f]{16}$/),
@@ -115,7 +100,7 @@ describe('native tracing off (spendtrace span)', () => {
 
   it('prices the web search server tool per search ($10 per 1,000, https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/web-search-tool) on top of tokens, plain and streamed', async () => {
     const usage = { input_tokens: 500, output_tokens: 100, server_tool_use: { web_search_requests: 3 } };
-    fake.enqueue({ message: { usage } }, { message: { usage } });
+    suite.fake.enqueue({ message: { usage } }, { message: { usage } });
     const client = nativeOff();
     await client.messages.create({ model: MODEL, max_tokens: 256, messages: user });
     const stream = await client.messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: user });
@@ -130,7 +115,7 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('prices a stream: true call from message_start and message_delta usage, with tool_use blocks', async () => {
-    fake.enqueue({
+    suite.fake.enqueue({
       message: {
         content: [{ type: 'text', text: 'Let me look that up.' }, { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } }],
         usage: { input_tokens: 400, output_tokens: 120, cache_read_input_tokens: 1600 },
@@ -159,7 +144,7 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('prices the messages.stream() helper once', async () => {
-    fake.enqueue({ message: { usage: { input_tokens: 50, output_tokens: 10 } } });
+    suite.fake.enqueue({ message: { usage: { input_tokens: 50, output_tokens: 10 } } });
     const final = await nativeOff().messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();
     expect(final.usage.output_tokens).toBe(10);
     const all = await spans();
@@ -168,7 +153,7 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('records a 429 as a failed span with error.type from the error envelope and no cost', async () => {
-    fake.enqueue({ error: { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfter: 7 } });
+    suite.fake.enqueue({ error: { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfter: 7 } });
     await expect(nativeOff().messages.create({ model: MODEL, max_tokens: 64, messages: user })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
@@ -176,11 +161,11 @@ describe('native tracing off (spendtrace span)', () => {
     expect(span!.status.code).toBe(SpanStatusCode.ERROR);
     expect(span!.attributes[A.ATTR_ERROR_TYPE]).toBe('rate_limit_error');
     expect(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBeUndefined();
-    expect(fake.requests.at(-1)!.path).toBe('/v1/messages');
+    expect(suite.fake.requests.at(-1)!.path).toBe('/v1/messages');
   });
 
   it('marks a stream cut before message_delta as estimated, priced from what arrived', async () => {
-    fake.enqueue({ message: { content: [{ type: 'text', text: 'A partial answer that never finishes' }], usage: { input_tokens: 30, output_tokens: 99 }, cutAfterEvents: 5 } });
+    suite.fake.enqueue({ message: { content: [{ type: 'text', text: 'A partial answer that never finishes' }], usage: { input_tokens: 30, output_tokens: 99 }, cutAfterEvents: 5 } });
     const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: user });
     await expect((async () => {
       for await (const _ of stream) void _;
@@ -194,7 +179,7 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('keeps the promise helpers: .withResponse() gives the SDK Message and Response, .asResponse() leaves the body unread and the call is still priced', async () => {
-    fake.enqueue({ message: { usage: { input_tokens: 10, output_tokens: 5 } } }, { message: { usage: { input_tokens: 20, output_tokens: 7 } } });
+    suite.fake.enqueue({ message: { usage: { input_tokens: 10, output_tokens: 5 } } }, { message: { usage: { input_tokens: 20, output_tokens: 7 } } });
     const client = nativeOff();
     const { data, response } = await client.messages.create({ model: MODEL, max_tokens: 64, messages: user }).withResponse();
     expect(data.usage.output_tokens).toBe(5);
@@ -210,7 +195,7 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('a stream the app stops reading ends its span, its output counted from the text that arrived', async () => {
-    fake.enqueue({ message: { content: [{ type: 'text', text: 'A long answer the app stops reading part of the way through' }], usage: { input_tokens: 40, output_tokens: 90 } } });
+    suite.fake.enqueue({ message: { content: [{ type: 'text', text: 'A long answer the app stops reading part of the way through' }], usage: { input_tokens: 40, output_tokens: 90 } } });
     const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: user });
     let deltas = 0;
     for await (const event of stream) if (event.type === 'content_block_delta' && ++deltas === 2) break;
@@ -228,7 +213,7 @@ describe('native tracing off (spendtrace span)', () => {
 
 describe('native tracing on (the SDK span is priced; spendtrace adds none)', () => {
   it('prices and attributes the native span of messages.create, and the task sees the cost', async () => {
-    fake.enqueue({ message: { usage: CACHED_USAGE } });
+    suite.fake.enqueue({ message: { usage: CACHED_USAGE } });
     let costUsd = 0;
     await withTask({ name: 'answer', agent: 'math-agent', userId: 'u-42' }, async (task) => {
       await nativeOn().messages.create({ model: MODEL, max_tokens: 1024, messages: user });
@@ -265,7 +250,7 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
   });
 
   it('prices the native span of a streamed call (messages.stream helper and stream: true), one span each', async () => {
-    fake.enqueue({ message: { usage: { input_tokens: 50, output_tokens: 10 } } }, { message: { usage: { input_tokens: 70, output_tokens: 20 } } });
+    suite.fake.enqueue({ message: { usage: { input_tokens: 50, output_tokens: 10 } } }, { message: { usage: { input_tokens: 70, output_tokens: 20 } } });
     const client = nativeOn();
     await client.messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();
     const stream = await client.messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: user });
@@ -277,17 +262,17 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
   });
 
   it('keeps the SDK retry of a 429 (retry-after) in one priced span with spendtrace.retry.attempt', async () => {
-    fake.enqueue({ error: { status: 429, type: 'rate_limit_error', retryAfter: 1, retryAfterMs: 5 } }, { message: { usage: { input_tokens: 10, output_tokens: 5 } } });
+    suite.fake.enqueue({ error: { status: 429, type: 'rate_limit_error', retryAfter: 1, retryAfterMs: 5 } }, { message: { usage: { input_tokens: 10, output_tokens: 5 } } });
     await nativeOn(2).messages.create({ model: MODEL, max_tokens: 64, messages: user });
     const all = await spans();
     expect(all).toHaveLength(1);
-    expect(fake.requests).toHaveLength(2);
+    expect(suite.fake.requests).toHaveLength(2);
     expect(all[0]!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(1);
     expect(nano(all[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(10, SONNET_45.input) + usd(5, SONNET_45.output)));
   });
 
   it('leaves a failed native span unpriced, with the SDK error.type', async () => {
-    fake.enqueue({ error: { status: 529, type: 'overloaded_error' } });
+    suite.fake.enqueue({ error: { status: 529, type: 'overloaded_error' } });
     await expect(nativeOn().messages.create({ model: MODEL, max_tokens: 64, messages: user })).rejects.toThrow();
     const all = await spans();
     expect(all).toHaveLength(1);
@@ -296,7 +281,7 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
   });
 
   it('puts no cost on token counting', async () => {
-    fake.enqueue({ countTokens: 321 });
+    suite.fake.enqueue({ countTokens: 321 });
     const r = await nativeOn().messages.countTokens({ model: MODEL, messages: user });
     expect(r.input_tokens).toBe(321);
     const all = await spans();
@@ -305,7 +290,7 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
   });
 
   it('fails fast with BudgetExceededError once the task is over budget, before any request', async () => {
-    fake.enqueue({ message: { usage: { input_tokens: 1000, output_tokens: 1000 } } });
+    suite.fake.enqueue({ message: { usage: { input_tokens: 1000, output_tokens: 1000 } } });
     const client = nativeOn();
     await expect(
       withTask({ name: 'tight', budgetUsd: 0.001 }, async () => {
@@ -313,6 +298,6 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
         await client.messages.create({ model: MODEL, max_tokens: 64, messages: user });
       }),
     ).rejects.toBeInstanceOf(BudgetExceededError);
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 });

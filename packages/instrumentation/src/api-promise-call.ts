@@ -85,7 +85,6 @@ export abstract class APIPromiseCall extends InferenceCall {
   streamSeen = false;
   // Streams only.
   controller: AbortController | undefined;
-  firstChunkAt = 0;
   inFlight = false;
   closing = false;
   /** A stream's text pieces, for local counting when it reports no usage (undefined: not collected). */

@@ -91,6 +91,10 @@ export abstract class InferenceCall extends CallContext {
   /** What goes onto the span when the call ends; provider modules add to it while the call runs. */
   readonly attrs: Attributes = {};
   ended = false;
+  responseModel: string | undefined;
+  responseId: string | undefined;
+  /** `performance.now()` at a stream's first chunk (0: none yet, or no stream). */
+  firstChunkAt = 0;
 
   constructor(host: CallHost, span: Span, parent: Context, startAttributes: Attributes, provider: string, requestModel: string | undefined, scope: Scope | undefined, hash: string, timed: boolean) {
     super(parent, span);
@@ -121,6 +125,14 @@ export abstract class InferenceCall extends CallContext {
       const fromBaggage = baggageAttribution(this.parentContext);
       if (fromBaggage) for (const k in fromBaggage) end[k] = fromBaggage[k];
     }
+  }
+
+  /** What the response said (model, id, finish reasons) and a stream's time to first chunk. */
+  protected response(end: Attributes, finishReasons: string[] | undefined): void {
+    if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
+    if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
+    if (finishReasons?.length) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
+    if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
   }
 
   /** `error.type`, the HTTP status when the SDK's error has one, and an ERROR status; `err` is an error object or an error.type. */

@@ -1,12 +1,11 @@
 /**
- * What every inference span of the Anthropic and Google Gen AI modules does at its start and end:
- * attribution from the task scope (or W3C baggage), the budget gate, usage + cost attributes, and
- * the task's running cost. Built on task-context.ts so budgets see these calls exactly as they see
- * OpenAI's.
+ * What the Anthropic and Google Gen AI modules share beyond inference-call.ts: the host they are
+ * patched with, and pricing a span the SDK made itself (Anthropic native spans: attribution from
+ * the task scope or W3C baggage, usage + cost attributes, the task's running cost).
  */
-import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type CostDetail, type Pricer, type Usage } from '@spendtrace/semconv';
+import { costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type Usage } from '@spendtrace/semconv';
 import type { CallHost, ServerAddress } from '../inference-call.ts';
 import { baggageAttribution, currentScope, type TaskState } from '../task-context.ts';
 

@@ -184,8 +184,6 @@ class AnthropicCall extends APIPromiseCall {
   declare readonly host: GenAIHost;
   readonly body: CreateBody | undefined;
   readonly stream: boolean;
-  responseId: string | undefined;
-  responseModel: string | undefined;
   stop: string | null | undefined;
   usage: AnthropicApiUsage | undefined;
   /** The usage is the call's: a whole Message, or a stream's message_delta arrived. */
@@ -221,7 +219,7 @@ class AnthropicCall extends APIPromiseCall {
   }
 
   /** The raw response a thread is about to parse (this reaction runs before the thread's): read a clone of its body. */
-  readonly onRawProps = (props: APIResponseProps): void => {
+  onRawProps(props: APIResponseProps): void {
     if (this.ended || this.parsing) return;
     try {
       const response = props.response;
@@ -239,7 +237,7 @@ class AnthropicCall extends APIPromiseCall {
       this.host.diag.error('anthropic span: reading the raw response failed', err);
       this.finish();
     }
-  };
+  }
 
   readChunk(chunk: unknown): boolean {
     const e = chunk as StreamEvent | undefined;
@@ -282,10 +280,7 @@ class AnthropicCall extends APIPromiseCall {
     try {
       this.attribution(end);
       requestAttributes(this.body, end);
-      if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
-      if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-      if (this.stop) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [this.stop];
-      if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
+      this.response(end, this.stop ? [this.stop] : undefined);
       if (err !== undefined) {
         this.failed(end, err, typeof err === 'string' ? err : anthropicErrorType(err));
       }
@@ -322,11 +317,14 @@ export function patchedStreamHelper(host: GenAIHost) {
     };
 }
 
+/** The failure is the thread's to see; the call sees it on `responsePromise`. */
+const ignore = () => {};
+
 function observedResponseProps(original: () => Promise<APIResponseProps>, call: AnthropicCall): () => Promise<APIResponseProps> {
   return function _responseProps(this: unknown) {
     call.chained = true;
     const props = original.call(this);
-    props.then(call.onRawProps, () => {});
+    props.then((p) => call.onRawProps(p), ignore);
     return props;
   };
 }

@@ -168,13 +168,10 @@ class GeminiCall extends InferenceCall {
   declare readonly host: GenAIHost;
   readonly kind: Kind;
   readonly params: GenerateParams | undefined;
-  responseId: string | undefined;
-  responseModel: string | undefined;
   reasons: string[] | undefined;
   usage: Usage | undefined;
   /** A stream's usage came on the chunk with the finish reason: the counts are the call's. */
   usageFinal = false;
-  firstChunkAt = 0;
   /** A stream's text until its final counts arrive (for local counting). */
   text = '';
 
@@ -263,10 +260,7 @@ class GeminiCall extends InferenceCall {
     try {
       this.attribution(end);
       requestAttributes(this.params, end, this.kind === 'stream');
-      if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
-      if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-      if (this.reasons?.length) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = this.reasons;
-      if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
+      this.response(end, this.reasons);
       if (err !== undefined) {
         this.failed(end, err, geminiErrorType(err));
       }

@@ -115,8 +115,6 @@ export class OpenAICall extends APIPromiseCall {
   readonly api: OpenAIApi;
   readonly body: any;
   readonly stream: boolean;
-  responseModel: string | undefined;
-  responseId: string | undefined;
   finishReasons: string[] | undefined;
   usage: Usage | undefined;
   /** Provider-reported cost in USD (OpenRouter's `usage.cost`). */
@@ -171,10 +169,7 @@ export class OpenAICall extends APIPromiseCall {
     try {
       this.attribution(end);
       if (this.body) this.api.requestAttributes(this.body, end, this.host);
-      if (this.responseModel) end[A.ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-      if (this.responseId) end[A.ATTR_GEN_AI_RESPONSE_ID] = this.responseId;
-      if (this.finishReasons) end[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = presentReasons(this.finishReasons);
-      if (this.firstChunkAt) end[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.firstChunkAt - this.started) / 1000;
+      this.response(end, this.finishReasons && presentReasons(this.finishReasons));
       if (err === undefined && this.apiError !== undefined) err = this.apiError;
       if (err !== undefined) {
         this.failed(end, err, typeof err === 'string' ? err : errorType(err));

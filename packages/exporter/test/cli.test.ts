@@ -217,7 +217,8 @@ describe('migrate --print', () => {
     expect(r.out).toContain('CREATE DATABASE IF NOT EXISTS costs ON CLUSTER `prod`');
     expect(r.out).toContain('ENGINE = ReplicatedAggregatingMergeTree(');
     expect(r.out).toContain('CREATE MATERIALIZED VIEW IF NOT EXISTS costs.task_costs_mv ON CLUSTER `prod`');
-    expect(r.out.match(/;\n/g)?.length).toBe(6);
+    expect(r.out).toContain("ENGINE = Distributed('prod', 'costs', 'spans_local', cityHash64(task_id))");
+    expect(r.out.match(/;\n/g)?.length).toBe(9); // 6 creates + 3 Distributed tables
   });
   it('rejects a bad cluster name as a usage error', async () => {
     const r = await cli(['migrate', '--print', '--cluster', "x'; DROP"]);

@@ -1,5 +1,5 @@
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.hourly_costs_mv {{on_cluster}}
-TO {{database}}.hourly_costs
+TO {{database}}.hourly_costs{{local}}
 AS SELECT
     toStartOfHour(s.start_time)                            AS hour,
     s.service_name,
@@ -22,6 +22,6 @@ AS SELECT
     countIf(s.retry_attempt > 0)                           AS retries,
     countIf(s.unpriced = 1)                                AS unpriced_calls,
     quantilesState(0.5, 0.95, 0.99)(s.duration_ns)         AS duration_quantiles
-FROM {{database}}.spans AS s
+FROM {{database}}.spans{{local}} AS s
 WHERE s.kind IN ('inference', 'tool')
 GROUP BY hour, service_name, agent_name, task_name, tool_name, provider, model, operation, kind

@@ -1,5 +1,5 @@
 -- Costs by hour x service x agent x task name x tool x provider x model x operation x kind.
-CREATE TABLE IF NOT EXISTS {{database}}.hourly_costs {{on_cluster}}
+CREATE TABLE IF NOT EXISTS {{database}}.hourly_costs{{local}} {{on_cluster}}
 (
     hour                DateTime,
     service_name        LowCardinality(String),

@@ -15,10 +15,23 @@ export const SCHEMA_FILES = [
   'hourly-costs-mv.sql',
 ] as const;
 
+/** With a cluster, after the replicated `*_local` tables: the Distributed tables every reader and writer uses. */
+export const CLUSTER_FILES = ['spans-distributed.sql', 'task-costs-distributed.sql', 'hourly-costs-distributed.sql'] as const;
+
+/** Each TTL option also becomes an ALTER, so it reaches a store whose tables already exist (CREATE IF NOT EXISTS would skip it). */
+export const TTL_FILES = [
+  ['ttlDays', 'spans-ttl.sql'],
+  ['taskTtlDays', 'task-costs-ttl.sql'],
+  ['hourlyTtlDays', 'hourly-costs-ttl.sql'],
+] as const;
+
 export interface SchemaOptions {
   /** Database holding every table. @default 'spendtrace' */
   database?: string;
-  /** Cluster name: DDL gets ON CLUSTER and tables Replicated* engines. @default undefined (single node) */
+  /**
+   * Cluster name: DDL gets ON CLUSTER, the tables become Replicated* `*_local` tables and
+   * Distributed tables sharded by task id take the plain names. @default undefined (single node)
+   */
   cluster?: string;
   /** ZooKeeper/Keeper path of replicated tables (ClickHouse macros allowed). @default '/clickhouse/tables/{shard}/{database}/{table}' */
   replicationPath?: string;
@@ -57,6 +70,9 @@ export function schemaVariables(o: SchemaOptions = {}): Record<string, string> {
   return {
     database: o.database ?? 'spendtrace',
     on_cluster: replicated ? `ON CLUSTER \`${o.cluster}\`` : '',
+    cluster: o.cluster ?? '',
+    // On a cluster the MergeTree tables are shard-local; the plain names go to the Distributed tables.
+    local: replicated ? '_local' : '',
     engine_prefix: replicated ? 'Replicated' : '',
     engine_args: replicated ? `('${path}', '{replica}')` : '',
     ttl: o.ttlDays ? `TTL toDateTime(start_time) + INTERVAL ${o.ttlDays} DAY` : '',
@@ -89,8 +105,17 @@ function readTemplate(file: string): string {
   return t;
 }
 
+/** The statement files for these options, in order: creates, Distributed tables on a cluster, then TTL alters. */
+export function schemaFiles(o: SchemaOptions = {}): string[] {
+  return [
+    ...SCHEMA_FILES,
+    ...(o.cluster !== undefined ? CLUSTER_FILES : []),
+    ...TTL_FILES.filter(([option]) => o[option] !== undefined).map(([, file]) => file),
+  ];
+}
+
 /** Every schema statement, rendered, in order. */
 export function renderSchema(o: SchemaOptions = {}): RenderedStatement[] {
   const vars = schemaVariables(o);
-  return SCHEMA_FILES.map((file) => ({ file, sql: renderSql(readTemplate(file), vars).trim() }));
+  return schemaFiles(o).map((file) => ({ file, sql: renderSql(readTemplate(file), vars).trim() }));
 }

@@ -1,6 +1,6 @@
 -- One row per inference, tool or task span (and any other span of a GenAI trace).
 -- Money is Decimal(38, 12): exact pico-USD, so sums equal the sum of the parts.
-CREATE TABLE IF NOT EXISTS {{database}}.spans {{on_cluster}}
+CREATE TABLE IF NOT EXISTS {{database}}.spans{{local}} {{on_cluster}}
 (
     trace_id            String CODEC(ZSTD(1)),                 -- hex, 32 chars
     span_id             String CODEC(ZSTD(1)),                 -- hex, 16 chars

@@ -1,5 +1,5 @@
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.task_costs_mv {{on_cluster}}
-TO {{database}}.task_costs
+TO {{database}}.task_costs{{local}}
 AS SELECT
     s.task_id,
     max(s.service_name)                                   AS service_name,
@@ -23,6 +23,6 @@ AS SELECT
     countIf(s.retry_attempt > 0)                          AS retries,
     countIf(s.unpriced = 1)                               AS unpriced_calls,
     max(s.outcome)                                        AS outcome
-FROM {{database}}.spans AS s
+FROM {{database}}.spans{{local}} AS s
 WHERE s.kind != 'other'
 GROUP BY task_id

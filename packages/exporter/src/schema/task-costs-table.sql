@@ -1,6 +1,6 @@
 -- One row per task (a trace, unless spendtrace.task.id spans several) after merges.
 -- Rows merge eventually: read with GROUP BY task_id and sum/min/max (see reports).
-CREATE TABLE IF NOT EXISTS {{database}}.task_costs {{on_cluster}}
+CREATE TABLE IF NOT EXISTS {{database}}.task_costs{{local}} {{on_cluster}}
 (
     task_id             String,
     service_name        SimpleAggregateFunction(max, LowCardinality(String)),

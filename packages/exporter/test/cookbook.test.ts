@@ -1,8 +1,8 @@
 // Proves every query of the SQL cookbook in src/schema/README.md, read from the README itself, returns what the known fleet (real OTLP ingest into chDB) must give, with the expected numbers worked out here from the fleet and the published prices.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatPico, parsePico } from '@spendtrace/semconv';
 import { addDays, dayOf, fleetCalls, hourOf, populatedStore, type FleetTask, type PopulatedStore } from './support/known-fleet.ts';
+import { groupBy, normalize, pico, round, sum, usd, type Row } from './support/rows.ts';
 
 const README = readFileSync(new URL('../src/schema/README.md', import.meta.url), 'utf8');
 
@@ -14,21 +14,6 @@ function cookbookQueries(markdown: string): Map<string, string> {
 }
 
 const DAY = 86_400_000;
-type Row = Record<string, unknown>;
-const usd = (v: unknown) => formatPico(parsePico(String(v)));
-const pico = (p: bigint) => formatPico(p);
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
-const groupBy = <T>(xs: T[], key: (x: T) => string) => {
-  const m = new Map<string, T[]>();
-  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
-  return m;
-};
-/** Money columns as 12-digit strings and counts as numbers, so rows compare exactly. */
-function normalize(rows: Row[], money: string[]): Row[] {
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : money.includes(k) ? usd(v) : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
-}
-
 let fx: PopulatedStore;
 let tz: string;
 const queries = cookbookQueries(README);

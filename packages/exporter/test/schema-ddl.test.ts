@@ -1,5 +1,5 @@
 // Proves every statement `spendtrace migrate --print` emits is parsed by the ClickHouse engine (plain, cluster, TTL variants), that the cluster DDL puts Distributed tables sharded by task id over the replicated locals the views feed, and that TTL options reach a store that already exists (spans and both rollups).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,21 @@ describe('migrate --print: every statement parses in ClickHouse', () => {
     it.each(expected.map((r) => [r]))('the parsed DDL contains %s', (r) => {
       expect(formatted.join('\n\n')).toMatch(r);
     });
+  });
+});
+
+describe('on a cluster the service and the reports use the Distributed tables', () => {
+  it('every table the ingester writes or the reports read is Distributed over its *_local table, which the views feed', async () => {
+    const src = (f: string) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8');
+    const used = new Set([...`${src('reports/costs.ts')}\n${src('ingest/ingester.ts')}`.matchAll(/\$\{(?:db|this\.database)\}\.(\w+)/g)].map((m) => m[1]!));
+    expect([...used].sort()).toEqual(['hourly_costs', 'spans', 'task_costs']);
+    const ddl = statements((await cli(['migrate', '--print', '--cluster', 'c1', '--data', join(dir, 'never-created')])).out);
+    for (const name of used) {
+      const create = ddl.find(([, sql]) => sql.includes(`CREATE TABLE IF NOT EXISTS spendtrace.${name} `));
+      expect(create?.[1], name).toMatch(new RegExp(`AS spendtrace\\.${name}_local\\nENGINE = Distributed\\('c1', 'spendtrace', '${name}_local', `));
+    }
+    const views = ddl.filter(([f]) => f.endsWith('-mv.sql')).map(([, sql]) => sql);
+    expect(views.map((v) => [/TO spendtrace\.(\w+)/.exec(v)![1], /FROM spendtrace\.(\w+)/.exec(v)![1]])).toEqual([['task_costs_local', 'spans_local'], ['hourly_costs_local', 'spans_local']]);
   });
 });
 

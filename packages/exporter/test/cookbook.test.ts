@@ -42,6 +42,12 @@ describe('SQL cookbook (src/schema/README.md)', () => {
     }
   });
 
+  it('the root README quotes its recipes word for word', () => {
+    const quoted = cookbookQueries(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8'));
+    expect(quoted.size).toBeGreaterThan(0);
+    for (const [name, sql] of quoted) expect(sql, name).toBe(queries.get(name));
+  });
+
   it('the fleet reached the store whole (every span, every pico-dollar)', async () => {
     const [r] = await fx.store.query<Row>('SELECT count() AS n, sum(cost) AS usd FROM spendtrace.spans');
     const calls = fleetCalls(fx.fleet);

@@ -63,14 +63,15 @@ describe('SQL cookbook (src/schema/README.md)', () => {
         const [agent_name, task_name, model] = k.split('|');
         const cost = sum(cs.map((c) => c.cost));
         return {
-          agent_name, task_name, model, llm_calls: cs.length,
+          agent_name, task_name, model, llm_calls: cs.length, unpriced_calls: cs.filter((c) => c.unpriced).length,
           avg_input_tokens: round(cs.reduce((a, c) => a + c.input, 0) / cs.length, 1),
           avg_output_tokens: round(cs.reduce((a, c) => a + c.output, 0) / cs.length, 1),
           usd: pico(cost), share: round(Number(cost) / Number(total), 4), cost,
         };
       }).sort((a, b) => (a.cost === b.cost ? `${a.agent_name}|${a.task_name}|${a.model}`.localeCompare(`${b.agent_name}|${b.task_name}|${b.model}`) : a.cost > b.cost ? -1 : 1))
         .map(({ cost: _c, ...r }) => r);
-      expect(expected).toHaveLength(5); // research on two models, support, triage, summarizer
+      expect(expected).toHaveLength(6); // research on two models, support, triage on two (one unpriced), summarizer
+      expect(expected.find((r) => r.model === 'acme-sentiment-7b')).toMatchObject({ unpriced_calls: 1, usd: pico(0n) });
       expect(normalize(await run('weekly-agent-task-model'), ['usd'])).toEqual(expected);
     },
 

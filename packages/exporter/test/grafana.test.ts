@@ -158,7 +158,7 @@ const PANELS: Record<string, Record<string, { money: string[]; expected: () => R
       const ts = rangeTasks();
       return [{ n_tasks: ts.length, succeeded: ts.filter((t) => t.outcome === 'success').length, failed: ts.filter((t) => t.outcome === 'failure').length }];
     } },
-    'Unpriced LLM calls': { money: [], expected: () => [{ unpriced_calls: 0 }] },
+    'Unpriced LLM calls': { money: [], expected: () => [{ unpriced_calls: hourlySpans('inference').filter((c) => c.unpriced).length }] },
     'Spend by kind': { money: ['spend'], expected: () => series(hourlySpans(), (c) => c.start, (c) => c.kind, (g) => pico(cost(g)), 'kind', 'spend') },
     'Monthly projection': { money: ['projected', 'projected_low', 'projected_high'], expected: () => {
       const day = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: tz }).format(ms);
@@ -198,7 +198,7 @@ const PANELS: Record<string, Record<string, { money: string[]; expected: () => R
     'Spend by model': { money: ['spend'], expected: () => {
       const calls = hourlySpans('inference');
       return [...groupBy(calls, (c) => c.model)].sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b)).map(([model, cs]) => ({
-        provider: 'openai', model, llm_calls: cs.length, errors: cs.filter((c) => c.error).length,
+        provider: 'openai', model, llm_calls: cs.length, unpriced_calls: cs.filter((c) => c.unpriced).length, errors: cs.filter((c) => c.error).length,
         input_tokens: cs.reduce((a, c) => a + c.input, 0), output_tokens: cs.reduce((a, c) => a + c.output, 0),
         spend: pico(cost(cs)), share: round(Number(cost(cs)) / Number(cost(calls)), 4), p95_ms: 800, // every fleet span lasts 800 ms
       }));
@@ -231,7 +231,7 @@ const PANELS: Record<string, Record<string, { money: string[]; expected: () => R
         .map(([k, cs]) => {
           const [agent, task_name, model] = k.split('|');
           return {
-            agent, task_name, model, llm_calls: cs.length,
+            agent, task_name, model, llm_calls: cs.length, unpriced_calls: cs.filter((c) => c.unpriced).length,
             avg_input_tokens: round(cs.reduce((a, c) => a + c.input, 0) / cs.length, 1), avg_output_tokens: round(cs.reduce((a, c) => a + c.output, 0) / cs.length, 1),
             spend: pico(cost(cs)), share: round(Number(cost(cs)) / Number(cost(calls)), 4),
           };

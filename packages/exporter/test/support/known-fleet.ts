@@ -34,7 +34,8 @@ export interface FleetCall {
   output: number;
   start: number; // ms
   error: boolean;
-  cost: bigint; // pico-USD, from the published prices
+  cost: bigint; // pico-USD, from the published prices (0 for a model without one)
+  unpriced: boolean; // an LLM call on a model with no published price
 }
 export interface FleetTask {
   service: string;
@@ -52,11 +53,11 @@ const DAY = 86_400_000;
 /** The fleet relative to `now`: day 0 is the last hour, days 1..6 the same time of day back, day 7 seven days minus two hours ago, day 10 outside every 7-day window. */
 export function knownFleet(now: number): FleetTask[] {
   const tasks: FleetTask[] = [];
-  const add = (t: Omit<FleetTask, 'calls' | 'cost'>, calls: Array<Omit<FleetCall, 'start' | 'cost'>>) => {
+  const add = (t: Omit<FleetTask, 'calls' | 'cost'>, calls: Array<Omit<FleetCall, 'start' | 'cost' | 'unpriced'>>) => {
     const full = calls.map((c, i) => {
       const rate = PUBLISHED_USD_PER_MTOK[c.model];
-      const cost = c.kind === 'tool' ? SEARCH_FEE : at(c.input, rate![0]) + at(c.output, rate![1]);
-      return { ...c, start: t.start + 1000 * (i + 1), cost };
+      const cost = c.kind === 'tool' ? SEARCH_FEE : rate ? at(c.input, rate[0]) + at(c.output, rate[1]) : 0n;
+      return { ...c, start: t.start + 1000 * (i + 1), cost, unpriced: c.kind === 'inference' && !rate };
     });
     tasks.push({ ...t, calls: full, cost: full.reduce((a, c) => a + c.cost, 0n) });
   };
@@ -75,8 +76,10 @@ export function knownFleet(now: number): FleetTask[] {
       add({ service: 'fleet', agent: 'support-agent', taskName: 'reply', userId: ['carol', 'dave', 'carol'][i]!, outcome: i === 1 ? 'failure' : 'success', start: base + (5 + i) * 60_000 },
         [llm('gpt-4o-mini', 800 + 37 * i + d, 150 + 11 * i, { error: i === 1 }), llm('gpt-4o-mini', 950 + 13 * d, 210)]);
     }
-    // triage: one small classification; the nightly summary runs on gpt-4o in another service.
-    add({ service: 'fleet', agent: 'triage-agent', taskName: 'classify', userId: 'bob', outcome: 'success', start: base + 9 * 60_000 }, [llm('gpt-4o-mini', 310 + d, 7)]);
+    // triage: one small classification (on day 2 also a custom model with no known price: unpriced, never $0);
+    // the nightly summary runs on gpt-4o in another service.
+    add({ service: 'fleet', agent: 'triage-agent', taskName: 'classify', userId: 'bob', outcome: 'success', start: base + 9 * 60_000 },
+      [llm('gpt-4o-mini', 310 + d, 7), ...(d === 2 ? [llm('acme-sentiment-7b', 120, 3)] : [])]);
     add({ service: 'batch', agent: 'summarizer', taskName: 'nightly-summary', userId: 'ops', outcome: 'success', start: base + 11 * 60_000 }, [llm('gpt-4o', 6_000 + 100 * d, 700)]);
   }
   return tasks;

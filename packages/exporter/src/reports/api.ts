@@ -85,7 +85,10 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
         send(res, 405, { error: `method ${req.method} not allowed; the query API is read-only (GET)` });
         return true;
       }
-      const w = { ...windowOf(url, database), concentrationThreshold };
+      const cText = url.searchParams.get('concentration');
+      const c = cText === null ? concentrationThreshold : Number(cText);
+      if (c !== undefined && !(c > 0 && c <= 1)) throw new BadRequest(`invalid concentration "${cText}": expected a share between 0 and 1`);
+      const w = { ...windowOf(url, database), concentrationThreshold: c };
       switch (url.pathname) {
         case '/api/summary':
           send(res, 200, await summary(store, w));

@@ -14,6 +14,8 @@ const GROWTH = 2;
 /** Across runs: the newest run's input per call over the oldest's, with at least this many runs. */
 const RUN_GROWTH = 1.5;
 const MIN_RUNS = 3;
+/** Below this many input tokens per call (the newest run, or a task's last call) there is nothing worth trimming. */
+const MIN_INPUT = 1000;
 
 export const contextBloat: Detector = {
   id: 'context-bloat',
@@ -37,9 +39,9 @@ excess AS (
   FROM calls AS c INNER JOIN per_task AS p ON p.tid = c.tid AND p.mdl = c.mdl GROUP BY c.tid, c.mdl
 )
 SELECT any(p.agent) AS agent, p.tname AS tname, p.mdl AS mdl, count() AS runs, sum(p.n) AS n_calls,
-  countIf(p.n >= ${MIN_CALLS} AND p.last_in >= ${GROWTH} * p.first_in) AS growing,
+  countIf(p.n >= ${MIN_CALLS} AND p.last_in >= ${GROWTH} * p.first_in AND p.last_in >= ${MIN_INPUT}) AS growing,
   sum(p.sum_in) / sum(p.n) AS avg_in, avg(p.first_in) AS avg_first, avg(p.last_in) AS avg_last,
-  toString(sumIf(e.over_cost, p.n >= ${MIN_CALLS} AND p.last_in >= ${GROWTH} * p.first_in)) AS growing_excess,
+  toString(sumIf(e.over_cost, p.n >= ${MIN_CALLS} AND p.last_in >= ${GROWTH} * p.first_in AND p.last_in >= ${MIN_INPUT})) AS growing_excess,
   toString(sum(p.task_in_cost)) AS in_cost,
   argMin(p.sum_in / p.n, p.t0) AS oldest_per_call, argMax(p.sum_in / p.n, p.t0) AS newest_per_call
 FROM per_task AS p INNER JOIN excess AS e ON e.tid = p.tid AND e.mdl = p.mdl
@@ -69,7 +71,7 @@ GROUP BY p.tname, p.mdl`,
       }
       const oldest = num(r.oldest_per_call);
       const newest = num(r.newest_per_call);
-      if (runs >= MIN_RUNS && oldest > 0 && newest >= RUN_GROWTH * oldest) {
+      if (runs >= MIN_RUNS && oldest > 0 && newest >= MIN_INPUT && newest >= RUN_GROWTH * oldest) {
         // Runs grow over time: the input above the oldest run's size, at the input rate paid.
         const share = 1 - oldest / (num(r.avg_in) || oldest);
         const saving = share > 0 ? (pico(r.in_cost) * BigInt(Math.round(share * 1e6))) / 1_000_000n : 0n;

@@ -8,6 +8,9 @@ import { formatPico, parsePico } from '@spendtrace/semconv';
 import { DETECTORS, insights } from '../src/insights/index.ts';
 import type { Detector, Finding } from '../src/insights/index.ts';
 import type { QueryableStore } from '../src/reports/index.ts';
+import { insightsEndpoint } from '../src/insights/api.ts';
+import { createReportRoutes } from '../src/reports/index.ts';
+import { callRoute } from './support/call-routes.ts';
 import { callCost, insertTasks, openFleetStore, type Call, type TaskSpec } from './support/span-fleet.ts';
 
 const DB = 'ins';
@@ -155,4 +158,15 @@ describe('the registry', () => {
     expect(r.errors).toEqual([{ detector: 'broken', message: 'boom' }]);
     expect(r.findings.length).toBe(6);
   });
+});
+
+describe('GET /api/insights', () => {
+  it('answers what insights() finds, as JSON; other paths still 404', async () => {
+    const routes = createReportRoutes({ store, database: DB, more: insightsEndpoint(store) });
+    const r = await callRoute(routes, '/api/insights?since=7d&service=bad');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(JSON.parse(JSON.stringify(await insights(store, { database: DB, since: '7d', service: 'bad' }))));
+    expect((await callRoute(routes, '/api/insights?since=soon')).status).toBe(400);
+    expect((await callRoute(routes, '/api/nothing')).status).toBe(404);
+  }, 60_000);
 });

@@ -9,6 +9,8 @@ import {
   breakdown, costPerSuccessByDay, costsByTask, costsByTaskName, costsByTool, fullReport, parseDimensions, projection, summary, ticker,
 } from '../src/reports/index.ts';
 import type { QueryableStore } from '../src/reports/index.ts';
+import { createReportRoutes } from '../src/reports/index.ts';
+import { callRoute } from './support/call-routes.ts';
 import { callCost, insertTasks, openFleetStore, type Call, type TaskSpec } from './support/span-fleet.ts';
 
 const DB = 'views';
@@ -153,5 +155,22 @@ describe('over time', () => {
     expect(r.dailyTrend.length).toBeGreaterThan(0);
     expect(r.projection.days.length).toBe(4);
     expect(r.ticker.at).toMatch(/Z$/);
+  });
+});
+
+describe('the /api views', () => {
+  it('/api/costs?by=DIM,DIM is the breakdown; bad dimensions and thresholds are a 400; /api/report carries the new views', async () => {
+    const routes = createReportRoutes({ store, database: DB });
+    const r = await callRoute(routes, '/api/costs?by=agent,task,model&since=7d');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ by: 'agent,task,model', dimensions: ['agent', 'task', 'model'], since: '7d' });
+    expect(r.body.rows).toEqual(JSON.parse(JSON.stringify(await breakdown(store, ['agent', 'task', 'model'], W))));
+    const bad = await callRoute(routes, '/api/costs?by=agent,colour');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/invalid by "agent,colour"/);
+    expect((await callRoute(routes, '/api/report?concentration=0')).status).toBe(400);
+    const rep = await callRoute(routes, '/api/report?since=7d&concentration=0.99');
+    expect(rep.body.summary.topModel.threshold).toBe(0.99);
+    expect(rep.body.byTaskName.map((n: any) => n.taskName).sort()).toEqual(['draft', 'review']);
   });
 });

@@ -34,6 +34,10 @@ for (const run of range(3)) bad.push({ ...B, id: `sum${run}`, name: 'nightly-sum
 // The same job done well: a running summary keeps the input flat; users attached (not background).
 for (const run of range(3)) good.push({ ...G, id: `gsum${run}`, name: 'nightly-summary', agent: 'summarizer', user: 'ops', at: t0 + run * HOUR, calls: range(8).map(() => ({ model: 'gpt-4.1-mini', input: 1000, output: 300 })) });
 
+// Context bloat across runs: each weekly account review sends 1,000 more tokens per call than the last.
+for (const run of range(4)) bad.push({ ...B, id: `acct${run}`, name: 'account-review', agent: 'analyst', user: 'cfo', at: t0 + run * 6 * HOUR, calls: range(2).map(() => ({ model: 'gpt-4.1-mini', input: 2000 + 1000 * run, output: 300 })) });
+for (const run of range(4)) good.push({ ...G, id: `gacct${run}`, name: 'account-review', agent: 'analyst', user: 'cfo', at: t0 + run * 6 * HOUR, calls: range(2).map(() => ({ model: 'gpt-4.1-mini', input: 2000, output: 300 })) });
+
 // Wrong model: 30 classifications on gpt-4.1 with 5-token answers; gpt-4.1-nano does the same task name as well.
 for (const i of range(30)) bad.push({ ...B, id: `cls${i}`, name: 'classify', agent: 'triage', user: `u${i % 3}`, at: t0 + 4 * HOUR + i * 60_000, calls: [{ model: 'gpt-4.1', input: 300, output: 5 }] });
 for (const i of range(10)) bad.push({ ...B, id: `ncls${i}`, name: 'classify', agent: 'triage', user: `u${i % 3}`, at: t0 + 5 * HOUR + i * 60_000, calls: [{ model: 'gpt-4.1-nano', input: 300, output: 5 }] });
@@ -75,13 +79,22 @@ describe('insights on a fleet with every culprit', () => {
   }, 60_000);
 
   it('context bloat: the summarizer, with its growth and the input above the first call priced', () => {
-    const [f] = ofKind(found, 'context-bloat');
+    const f = ofKind(found, 'context-bloat').find((x) => x.subject.taskName === 'nightly-summary');
     expect(f?.subject).toEqual({ agent: 'summarizer', taskName: 'nightly-summary', model: 'gpt-4.1-mini' });
     expect(f!.metrics).toMatchObject({ runs: 3, growingRuns: 3, firstCallInputTokens: 1000, lastCallInputTokens: 11500 });
     // Input above 1,000 tokens per call: (0+1500+...+10500) = 42,000 tokens per run x 3 runs at $0.40/M.
     expect(f!.windowSaving).toBe('0.050400000000');
     expect(f!.monthlySaving).toBe(monthly7d(50_400_000_000n));
     expect(f!.assumption).toMatch(/running summary/);
+  });
+
+  it('context bloat across runs: the account review grows run over run; the input above the oldest run priced', () => {
+    const f = ofKind(found, 'context-bloat').find((x) => x.subject.taskName === 'account-review');
+    expect(f?.subject).toEqual({ agent: 'analyst', taskName: 'account-review', model: 'gpt-4.1-mini' });
+    expect(f!.metrics).toMatchObject({ runs: 4, oldestRunInputPerCall: 2000, newestRunInputPerCall: 5000, avgInputTokens: 3500 });
+    // Input cost 2 x (2,000 + 3,000 + 4,000 + 5,000) tokens at $0.40/M; the share above 2,000 per call: 1 - 2000/3500.
+    const inputCost = 28_000n * 400_000n;
+    expect(f!.windowSaving).toBe(formatPico((inputCost * BigInt(Math.round((1 - 2000 / 3500) * 1e6))) / 1_000_000n));
   });
 
   it('wrong model: classify on gpt-4.1, naming gpt-4.1-nano with both success rates', () => {
@@ -125,7 +138,7 @@ describe('insights on a fleet with every culprit', () => {
   });
 
   it('lists findings by monthly saving, each with evidence and an assumption', () => {
-    expect(found.length).toBe(6);
+    expect(found.length).toBe(7);
     for (const f of found) {
       expect(f.evidence.length).toBeGreaterThan(0);
       expect(f.assumption.length).toBeGreaterThan(10);
@@ -156,7 +169,7 @@ describe('the registry', () => {
     const broken: Detector = { id: 'broken', describe: 'always fails', detect: async () => { throw new Error('boom'); } };
     const r = await insights(store, { database: DB, since: '7d', service: 'bad' }, [broken, ...DETECTORS]);
     expect(r.errors).toEqual([{ detector: 'broken', message: 'boom' }]);
-    expect(r.findings.length).toBe(6);
+    expect(r.findings.length).toBe(7);
   });
 });
 

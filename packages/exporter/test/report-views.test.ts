@@ -145,6 +145,7 @@ describe('over time', () => {
   it('ticker: spend in the last hour and the day projected from it', async () => {
     const t = await ticker(store, W);
     expect(t.costLastHour).toBe(formatPico(cost('d5') + cost('r2')));
+    expect(t.unpricedCallsLastHour).toBe(1); // r2's call on acme-7b: flagged, not a $0
     expect(parsePico(t.projectedDay)).toBeGreaterThanOrEqual(parsePico(t.costToday));
     expect(t.activeTasks).toBe(0); // every task's root has arrived
   });

@@ -255,7 +255,7 @@ function renderTicker(r) {
   const item = (key, label, value, sub, title) => h('div', { class: 'tick', data: { tick: key } },
     h('span', { class: 'label' }, label), h('span', { class: 'value', title }, value), sub ? h('span', { class: 'sub' }, sub) : null);
   $('#ticker').replaceChildren(
-    item('per-hour', 'Now', money(t.costLastHour) + '/h', 'spent in the last 60 min', exact(t.costLastHour)),
+    item('per-hour', 'Now', money(t.costLastHour) + '/h', 'spent in the last 60 min' + (t.unpricedCallsLastHour ? ' + ' + count(t.unpricedCallsLastHour) + ' unpriced' : ''), exact(t.costLastHour)),
     item('active', 'Active tasks', count(t.activeTasks), 'spans in the last 5 min, not finished'),
     item('day', 'Projected today', money(t.projectedDay), money(t.costToday) + ' so far (UTC day)', exact(t.projectedDay)),
     item('month', 'Projected ' + p.month, money(p.projectedMonth), p.days.length ? money(p.range.low) + ' – ' + money(p.range.high) : 'no spend in 7 days', p.method),

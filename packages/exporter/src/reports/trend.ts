@@ -91,6 +91,7 @@ export async function ticker(store: QueryableStore, opts: ReportOptions = {}): P
   const svc = `({service:String} = '' OR s.service_name = {service:String})`;
   const [r] = await store.query<Record<string, unknown>>(
     `SELECT toString(sumIf(s.cost, s.start_time >= now64(9) - toIntervalSecond(3600))) AS hour_cost,
+    countIf(s.unpriced = 1 AND s.start_time >= now64(9) - toIntervalSecond(3600)) AS hour_unpriced,
     toString(sumIf(s.cost, s.start_time >= toStartOfDay(now64(9)))) AS today_cost,
     toUnixTimestamp(now()) AS now_s
 FROM ${db}.spans AS s
@@ -111,6 +112,7 @@ WHERE s.kind IN ('inference', 'tool') AND s.start_time >= least(toStartOfDay(now
   const secondsLeft = BigInt(DAY_S - (nowS % DAY_S));
   return {
     costLastHour: formatPico(hour),
+    unpricedCallsLastHour: num(r?.hour_unpriced),
     activeTasks: num(a?.n),
     costToday: formatPico(today),
     projectedDay: formatPico(today + (hour * secondsLeft) / 3600n),

@@ -241,6 +241,8 @@ export interface Projection {
 export interface Ticker {
   /** spend in the last 60 minutes */
   costLastHour: Usd;
+  /** LLM calls in the last 60 minutes with no known price: not in costLastHour nor the projection */
+  unpricedCallsLastHour: number;
   /** tasks with spans in the last 5 minutes whose root has not arrived (still running) */
   activeTasks: number;
   /** spent today (UTC) so far */

@@ -16,7 +16,7 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startFakeAnthropic, startFakeGemini, startFakeOpenAI } from '@spendtrace/fake-providers';
 import type { AnthropicReply, FakeAnthropicServer, FakeBehavior, FakeGeminiServer, FakeOpenAIServer, GeminiReply } from '@spendtrace/fake-providers';
 import {
-  BudgetExceededError, manuallyInstrument, recordToolCost, setTaskOutcome, SpendtraceInstrumentation, withTask, withTool,
+  BudgetExceededError, manuallyInstrument, recordToolCost, setTaskOutcome, SpendtraceInstrumentation, withPrompt, withTask, withTool,
 } from '@spendtrace/instrumentation';
 import { seeded } from './random.ts';
 import type { Random } from './random.ts';
@@ -98,9 +98,10 @@ interface Fleet {
   tasks: DemoTaskRecord[];
 }
 
-async function task(f: Fleet, name: string, agent: string, fn: () => Promise<void>, budgetUsd?: number): Promise<void> {
+async function task(f: Fleet, name: string, agent: string, fn: () => Promise<void>, budgetUsd?: number, opts: { background?: boolean } = {}): Promise<void> {
   const rec: DemoTaskRecord = { agent, task: name, outcome: 'success' };
-  await withTask({ name, agent, userId: `user-${1 + f.rnd.int(0, 4)}`, ...(budgetUsd !== undefined ? { budgetUsd } : {}) }, async () => {
+  const user = `user-${1 + f.rnd.int(0, 4)}`; // drawn even for background work, so the seeded sequence stays the same
+  await withTask({ name, agent, ...(opts.background ? {} : { userId: user }), ...(budgetUsd !== undefined ? { budgetUsd } : {}) }, async () => {
     try {
       await fn();
       setTaskOutcome('success');
@@ -275,7 +276,7 @@ async function nightlySummarizer(f: Fleet): Promise<void> {
       previous = prompt;
       prompt += output + f.rnd.int(600, 900);
     }
-  });
+  }, undefined, { background: true }); // a nightly job: nobody waits for it
   f.log(`nightly-summarizer: 10 steps on ${SUMMARIZER}, prompts growing from 1,200 tokens with cached prefixes`);
 }
 
@@ -315,6 +316,62 @@ async function budgetedTask(f: Fleet): Promise<void> {
   }, 0.02);
   const last = f.tasks.at(-1);
   f.log(`research-agent: one deep-research task with budgetUsd 0.02: ${last?.reason === 'budget exceeded' ? 'stopped by BudgetExceededError' : `ended ${last?.outcome}`}`);
+}
+
+// --- The culprits `spendtrace insights` is there to find ----------------------------------------
+
+export const ROUTER_MODEL = STRONG;
+const ROUTER_TASKS = 4;
+const ROUTER_TICKETS = 6;
+
+/** Routes tickets to queues on a frontier model: 24 one-word answers behind a 1,100+ token template. */
+async function ticketRouter(f: Fleet): Promise<void> {
+  const queues = ['billing', 'tech', 'sales', 'abuse'];
+  for (let t = 0; t < ROUTER_TASKS; t++) {
+    await task(f, 'route-ticket', 'ticket-router', async () => {
+      for (let i = 0; i < ROUTER_TICKETS; i++) {
+        await withPrompt({ name: 'ticket-router', version: '2' }, () => chat(f.client, ROUTER_MODEL, [
+          { role: 'system', content: `Route the ticket to one of: ${queues.join(', ')}. Examples follow.` },
+          { role: 'user', content: `Ticket #${2000 + t * ROUTER_TICKETS + i}` },
+        ], { promptTokens: f.rnd.int(1100, 1400), completionTokens: f.rnd.int(2, 6), content: f.rnd.pick(queues), delayMs: f.rnd.int(5, 15) }));
+      }
+    });
+  }
+  f.log(`ticket-router: ${ROUTER_TASKS * ROUTER_TICKETS} one-word routings on ${ROUTER_MODEL} (prompt template ticket-router@2, never cached)`);
+}
+
+/** A CRM sync job: two calls a run, but one run loops on a reply it cannot parse, through 429s. */
+async function crmSync(f: Fleet): Promise<void> {
+  const runs = 5;
+  for (let r = 0; r < runs; r++) {
+    const loops = r === 3;
+    await task(f, 'crm-sync', 'sync-agent', async () => {
+      const calls = loops ? 12 : 2;
+      for (let c = 0; c < calls; c++) {
+        const b: FakeBehavior = { promptTokens: f.rnd.int(700, 900), completionTokens: f.rnd.int(150, 250), delayMs: f.rnd.int(5, 15), content: loops ? '{"contacts": [' : '{"contacts": []}' };
+        // In the loop the gateway rate-limits every other attempt: the SDK retries silently.
+        if (loops && c % 2 === 0 && f.fake) {
+          f.fake.enqueue({ fail: { status: 429, retryAfter: 0.01 } }, b);
+          await f.client.chat.completions.create({ model: CHEAP, messages: [{ role: 'user', content: `Sync batch ${r}, attempt ${c + 1}` }] });
+        } else {
+          await chat(f.client, CHEAP, [{ role: 'user', content: `Sync batch ${r}, attempt ${c + 1}` }], b);
+        }
+      }
+    }, undefined, { background: true });
+  }
+  f.log(`sync-agent: ${runs} crm-sync runs on ${CHEAP}; one loops 12 times on an unparsable reply, through 429s the SDK retries`);
+}
+
+/** An FAQ bot answering the same question afresh for every customer. */
+async function faqBot(f: Fleet): Promise<void> {
+  const n = 4;
+  for (let i = 0; i < n; i++) {
+    await task(f, 'faq-answer', 'faq-bot', async () => {
+      await chat(f.client, REPLIES, [{ role: 'system', content: 'Answer from the help centre.' }, { role: 'user', content: 'How do I reset my password?' }],
+        { promptTokens: 640, completionTokens: 180, content: 'Open Settings, then Security, then Reset password.', delayMs: 10 });
+    });
+  }
+  f.log(`faq-bot: the same question answered ${n} times on ${REPLIES} (identical requests, no cache)`);
 }
 
 /** Runs the whole fleet once and flushes every span to `otlpEndpoint`. */
@@ -357,6 +414,9 @@ export async function runDemoFleet(options: DemoFleetOptions): Promise<DemoFleet
     await nightlySummarizer(f);
     await flakyAgent(f);
     await budgetedTask(f);
+    await ticketRouter(f);
+    await crmSync(f);
+    await faqBot(f);
     requests = (fake?.requests.length ?? 0) + (fakeAnthropic?.requests.length ?? 0) + (fakeGemini?.requests.length ?? 0);
   } finally {
     await provider.forceFlush();

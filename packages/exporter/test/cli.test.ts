@@ -65,7 +65,11 @@ describe('usage and config errors', () => {
     [['rep'], /did you mean `report`/],
     [['report', '--bogus'], /Unknown option '--bogus'/],
     [['report', '--since', 'yesterday'], /invalid --since "yesterday".*30m, 24h, 7d/],
-    [['report', '--by', 'planet'], /invalid --by "planet": expected one of task, tool, model, agent, hour/],
+    [['report', '--by', 'planet'], /invalid --by "planet": expected one of task, tool, model, agent, hour, or a comma-separated list of agent, task, model, provider, user, tenant/],
+    [['report', '--by', 'agent,planet'], /invalid --by "agent,planet"/],
+    [['report', '--concentration', '1.5'], /invalid --concentration "1.5": expected a share between 0 and 1/],
+    [['insights', '--since', 'soon'], /invalid --since "soon"/],
+    [['insights', '--bogus'], /Unknown option '--bogus'/],
     [['report', '--limit', '-3'], /invalid --limit|argument missing|ambiguous/i],
     [['report', 'extra'], /unexpected argument "extra"/],
     [['report', '--data', 'x', '--clickhouse-url', 'http://h:8123'], /either --data .* or --clickhouse-url/],
@@ -110,10 +114,16 @@ describe('report on an empty store', () => {
     const r = await cli(['report', '--json'], { env: { SPENDTRACE_DATA: data() } });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).toEqual(['summary', 'byTask', 'byTool', 'byModel', 'byAgent', 'byHour']);
+    expect(Object.keys(j)).toEqual(['summary', 'byTask', 'byTool', 'byModel', 'byAgent', 'byHour', 'byTaskName', 'dailyTrend', 'projection', 'ticker']);
+    expect(j.projection).toMatchObject({ method: 'no spend in the last 7 days', days: [], projectedMonth: '0.000000000000' });
     expect(j.summary).toMatchObject({ since: '7d', totalCost: '0.000000000000', tasks: 0, costPerSuccessfulTask: null, unpricedCalls: 0 });
     const by = JSON.parse((await cli(['report', '--json', '--by', 'model', '--since', '24h', '--data', data()])).out);
     expect(by).toEqual({ by: 'model', since: '24h', service: null, rows: [] });
+    const dims = JSON.parse((await cli(['report', '--json', '--by', 'agent,task,model', '--data', data()])).out);
+    expect(dims).toEqual({ by: 'agent,task,model', dimensions: ['agent', 'task', 'model'], since: '7d', service: null, rows: [] });
+    const ins = await cli(['insights', '--data', data()]);
+    expect(ins.code).toBe(0);
+    expect(ins.out).toContain('Nothing to change found in this window.');
   });
 
   it('flag beats env beats config file', async () => {
@@ -201,6 +211,24 @@ describe('serve', () => {
     expect(table.out).toMatch(/Cost per successful task\s+\$0\.005210/);
     expect(table.out).toContain('Top 1 most expensive tasks');
     for (const h of ['By task', 'By tool', 'By model', 'By agent', 'By hour', 'cli-agent', 'web_search', 'gpt-4o-mini']) expect(table.out).toContain(h);
+    for (const h of ['By task name', 'Cost per successful task by day', 'Projection', 'method: mean of the daily totals of the last 1 day']) expect(table.out).toContain(h);
+    expect(table.out).toMatch(/p50 \$0\.005210 · p90 \$0\.005210 · p95/);
+    expect(table.out).toMatch(/! Top model\s+openai\/gpt-4o-mini: 100\.0% of LLM spend \(\$0\.000210\): concentrated, over 70%/);
+
+    // The weekly table: agent x task x model, tool fees on their own row.
+    const weekly = await cli(['report', '--by', 'agent,task,model', '--data', data()]);
+    expect(weekly.code).toBe(0);
+    expect(weekly.out).toMatch(/^By agent × task × model$/m);
+    expect(weekly.out).toMatch(/AGENT\s+TASK NAME\s+MODEL\s+CALLS\s+ATTEMPTS\s+AVG IN\s+AVG OUT\s+COST\s+SHARE/);
+    expect(weekly.out).toMatch(/cli-agent\s+cli-test\s+\(tool fees\)\s+0\s+0\s+0\s+0\s+\$0\.005000\s+96\.0%/);
+    expect(weekly.out).toMatch(/cli-agent\s+cli-test\s+gpt-4o-mini\s+1\s+1\s+1,000\s+100\s+\$0\.000210\s+4\.0%/);
+    const json = JSON.parse((await cli(['report', '--by', 'task,model', '--json', '--data', data()])).out);
+    expect(json.rows.map((r: any) => [r.key.model, r.cost])).toEqual([['', '0.005000000000'], ['gpt-4o-mini', '0.000210000000']]);
+    expect((await cli(['report', '--concentration', '1', '--data', data()])).out).toMatch(/^\s+Top model\s+openai\/gpt-4o-mini: 100\.0% of LLM spend \(\$0\.000210\)$/m);
+
+    // Insights on one small task: nothing to change, said plainly; --json for scripts.
+    const ins = JSON.parse((await cli(['insights', '--json', '--data', data()])).out);
+    expect(ins).toMatchObject({ since: '7d', findings: [], monthlySavings: '0.000000000000', errors: [] });
   });
 
   it('--server pointing nowhere is a network error (4)', async () => {

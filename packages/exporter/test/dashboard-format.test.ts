@@ -1,7 +1,7 @@
 // Proves the dashboard's browser formatter (src/dashboard/format.js) prints money exactly as the CLI does, never shows an unpriced cost as $0, and buckets the time chart without losing a pico.
 import { describe, expect, it } from 'vitest';
 import { money as cliMoney } from '../src/cli/format.ts';
-import { costText, money, parsePico, percent, timeBuckets, windowSeconds } from '../src/dashboard/format.js';
+import { compareTasks, costHistogram, costText, money, parsePico, percent, timeBuckets, windowSeconds } from '../src/dashboard/format.js';
 
 describe('dashboard format.js', () => {
   it.each([
@@ -47,5 +47,22 @@ describe('dashboard format.js', () => {
     expect(timeBuckets(rows, 'all', now)[0]!.start).toBe(Date.parse('2026-11-19T00:00:00Z'));
     expect(windowSeconds('30d')).toBe(2_592_000);
     expect(windowSeconds('all')).toBeNull();
+  });
+
+  it('costHistogram: equal bins from $0 to the dearest task; edges fall in the lower bin; nothing lost', () => {
+    const { max, bins } = costHistogram([0n, 10n, 50n, 51n, 100n], 4);
+    expect(max).toBe(100n);
+    expect(bins.map((b) => [b.lo, b.hi, b.count])).toEqual([[0n, 25n, 2], [25n, 50n, 1], [50n, 75n, 1], [75n, 100n, 1]]);
+    expect(costHistogram([], 4).bins).toEqual([]);
+    expect(costHistogram([0n, 0n], 4).bins).toEqual([{ lo: 0n, hi: 0n, count: 2 }]);
+  });
+
+  it('compareTasks: by the column asked, ties keeping the order given', () => {
+    const t = (taskId: string, cost: string, calls: number, vsMedian: number | null) => ({ taskId, taskName: taskId, agent: '', outcome: '', firstSeen: '', llmCalls: calls, toolCalls: 0, cost, vsMedian });
+    const rows = [t('a', '0.1', 3, 1), t('b', '0.3', 1, null), t('c', '0.2', 3, 2.5)];
+    expect([...rows].sort((x, y) => compareTasks(x, y, 'cost', -1)).map((r) => r.taskId)).toEqual(['b', 'c', 'a']);
+    expect([...rows].sort((x, y) => compareTasks(x, y, 'calls', -1)).map((r) => r.taskId)).toEqual(['a', 'c', 'b']);
+    expect([...rows].sort((x, y) => compareTasks(x, y, 'median', -1)).map((r) => r.taskId)).toEqual(['c', 'a', 'b']);
+    expect([...rows].sort((x, y) => compareTasks(x, y, 'task', 1)).map((r) => r.taskId)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -19,6 +19,8 @@ const SHOTS = process.env.SPENDTRACE_SCREENSHOT_DIR ?? tmpdir();
 const SHOT_FULL = join(SHOTS, 'spendtrace-dashboard.png');
 const SHOT_EMPTY = join(SHOTS, 'spendtrace-dashboard-empty.png');
 const SHOT_WEEK = join(SHOTS, 'spendtrace-dashboard-7d.png');
+const SHOT_PANELS = join(SHOTS, 'spendtrace-dashboard-panels.png');
+const SHOT_FLAGGED = join(SHOTS, 'spendtrace-dashboard-flagged.png');
 
 /** A task three days old: inside 7d, outside 24h, dearer than anything the demo spends. */
 const BACKFILL = { task: 'quarterly-backfill', agent: 'batch-agent', tool: 'bulk_export', llm: 0.75, fee: 1.5, cost: '2.250000000000' };
@@ -60,6 +62,8 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
   let page: Page;
   const problems: string[] = [];
   const reportRequests: string[] = [];
+  /** The last /api/report body the page itself received: what it must show, to the digit. */
+  let pageReport: FullReport | undefined;
 
   const api = async (since: string): Promise<FullReport> => (await fetch(`${svc.url}/api/report?since=${since}`)).json() as Promise<FullReport>;
   const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
@@ -81,9 +85,16 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     // A CSP violation or a script error shows up here; the page must have none.
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      // The alerts panel asks /api/alerts, which a service without alert rules answers 404 (the panel says so); the browser logs that fetch.
+      if (/\/api\/alerts\?/.test(m.location().url) && /status of 404/.test(m.text())) return;
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('request', (r) => { if (r.url().includes('/api/report')) reportRequests.push(new URL(r.url()).search); });
+    page.on('response', async (r) => {
+      if (r.url().includes('/api/report') && r.status() === 200) pageReport = (await r.json().catch(() => pageReport)) as FullReport;
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -119,14 +130,14 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(reportRequests.length).toBeGreaterThan(before);
     const r = await api('24h');
     const s = r.summary;
-    expect(s.tasks).toBe(25);
+    expect(s.tasks).toBe(38);
 
     // Headline numbers, formatted exactly as `spendtrace report` prints them.
     expect(await text('[data-kpi="total"] .value')).toBe(money(s.totalCost));
     expect(await page.locator('[data-kpi="total"] .value').getAttribute('title')).toBe(`$${s.totalCost} exactly`);
     expect(await text('[data-kpi="per-success"] .value')).toBe(money(s.costPerSuccessfulTask));
     expect(await text('[data-kpi="success-rate"] .value')).toBe(`${(s.successRate! * 100).toFixed(1)}%`);
-    expect(await text('[data-kpi="per-task"]')).toBe(`Cost per taskp50${money(s.costPerTask!.p50)}p95${money(s.costPerTask!.p95)}p99${money(s.costPerTask!.p99)}`);
+    expect(await text('[data-kpi="per-task"]')).toBe(`Cost per taskp50${money(s.costPerTask!.p50)}p90${money(s.costPerTask!.p90)}p95${money(s.costPerTask!.p95)}p99${money(s.costPerTask!.p99)}`);
     expect(await text('[data-kpi="retry"] .value')).toBe(`${(s.retryOverhead! * 100).toFixed(1)}%`);
     expect(await text('[data-kpi="unpriced"] .value')).toBe('1');
     expect(await page.locator('[data-kpi="unpriced"]').getAttribute('class')).toContain('bad');
@@ -146,7 +157,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(costs).toEqual(top.map((t) => (t.unpricedCalls ? `${money(t.cost)} + unpriced` : money(t.cost))));
     expect(names).not.toContain(BACKFILL.task); // three days old: not in 24h
     await page.click('#tasks-more');
-    expect(await rows.count()).toBe(25);
+    expect(await rows.count()).toBe(38);
     await page.click('#tasks-more');
 
     // Every model, with its cost; the unpriced one says so and never reads $0.
@@ -175,6 +186,80 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     await page.evaluate('window.scrollTo(0, 0)'); // the sticky header belongs at the top of the picture
     await page.screenshot({ path: SHOT_FULL, fullPage: true });
     console.log(`dashboard screenshot: ${SHOT_FULL}`);
+  });
+
+  it('the ticker, histogram, sortable flagged task table, opportunities and alerts panels show what the API answered', async () => {
+    const r = pageReport!;
+    expect(r.summary.tasks).toBe(38);
+    // Ticker: the numbers of the report this page loaded.
+    expect(await text('[data-tick="per-hour"] .value')).toBe(`${money(r.ticker.costLastHour)}/h`);
+    expect(await text('[data-tick="active"] .value')).toBe(String(r.ticker.activeTasks));
+    expect(await text('[data-tick="day"] .value')).toBe(money(r.ticker.projectedDay));
+    expect(await text('[data-tick="month"] .value')).toBe(money(r.projection.projectedMonth));
+    expect(await page.locator('[data-tick="month"] .value').getAttribute('title')).toBe(r.projection.method);
+
+    // Histogram: every priced task in a bin, P50 / P90 / P99 lines at the API's values.
+    const priced = r.byTask.filter((t) => !t.unpricedCalls);
+    const counts = (await page.locator('#hist .hbin').evaluateAll((els: any[]) => els.map((e) => Number(e.dataset.count)))) as number[];
+    expect(counts).toHaveLength(20);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(priced.length);
+    const p = r.summary.costPerTask!;
+    for (const k of ['p50', 'p90', 'p99'] as const) expect(await text(`#hist .pline[data-pct="${k}"] span`)).toBe(`${k.toUpperCase()} ${money(p[k])}`);
+    expect(await text('#hist-hint')).toBe(`${priced.length} priced tasks · ${r.summary.unpricedTasks} with an unpriced call left out`);
+
+    // Task table: sortable by any column; tasks over 2x their task name's median flagged.
+    await page.click('#tasks-more'); // all 38
+    const over = r.byTask.filter((t) => t.overMedian).map((t) => t.taskId).sort();
+    expect(over.length).toBeGreaterThan(0);
+    const flagged = await page.locator('#tasks tbody tr.over-median').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.task)));
+    expect(flagged.sort()).toEqual(over);
+    expect(await page.locator('#tasks tbody tr.over-median .badge.flag').count()).toBe(over.length);
+    const ids = () => page.locator('#tasks tbody tr').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.task)));
+    const calls = (id: string) => { const t = r.byTask.find((x) => x.taskId === id)!; return t.llmCalls + t.toolCalls; };
+    await page.click('#tasks th[data-sort="calls"] button');
+    expect(await page.locator('#tasks th[data-sort="calls"]').getAttribute('aria-sort')).toBe('descending');
+    const desc = (await ids()).map(calls);
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    await page.click('#tasks th[data-sort="calls"] button');
+    expect(await page.locator('#tasks th[data-sort="calls"]').getAttribute('aria-sort')).toBe('ascending');
+    const asc = (await ids()).map(calls);
+    expect(asc).toEqual([...asc].sort((a, b) => a - b));
+    await page.click('#tasks th[data-sort="task"] button');
+    const names = await page.locator('#tasks tbody tr .tname').allTextContents();
+    expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    await page.click('#tasks th[data-sort="median"] button'); // the flagged ones first
+    expect((await ids()).slice(0, over.length).sort()).toEqual(over);
+    await page.locator('#tasks').screenshot({ path: SHOT_FLAGGED });
+    console.log(`dashboard flagged-tasks screenshot: ${SHOT_FLAGGED}`);
+    await page.click('#tasks th[data-sort="cost"] button'); // back to dearest first
+    expect(await page.locator('#tasks th[data-sort="cost"]').getAttribute('aria-sort')).toBe('descending');
+    await page.click('#tasks-more');
+
+    // Opportunities: the insights the API finds, in its order, with their monthly savings.
+    await page.waitForSelector('#app[data-panels="24h"]');
+    const ins = (await (await fetch(`${svc.url}/api/insights?since=24h`)).json()) as import('../src/insights/index.ts').Insights;
+    expect(ins.findings.length).toBeGreaterThanOrEqual(6);
+    expect(await page.locator('#opportunities .opp .otitle').allTextContents()).toEqual(ins.findings.map((f) => f.title));
+    expect(await page.locator('#opportunities .opp .saving').allTextContents()).toEqual(ins.findings.map((f) => `~${money(f.monthlySaving)}/mo`));
+    expect(await page.locator('#opportunities .opp[data-kind="wrong-model"]').count()).toBe(1);
+    expect(await text('#opps-hint')).toBe(`~${money(ins.monthlySavings)}/month in ${ins.findings.length} findings`);
+
+    // Firing alerts: this service has no alert route yet, so the panel says none are configured.
+    expect((await fetch(`${svc.url}/api/alerts`)).status).toBe(404);
+    expect(await text('#alerts')).toBe('No alerts configured.');
+
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: SHOT_PANELS, fullPage: true });
+    console.log(`dashboard panels screenshot: ${SHOT_PANELS}`);
+  });
+
+  it('firing alerts from /api/alerts are listed when the service serves them', async () => {
+    await page.route('**/api/alerts?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ firing: [{ rule: 'daily budget triage-agent', message: '92 % of $5.00 spent', since: '2026-12-04T10:00:00Z' }] }) }));
+    await page.click('#refresh');
+    await page.waitForSelector('#alerts .alert-row', { timeout: 15_000 });
+    expect(await text('#alerts .alert-row strong')).toBe('daily budget triage-agent');
+    expect(await text('#alerts-hint')).toBe('1 firing');
+    await page.unroute('**/api/alerts?*');
   });
 
   it('switching the window refetches /api/report and redraws: the three-day-old task is in 7d, not in 24h', async () => {

@@ -104,23 +104,29 @@ describe('summary', () => {
     expect(s.llmCost).toBe('0.009773000000');
     expect(s.toolCost).toBe('0.005000000000');
     expect(s).toMatchObject({ tasks: 5, successfulTasks: 4, failedTasks: 1, unknownOutcomeTasks: 0, successRate: 0.8 });
-    expect(s.costPerSuccessfulTask).toBe('0.003693250000'); // 0.014773 / 4
-    // sorted: 0.000045, 0.000055, 0.001, 0.004, 0.009673 -> ranks ceil(.5*5)=3, ceil(.95*5)=5, ceil(.99*5)=5
-    expect(s.costPerTask).toEqual({ p50: '0.001000000000', p95: '0.009673000000', p99: '0.009673000000' });
+    // T4 made a call on an unpriced model: its cost is incomplete, so it is left out (and counted)
+    // rather than read as a cheap task. (0.009673 + 0.004 + 0.000045 + 0.001) / 3 priced successes
+    expect(s.unpricedTasks).toBe(1);
+    expect(s.costPerSuccessfulTask).toBe('0.004906000000');
+    // priced, sorted: 0.000045, 0.001, 0.004, 0.009673 -> ranks ceil(.5*4)=2, ceil(.9*4)=4, ceil(.95*4)=4, ceil(.99*4)=4
+    expect(s.costPerTask).toEqual({ p50: '0.001000000000', p90: '0.009673000000', p95: '0.009673000000', p99: '0.009673000000' });
     expect(s.topTasks.map((t) => [t.taskId, t.cost])).toEqual([
       ['T1', '0.009673000000'], ['T2', '0.004000000000'], ['T5', '0.001000000000'],
     ]);
     expect(s.unpricedCalls).toBe(1);
     expect(s).toMatchObject({ llmCalls: 9, toolCalls: 1, errors: 1, retries: 1, retryCost: '0.002000000000' });
+    expect(s.attempts).toBe(10); // 9 calls, one of them retried once by the SDK
     // Overhead is the failed-but-billed call (0.002); the SDK-retried call that succeeded is not overhead.
     expect(s.retryOverhead).toBe(0.135382); // 0.002 / 0.014773, truncated to 6 digits
     // gpt-4.1 0.00835 of 0.009773 LLM spend
-    expect(s.topModel).toEqual({ provider: 'openai', model: 'gpt-4.1', cost: '0.008350000000', share: 0.854394 });
+    expect(s.topModel).toEqual({ provider: 'openai', model: 'gpt-4.1', cost: '0.008350000000', share: 0.854394, concentrated: true, threshold: 0.7 });
+    expect((await summary(store, { database: DB, since: '7d', concentrationThreshold: 0.9 })).topModel?.concentrated).toBe(false);
   });
 
   it('filters by service and widens with since=all', async () => {
     const a = await summary(store, { database: DB, since: '7d', service: 'svc-a' });
-    expect(a).toMatchObject({ totalCost: '0.013773000000', tasks: 4, successfulTasks: 3, costPerSuccessfulTask: '0.004591000000' });
+    // (0.009673 + 0.004 + 0.000045) / 2 priced successes; T4 (unpriced call) left out
+    expect(a).toMatchObject({ totalCost: '0.013773000000', tasks: 4, successfulTasks: 3, costPerSuccessfulTask: '0.006859000000', unpricedTasks: 1 });
     const all = await summary(store, { database: DB, since: 'all' });
     expect(all.totalCost).toBe('1.014773000000');
     expect(all.tasks).toBe(6);
@@ -155,6 +161,7 @@ describe('groupings', () => {
     expect(await costsByTool(store, { database: DB })).toEqual([{
       tool: 'web_search', calls: 1, toolCost: '0.005000000000', llmCalls: 1, llmCost: '0.000200000000',
       cost: '0.005200000000', errors: 0, unpricedCalls: 0, latencyMs: { p50: 250, p95: 250, p99: 250 },
+      errorRate: 0, successRate: 1,
     }]);
   });
 
@@ -173,7 +180,7 @@ describe('groupings', () => {
     expect(rows.map((r) => [r.agent, r.tasks, r.successfulTasks, r.failedTasks, r.cost, r.costPerSuccessfulTask])).toEqual([
       ['research-agent', 2, 1, 1, '0.013673000000', '0.013673000000'],
       ['summarizer', 1, 1, 0, '0.001000000000', '0.001000000000'],
-      ['triage-agent', 2, 2, 0, '0.000100000000', '0.000050000000'],
+      ['triage-agent', 2, 2, 0, '0.000100000000', '0.000045000000'], // T4's unpriced call leaves it out of the per-success cost
     ]);
   });
 

@@ -2,6 +2,9 @@ export { SpendtraceInstrumentation, OPENAI_SUPPORTED_VERSIONS } from './instrume
 export type { SpendtraceInstrumentationConfig, StreamUsageMode, OpenAIProviderMap } from './types.ts';
 export { withTask, withTool, recordToolCost, setTaskOutcome, currentTask } from './task-context.ts';
 export type { TaskOptions, TaskHandle, TaskOutcomeDetails } from './task-context.ts';
+export { setTaskTenant, recordTaskCharge } from './task-billing.ts';
+export { withPrompt } from './prompt-template.ts';
+export type { PromptTemplate } from './prompt-template.ts';
 export { BudgetExceededError } from './budget.ts';
 export type { BudgetExceededInfo, OnBudgetExceeded } from './budget.ts';
 export { manuallyInstrument } from './manual.ts';

@@ -17,6 +17,7 @@ import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsage
 import { CallContext } from './call-context.ts';
 import type { GenAIMetrics } from './metrics.ts';
 import { baggageAttribution, noteRequest, type Scope, type TaskState } from './task-context.ts';
+import { currentPromptAttributes } from './prompt-template.ts';
 
 /** What a call needs from the instrumentation instance (read per call, so config changes apply). */
 export interface CallHost {
@@ -88,6 +89,8 @@ export abstract class InferenceCall extends CallContext {
   readonly repeat: number;
   /** `performance.now()` at the start when something needs it (metrics, a stream's time to first chunk); else 0. */
   readonly started: number;
+  /** `gen_ai.prompt.name` / `.version` from `withPrompt` around the call's start. */
+  readonly prompt = currentPromptAttributes();
   /** What goes onto the span when the call ends; provider modules add to it while the call runs. */
   readonly attrs: Attributes = {};
   ended = false;
@@ -115,6 +118,7 @@ export abstract class InferenceCall extends CallContext {
   /** The request hash and repeat count, and who made the call: the task (and tool) it ran in, else W3C baggage. */
   protected attribution(end: Attributes): void {
     end[A.ATTR_SPENDTRACE_REQUEST_HASH] = this.hash;
+    if (this.prompt) for (const k in this.prompt) end[k] = this.prompt[k];
     if (this.repeat) end[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = this.repeat;
     const task = this.scope?.task;
     if (task) {

@@ -106,6 +106,10 @@ export const EVENT_SPENDTRACE_RETRY = 'spendtrace.retry' as const;
 /** How many identical requests (same request hash) came before this one in the same task: app-level repeats. */
 export const ATTR_SPENDTRACE_REQUEST_REPEAT = 'spendtrace.request.repeat' as const;
 export const ATTR_SPENDTRACE_BUDGET_EXCEEDED = 'spendtrace.budget.exceeded' as const;
+/** On a task root: the tenant / customer the task was done for (showback and margin reports group by it). */
+export const ATTR_SPENDTRACE_TENANT_ID = 'spendtrace.tenant.id' as const;
+/** On a task root: what the app charged its customer for the task, USD (reports show the margin against its cost). */
+export const ATTR_SPENDTRACE_TASK_CHARGED = 'spendtrace.task.charged_usd' as const;
 
 // --- Names other instrumentations emit, read by the exporter so their spans price too -------
 export const PEER_GEN_AI_SYSTEM = 'gen_ai.system' as const;

@@ -6,6 +6,7 @@ import { Pricer, PricingConfigError } from '@spendtrace/semconv';
 import { migrate } from '../schema/index.ts';
 import type { Store } from '../store/index.ts';
 import { createReportRoutes } from '../reports/index.ts';
+import { insightsEndpoint } from '../insights/api.ts';
 import { createDashboardRoute } from '../dashboard/dashboard.ts';
 import { CliError, EXIT } from './errors.ts';
 import { openStore, storeFailure } from './open-store.ts';
@@ -54,7 +55,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       store,
       pricer,
       database: o.settings.database,
-      extraRoutes: combineRoutes(createReportRoutes({ store, database: o.settings.database }), createDashboardRoute()),
+      extraRoutes: combineRoutes(createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createDashboardRoute()),
       log: o.log,
     });
   } catch (err) {

@@ -17,6 +17,7 @@ const state = {
   inflight: null,
   allTasks: false,
   report: null,
+  sort: { key: 'cost', dir: -1 },
 };
 
 /** h('div', { class: 'x', title: 't' }, child, 'text') -> element. */
@@ -70,6 +71,7 @@ async function load() {
   state.report = report;
   showError('');
   render(report, since);
+  loadSidePanels(since);
   $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   app.setAttribute('aria-busy', 'false');
   app.dataset.since = since;
@@ -100,8 +102,10 @@ function render(r, since) {
     $('#empty-wider').hidden = since === 'all';
     return;
   }
+  renderTicker(r);
   renderKpis(s);
   renderTime(r.byHour, since);
+  renderHistogram(r);
   renderTasks(r.byTask);
   renderModels(r.byModel);
   renderAgents(r.byAgent);
@@ -134,7 +138,7 @@ function renderKpis(s) {
   $('#kpis').replaceChildren(
     kpi('total', 'Total cost', money(s.totalCost), 'LLM ' + money(s.llmCost) + ' · tools ' + money(s.toolCost), 'primary', exact(s.totalCost)),
     kpi('per-success', 'Cost per successful task', money(s.costPerSuccessfulTask),
-      s.successfulTasks ? 'all ' + count(s.tasks) + ' tasks ÷ ' + count(s.successfulTasks) + ' successes' : 'no task succeeded yet', '',
+      s.successfulTasks ? 'all ' + count(s.tasks - s.unpricedTasks) + ' priced tasks ÷ their successes' + (s.unpricedTasks ? ' (' + count(s.unpricedTasks) + ' with an unpriced call left out)' : '') : 'no task succeeded yet', '',
       s.costPerSuccessfulTask ? exact(s.costPerSuccessfulTask) : undefined),
     kpi('success-rate', 'Success rate', percent(s.successRate),
       count(s.successfulTasks) + ' ok · ' + count(s.failedTasks) + ' failed' + (s.unknownOutcomeTasks ? ' · ' + count(s.unknownOutcomeTasks) + ' unreported' : ''),
@@ -143,6 +147,7 @@ function renderKpis(s) {
       h('div', { class: 'label' }, 'Cost per task'),
       p ? h('dl', { class: 'pcts' },
         h('dt', {}, 'p50'), h('dd', { title: exact(p.p50) }, money(p.p50)),
+        h('dt', {}, 'p90'), h('dd', { title: exact(p.p90) }, money(p.p90)),
         h('dt', {}, 'p95'), h('dd', { title: exact(p.p95) }, money(p.p95)),
         h('dt', {}, 'p99'), h('dd', { title: exact(p.p99) }, money(p.p99))) : h('div', { class: 'value' }, '—')),
     kpi('retry', 'Retry overhead', percent(s.retryOverhead), money(s.retryCost) + ' on billed failures and repeated requests', '', exact(s.retryCost)),
@@ -214,25 +219,123 @@ function renderTools(rows) {
 }
 
 function renderTasks(rows) {
-  const shown = state.allTasks ? rows.slice(0, 500) : rows.slice(0, TOP_TASKS);
+  const sorted = [...rows].sort((x, y) => compareTasks(x, y, state.sort.key, state.sort.dir));
+  const shown = state.allTasks ? sorted.slice(0, 500) : sorted.slice(0, TOP_TASKS);
   const max = maxPico(rows, (t) => t.cost);
-  $('#tasks-hint').textContent = rows.length ? 'most expensive first · ' + count(rows.length) + (rows.length === 1 ? ' task' : ' tasks') : '';
+  const over = rows.filter((t) => t.overMedian).length;
+  $('#tasks-hint').textContent = rows.length ? count(rows.length) + (rows.length === 1 ? ' task' : ' tasks') + (over ? ' · ' + count(over) + ' over 2× their task name\'s median' : '') : '';
+  for (const th of document.querySelectorAll('#tasks th[data-sort]')) {
+    th.setAttribute('aria-sort', th.dataset.sort === state.sort.key ? (state.sort.dir > 0 ? 'ascending' : 'descending') : 'none');
+  }
   $('#tasks tbody').replaceChildren(...(shown.length ? shown.map((t) => {
     const outcome = t.outcome || 'unknown';
-    return h('tr', { data: { task: t.taskId } },
+    return h('tr', { class: t.overMedian ? 'over-median' : undefined, data: { task: t.taskId } },
       h('td', { class: 'task', title: t.taskName + ' · ' + t.taskId + ' · started ' + utc(t.firstSeen) + (t.userId ? ' · user ' + t.userId : '') },
         h('span', { class: 'tname' }, t.taskName || '(unnamed)')),
       h('td', {}, t.agent || '—'),
       h('td', {}, h('span', { class: 'badge ' + outcome }, outcome === 'unknown' ? 'no outcome' : outcome)),
-      h('td', { class: 'n', title: count(t.llmCalls) + ' LLM calls, ' + count(t.toolCalls) + ' tool calls' + (t.retries ? ', ' + count(t.retries) + ' retries' : '') },
+      h('td', { class: 'started' }, utc(t.firstSeen).slice(5, 16)),
+      h('td', { class: 'n', title: count(t.llmCalls) + ' LLM calls, ' + count(t.toolCalls) + ' tool calls' + (t.retries ? ', ' + count(t.retries) + ' retried' : '') },
         count(t.llmCalls + t.toolCalls)),
+      h('td', { class: 'n median', title: t.vsMedian === null ? 'no median: unpriced call, or no priced task of this name' : t.vsMedian + '× the median ' + (t.taskName || '') + ' task' },
+        t.vsMedian === null ? '—' : t.vsMedian.toFixed(1) + '×', t.overMedian ? h('span', { class: 'badge flag' }, '> 2×') : null),
       h('td', { class: 'n cost' + (t.unpricedCalls ? ' is-unpriced' : ''), title: exact(t.cost) },
         costText(t.cost, t.unpricedCalls),
         h('span', { class: 'cbar', 'aria-hidden': 'true', style: { width: (fraction(parsePico(t.cost), max) * 70).toFixed(1) + '%' } })));
-  }) : [h('tr', {}, h('td', { colspan: '5', class: 'none' }, 'No tasks in this window.'))]));
+  }) : [h('tr', {}, h('td', { colspan: '7', class: 'none' }, 'No tasks in this window.'))]));
   const more = $('#tasks-more');
   more.hidden = rows.length <= TOP_TASKS;
   more.textContent = state.allTasks ? 'Show the top ' + TOP_TASKS + ' only' : 'Show all ' + count(rows.length) + ' tasks';
+}
+
+/** $/h now, tasks running, the day and the month projected: what a cost ticker shows. */
+function renderTicker(r) {
+  const t = r.ticker;
+  const p = r.projection;
+  const item = (key, label, value, sub, title) => h('div', { class: 'tick', data: { tick: key } },
+    h('span', { class: 'label' }, label), h('span', { class: 'value', title }, value), sub ? h('span', { class: 'sub' }, sub) : null);
+  $('#ticker').replaceChildren(
+    item('per-hour', 'Now', money(t.costLastHour) + '/h', 'spent in the last 60 min' + (t.unpricedCallsLastHour ? ' + ' + count(t.unpricedCallsLastHour) + ' unpriced' : ''), exact(t.costLastHour)),
+    item('active', 'Active tasks', count(t.activeTasks), 'spans in the last 5 min, not finished'),
+    item('day', 'Projected today', money(t.projectedDay), money(t.costToday) + ' so far (UTC day)', exact(t.projectedDay)),
+    item('month', 'Projected ' + p.month, money(p.projectedMonth), p.days.length ? money(p.range.low) + ' – ' + money(p.range.high) : 'no spend in 7 days', p.method),
+  );
+}
+
+/** Priced tasks' costs in 20 bins, with the P50 / P90 / P99 the API computed drawn as lines. */
+function renderHistogram(r) {
+  const priced = r.byTask.filter((t) => !t.unpricedCalls);
+  const { max, bins } = costHistogram(priced.map((t) => parsePico(t.cost)), 20);
+  const top = bins.reduce((m, b) => Math.max(m, b.count), 0);
+  const p = r.summary.costPerTask;
+  const left = r.summary.unpricedTasks;
+  $('#hist-hint').textContent = count(priced.length) + (priced.length === 1 ? ' priced task' : ' priced tasks') + (left ? ' · ' + count(left) + ' with an unpriced call left out' : '');
+  if (!bins.length || !p) return $('#hist').replaceChildren(none('No priced tasks in this window.'));
+  const lines = ['p50', 'p90', 'p99'].map((k) => {
+    const at = max > 0n ? fraction(parsePico(p[k]), max) : 0;
+    // Labels near the right edge sit left of their line, so they stay inside the panel.
+    return h('div', { class: 'pline ' + k + (at > 0.75 ? ' flip' : ''), data: { pct: k }, style: { left: (at * 100).toFixed(2) + '%' }, title: k + ' ' + exact(p[k]) },
+      h('span', {}, k.toUpperCase() + ' ' + money(p[k])));
+  });
+  $('#hist').replaceChildren(
+    h('div', { class: 'hbars', role: 'img', 'aria-label': 'Cost per task histogram: ' + count(priced.length) + ' tasks, p50 ' + money(p.p50) + ', p90 ' + money(p.p90) + ', p99 ' + money(p.p99) },
+      bins.map((b) => h('div', { class: 'hbin', title: moneyPico(b.lo) + ' – ' + moneyPico(b.hi) + ': ' + count(b.count) + (b.count === 1 ? ' task' : ' tasks'), data: { count: String(b.count) } },
+        h('div', { class: 'fill', style: { height: (top ? (b.count / top) * 100 : 0).toFixed(2) + '%' } }))),
+      lines),
+    h('div', { class: 'haxis', 'aria-hidden': 'true' }, h('span', {}, '$0'), h('span', {}, moneyPico(max / 2n)), h('span', {}, moneyPico(max))),
+  );
+}
+
+/** Opportunities and alerts load after the report, each on its own: a failure shows in its panel only. */
+async function loadSidePanels(since) {
+  const q = '?since=' + encodeURIComponent(since) + (state.service ? '&service=' + encodeURIComponent(state.service) : '');
+  const get = async (path) => {
+    const res = await fetch(path + q, { headers: { accept: 'application/json' } });
+    const body = await res.json().catch(() => null);
+    return { status: res.status, body };
+  };
+  await Promise.all([
+    get('/api/insights').then((r) => renderOpportunities(r), (err) => renderOpportunities({ status: 0, body: { error: String(err) } })),
+    get('/api/alerts').then((r) => renderAlerts(r), (err) => renderAlerts({ status: 0, body: { error: String(err) } })),
+  ]);
+  app.dataset.panels = since;
+}
+
+function renderOpportunities({ status, body }) {
+  const el = $('#opportunities');
+  if (status !== 200 || !body || !Array.isArray(body.findings)) {
+    $('#opps-hint').textContent = '';
+    return el.replaceChildren(h('p', { class: 'none' }, 'Insights unavailable: ' + ((body && body.error) || 'HTTP ' + status)));
+  }
+  $('#opps-hint').textContent = body.findings.length ? '~' + money(body.monthlySavings) + '/month in ' + count(body.findings.length) + (body.findings.length === 1 ? ' finding' : ' findings') : '';
+  if (!body.findings.length) return el.replaceChildren(h('p', { class: 'none' }, 'Nothing to change found in this window.'));
+  el.replaceChildren(...body.findings.map((f, i) => h('details', { class: 'opp', data: { kind: f.kind }, open: i < 3 },
+    h('summary', {}, h('span', { class: 'otitle' }, f.title), h('span', { class: 'saving', title: exact(f.monthlySaving) + ' per month' }, '~' + money(f.monthlySaving) + '/mo')),
+    h('div', { class: 'subject' }, h('span', { class: 'badge kind' }, f.kind), ' ',
+      Object.entries(f.subject).filter(([, v]) => v).map(([k, v]) => k + ' ' + v).join(' · ')),
+    h('ul', {}, f.evidence.map((e) => h('li', {}, e))),
+    h('p', { class: 'assume' }, 'Assumes ' + f.assumption + '. ' + body.scale + '.'))));
+}
+
+/**
+ * Firing alerts, from `/api/alerts` when the service evaluates alert rules: `{ firing: [...] }` (or
+ * an array), each with a title (`title`, `rule` or `name`) and a `message` / `summary`. Without the
+ * route (404) the panel says no alerts are configured.
+ */
+function renderAlerts({ status, body }) {
+  const el = $('#alerts');
+  if (status === 404) {
+    $('#alerts-hint').textContent = '';
+    return el.replaceChildren(h('p', { class: 'none', data: { alerts: 'unconfigured' } }, 'No alerts configured.'));
+  }
+  const firing = Array.isArray(body) ? body : body && Array.isArray(body.firing) ? body.firing : null;
+  if (status !== 200 || !firing) return el.replaceChildren(h('p', { class: 'none' }, 'Alerts unavailable: ' + ((body && body.error) || 'HTTP ' + status)));
+  $('#alerts-hint').textContent = firing.length ? count(firing.length) + ' firing' : '';
+  if (!firing.length) return el.replaceChildren(h('p', { class: 'none', data: { alerts: 'quiet' } }, 'No alert is firing.'));
+  el.replaceChildren(...firing.map((a) => h('div', { class: 'alert-row' },
+    h('strong', {}, String(a.title || a.rule || a.name || 'alert')),
+    a.message || a.summary ? h('div', { class: 'sub' }, String(a.message || a.summary)) : null,
+    a.since || a.startedAt ? h('div', { class: 'sub' }, 'since ' + utc(a.since || a.startedAt)) : null)));
 }
 
 function renderTime(rows, since) {
@@ -270,6 +373,14 @@ for (const b of document.querySelectorAll('[data-since]')) {
   });
 }
 $('#refresh').addEventListener('click', () => load());
+for (const th of document.querySelectorAll('#tasks th[data-sort]')) {
+  th.querySelector('button').addEventListener('click', () => {
+    const key = th.dataset.sort;
+    // A new column starts with the order people look for first: names A-Z, numbers largest first.
+    state.sort = state.sort.key === key ? { key, dir: -state.sort.dir } : { key, dir: ['task', 'agent', 'outcome'].includes(key) ? 1 : -1 };
+    if (state.report) renderTasks(state.report.byTask);
+  });
+}
 $('#tasks-more').addEventListener('click', () => {
   state.allTasks = !state.allTasks;
   if (state.report) renderTasks(state.report.byTask);

@@ -12,3 +12,7 @@ export function fraction(pico: bigint, max: bigint): number;
 export function windowSeconds(since: string): number | null;
 export function timeBuckets(rows: readonly HourLike[], since: string, nowMs: number): TimeBucket[];
 export function utc(isoOrMs: string | number, withTime?: boolean): string;
+export interface HistogramBin { lo: bigint; hi: bigint; count: number }
+export function costHistogram(costs: readonly bigint[], n?: number): { max: bigint; bins: HistogramBin[] };
+export interface TaskLike { taskId: string; taskName: string; agent: string; outcome: string; firstSeen: string; llmCalls: number; toolCalls: number; cost: string; vsMedian: number | null }
+export function compareTasks(a: TaskLike, b: TaskLike, key: string, dir: 1 | -1): number;

@@ -100,3 +100,32 @@ export function utc(isoOrMs, withTime = true) {
   const s = new Date(isoOrMs).toISOString();
   return withTime ? s.slice(0, 16).replace('T', ' ') + ' UTC' : s.slice(0, 10);
 }
+
+/**
+ * Task costs (pico bigints) -> `n` equal-width bins from $0 to the dearest task, for the cost-per-task
+ * histogram. A cost on a bin's upper edge falls in that bin (the dearest task is in the last one).
+ */
+export function costHistogram(costs, n = 20) {
+  const max = costs.reduce((m, c) => (c > m ? c : m), 0n);
+  const bins = Array.from({ length: n }, (_, i) => ({ lo: (max * BigInt(i)) / BigInt(n), hi: (max * BigInt(i + 1)) / BigInt(n), count: 0 }));
+  if (max === 0n) return { max, bins: costs.length ? [{ lo: 0n, hi: 0n, count: costs.length }] : [] };
+  for (const c of costs) {
+    let i = Number((c * BigInt(n)) / max);
+    if (i >= n) i = n - 1;
+    if (i > 0 && c <= bins[i - 1].hi) i--; // exactly on an edge: the lower bin
+    bins[i].count++;
+  }
+  return { max, bins };
+}
+
+/** Compare two task rows by a dashboard sort key; `dir` 1 ascending, -1 descending. Ties keep the API's order (sort is stable). */
+export function compareTasks(a, b, key, dir) {
+  const pico = (t) => parsePico(t.cost);
+  const v = {
+    task: (t) => t.taskName || '', agent: (t) => t.agent || '', outcome: (t) => t.outcome || '', started: (t) => t.firstSeen,
+    calls: (t) => t.llmCalls + t.toolCalls, median: (t) => (t.vsMedian === null || t.vsMedian === undefined ? -1 : t.vsMedian), cost: pico,
+  }[key] || pico;
+  const x = v(a);
+  const y = v(b);
+  return (x < y ? -1 : x > y ? 1 : 0) * dir;
+}

@@ -4,13 +4,16 @@
  *   GET /api/summary?since=7d&service=checkout          -> Summary
  *   GET /api/costs?by=task|tool|model|agent|hour&since=7d&service=&limit=
  *                                                       -> { by, since, service, rows }
+ *   GET /api/costs?by=agent,task,model|user|tenant|...  -> { by, dimensions, since, service, rows: BreakdownRow[] }
  *   GET /api/report?since=7d&service=                   -> FullReport (what `spendtrace report` prints)
+ *   GET /api/insights?since=7d&service=                 -> Insights (what `spendtrace insights` prints)
  *
  * Money is an exact decimal string (12 fractional digits). Bad parameters get a 400 naming the
  * accepted values; anything outside /api/ is left to the server (the handler returns false).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { costsByAgent, costsByHour, costsByModel, costsByTask, costsByTool, fullReport, summary } from './costs.ts';
+import { breakdown, DIMENSIONS, InvalidDimensionError, parseDimensions } from './breakdown.ts';
 import { GROUP_BYS } from './types.ts';
 import type { GroupBy, QueryableStore, ReportOptions } from './types.ts';
 import { InvalidWindowError, parseSince } from './window.ts';
@@ -19,6 +22,10 @@ export interface ReportRoutesOptions {
   store: QueryableStore;
   /** @default 'spendtrace' */
   database?: string;
+  /** Model concentration flag threshold (0..1). @default 0.7 */
+  concentrationThreshold?: number;
+  /** Extra `/api/...` endpoints (insights), tried before the 404; each returns undefined for a path it does not serve. */
+  more?: (path: string, w: ReportOptions) => Promise<unknown | undefined>;
 }
 
 export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -46,6 +53,13 @@ function windowOf(url: URL, database: string | undefined): ReportOptions {
   return { since, service, database };
 }
 
+/** One `--by` / `?by=`: a classic grouping (`task`: one row per task), or any list of dimensions. */
+export async function costsByAny(store: QueryableStore, by: string, opts: ReportOptions & { limit?: number }) {
+  if (isGroupBy(by)) return { by, since: opts.since ?? '7d', service: opts.service || null, rows: await costsBy(store, by, opts) };
+  const dimensions = parseDimensions(by);
+  return { by, dimensions, since: opts.since ?? '7d', service: opts.service || null, rows: await breakdown(store, dimensions, opts) };
+}
+
 /** Runs one grouping; shared by the API and the CLI so both return the same rows. */
 export function costsBy(store: QueryableStore, by: GroupBy, opts: ReportOptions & { limit?: number }) {
   switch (by) {
@@ -62,7 +76,7 @@ export function isGroupBy(v: string): v is GroupBy {
 }
 
 export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
-  const { store, database } = opts;
+  const { store, database, concentrationThreshold } = opts;
   return async (req, res, url) => {
     if (url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return false;
     try {
@@ -71,7 +85,10 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
         send(res, 405, { error: `method ${req.method} not allowed; the query API is read-only (GET)` });
         return true;
       }
-      const w = windowOf(url, database);
+      const cText = url.searchParams.get('concentration');
+      const c = cText === null ? concentrationThreshold : Number(cText);
+      if (c !== undefined && !(c > 0 && c <= 1)) throw new BadRequest(`invalid concentration "${cText}": expected a share between 0 and 1`);
+      const w = { ...windowOf(url, database), concentrationThreshold: c };
       switch (url.pathname) {
         case '/api/summary':
           send(res, 200, await summary(store, w));
@@ -81,17 +98,26 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
           return true;
         case '/api/costs': {
           const by = url.searchParams.get('by') ?? 'task';
-          if (!isGroupBy(by)) throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}`);
           const limitText = url.searchParams.get('limit');
           const limit = limitText === null ? 0 : Number(limitText);
           if (!Number.isInteger(limit) || limit < 0) throw new BadRequest(`invalid limit "${limitText}": expected a non-negative integer`);
-          const rows = await costsBy(store, by, { ...w, limit });
-          send(res, 200, { by, since: w.since, service: w.service || null, rows });
+          try {
+            send(res, 200, await costsByAny(store, by, { ...w, limit }));
+          } catch (err) {
+            if (err instanceof InvalidDimensionError) throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`);
+            throw err;
+          }
           return true;
         }
-        default:
-          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report` });
+        default: {
+          const body = opts.more ? await opts.more(url.pathname, w) : undefined;
+          if (body !== undefined) {
+            send(res, 200, body);
+            return true;
+          }
+          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report, /api/insights` });
           return true;
+        }
       }
     } catch (err) {
       if (err instanceof BadRequest) send(res, 400, { error: err.message });

@@ -6,94 +6,11 @@
  */
 import { formatPico, parsePico } from '@spendtrace/semconv';
 import type {
-  AgentRow, FullReport, HourRow, LatencyMs, ModelRow, QueryableStore, ReportOptions, Summary, TaskRow,
-  TokenCounts, ToolRow, Usd,
+  AgentRow, FullReport, HourRow, ModelRow, QueryableStore, ReportOptions, Summary, TaskRow, ToolRow,
 } from './types.ts';
-import { parseSince } from './window.ts';
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-interface Resolved {
-  db: string;
-  params: { since_s: number; service: string };
-  since: string;
-  service: string | null;
-}
-
-function resolve(opts: ReportOptions = {}): Resolved {
-  const database = opts.database ?? 'spendtrace';
-  // Identifiers cannot be bound as values; this is the one thing interpolated, so it is checked.
-  if (!IDENT.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
-  const since = opts.since ?? '7d';
-  return {
-    db: `\`${database}\``,
-    params: { since_s: parseSince(since), service: opts.service ?? '' },
-    since,
-    service: opts.service || null,
-  };
-}
-
-const num = (v: unknown): number => (v === null || v === undefined || v === '' ? 0 : Number(v));
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-/** ClickHouse Decimal text -> the canonical 12-digit decimal string. */
-const usd = (v: unknown): Usd => formatPico(parsePico(str(v) || '0'));
-const iso = (ms: unknown): string => new Date(num(ms)).toISOString();
-
-function latency(v: unknown): LatencyMs {
-  const a = Array.isArray(v) ? v.map(num) : [];
-  // Quantile states hold nanoseconds; NaN appears when a group had no samples.
-  const ms = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 0 : Math.round(x / 1e4) / 100);
-  return { p50: ms(a[0]), p95: ms(a[1]), p99: ms(a[2]) };
-}
-
-function tokens(r: Record<string, unknown>): TokenCounts {
-  return {
-    input: num(r.tok_in),
-    output: num(r.tok_out),
-    cacheRead: num(r.tok_cache_read),
-    cacheWrite: num(r.tok_cache_write),
-    reasoning: num(r.tok_reasoning),
-  };
-}
-
-/** pico / n rounded half-up to the pico, as a decimal string. */
-function perUnit(total: bigint, n: number): Usd | null {
-  if (n <= 0) return null;
-  const d = BigInt(n);
-  const q = total / d;
-  return formatPico((total % d) * 2n >= d ? q + 1n : q);
-}
-
-/** a / b as a number in 0..1 with 6 significant fractional digits, exact integer math until then. */
-function ratio(a: bigint, b: bigint): number | null {
-  if (b === 0n) return null;
-  return Number((a * 1_000_000n) / b) / 1_000_000;
-}
-
-// Aliases never reuse a column name: ClickHouse's analyzer would resolve later references to them.
-const TOKEN_SUMS = `
-    sum(input_tokens) AS tok_in, sum(output_tokens) AS tok_out,
-    sum(cache_read_tokens) AS tok_cache_read, sum(cache_write_tokens) AS tok_cache_write,
-    sum(reasoning_tokens) AS tok_reasoning`;
-
-/** task_costs merged per task, then windowed and filtered (first_seen is only final after the merge). */
-function tasksCte(db: string): string {
-  return `WITH tasks AS (
-  SELECT
-    task_id,
-    max(service_name) AS svc, max(agent_name) AS agent, max(task_name) AS tname, max(user_id) AS uid,
-    min(first_seen) AS t_first, max(last_seen) AS t_last,
-    sum(cost) AS t_cost, sum(llm_cost) AS t_llm_cost, sum(tool_cost) AS t_tool_cost, sum(retry_cost) AS t_retry_cost,
-    ${TOKEN_SUMS},
-    sum(llm_calls) AS t_llm_calls, sum(tool_calls) AS t_tool_calls, sum(errors) AS t_errors,
-    sum(retries) AS t_retries, sum(unpriced_calls) AS t_unpriced, max(outcome) AS t_outcome
-  FROM ${db}.task_costs
-  GROUP BY task_id
-  HAVING t_first >= now64(9) - toIntervalSecond({since_s:UInt64})
-     AND ({service:String} = '' OR svc = {service:String})
-)
-`;
-}
+import { iso, latency, num, perUnit, pico, ratio, resolve, SPANS_WHERE, str, tasksCte, tokens, TOKEN_SUMS, usd } from './query.ts';
+import { costPerSuccessByDay, projection, ticker } from './trend.ts';
+import { costsByTaskName, flagOverMedian, percentiles, PERCENTILES_SQL } from './task-stats.ts';
 
 const HOURLY_WHERE = `hour >= toStartOfHour(now64(0) - toIntervalSecond({since_s:UInt64}))
     AND ({service:String} = '' OR service_name = {service:String})`;
@@ -118,6 +35,8 @@ function taskRow(r: Record<string, unknown>): TaskRow {
     retries: num(r.t_retries),
     unpricedCalls: num(r.t_unpriced),
     tokens: tokens(r),
+    vsMedian: null,
+    overMedian: false,
   };
 }
 
@@ -137,7 +56,7 @@ ORDER BY t_cost DESC, t_first ASC, task_id ASC
 ${limit > 0 ? 'LIMIT {limit:UInt32}' : ''}`,
     limit > 0 ? { ...params, limit } : params,
   );
-  return rows.map(taskRow);
+  return flagOverMedian(rows.map(taskRow), await costsByTaskName(store, opts));
 }
 
 /** Tools: their own fees and the LLM calls made inside them. */
@@ -155,7 +74,19 @@ GROUP BY tool_name
 ORDER BY sum(cost) DESC, tool_name ASC`,
     params,
   );
+  // Outcomes live on the task roots: each tool call is joined to its task's.
+  const outcomes = await store.query<Record<string, unknown>>(
+    `SELECT s.tool_name AS tool, count() AS n, countIf(s.status_code = 'error') AS errs,
+    countIf(t.oc = 'success') AS in_ok, countIf(t.oc IN ('success', 'failure')) AS decided
+FROM ${db}.spans AS s
+LEFT JOIN (SELECT task_id AS tid, max(outcome) AS oc FROM ${db}.task_costs GROUP BY task_id) AS t ON t.tid = s.task_id
+WHERE s.kind = 'tool' AND ${SPANS_WHERE}
+GROUP BY s.tool_name`,
+    params,
+  );
+  const byTool = new Map(outcomes.map((o) => [str(o.tool), o]));
   return rows.map((r) => ({
+    ...toolRates(byTool.get(str(r.tool_name))),
     tool: str(r.tool_name),
     calls: num(r.tool_calls),
     toolCost: usd(r.tool_cost),
@@ -166,6 +97,12 @@ ORDER BY sum(cost) DESC, tool_name ASC`,
     unpricedCalls: num(r.r_unpriced),
     latencyMs: latency(r.latency),
   }));
+}
+
+function toolRates(o: Record<string, unknown> | undefined): { errorRate: number | null; successRate: number | null } {
+  const n = num(o?.n);
+  const decided = num(o?.decided);
+  return { errorRate: n ? num(o?.errs) / n : null, successRate: decided ? num(o?.in_ok) / decided : null };
 }
 
 /** LLM spend by provider and model (response model, else request model), with its share. */
@@ -206,6 +143,7 @@ export async function costsByAgent(store: QueryableStore, opts: ReportOptions = 
     `${tasksCte(db)}SELECT agent,
     count() AS tasks, countIf(t_outcome = 'success') AS ok, countIf(t_outcome = 'failure') AS failed,
     toString(sum(t_cost)) AS r_cost, toString(sum(t_llm_cost)) AS llm_cost, toString(sum(t_tool_cost)) AS tool_cost,
+    toString(sumIf(t_cost, t_unpriced = 0)) AS priced_cost, countIf(t_outcome = 'success' AND t_unpriced = 0) AS priced_ok,
     sum(t_llm_calls) AS llm_calls, sum(t_tool_calls) AS tool_calls, sum(t_errors) AS r_errors, sum(t_unpriced) AS r_unpriced
 FROM tasks
 GROUP BY agent
@@ -220,7 +158,7 @@ ORDER BY sum(t_cost) DESC, agent ASC`,
     cost: usd(r.r_cost),
     llmCost: usd(r.llm_cost),
     toolCost: usd(r.tool_cost),
-    costPerSuccessfulTask: perUnit(parsePico(str(r.r_cost) || '0'), num(r.ok)),
+    costPerSuccessfulTask: perUnit(pico(r.priced_cost), num(r.priced_ok)),
     llmCalls: num(r.llm_calls),
     toolCalls: num(r.tool_calls),
     errors: num(r.r_errors),
@@ -256,10 +194,14 @@ ORDER BY hour ASC`,
   }));
 }
 
+/** A model over this share of LLM spend is flagged (ReportOptions.concentrationThreshold). */
+export const DEFAULT_CONCENTRATION = 0.7;
+
 /**
  * The headline numbers. Cost per successful task divides the cost of ALL tasks (failed attempts
  * included: they were paid for) by the tasks that succeeded. Percentiles are nearest-rank over
- * per-task cost, so each is the exact cost of a real task.
+ * per-task cost, so each is the exact cost of a real task. Tasks with an unpriced call have an
+ * incomplete cost: both figures leave them out (counted in unpricedTasks) rather than read them low.
  */
 export async function summary(store: QueryableStore, opts: ReportOptions = {}): Promise<Summary> {
   const r0 = resolve(opts);
@@ -270,16 +212,23 @@ export async function summary(store: QueryableStore, opts: ReportOptions = {}): 
     toString(sum(t_cost)) AS cost, toString(sum(t_llm_cost)) AS llm_cost, toString(sum(t_tool_cost)) AS tool_cost,
     toString(sum(t_retry_cost)) AS retry_cost,
     sum(t_llm_calls) AS llm_calls, sum(t_tool_calls) AS tool_calls, sum(t_errors) AS errors,
-    sum(t_retries) AS retries, sum(t_unpriced) AS unpriced,
-    arraySort(groupArray(t_cost)) AS sorted,
-    toString(sorted[intDiv(length(sorted) + 1, 2)]) AS p50,
-    toString(sorted[intDiv(95 * length(sorted) + 99, 100)]) AS p95,
-    toString(sorted[intDiv(99 * length(sorted) + 99, 100)]) AS p99
+    sum(t_retries) AS retries, sum(t_unpriced) AS unpriced, countIf(t_unpriced > 0) AS unpriced_tasks,
+    toString(sumIf(t_cost, t_unpriced = 0)) AS priced_cost, countIf(t_outcome = 'success' AND t_unpriced = 0) AS priced_ok,
+    arraySort(groupArrayIf(t_cost, t_unpriced = 0)) AS sorted, length(sorted) AS priced_n,
+    ${PERCENTILES_SQL('sorted')}
 FROM tasks`,
     params,
   );
   const a = agg ?? {};
-  const [top, models] = await Promise.all([costsByTask(store, { ...opts, limit: 3 }), costsByModel(store, opts)]);
+  // Attempts are per span (retry_attempt), which the rollups count only as "calls retried".
+  const [att] = await store.query<Record<string, unknown>>(
+    `SELECT count() AS calls, sum(s.retry_attempt) AS retry_attempts FROM ${db}.spans AS s WHERE s.kind = 'inference' AND ${SPANS_WHERE}`,
+    params,
+  );
+  const top = await costsByTask(store, { ...opts, limit: 3 });
+  const models = await costsByModel(store, opts);
+  const names = await costsByTaskName(store, opts);
+  const threshold = opts.concentrationThreshold ?? DEFAULT_CONCENTRATION;
   const tasks = num(a.tasks);
   const ok = num(a.ok);
   const failed = num(a.failed);
@@ -296,19 +245,22 @@ FROM tasks`,
     successfulTasks: ok,
     failedTasks: failed,
     unknownOutcomeTasks: tasks - ok - failed,
-    costPerSuccessfulTask: perUnit(total, ok),
+    costPerSuccessfulTask: perUnit(pico(a.priced_cost), num(a.priced_ok)),
     successRate: ok + failed > 0 ? ok / (ok + failed) : null,
-    costPerTask: tasks > 0 ? { p50: usd(a.p50), p95: usd(a.p95), p99: usd(a.p99) } : null,
+    costPerTask: percentiles(a, num(a.priced_n)),
+    unpricedTasks: num(a.unpriced_tasks),
+    overMedianTasks: names.reduce((n, t) => n + t.overMedianTasks, 0),
     topTasks: top,
     llmCalls: num(a.llm_calls),
     toolCalls: num(a.tool_calls),
     errors: num(a.errors),
     retries: num(a.retries),
+    attempts: num(att?.calls) + num(att?.retry_attempts),
     unpricedCalls: num(a.unpriced),
     retryCost: formatPico(retry),
     retryOverhead: ratio(retry, total),
     topModel: lead && parsePico(lead.cost) > 0n
-      ? { provider: lead.provider, model: lead.model, cost: lead.cost, share: lead.share }
+      ? { provider: lead.provider, model: lead.model, cost: lead.cost, share: lead.share, concentrated: lead.share > threshold, threshold }
       : null,
   };
 }
@@ -322,5 +274,9 @@ export async function fullReport(store: QueryableStore, opts: ReportOptions & { 
   const byModel = await costsByModel(store, opts);
   const byAgent = await costsByAgent(store, opts);
   const byHour = await costsByHour(store, opts);
-  return { summary: s, byTask, byTool, byModel, byAgent, byHour };
+  const byTaskName = await costsByTaskName(store, opts);
+  const dailyTrend = await costPerSuccessByDay(store, opts);
+  const proj = await projection(store, opts);
+  const tick = await ticker(store, opts);
+  return { summary: s, byTask, byTool, byModel, byAgent, byHour, byTaskName, dailyTrend, projection: proj, ticker: tick };
 }

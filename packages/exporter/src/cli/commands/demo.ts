@@ -8,6 +8,8 @@ import type { Command, Ctx } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { startService } from '../service.ts';
 import { printReport } from './report.ts';
+import { insights } from '../../insights/index.ts';
+import { renderInsights } from './insights.ts';
 
 const help = `spendtrace demo — run a small fleet of agents and print what it cost
 
@@ -21,9 +23,11 @@ their spans over OTLP/HTTP to the service:
   nightly-summarizer 10 steps whose prompts grow with the context
   flaky-agent       429/5xx and retries; some tasks fail
   plus streaming calls, a task stopped by its budget (BudgetExceededError) and a call on a
-  custom model with no known price (shown as unpriced, never $0).
+  custom model with no known price (shown as unpriced, never $0), and the culprits insights
+  find: a ticket router on a frontier model, a sync job retrying in a loop, an FAQ bot asking
+  the same question again, the summarizer resending its history.
 Everything is deterministic. Then prints the report: summary, cost per successful task, top 3
-tasks, and costs by task, tool, model, agent and hour.
+tasks, and costs by task, tool, model, agent and hour; then the insights with their savings.
 
 Options:
   --data DIR               keep the data here (then \`spendtrace report --data DIR\`);
@@ -77,7 +81,13 @@ export const demo: Command = {
       await svc.flush();
       const report = await fullReport(svc.store, { since: '24h', database });
       ctx.progress(`demo: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-      printReport(ctx, report, { by: undefined, limit: undefined }, Boolean(v.json));
+      const found = await insights(svc.store, { since: '24h', database });
+      if (v.json) ctx.out(JSON.stringify({ ...report, insights: found }, null, 2) + '\n');
+      else {
+        printReport(ctx, report, { by: undefined, limit: undefined }, false);
+        // The story ends with what to change: the culprits named, with their monthly savings.
+        ctx.out(`\n${renderInsights(found)}`);
+      }
       if (!v.json) {
         ctx.out(keep
           ? `\nData kept in ${data}: \`spendtrace report --data ${v.data}\` reads it again.\n`

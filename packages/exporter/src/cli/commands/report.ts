@@ -1,31 +1,38 @@
 /** `spendtrace report`: the cost report, as an aligned table or JSON. */
 import { migrate } from '../../schema/index.ts';
 import type { Store } from '../../store/index.ts';
-import { costsBy, fullReport, GROUP_BYS, isGroupBy } from '../../reports/index.ts';
-import type { FullReport, GroupBy } from '../../reports/index.ts';
+import { costsByAny, DIMENSIONS, fullReport, GROUP_BYS, InvalidDimensionError, isGroupBy, parseDimensions } from '../../reports/index.ts';
+import type { BreakdownRow, Dimension, FullReport, GroupBy } from '../../reports/index.ts';
 import { ENV, pick } from '../config.ts';
 import { checkSince, flagInt, parseFlags } from '../context.ts';
 import type { Command, Ctx } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { findRunningServe, openStore, storeFailure } from '../open-store.ts';
 import type { StoreSettings } from '../open-store.ts';
-import { renderFull, renderRows } from '../render.ts';
+import { renderBreakdown, renderFull, renderRows } from '../render.ts';
 import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
 
 export const EMPTY_HINT = 'Send OTLP traces to `spendtrace serve` (POST http://127.0.0.1:4318/v1/traces) or try `spendtrace demo`.';
 
 const help = `spendtrace report — what your LLM calls and tools cost, from the ClickHouse rollups
 
-Usage: spendtrace report [--since 7d] [--by task|tool|model|agent|hour] [--json] [options]
+Usage: spendtrace report [--since 7d] [--by task|tool|model|agent|hour|DIM,DIM,...] [--json] [options]
 
-With no --by it prints the summary (total cost, cost per successful task, p50/p95/p99 cost per
-task, top 3 tasks, retry overhead, top model, unpriced calls) and then every grouping.
+With no --by it prints the summary (total cost, cost per successful task, p50/p90/p95/p99 cost
+per task, tasks over 2x their task name's median, top 3 tasks, retry overhead, attempts, top model
+flagged when concentrated, unpriced calls), every grouping, cost per task by task name, cost per
+successful task by day, and the month projected from the last 7 days.
+--by with a list of dimensions (${DIMENSIONS.join(', ')}) gives one row per combination:
+calls, attempts, avg input and output tokens, cost, share; per agent/task/user/tenant/service it
+also shows what the app charged (recordTaskCharge) and the margin.
 Cost per successful task = cost of ALL tasks, failed attempts included / successful tasks.
 Calls on models without a known price are counted and flagged, never shown as $0.
 
 Options:
   --since DURATION         window before now: 30m, 24h, 7d, 2w, or all  [default 7d]
   --by GROUP               one grouping only: ${GROUP_BYS.join(', ')}
+                           or dimensions: agent,task,model · user · tenant · ...
+  --concentration SHARE    flag a model above this share of LLM spend     [default 0.7]
   --service NAME           only spans from this service.name
   --limit N                rows per grouping in the table (0 = all)      [default 20 for tasks]
   --json                   JSON for scripts (money as exact decimal strings, 12 fractional digits)
@@ -37,6 +44,8 @@ ${STORE_FLAGS_HELP}
 Examples:
   spendtrace report
   spendtrace report --since 24h --by model
+  spendtrace report --by agent,task,model
+  spendtrace report --by tenant
   spendtrace report --by task --json | jq '.rows[0]'
   spendtrace report --server http://127.0.0.1:4318
 `;
@@ -47,6 +56,7 @@ const FLAGS = {
   by: { type: 'string' },
   service: { type: 'string' },
   limit: { type: 'string' },
+  concentration: { type: 'string' },
   json: { type: 'boolean' },
   server: { type: 'string' },
 } as const;
@@ -54,13 +64,14 @@ const FLAGS = {
 interface Query {
   since: string;
   service: string;
-  by: GroupBy | undefined;
+  by: string | undefined;
   limit: number | undefined;
+  concentration: number | undefined;
 }
 
 async function fromStore(settings: StoreSettings, q: Query, store: Store): Promise<unknown> {
-  const opts = { since: q.since, service: q.service, database: settings.database };
-  if (q.by) return { by: q.by, since: q.since, service: q.service || null, rows: await costsBy(store, q.by, { ...opts, limit: 0 }) };
+  const opts = { since: q.since, service: q.service, database: settings.database, concentrationThreshold: q.concentration };
+  if (q.by) return costsByAny(store, q.by, { ...opts, limit: 0 });
   return fullReport(store, opts);
 }
 
@@ -69,6 +80,7 @@ async function fromServer(server: string, q: Query): Promise<unknown> {
   url.searchParams.set('since', q.since);
   if (q.service) url.searchParams.set('service', q.service);
   if (q.by) url.searchParams.set('by', q.by);
+  if (q.concentration !== undefined) url.searchParams.set('concentration', String(q.concentration));
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
@@ -96,7 +108,9 @@ export function printReport(ctx: Ctx, data: unknown, q: Pick<Query, 'by' | 'limi
   }
   if (q.by) {
     const { rows } = data as { rows: unknown[] };
-    ctx.out(renderRows(q.by, rows, { limit: q.limit ?? (q.by === 'task' ? 20 : 0) }) + '\n');
+    ctx.out((isGroupBy(q.by)
+      ? renderRows(q.by, rows, { limit: q.limit ?? (q.by === 'task' ? 20 : 0) })
+      : renderBreakdown(parseDimensions(q.by), rows as BreakdownRow[], { limit: q.limit ?? 0 })) + '\n');
     if (rows.length === 0) ctx.out(`\n${EMPTY_HINT}\n`);
     return;
   }
@@ -115,12 +129,22 @@ export const report: Command = {
     }
     const { store: settings, file } = resolveStore('report', v, ctx);
     const since = checkSince(pick(v.since, undefined, file.since, '7d', (s) => s), 'report');
-    if (v.by !== undefined && !isGroupBy(v.by)) throw usageError(`invalid --by "${v.by}": expected one of ${GROUP_BYS.join(', ')}`, 'report');
+    if (v.by !== undefined && !isGroupBy(v.by)) {
+      try {
+        parseDimensions(v.by);
+      } catch (err) {
+        if (err instanceof InvalidDimensionError) throw usageError(`invalid --by "${v.by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`, 'report');
+        throw err;
+      }
+    }
+    const concentration = v.concentration === undefined ? undefined : Number(v.concentration);
+    if (concentration !== undefined && !(concentration > 0 && concentration <= 1)) throw usageError(`invalid --concentration "${v.concentration}": expected a share between 0 and 1, e.g. 0.7`, 'report');
     const q: Query = {
       since,
       service: pick(v.service, undefined, file.service, '', (s) => s),
-      by: v.by as GroupBy | undefined,
+      by: v.by,
       limit: flagInt(v.limit, '--limit', 'report'),
+      concentration,
     };
 
     let server = pick(v.server, ctx.env[ENV.SERVER], undefined, undefined as string | undefined, (s) => s);

@@ -147,9 +147,20 @@ export interface RoutingArmHistory extends SuccessEvidence {
   lastSeen: string;
 }
 
+export interface RoutingExperimentHistory {
+  /** `spendtrace.route.experiment` */
+  id: string;
+  margin: number;
+  confidence: number;
+  /** Only the tasks routed inside the experiment, per arm. */
+  incumbent: RoutingArmHistory;
+  challenger: RoutingArmHistory;
+}
+
 export interface RoutingTaskTypeHistory {
   taskType: string;
   models: RoutingArmHistory[];
+  experiments: RoutingExperimentHistory[];
 }
 
 /** `GET /api/routing?since=30d&task_type=&service=` */

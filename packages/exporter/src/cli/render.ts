@@ -2,6 +2,7 @@
 import { parsePico } from '@spendtrace/semconv';
 import type { AgentRow, FullReport, GroupBy, HourRow, ModelRow, Summary, TaskRow, ToolRow } from '../reports/index.ts';
 import { count, hour, money, ms, percent, table, time } from './format.ts';
+import { renderRouting } from './render-routing.ts';
 import type { Column } from './format.ts';
 
 const dash = (s: string) => s || '—';
@@ -152,5 +153,6 @@ export function renderFull(r: FullReport, opts: { taskLimit?: number; emptyHint?
     renderRows('agent', r.byAgent),
     renderRows('hour', r.byHour),
   );
+  if (r.routing?.taskTypes.length) parts.push(renderRouting(r.routing));
   return parts.join('\n\n') + '\n';
 }

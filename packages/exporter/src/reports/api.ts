@@ -5,12 +5,15 @@
  *   GET /api/costs?by=task|tool|model|agent|hour&since=7d&service=&limit=
  *                                                       -> { by, since, service, rows }
  *   GET /api/report?since=7d&service=                   -> FullReport (what `spendtrace report` prints)
+ *   GET /api/routing?since=30d&task_type=&service=      -> RoutingReport: the history ModelRouters start
+ *                                                          from, experiments and their verdicts, findings
  *
  * Money is an exact decimal string (12 fractional digits). Bad parameters get a 400 naming the
  * accepted values; anything outside /api/ is left to the server (the handler returns false).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { costsByAgent, costsByHour, costsByModel, costsByTask, costsByTool, fullReport, summary } from './costs.ts';
+import { routingReport } from './routing.ts';
 import { GROUP_BYS } from './types.ts';
 import type { GroupBy, QueryableStore, ReportOptions } from './types.ts';
 import { InvalidWindowError, parseSince } from './window.ts';
@@ -79,6 +82,9 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
         case '/api/report':
           send(res, 200, await fullReport(store, w));
           return true;
+        case '/api/routing':
+          send(res, 200, await routingReport(store, { ...w, taskType: url.searchParams.get('task_type') ?? '' }));
+          return true;
         case '/api/costs': {
           const by = url.searchParams.get('by') ?? 'task';
           if (!isGroupBy(by)) throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}`);
@@ -90,7 +96,7 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
           return true;
         }
         default:
-          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report` });
+          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report, /api/routing` });
           return true;
       }
     } catch (err) {

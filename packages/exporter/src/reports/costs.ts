@@ -9,6 +9,7 @@ import type {
   AgentRow, FullReport, HourRow, LatencyMs, ModelRow, QueryableStore, ReportOptions, Summary, TaskRow,
   TokenCounts, ToolRow, Usd,
 } from './types.ts';
+import { routingReport } from './routing.ts';
 import { parseSince } from './window.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -322,5 +323,6 @@ export async function fullReport(store: QueryableStore, opts: ReportOptions & { 
   const byModel = await costsByModel(store, opts);
   const byAgent = await costsByAgent(store, opts);
   const byHour = await costsByHour(store, opts);
-  return { summary: s, byTask, byTool, byModel, byAgent, byHour };
+  const routing = await routingReport(store, opts);
+  return { summary: s, byTask, byTool, byModel, byAgent, byHour, routing };
 }

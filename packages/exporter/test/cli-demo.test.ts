@@ -56,7 +56,7 @@ describe('spendtrace demo', () => {
     expect(sum(j.byAgent)).toBe(total);
     expect(parsePico(s.llmCost) + parsePico(s.toolCost)).toBe(total);
 
-    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['document-agent', 'nightly-summarizer', 'research-agent', 'support-agent', 'triage-agent']);
+    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['classifier-agent', 'document-agent', 'nightly-summarizer', 'research-agent', 'support-agent', 'triage-agent']);
     const search = j.byTool.find((t: any) => t.tool === 'web_search');
     expect(search.calls).toBeGreaterThanOrEqual(6);
     expect(parsePico(search.toolCost)).toBe(BigInt(search.calls) * 5_000_000_000n); // $0.005 each, exactly
@@ -67,10 +67,11 @@ describe('spendtrace demo', () => {
     expect(j.byModel.find((m: any) => m.model === 'acme-sentiment-7b')).toMatchObject({ unpricedCalls: 1, cost: '0.000000000000' });
     expect(s.unpricedCalls).toBe(1);
 
-    // 3 research + 3 invoices + 12 triage + 1 summary + 5 support replies + 1 budgeted = 25; 2 replies and the budgeted task fail.
-    expect(s).toMatchObject({ tasks: 25, successfulTasks: 22, failedTasks: 3 });
+    // 3 research + 3 invoices + 12 triage + 1 summary + 5 support replies + 1 budgeted + 60 routed classifications = 85;
+    // 2 replies, the budgeted task and 3 classifications (unusable labels, seeded) fail.
+    expect(s).toMatchObject({ tasks: 85, successfulTasks: 79, failedTasks: 6 });
     const perSuccess = parsePico(s.costPerSuccessfulTask);
-    expect(perSuccess * 22n - total).toBeLessThan(22n); // total / 22, rounded to the pico
+    expect(perSuccess * 79n - total).toBeLessThan(79n); // total / 79, rounded to the pico
     expect(s.topTasks).toHaveLength(3);
     expect(s.retries).toBeGreaterThan(0);
     expect(parsePico(s.retryCost)).toBeGreaterThan(0n);
@@ -78,6 +79,22 @@ describe('spendtrace demo', () => {
     expect(summary).toMatchObject({ llmCalls: 10, outcome: 'success' });
     expect(summary.tokens.cacheRead).toBeGreaterThan(0);
     expect(j.byTask.find((t: any) => t.taskName === 'deep-research')).toMatchObject({ outcome: 'failure', llmCalls: 2 });
+  });
+
+  it('routes the classifier from gpt-4o to gpt-4o-mini and reports both success rates and the saving', async () => {
+    expect(table.err).toMatch(/classifier-agent: 60 tickets routed by ModelRouter: the first 10 on gpt-4o [6-9]×, the last 20 on gpt-4o-mini 20×/);
+    expect(table.out).toMatch(/Model routing[\s\S]*ticket-classification[\s\S]*Saving vs\. every task on gpt-4o: \$0\.\d{6}/);
+    const j = JSON.parse((await cli(['report', '--json', '--since', '24h', '--data', join(dir, 'data')])).out);
+    const t = j.routing.taskTypes.find((x: any) => x.taskType === 'ticket-classification');
+    const [mini, big] = ['gpt-4o-mini', 'gpt-4o'].map((m) => t.models.find((x: any) => x.model === m));
+    expect(mini.tasks + big.tasks).toBe(60);
+    expect(mini.tasks).toBeGreaterThan(big.tasks);
+    for (const m of [mini, big]) expect(m.successRate).toBe(Math.round((m.successes / m.outcomes) * 1e6) / 1e6);
+    // The saving: every task at gpt-4o's cost per task, less what the routed tasks cost, exactly.
+    const perTask = parsePico(big.cost) * 60n;
+    const baseline = perTask / BigInt(big.tasks) + ((perTask % BigInt(big.tasks)) * 2n >= BigInt(big.tasks) ? 1n : 0n);
+    expect(parsePico(t.saving.saved)).toBe(baseline - parsePico(mini.cost) - parsePico(big.cost));
+    expect(parsePico(t.saving.saved)).toBeGreaterThan(0n);
   });
 
   it('prices Claude (native SDK spans, prompt caching) and Gemini (image input, thinking) at their published rates, to the pico-dollar', async () => {

@@ -119,7 +119,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(reportRequests.length).toBeGreaterThan(before);
     const r = await api('24h');
     const s = r.summary;
-    expect(s.tasks).toBe(25);
+    expect(s.tasks).toBe(85);
 
     // Headline numbers, formatted exactly as `spendtrace report` prints them.
     expect(await text('[data-kpi="total"] .value')).toBe(money(s.totalCost));

@@ -515,7 +515,8 @@ export class ModelRouter {
 
   private observe(o: Observation): void {
     this.observations.push(o);
-    if (this.observations.length > MAX_OBSERVATIONS) this.observations.splice(0, this.observations.length - MAX_OBSERVATIONS);
+    // Trimmed in chunks: a splice per observation would copy the whole log every time.
+    if (this.observations.length > MAX_OBSERVATIONS * 1.25) this.observations.splice(0, this.observations.length - MAX_OBSERVATIONS);
     this.count(o);
     this.version++;
     if (o.experiment && this.experimentState?.id === o.experiment) this.evaluateExperiment();

@@ -146,7 +146,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(costs).toEqual(top.map((t) => (t.unpricedCalls ? `${money(t.cost)} + unpriced` : money(t.cost))));
     expect(names).not.toContain(BACKFILL.task); // three days old: not in 24h
     await page.click('#tasks-more');
-    expect(await rows.count()).toBe(25);
+    expect(await rows.count()).toBe(85);
     await page.click('#tasks-more');
 
     // Every model, with its cost; the unpriced one says so and never reads $0.
@@ -162,7 +162,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await acme.getAttribute('class')).toContain('is-unpriced');
     expect(await acme.textContent()).not.toContain('$');
 
-    // Agents and tools: the demo's five agents and the web_search tool, with the API's costs.
+    // Agents and tools: the demo's six agents and the web_search tool, with the API's costs.
     expect(await page.locator('#agents .bar-row .label').allTextContents()).toEqual(r.byAgent.map((a) => a.agent));
     expect(await page.locator('#tools .bar-row[data-key="web_search"] .amount').textContent()).toBe(money(r.byTool.find((t) => t.tool === 'web_search')!.cost));
 

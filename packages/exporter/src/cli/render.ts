@@ -1,6 +1,6 @@
 /** Renders reports as text for people (the JSON form is the report objects themselves). */
 import { parsePico } from '@spendtrace/semconv';
-import type { AgentRow, FullReport, GroupBy, HourRow, ModelRow, Summary, TaskRow, ToolRow } from '../reports/index.ts';
+import type { AgentRow, FullReport, GroupBy, HourRow, ModelRow, RoutingReport, Summary, TaskRow, ToolRow } from '../reports/index.ts';
 import { count, hour, money, ms, percent, table, time } from './format.ts';
 import { renderRouting } from './render-routing.ts';
 import type { Column } from './format.ts';
@@ -143,7 +143,8 @@ export function renderSummary(s: Summary, opts: { emptyHint?: string } = {}): st
   return lines.join('\n');
 }
 
-export function renderFull(r: FullReport, opts: { taskLimit?: number; emptyHint?: string } = {}): string {
+/** `routing`: task types routed by ModelRouter (reports/routing.ts); absent from an older service's /api/report. */
+export function renderFull(r: FullReport & { routing?: RoutingReport }, opts: { taskLimit?: number; emptyHint?: string } = {}): string {
   const parts = [renderSummary(r.summary, opts)];
   if (r.summary.tasks === 0 && r.byHour.length === 0) return parts.join('\n') + '\n';
   parts.push(

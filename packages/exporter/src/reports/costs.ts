@@ -9,7 +9,7 @@ import type {
   AgentRow, FullReport, HourRow, LatencyMs, ModelRow, QueryableStore, ReportOptions, Summary, TaskRow,
   TokenCounts, ToolRow, Usd,
 } from './types.ts';
-import { routingReport } from './routing.ts';
+import { routingReport, type RoutingReport } from './routing.ts';
 import { parseSince } from './window.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -315,7 +315,7 @@ FROM tasks`,
 }
 
 /** Everything `spendtrace report` prints with no --by. */
-export async function fullReport(store: QueryableStore, opts: ReportOptions & { taskLimit?: number } = {}): Promise<FullReport> {
+export async function fullReport(store: QueryableStore, opts: ReportOptions & { taskLimit?: number } = {}): Promise<FullReport & { routing: RoutingReport }> {
   // Sequential: the embedded engine runs one query at a time anyway, and order keeps logs readable.
   const s = await summary(store, opts);
   const byTask = await costsByTask(store, { ...opts, limit: opts.taskLimit ?? 0 });

@@ -3,8 +3,6 @@
  * same value ClickHouse Decimal(38, 12) holds): `"0.004350000000"`. Parse it with `parsePico`
  * from @spendtrace/semconv to add or compare; never through a float.
  */
-import type { RoutingReport } from './routing.ts';
-
 export type Usd = string;
 
 /** The minimal part of the exporter's Store the reports need (see ../store). */
@@ -158,6 +156,4 @@ export interface FullReport {
   byModel: ModelRow[];
   byAgent: AgentRow[];
   byHour: HourRow[];
-  /** Task types routed by ModelRouter (reports/routing.ts); absent from older services. */
-  routing?: RoutingReport;
 }

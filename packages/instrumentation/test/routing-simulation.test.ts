@@ -137,6 +137,12 @@ describe('choose: the cheapest model that still succeeds', () => {
     expect(d).toEqual(a);
   });
 
+  test('when nothing fits the ceiling, the cheapest priced candidate is taken and the decision says so', () => {
+    const r = new ModelRouter({ taskType: 't', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.00001, expectedTokens: { input: 300, output: 40 }, seed: 1 });
+    const d = r.choose();
+    expect(d).toMatchObject({ model: 'gpt-4o-mini', reason: 'none_within_ceiling', candidates: [], excluded: ['gpt-4o: over_ceiling', 'gpt-4o-mini: over_ceiling'] });
+  });
+
   test('an unpriced candidate is never chosen and is named on the decision', () => {
     const r = new ModelRouter({ taskType: 't', candidates: ['acme-sentiment-7b', 'gpt-4o-mini'], expectedTokens: { input: 300, output: 40 }, seed: 1 });
     for (let i = 0; i < 50; i++) {

@@ -105,6 +105,7 @@ export class ModelRouter {
   private readonly historyOptions: RouterHistoryOptions | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private failingSince = 0;
+  private warnedCeiling = false;
   /** Settles once the first history fetch has (either way); choose() never waits for it. */
   readonly ready: Promise<void>;
 
@@ -374,6 +375,8 @@ export class ModelRouter {
       const priced = this.candidates.filter((c) => this.estimate(c.model).callCost !== undefined);
       priced.sort((a, b) => this.estimate(a.model).callCost! - this.estimate(b.model).callCost!);
       const pick = priced[0] ?? this.candidates[0]!;
+      if (!this.warnedCeiling) diag.warn(`spendtrace: ModelRouter(${this.taskType}): no candidate fits maxCostUsd $${this.maxCostUsd} (${excluded.join('; ')}); routing to ${pick.model}`);
+      this.warnedCeiling = true;
       return this.decision(pick.model, ROUTE_REASON.NONE_WITHIN_CEILING, names, excluded);
     }
 

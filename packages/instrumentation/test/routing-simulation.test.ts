@@ -143,6 +143,22 @@ describe('choose: the cheapest model that still succeeds', () => {
     expect(d).toMatchObject({ model: 'gpt-4o-mini', reason: 'none_within_ceiling', candidates: [], excluded: ['gpt-4o: over_ceiling', 'gpt-4o-mini: over_ceiling'] });
   });
 
+  test("history: loading the service's record counts this process's exported observations once, later ones on top", () => {
+    const r = new ModelRouter({ taskType: 'fleet', candidates: ['gpt-4o-mini'], seed: 1 });
+    const usage = { inputTokens: 300, outputTokens: 40 };
+    for (let i = 0; i < 3; i++) r.recordOutcome(r.choose(), 'success', { usage });
+    expect(r.stats()[0]!.outcomes).toBe(3);
+    // The service has those 3 and 97 from other processes (2 failures); fetched a minute after them.
+    const arm = { model: 'gpt-4o-mini', provider: 'openai', tasks: 100, outcomes: 100, reward: 98, successes: 98, failures: 2, calls: 100, inputTokens: 30_000, outputTokens: 4_000, taskCalls: 100, cost: '0.006900000000', modelCost: '0.006900000000', firstSeen: '', lastSeen: '' };
+    r.loadHistory({ since: '30d', service: null, taskTypes: [{ taskType: 'fleet', models: [arm], experiments: [] }] }, Date.now() + 60_000);
+    expect(r.stats()[0]).toMatchObject({ outcomes: 100, successRate: 99 / 102 });
+    r.recordOutcome(r.choose(), 'failure', { usage });
+    expect(r.stats()[0]).toMatchObject({ outcomes: 101, successRate: 99 / 103 });
+    // Another task type's history is not this router's.
+    r.loadHistory({ since: '30d', service: null, taskTypes: [{ taskType: 'other', models: [arm], experiments: [] }] }, Date.now() - 60_000);
+    expect(r.stats()[0]!.outcomes).toBe(1);
+  });
+
   test('an unpriced candidate is never chosen and is named on the decision', () => {
     const r = new ModelRouter({ taskType: 't', candidates: ['acme-sentiment-7b', 'gpt-4o-mini'], expectedTokens: { input: 300, output: 40 }, seed: 1 });
     for (let i = 0; i < 50; i++) {

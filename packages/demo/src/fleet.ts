@@ -18,6 +18,7 @@ import type { AnthropicReply, FakeAnthropicServer, FakeBehavior, FakeGeminiServe
 import {
   BudgetExceededError, manuallyInstrument, recordToolCost, setTaskOutcome, SpendtraceInstrumentation, withPrompt, withTask, withTool,
 } from '@spendtrace/instrumentation';
+import { classifierAgent } from './classifier-agent.ts';
 import { seeded } from './random.ts';
 import type { Random } from './random.ts';
 
@@ -417,6 +418,7 @@ export async function runDemoFleet(options: DemoFleetOptions): Promise<DemoFleet
     await ticketRouter(f);
     await crmSync(f);
     await faqBot(f);
+    await classifierAgent(f);
     requests = (fake?.requests.length ?? 0) + (fakeAnthropic?.requests.length ?? 0) + (fakeGemini?.requests.length ?? 0);
   } finally {
     await provider.forceFlush();

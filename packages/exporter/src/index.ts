@@ -14,3 +14,5 @@ export { Batcher, BatcherClosedError, Ingester, BackpressureError, requestToRows
 export type { BatcherOptions, IngesterOptions, IngestResult, RequestRows, SpanRow, SpanClass } from './ingest/index.ts';
 export * from './reports/index.ts';
 export { run, CliError, EXIT, type ExitCode, type CliIO } from './cli/index.ts';
+export { insights, DETECTORS } from './insights/index.ts';
+export type { Finding, Insights, InsightOptions, Detector } from './insights/index.ts';

@@ -70,7 +70,7 @@ describe('spendtrace demo', () => {
     expect(sum(j.byAgent)).toBe(total);
     expect(parsePico(s.llmCost) + parsePico(s.toolCost)).toBe(total);
 
-    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['document-agent', 'faq-bot', 'nightly-summarizer', 'research-agent', 'support-agent', 'sync-agent', 'ticket-router', 'triage-agent']);
+    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['classifier-agent', 'document-agent', 'faq-bot', 'nightly-summarizer', 'research-agent', 'support-agent', 'sync-agent', 'ticket-router', 'triage-agent']);
     const search = j.byTool.find((t: any) => t.tool === 'web_search');
     expect(search.calls).toBeGreaterThanOrEqual(6);
     expect(parsePico(search.toolCost)).toBe(BigInt(search.calls) * 5_000_000_000n); // $0.005 each, exactly
@@ -81,14 +81,14 @@ describe('spendtrace demo', () => {
     expect(j.byModel.find((m: any) => m.model === 'acme-sentiment-7b')).toMatchObject({ unpricedCalls: 1, cost: '0.000000000000' });
     expect(s.unpricedCalls).toBe(1);
 
-    // 3 research + 3 invoices + 12 triage + 1 summary + 5 support replies + 1 budgeted + 4 routings + 5 syncs + 4 FAQs = 38;
-    // 2 replies and the budgeted task fail.
-    expect(s).toMatchObject({ tasks: 38, successfulTasks: 35, failedTasks: 3, unpricedTasks: 1 });
+    // 3 research + 3 invoices + 12 triage + 1 summary + 5 support replies + 1 budgeted + 4 routings + 5 syncs + 4 FAQs
+    // + 60 routed classifications = 98; 2 replies, the budgeted task and 3 classifications (unusable labels, seeded) fail.
+    expect(s).toMatchObject({ tasks: 98, successfulTasks: 92, failedTasks: 6, unpricedTasks: 1 });
     // The triage task with the unpriced call has an incomplete cost: left out of numerator and denominator.
     const priced = j.byTask.filter((t: any) => t.unpricedCalls === 0);
     const pricedTotal = priced.reduce((a: bigint, t: any) => a + parsePico(t.cost), 0n);
     const pricedOk = BigInt(priced.filter((t: any) => t.outcome === 'success').length);
-    expect(pricedOk).toBe(34n);
+    expect(pricedOk).toBe(91n);
     const perSuccess = parsePico(s.costPerSuccessfulTask);
     expect(perSuccess * pricedOk - pricedTotal).toBeLessThan(pricedOk); // rounded to the pico
     expect(s.attempts).toBeGreaterThan(s.llmCalls); // SDK retries counted as attempts
@@ -99,6 +99,22 @@ describe('spendtrace demo', () => {
     expect(summary).toMatchObject({ llmCalls: 10, outcome: 'success' });
     expect(summary.tokens.cacheRead).toBeGreaterThan(0);
     expect(j.byTask.find((t: any) => t.taskName === 'deep-research')).toMatchObject({ outcome: 'failure', llmCalls: 2 });
+  });
+
+  it('routes the classifier from gpt-4o to gpt-4o-mini and reports both success rates and the saving', async () => {
+    expect(table.err).toMatch(/classifier-agent: 60 tickets routed by ModelRouter: the first 10 on gpt-4o [6-9]×, the last 20 on gpt-4o-mini 20×/);
+    expect(table.out).toMatch(/Model routing[\s\S]*ticket-classification[\s\S]*Saving vs\. every task on gpt-4o: \$0\.\d{6}/);
+    const j = JSON.parse((await cli(['report', '--json', '--since', '24h', '--data', join(dir, 'data')])).out);
+    const t = j.routing.taskTypes.find((x: any) => x.taskType === 'ticket-classification');
+    const [mini, big] = ['gpt-4o-mini', 'gpt-4o'].map((m) => t.models.find((x: any) => x.model === m));
+    expect(mini.tasks + big.tasks).toBe(60);
+    expect(mini.tasks).toBeGreaterThan(big.tasks);
+    for (const m of [mini, big]) expect(m.successRate).toBe(Math.round((m.successes / m.outcomes) * 1e6) / 1e6);
+    // The saving: every task at gpt-4o's cost per task, less what the routed tasks cost, exactly.
+    const perTask = parsePico(big.cost) * 60n;
+    const baseline = perTask / BigInt(big.tasks) + ((perTask % BigInt(big.tasks)) * 2n >= BigInt(big.tasks) ? 1n : 0n);
+    expect(parsePico(t.saving.saved)).toBe(baseline - parsePico(mini.cost) - parsePico(big.cost));
+    expect(parsePico(t.saving.saved)).toBeGreaterThan(0n);
   });
 
   it('prices Claude (native SDK spans, prompt caching) and Gemini (image input, thinking) at their published rates, to the pico-dollar', async () => {

@@ -114,8 +114,9 @@ describe('report on an empty store', () => {
     const r = await cli(['report', '--json'], { env: { SPENDTRACE_DATA: data() } });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).toEqual(['summary', 'byTask', 'byTool', 'byModel', 'byAgent', 'byHour', 'byTaskName', 'dailyTrend', 'projection', 'ticker']);
+    expect(Object.keys(j)).toEqual(['summary', 'byTask', 'byTool', 'byModel', 'byAgent', 'byHour', 'byTaskName', 'dailyTrend', 'projection', 'ticker', 'routing']);
     expect(j.projection).toMatchObject({ method: 'no spend in the last 7 days', days: [], projectedMonth: '0.000000000000' });
+    expect(j.routing).toEqual({ since: '7d', service: null, taskTypes: [], findings: [] });
     expect(j.summary).toMatchObject({ since: '7d', totalCost: '0.000000000000', tasks: 0, costPerSuccessfulTask: null, unpricedCalls: 0 });
     const by = JSON.parse((await cli(['report', '--json', '--by', 'model', '--since', '24h', '--data', data()])).out);
     expect(by).toEqual({ by: 'model', since: '24h', service: null, rows: [] });

@@ -130,7 +130,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(reportRequests.length).toBeGreaterThan(before);
     const r = await api('24h');
     const s = r.summary;
-    expect(s.tasks).toBe(38);
+    expect(s.tasks).toBe(98);
 
     // Headline numbers, formatted exactly as `spendtrace report` prints them.
     expect(await text('[data-kpi="total"] .value')).toBe(money(s.totalCost));
@@ -157,7 +157,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(costs).toEqual(top.map((t) => (t.unpricedCalls ? `${money(t.cost)} + unpriced` : money(t.cost))));
     expect(names).not.toContain(BACKFILL.task); // three days old: not in 24h
     await page.click('#tasks-more');
-    expect(await rows.count()).toBe(38);
+    expect(await rows.count()).toBe(98);
     await page.click('#tasks-more');
 
     // Every model, with its cost; the unpriced one says so and never reads $0.
@@ -173,7 +173,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await acme.getAttribute('class')).toContain('is-unpriced');
     expect(await acme.textContent()).not.toContain('$');
 
-    // Agents and tools: the demo's five agents and the web_search tool, with the API's costs.
+    // Agents and tools: the demo's six agents and the web_search tool, with the API's costs.
     expect(await page.locator('#agents .bar-row .label').allTextContents()).toEqual(r.byAgent.map((a) => a.agent));
     expect(await page.locator('#tools .bar-row[data-key="web_search"] .amount').textContent()).toBe(money(r.byTool.find((t) => t.tool === 'web_search')!.cost));
 
@@ -190,7 +190,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
 
   it('the ticker, histogram, sortable flagged task table, opportunities and alerts panels show what the API answered', async () => {
     const r = pageReport!;
-    expect(r.summary.tasks).toBe(38);
+    expect(r.summary.tasks).toBe(98);
     // Ticker: the numbers of the report this page loaded.
     expect(await text('[data-tick="per-hour"] .value')).toBe(`${money(r.ticker.costLastHour)}/h`);
     expect(await text('[data-tick="active"] .value')).toBe(String(r.ticker.activeTasks));
@@ -208,7 +208,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await text('#hist-hint')).toBe(`${priced.length} priced tasks · ${r.summary.unpricedTasks} with an unpriced call left out`);
 
     // Task table: sortable by any column; tasks over 2x their task name's median flagged.
-    await page.click('#tasks-more'); // all 38
+    await page.click('#tasks-more'); // all 98
     const over = r.byTask.filter((t) => t.overMedian).map((t) => t.taskId).sort();
     expect(over.length).toBeGreaterThan(0);
     const flagged = await page.locator('#tasks tbody tr.over-median').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.task)));

@@ -165,7 +165,7 @@ describe('insights on a fleet doing the same work well', () => {
 
 describe('the registry', () => {
   it('runs every detector, and one that fails is reported while the others still run', async () => {
-    expect(DETECTORS.map((d) => d.id)).toEqual(['context-bloat', 'wrong-model', 'retry-loops', 'duplicate-requests', 'prompt-caching-unused', 'batch-eligible']);
+    expect(DETECTORS.map((d) => d.id)).toEqual(['context-bloat', 'wrong-model', 'retry-loops', 'duplicate-requests', 'prompt-caching-unused', 'batch-eligible', 'over-provisioned-model']);
     const broken: Detector = { id: 'broken', describe: 'always fails', detect: async () => { throw new Error('boom'); } };
     const r = await insights(store, { database: DB, since: '7d', service: 'bad' }, [broken, ...DETECTORS]);
     expect(r.errors).toEqual([{ detector: 'broken', message: 'boom' }]);

@@ -11,3 +11,9 @@ export { manuallyInstrument } from './manual.ts';
 export { recordBatchResults } from './batch-results.ts';
 export type { AsyncBatchLines, BatchLines, BatchProvider, BatchResultsOptions, BatchResultsSummary } from './batch-results.ts';
 export type { ManualModules } from './manual.ts';
+export { ModelRouter, RouterConfigError } from './routing/model-router.ts';
+export { seededRandom } from './routing/random.ts';
+export type { RandomSource } from './routing/random.ts';
+export type {
+  ExperimentOptions, ExperimentStatus, ModelRouterOptions, RecordOutcomeDetails, RouterCandidate, RouterHistoryOptions, RouterModelStats, RoutingDecision,
+} from './routing/types.ts';

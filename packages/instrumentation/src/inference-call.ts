@@ -195,7 +195,8 @@ export abstract class InferenceCall extends CallContext {
         attrs[A.ATTR_SPENDTRACE_COST_UNPRICED] = true;
       }
     }
-    if (pico !== undefined && this.task) this.task.addCost(pico);
+    // The request model: what a router chose (a response names a dated snapshot).
+    if (pico !== undefined && this.task) this.task.addCost(pico, this.requestModel ?? model, usage);
   }
 
   /** Everything that waited for the end onto the span in one setAttributes, the span ended, the call's metrics recorded. */

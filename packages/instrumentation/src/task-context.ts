@@ -22,7 +22,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { picoToUsd, usdToPico, type Pico, type TaskOutcome } from '@spendtrace/semconv';
+import { picoToUsd, usdToPico, type Pico, type TaskOutcome, type Usage } from '@spendtrace/semconv';
 import { BudgetExceededError, type OnBudgetExceeded } from './budget.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
@@ -39,6 +39,13 @@ export interface TaskOptions {
   budgetUsd?: number;
   /** What happens when the running cost passes `budgetUsd`. @default 'throw' */
   onBudgetExceeded?: OnBudgetExceeded;
+  /**
+   * With `budgetUsd`: when the task tracks over its budget at its midpoint, the `ModelRouter`s it
+   * uses give the rest of its calls the next cheaper eligible model instead of letting it run
+   * into the budget. The midpoint is half of `expectedCalls` LLM calls (default: the router's
+   * observed calls per task of its type; without any, half the budget spent). @default false
+   */
+  budgetDowngrade?: boolean | { expectedCalls?: number };
 }
 
 export interface TaskHandle {
@@ -83,6 +90,18 @@ export class TaskState implements TaskHandle {
   outcomeSet = false;
   /** Request hashes seen in this task and how often (bounded: oldest forgotten first). */
   seenRequests: Map<string, number> | undefined;
+  readonly budgetDowngrade: { expectedCalls?: number } | undefined;
+  /** The outcome and quality the app set (or `failure` when the task threw). */
+  outcome: string | undefined;
+  quality: number | undefined;
+  /** Priced LLM calls in this task (nested tasks' included). */
+  calls = 0;
+  /** @internal What routers keep per task, keyed by the router. */
+  routing: Map<object, unknown> | undefined;
+  /** @internal Told about each priced LLM call of this task (routers learn token counts). */
+  callListeners: Array<(model: string | undefined, usage: Usage, pico: Pico) => void> | undefined;
+  /** @internal Told once when the task's span ends (routers learn its outcome and cost). */
+  endListeners: Array<(task: TaskState) => void> | undefined;
 
   constructor(o: TaskOptions, id: string, span: Span, parent: TaskState | undefined) {
     this.id = id;
@@ -92,6 +111,7 @@ export class TaskState implements TaskHandle {
     this.budgetUsd = typeof o.budgetUsd === 'number' && o.budgetUsd >= 0 && Number.isFinite(o.budgetUsd) ? o.budgetUsd : undefined;
     this.budgetPico = this.budgetUsd === undefined ? undefined : usdToPico(this.budgetUsd);
     this.onBudgetExceeded = o.onBudgetExceeded ?? 'throw';
+    this.budgetDowngrade = o.budgetDowngrade ? (typeof o.budgetDowngrade === 'object' ? o.budgetDowngrade : {}) : undefined;
     this.span = span;
     this.parent = parent;
     const attribution: Attributes = span.spanContext().traceId === id ? { [A.ATTR_SPENDTRACE_TASK_NAME]: o.name } : { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
@@ -108,10 +128,14 @@ export class TaskState implements TaskHandle {
     return this.budgetPico === undefined ? Infinity : picoToUsd(this.budgetPico - this.costPico);
   }
 
-  /** Adds money spent inside this task (and its enclosing tasks); marks the span once over budget. */
-  addCost(pico: Pico): void {
+  /** Adds money spent inside this task (and its enclosing tasks); marks the span once over budget. An LLM call passes its model and usage. */
+  addCost(pico: Pico, model?: string, usage?: Usage): void {
     for (let t: TaskState | undefined = this; t; t = t.parent) {
       t.costPico += pico;
+      if (usage) {
+        t.calls++;
+        if (t.callListeners) for (const l of t.callListeners) l(model, usage, pico);
+      }
       if (!t.exceeded && t.budgetPico !== undefined && t.costPico > t.budgetPico) {
         t.exceeded = true;
         t.span.setAttribute(A.ATTR_SPENDTRACE_BUDGET_EXCEEDED, true);
@@ -217,29 +241,33 @@ function endWithError(span: Span, err: unknown): void {
 }
 
 /** Runs fn inside the scope; ends the span when fn (or its promise) settles. */
-function runScoped<T>(ctx: Context, scope: Scope, span: Span, fn: () => T, onError?: (err: unknown) => void): T {
+function runScoped<T>(ctx: Context, scope: Scope, span: Span, fn: () => T, onError?: (err: unknown) => void, onEnd?: () => void): T {
   let result: T;
   try {
     result = context.with(ctx, () => storage.run(scope, fn));
   } catch (err) {
     onError?.(err);
     endWithError(span, err);
+    onEnd?.();
     throw err;
   }
   if (result && typeof (result as { then?: unknown }).then === 'function') {
     // `then` is called inside the task's scope: a lazy thenable (the Anthropic tool runner) starts its work there.
     const onValue = (v: unknown) => {
       span.end();
+      onEnd?.();
       return v;
     };
     const onFailure = (err: unknown) => {
       onError?.(err);
       endWithError(span, err);
+      onEnd?.();
       throw err;
     };
     return context.with(ctx, () => storage.run(scope, () => (result as unknown as Promise<unknown>).then(onValue, onFailure))) as T;
   }
   span.end();
+  onEnd?.();
   return result;
 }
 
@@ -292,10 +320,24 @@ export function withTask<T>(options: TaskOptions, fn: (task: TaskHandle) => T): 
   }
   return runScoped(ctx, { task: state, tool: undefined }, state.span, () => fn(state), (err) => {
     if (!state.outcomeSet) {
+      state.outcome = A.TASK_OUTCOME.FAILURE;
       state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME, A.TASK_OUTCOME.FAILURE);
       state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON, errorType(err));
     }
-  });
+  }, () => notifyEnd(state));
+}
+
+function notifyEnd(state: TaskState): void {
+  const listeners = state.endListeners;
+  if (!listeners) return;
+  state.endListeners = undefined;
+  for (const l of listeners) {
+    try {
+      l(state);
+    } catch (err) {
+      diag.error('spendtrace: a task-end listener failed', err);
+    }
+  }
 }
 
 function untrackedHandle(o: TaskOptions): TaskHandle {
@@ -380,6 +422,8 @@ export function setTaskOutcome(outcome: TaskOutcome | 'success' | 'failure', det
       return;
     }
     task.outcomeSet = true;
+    task.outcome = outcome;
+    if (typeof details.quality === 'number' && Number.isFinite(details.quality)) task.quality = details.quality;
     task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME, outcome);
     if (details.reason !== undefined) task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON, String(details.reason));
     if (typeof details.quality === 'number' && Number.isFinite(details.quality)) task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_QUALITY, details.quality);

@@ -111,6 +111,38 @@ export const ATTR_SPENDTRACE_TENANT_ID = 'spendtrace.tenant.id' as const;
 /** On a task root: what the app charged its customer for the task, USD (reports show the margin against its cost). */
 export const ATTR_SPENDTRACE_TASK_CHARGED = 'spendtrace.task.charged_usd' as const;
 
+// Model routing (ModelRouter): what was chosen for a task type and why, on the task span (the span
+// that carries the outcome it learns from), or as a `spendtrace.route.decision` event outside a task.
+/** The task type a router decides for (its `taskType`; often the task name). */
+export const ATTR_SPENDTRACE_ROUTE_TASK_TYPE = 'spendtrace.route.task_type' as const;
+/** The model the router chose. */
+export const ATTR_SPENDTRACE_ROUTE_MODEL = 'spendtrace.route.model' as const;
+/** The candidates that were eligible (priced and within the cost ceiling), cheapest first. */
+export const ATTR_SPENDTRACE_ROUTE_CANDIDATES = 'spendtrace.route.candidates' as const;
+/** Candidates left out and why, as `model: reason` (`over_ceiling`, `unpriced`). */
+export const ATTR_SPENDTRACE_ROUTE_EXCLUDED = 'spendtrace.route.excluded' as const;
+/** Why this model: one of {@link ROUTE_REASON}. */
+export const ATTR_SPENDTRACE_ROUTE_REASON = 'spendtrace.route.reason' as const;
+/** The chosen model's expected cost per call for this task type (observed tokens × catalogue price), USD. */
+export const ATTR_SPENDTRACE_ROUTE_EXPECTED_COST = 'spendtrace.route.expected_cost_usd' as const;
+/** The chosen model's posterior mean success rate for this task type. */
+export const ATTR_SPENDTRACE_ROUTE_EXPECTED_SUCCESS = 'spendtrace.route.expected_success' as const;
+/** The router's cost ceiling per call, USD. */
+export const ATTR_SPENDTRACE_ROUTE_MAX_COST = 'spendtrace.route.max_cost_usd' as const;
+/** The experiment this decision belongs to (`{incumbent}->{challenger}` unless named). */
+export const ATTR_SPENDTRACE_ROUTE_EXPERIMENT = 'spendtrace.route.experiment' as const;
+/** `incumbent` or `challenger`. */
+export const ATTR_SPENDTRACE_ROUTE_EXPERIMENT_ARM = 'spendtrace.route.experiment.arm' as const;
+/** The experiment's margin, in success-rate points as a fraction (0.02 = 2 points). */
+export const ATTR_SPENDTRACE_ROUTE_EXPERIMENT_MARGIN = 'spendtrace.route.experiment.margin' as const;
+/** The experiment's confidence (0.95). */
+export const ATTR_SPENDTRACE_ROUTE_EXPERIMENT_CONFIDENCE = 'spendtrace.route.experiment.confidence' as const;
+/** Set on a task span when the task tracked over its budget and its later calls went to a cheaper model. */
+export const ATTR_SPENDTRACE_ROUTE_DOWNGRADED_TO = 'spendtrace.route.downgraded_to' as const;
+/** Span event for a routing decision made outside a task, and for a downgrade inside one. */
+export const EVENT_SPENDTRACE_ROUTE_DECISION = 'spendtrace.route.decision' as const;
+export const EVENT_SPENDTRACE_ROUTE_DOWNGRADE = 'spendtrace.route.downgrade' as const;
+
 // --- Names other instrumentations emit, read by the exporter so their spans price too -------
 export const PEER_GEN_AI_SYSTEM = 'gen_ai.system' as const;
 export const PEER_GEN_AI_USAGE_PROMPT_TOKENS = 'gen_ai.usage.prompt_tokens' as const;
@@ -184,6 +216,23 @@ export const OPENAI_API_TYPE = { CHAT_COMPLETIONS: 'chat_completions', RESPONSES
 export const COST_SOURCE = { PROVIDER: 'provider', LOCAL: 'local' } as const;
 export const TASK_OUTCOME = { SUCCESS: 'success', FAILURE: 'failure', UNKNOWN: 'unknown' } as const;
 export type TaskOutcome = (typeof TASK_OUTCOME)[keyof typeof TASK_OUTCOME];
+
+/** `spendtrace.route.reason` values. */
+export const ROUTE_REASON = {
+  /** Thompson sampling: the lowest sampled cost per success among the eligible candidates. */
+  COST_PER_SUCCESS: 'lowest_cost_per_success',
+  /** No candidate's sampled success rate reached `minSuccessRate`: the highest one was taken. */
+  BELOW_SUCCESS_FLOOR: 'highest_success_below_floor',
+  /** No priced candidate fits the ceiling: the cheapest was taken (the ceiling is exceeded). */
+  NONE_WITHIN_CEILING: 'none_within_ceiling',
+  EXPERIMENT_INCUMBENT: 'experiment_incumbent',
+  EXPERIMENT_CHALLENGER: 'experiment_challenger',
+  /** The router routes to a fixed incumbent (set, or promoted by an experiment). */
+  INCUMBENT: 'incumbent',
+  /** The task tracked over its budget at its midpoint: the next cheaper eligible model. */
+  BUDGET_DOWNGRADE: 'budget_downgrade',
+} as const;
+export type RouteReason = (typeof ROUTE_REASON)[keyof typeof ROUTE_REASON];
 
 /** Baggage keys carrying attribution across process boundaries (W3C baggage). */
 export const BAGGAGE_TASK_ID = 'spendtrace.task.id' as const;

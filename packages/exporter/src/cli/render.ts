@@ -1,7 +1,8 @@
 /** Renders reports as text for people (the JSON form is the report objects themselves). */
 import { parsePico } from '@spendtrace/semconv';
-import type { AgentRow, BreakdownRow, DayRow, Dimension, FullReport, GroupBy, HourRow, ModelRow, Projection, Summary, TaskNameRow, TaskRow, ToolRow } from '../reports/index.ts';
+import type { AgentRow, BreakdownRow, DayRow, Dimension, FullReport, GroupBy, HourRow, ModelRow, Projection, RoutingReport, Summary, TaskNameRow, TaskRow, ToolRow } from '../reports/index.ts';
 import { count, hour, money, ms, percent, table, time } from './format.ts';
+import { renderRouting } from './render-routing.ts';
 import type { Column } from './format.ts';
 
 const dash = (s: string) => s || '—';
@@ -207,7 +208,8 @@ export function renderSummary(s: Summary, opts: { emptyHint?: string } = {}): st
   return lines.join('\n');
 }
 
-export function renderFull(r: FullReport, opts: { taskLimit?: number; emptyHint?: string } = {}): string {
+/** `routing`: task types routed by ModelRouter (reports/routing.ts); absent from an older service's /api/report. */
+export function renderFull(r: FullReport & { routing?: RoutingReport }, opts: { taskLimit?: number; emptyHint?: string } = {}): string {
   const parts = [renderSummary(r.summary, opts)];
   if (r.summary.tasks === 0 && r.byHour.length === 0) return parts.join('\n') + '\n';
   parts.push(
@@ -220,5 +222,6 @@ export function renderFull(r: FullReport, opts: { taskLimit?: number; emptyHint?
     `Cost per successful task by day\n${r.dailyTrend.length ? table(r.dailyTrend, dayColumns) : '  (none in this window)'}`,
     renderProjection(r.projection),
   );
+  if (r.routing?.taskTypes.length) parts.push(renderRouting(r.routing));
   return parts.join('\n\n') + '\n';
 }

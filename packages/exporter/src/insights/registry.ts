@@ -2,6 +2,7 @@
 import { batchEligible } from './detectors/batch-eligible.ts';
 import { contextBloat } from './detectors/context-bloat.ts';
 import { duplicateRequests } from './detectors/duplicate-requests.ts';
+import { overProvisioned } from './detectors/over-provisioned.ts';
 import { promptCachingUnused } from './detectors/prompt-caching.ts';
 import { retryLoops } from './detectors/retry-loops.ts';
 import { wrongModel } from './detectors/wrong-model.ts';
@@ -14,4 +15,5 @@ export const DETECTORS: readonly Detector[] = [
   duplicateRequests,
   promptCachingUnused,
   batchEligible,
+  overProvisioned,
 ];

@@ -7,6 +7,8 @@
  *   GET /api/costs?by=agent,task,model|user|tenant|...  -> { by, dimensions, since, service, rows: BreakdownRow[] }
  *   GET /api/report?since=7d&service=                   -> FullReport (what `spendtrace report` prints)
  *   GET /api/insights?since=7d&service=                 -> Insights (what `spendtrace insights` prints)
+ *   GET /api/routing?since=30d&task_type=&service=      -> RoutingReport: the history ModelRouters start
+ *                                                          from, experiments and their verdicts, findings
  *
  * Money is an exact decimal string (12 fractional digits). Bad parameters get a 400 naming the
  * accepted values; anything outside /api/ is left to the server (the handler returns false).
@@ -14,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { costsByAgent, costsByHour, costsByModel, costsByTask, costsByTool, fullReport, summary } from './costs.ts';
 import { breakdown, DIMENSIONS, InvalidDimensionError, parseDimensions } from './breakdown.ts';
+import { routingReport } from './routing.ts';
 import { GROUP_BYS } from './types.ts';
 import type { GroupBy, QueryableStore, ReportOptions } from './types.ts';
 import { InvalidWindowError, parseSince } from './window.ts';
@@ -96,6 +99,9 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
         case '/api/report':
           send(res, 200, await fullReport(store, w));
           return true;
+        case '/api/routing':
+          send(res, 200, await routingReport(store, { ...w, taskType: url.searchParams.get('task_type') ?? '' }));
+          return true;
         case '/api/costs': {
           const by = url.searchParams.get('by') ?? 'task';
           const limitText = url.searchParams.get('limit');
@@ -115,7 +121,7 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
             send(res, 200, body);
             return true;
           }
-          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report, /api/insights` });
+          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report, /api/insights, /api/routing` });
           return true;
         }
       }

@@ -11,6 +11,7 @@ import type {
 import { iso, latency, num, perUnit, pico, ratio, resolve, SPANS_WHERE, str, tasksCte, tokens, TOKEN_SUMS, usd } from './query.ts';
 import { costPerSuccessByDay, projection, ticker } from './trend.ts';
 import { costsByTaskName, flagOverMedian, percentiles, PERCENTILES_SQL } from './task-stats.ts';
+import { routingReport, type RoutingReport } from './routing.ts';
 
 const HOURLY_WHERE = `hour >= toStartOfHour(now64(0) - toIntervalSecond({since_s:UInt64}))
     AND ({service:String} = '' OR service_name = {service:String})`;
@@ -266,7 +267,7 @@ FROM tasks`,
 }
 
 /** Everything `spendtrace report` prints with no --by. */
-export async function fullReport(store: QueryableStore, opts: ReportOptions & { taskLimit?: number } = {}): Promise<FullReport> {
+export async function fullReport(store: QueryableStore, opts: ReportOptions & { taskLimit?: number } = {}): Promise<FullReport & { routing: RoutingReport }> {
   // Sequential: the embedded engine runs one query at a time anyway, and order keeps logs readable.
   const s = await summary(store, opts);
   const byTask = await costsByTask(store, { ...opts, limit: opts.taskLimit ?? 0 });
@@ -278,5 +279,6 @@ export async function fullReport(store: QueryableStore, opts: ReportOptions & { 
   const dailyTrend = await costPerSuccessByDay(store, opts);
   const proj = await projection(store, opts);
   const tick = await ticker(store, opts);
-  return { summary: s, byTask, byTool, byModel, byAgent, byHour, byTaskName, dailyTrend, projection: proj, ticker: tick };
+  const routing = await routingReport(store, opts);
+  return { summary: s, byTask, byTool, byModel, byAgent, byHour, byTaskName, dailyTrend, projection: proj, ticker: tick, routing };
 }

@@ -5,5 +5,7 @@ export { breakdown, DIMENSIONS, InvalidDimensionError, parseDimensions } from '.
 export type { BreakdownRow, Dimension } from './breakdown.ts';
 export { costsByTaskName, OVER_MEDIAN_FACTOR } from './task-stats.ts';
 export { costPerSuccessByDay, projection, ticker } from './trend.ts';
+export { routingReport } from './routing.ts';
+export type { RoutingExperimentRow, RoutingFinding, RoutingModelRow, RoutingOptions, RoutingReport, RoutingTaskType } from './routing.ts';
 export type { ExtraRoutes, ReportRoutesOptions } from './api.ts';
 export { ALL_TIME_SECONDS, InvalidWindowError, parseSince } from './window.ts';

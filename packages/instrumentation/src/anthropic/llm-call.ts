@@ -53,7 +53,7 @@ export function recordUsage(
   if (estimated) attrs[A.ATTR_SPENDTRACE_USAGE_ESTIMATED] = true;
   Object.assign(attrs, quote ? costAttributes(quote, 'local', host.costDetail) : UNPRICED_ATTRIBUTES);
   span.setAttributes(attrs);
-  if (quote && scope.task) scope.task.addCost(quote.cost.total);
+  if (quote && scope.task) scope.task.addCost(quote.cost.total, model, usage);
 }
 
 /** `server.address` / `server.port` of a client's base URL (cached: clients keep one). */

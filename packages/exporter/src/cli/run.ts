@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { makeCtx } from './context.ts';
 import type { CliIO, Command } from './context.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
+import { alerts } from './commands/alerts.ts';
 import { demo } from './commands/demo.ts';
 import { migrate } from './commands/migrate.ts';
 import { report } from './commands/report.ts';
 import { reprice } from './commands/reprice.ts';
 import { serve } from './commands/serve.ts';
 
-export const COMMANDS: readonly Command[] = [serve, report, demo, migrate, reprice];
+export const COMMANDS: readonly Command[] = [serve, report, alerts, demo, migrate, reprice];
 
 function version(): string {
   try {

@@ -304,3 +304,35 @@ describe('alerts config', () => {
     }
   });
 });
+
+describe('alert latency with default settings', () => {
+  it('a span that crosses a budget reaches the webhook in under a minute', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spendtrace-alerts-latency-'));
+    const receiver = await startReceiver();
+    // Only what a user must write: a sink and a rule. Interval, delivery and resolve are defaults.
+    writeFileSync(join(dir, 'spendtrace.config.json'), JSON.stringify({ alerts: {
+      sinks: [{ name: 'hook', type: 'webhook', url: `${receiver.url}/hook` }],
+      rules: [{ name: 'tiny', kind: 'budget', scope: 'agent', match: 'latency-agent', period: 'day', budgetUsd: '0.001', thresholds: [100] }],
+    } }));
+    const s = await startServe(join(dir, 'data'));
+    try {
+      // Send just after an evaluation ends: the worst case waits a whole interval for the next one.
+      let evaluated: unknown = null;
+      while (!evaluated) {
+        evaluated = ((await (await fetch(`${s.url}/api/alerts`)).json()) as any).lastEvaluation;
+        if (!evaluated) await sleep(20);
+      }
+      const t0 = Date.now();
+      await send(s.url, { 'service.name': 'latency' }, [{ agent: 'latency-agent', taskName: 't', at: t0, calls: [{ cost: 0.002 }] }]);
+      const [msg] = await receiver.waitFor('/hook', 1, 60_000);
+      const latency = msg!.at - t0;
+      console.log(`alerts: span -> webhook latency with default settings (15 s interval, sent right after an evaluation): ${latency} ms`);
+      expect(msg!.body).toMatchObject({ event: 'firing', incident: { rule: 'tiny', evidence: { spent: '0.002000000000' } } });
+      expect(latency).toBeLessThan(60_000);
+    } finally {
+      await s.stop();
+      await receiver.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});

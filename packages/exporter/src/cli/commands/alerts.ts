@@ -149,7 +149,7 @@ export const alerts: Command = {
     }
     if (v.json) ctx.out(`${JSON.stringify(view, null, 2)}\n`);
     else {
-      if (!view.configured) ctx.out('No alert rules are configured (add "alerts" to spendtrace.config.json; see `spendtrace alerts --help`).\n\n');
+      if (!view.configured && !view.firing.length && !view.recent.length) ctx.out('No alert rules are configured (add "alerts" to spendtrace.config.json; see `spendtrace alerts --help`).\n\n');
       print(ctx, view);
     }
     return EXIT.OK;

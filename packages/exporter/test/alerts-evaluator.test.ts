@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pricer } from '@spendtrace/semconv';
 import { AlertEvaluator, parseAlertsConfig } from '../src/alerts/index.ts';
+import { reprice } from '../src/reprice/index.ts';
 import { startService } from '../src/cli/service.ts';
 import type { RunningService } from '../src/cli/service.ts';
 import { send } from './support/alert-fleet.ts';
@@ -19,7 +21,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'spendtrace-alerts-eval-'));
   recv = await startReceiver();
   svc = await startService({ settings: { data: join(dir, 'data'), clickhouseUrl: undefined, database: 'spendtrace' }, port: 0, host: '127.0.0.1', prices: undefined, log: () => {} });
-  await send(svc.url, { 'service.name': 'eval' }, [{ agent: 'daily-agent', taskName: 't', at: t0, calls: [{ cost: 0.03 }] }]);
+  await send(svc.url, { 'service.name': 'eval' }, [
+    { agent: 'daily-agent', taskName: 't', at: t0, calls: [{ cost: 0.03 }] },
+    { agent: 'other-agent', taskName: 'u', at: t0, calls: [{ model: 'house-llama-9b', provider: 'house', input: 1000, output: 100 }] },
+  ]);
   await svc.flush();
 }, 60_000);
 
@@ -69,6 +74,22 @@ describe('alert evaluator lifecycle', () => {
     expect(recv.accepted('/ok').map((r) => r.body.event)).toEqual(['firing', 'resolved']);
     expect(recv.accepted('/flaky').map((r) => r.body.event)).toEqual(['firing', 'resolved']);
     expect(recv.received.filter((r) => r.path === '/gone')).toHaveLength(1); // a 404 is not retried
+    await ev.close();
+  });
+
+  it('resolves an unpriced model once `spendtrace reprice` has priced its calls', async () => {
+    const clock = { now: Date.now() };
+    const ev = new AlertEvaluator({ store: svc.store, database: 'spendtrace', config: parseAlertsConfig({
+      sinks: [{ name: 'ok', type: 'webhook', url: `${recv.url}/unpriced` }],
+      rules: [{ name: 'unpriced', kind: 'unpriced_model' }],
+    }), file: undefined, log: () => {}, now: () => clock.now });
+    expect(await ev.evaluate()).toMatchObject({ firing: 1, sent: 1 });
+    expect(ev.incidents.firing()[0]!.title).toBe('Unpriced model: house/house-llama-9b');
+    const r = await reprice(svc.store, { pricer: new Pricer({ overrides: [{ model: 'house-llama-9b', prices: { input_mtok: 2, output_mtok: 8 } }] }), since: '24h' });
+    expect(r.newlyPriced).toBe(1);
+    await ev.evaluate();
+    expect(await ev.evaluate()).toMatchObject({ firing: 0, sent: 1 });
+    expect(recv.accepted('/unpriced').map((x) => `${x.body.event} ${x.body.incident.title}`)).toEqual(['firing Unpriced model: house/house-llama-9b', 'resolved Unpriced model: house/house-llama-9b']);
     await ev.close();
   });
 

@@ -1,6 +1,6 @@
 // Proves the evaluator's incident lifecycle on a real service (chDB, real OTLP) with its clock moved: a daily budget resolves when the UTC day ends and only after `resolveAfterEvaluations`, a sink answering 503 gets the message at a later evaluation exactly once, and a sink answering 404 is given up without a resolve owed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pricer } from '@spendtrace/semconv';
@@ -105,6 +105,21 @@ describe('alert evaluator lifecycle', () => {
     (ev as any).o.database = 'no_such_db';
     expect(await ev.evaluate()).toMatchObject({ firing: 1, failedRules: ['daily'], sent: 0 });
     expect(recv.accepted('/store-down').map((r) => r.body.event)).toEqual(['firing']);
+    await ev.close();
+  });
+
+  it('moves an unreadable incidents file aside, says so, and keeps evaluating', async () => {
+    const file = join(dir, 'broken-incidents.json');
+    writeFileSync(file, '{"version": 1, "incid');
+    const lines: string[] = [];
+    const ev = new AlertEvaluator({ store: svc.store, database: 'spendtrace', config: parseAlertsConfig({
+      sinks: [{ name: 'ok', type: 'webhook', url: `${recv.url}/broken` }],
+      rules: [{ name: 'daily', kind: 'budget', scope: 'agent', match: 'daily-agent', period: 'day', budgetUsd: '0.02', thresholds: [100] }],
+    }), file, log: (l) => lines.push(l), now: () => t0 + 1000 });
+    expect(lines.join('\n')).toMatch(/cannot read incidents from .*broken-incidents\.json .*moved it to .*unreadable-\d+/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('broken-incidents.json.unreadable-'))).toHaveLength(1);
+    expect(await ev.evaluate()).toMatchObject({ firing: 1, sent: 1 });
+    expect(existsSync(file)).toBe(true);
     await ev.close();
   });
 });

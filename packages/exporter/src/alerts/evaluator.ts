@@ -3,6 +3,7 @@
  * the store, reconciles incidents, saves them, then sends what is owed. Evaluations never overlap;
  * a rule whose query fails keeps its incidents as they are (a store outage resolves nothing).
  */
+import { renameSync } from 'node:fs';
 import type { QueryableStore } from '../reports/types.ts';
 import { checkRule } from './checks.ts';
 import { IncidentLog } from './incidents.ts';
@@ -36,6 +37,21 @@ export function subjectOf(i: Incident): AlertSubject {
   return rest;
 }
 
+/**
+ * An unreadable incidents file must not stop the service (spans would be refused): it is moved
+ * aside, said loudly, and incidents start afresh (so their messages may be sent again).
+ */
+function openLog(file: string | undefined, log: (line: string) => void): IncidentLog {
+  try {
+    return new IncidentLog(file);
+  } catch (err) {
+    const aside = `${file}.unreadable-${Date.now()}`;
+    renameSync(file!, aside);
+    log(`alerts: cannot read incidents from ${file} (${(err as Error).message}); moved it to ${aside} and starting with no incidents: messages of incidents still firing will be sent again`);
+    return new IncidentLog(file);
+  }
+}
+
 export class AlertEvaluator {
   readonly incidents: IncidentLog;
   private readonly o: EvaluatorOptions;
@@ -49,7 +65,7 @@ export class AlertEvaluator {
   constructor(o: EvaluatorOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;
-    this.incidents = new IncidentLog(o.file);
+    this.incidents = openLog(o.file, o.log);
   }
 
   get config(): AlertsConfig {

@@ -226,7 +226,7 @@ describe('alerts against a real spendtrace serve', () => {
 
   it('delivers within the evaluation interval of the spans reaching the service', () => {
     const first = Math.min(...recv.accepted('/hook').map((r) => r.at));
-    expect(first - sentAt).toBeLessThan(10_000);
+    expect(first - sentAt).toBeLessThan(20_000); // 1 s interval here; the default's bound is tested below
   });
 
   it('keeps incidents across a restart without sending anything again', async () => {

@@ -41,6 +41,15 @@ describe('spendtrace demo', () => {
     expect(out).toContain('web_search');
     expect(out).toMatch(/Total cost\s+\$0\.\d{6}/);
     expect(table.err).toContain('BudgetExceededError');
+    // ends with the alert the service delivered to the webhook receiver the demo started
+    expect(out).toMatch(/Alert delivered to the local webhook http:\/\/127\.0\.0\.1:\d+\/alerts[^\n]*\n {2}\[FIRING\] Unpriced model: openai\/acme-sentiment-7b\n/);
+  });
+
+  it('keeps the demo incident with --data, for `spendtrace alerts`', async () => {
+    const r = await cli(['alerts', '--json', '--data', join(dir, 'data')]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.firing.map((i: any) => [i.title, i.notifications.map((n: any) => n.status)])).toEqual([['Unpriced model: openai/acme-sentiment-7b', ['sent']]]);
   });
 
   it('ends with the insights naming the culprits, each with a monthly saving in USD', () => {

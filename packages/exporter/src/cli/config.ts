@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AlertsConfigError, parseAlertsConfig } from '../alerts/rules.ts';
+import type { AlertsConfig } from '../alerts/rules.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -21,11 +23,13 @@ export interface FileConfig {
   prices?: string;
   /** false: `serve` does not create the schema (the operator owns the DDL). */
   createSchema?: boolean;
+  /** Alert sinks and rules, checked by `parseAlertsConfig` (README "Alerts"). */
+  alerts?: unknown;
 }
 
-const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean'> = {
+const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean' | 'object'> = {
   data: 'string', clickhouseUrl: 'string', database: 'string', port: 'number', host: 'string',
-  since: 'string', service: 'string', prices: 'string', createSchema: 'boolean',
+  since: 'string', service: 'string', prices: 'string', createSchema: 'boolean', alerts: 'object',
 };
 
 export const ENV = {
@@ -57,10 +61,29 @@ export function loadConfigFile(flag: string | undefined, env: Env, cwd: string):
   for (const [k, v] of Object.entries(parsed)) {
     const want = FILE_KEYS[k as keyof FileConfig];
     if (!want) problems.push(`unknown key "${k}" (expected one of ${Object.keys(FILE_KEYS).join(', ')})`);
-    else if (typeof v !== want) problems.push(`"${k}" must be a ${want}, got ${JSON.stringify(v)}`);
+    else if (typeof v !== want) problems.push(`"${k}" must be a${want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`);
+    else if (k === 'alerts') {
+      try {
+        parseAlertsConfig(v, env);
+      } catch (err) {
+        if (!(err instanceof AlertsConfigError)) throw err;
+        problems.push(...err.problems);
+      }
+    }
   }
   if (problems.length) throw new CliError(EXIT.CONFIG, `config file ${file}: ${problems.join('; ')}`);
   return parsed as FileConfig;
+}
+
+/** The config file's alerts, with defaults; undefined when it has none. Run after loadConfigFile (which validated them). */
+export function alertsOf(file: FileConfig, env: Env): AlertsConfig | undefined {
+  if (file.alerts === undefined) return undefined;
+  try {
+    return parseAlertsConfig(file.alerts, env);
+  } catch (err) {
+    if (err instanceof AlertsConfigError) throw new CliError(EXIT.CONFIG, `config file: ${err.problems.join('; ')}`, { cause: err });
+    throw err;
+  }
 }
 
 /** flag > env > config file > default. Empty env values count as unset. */

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { makeCtx } from './context.ts';
 import type { CliIO, Command } from './context.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
+import { alerts } from './commands/alerts.ts';
 import { demo } from './commands/demo.ts';
 import { insightsCommand } from './commands/insights.ts';
 import { migrate } from './commands/migrate.ts';
@@ -13,7 +14,7 @@ import { report } from './commands/report.ts';
 import { reprice } from './commands/reprice.ts';
 import { serve } from './commands/serve.ts';
 
-export const COMMANDS: readonly Command[] = [serve, report, insightsCommand, demo, migrate, reprice];
+export const COMMANDS: readonly Command[] = [serve, report, insightsCommand, alerts, demo, migrate, reprice];
 
 function version(): string {
   try {

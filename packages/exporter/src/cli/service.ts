@@ -8,6 +8,8 @@ import type { Store } from '../store/index.ts';
 import { createReportRoutes } from '../reports/index.ts';
 import { insightsEndpoint } from '../insights/api.ts';
 import { createDashboardRoute } from '../dashboard/dashboard.ts';
+import { AlertEvaluator, createAlertsRoute } from '../alerts/index.ts';
+import type { AlertsConfig } from '../alerts/index.ts';
 import { CliError, EXIT } from './errors.ts';
 import { openStore, storeFailure } from './open-store.ts';
 import type { StoreSettings } from './open-store.ts';
@@ -22,12 +24,18 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Create the schema on start (IF NOT EXISTS). Off for operators who own their DDL. @default true */
   createSchema?: boolean;
+  /** Alert rules and sinks; the service evaluates them continuously. */
+  alerts?: AlertsConfig | undefined;
+  /** Where incidents are kept across restarts. @default in memory */
+  incidentsFile?: string | undefined;
 }
 
 export interface RunningService {
   url: string;
   port: number;
   store: Store;
+  /** The alert evaluator, when alerts are configured. */
+  alerts: AlertEvaluator | undefined;
   flush(): Promise<void>;
   /** Flushes pending spans, stops listening, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -47,15 +55,17 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const { startServer } = await import('../server.ts');
   const store = await openStore(o.settings);
   let server: ServerHandle;
+  let alerts: AlertEvaluator | undefined;
   try {
     await migrate(store, { database: o.settings.database, createSchema: o.createSchema !== false });
+    if (o.alerts?.rules.length) alerts = new AlertEvaluator({ store, database: o.settings.database, config: o.alerts, file: o.incidentsFile, log: o.log });
     server = await startServer({
       port: o.port,
       host: o.host,
       store,
       pricer,
       database: o.settings.database,
-      extraRoutes: combineRoutes(createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createDashboardRoute()),
+      extraRoutes: combineRoutes(createAlertsRoute(alerts), createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createDashboardRoute()),
       log: o.log,
     });
   } catch (err) {
@@ -68,15 +78,18 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     }
     throw storeFailure(err, o.settings);
   }
+  alerts?.start();
   let closing: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
     store,
+    alerts,
     flush: () => server.flush(),
     close: () =>
       (closing ??= (async () => {
         try {
+          await alerts?.close();
           await server.close();
         } finally {
           await store.close();

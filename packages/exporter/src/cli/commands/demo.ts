@@ -7,6 +7,8 @@ import { parseFlags } from '../context.ts';
 import type { Command, Ctx } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { startService } from '../service.ts';
+import { INCIDENTS_FILE } from '../../alerts/index.ts';
+import { startDemoAlerts } from './demo-alert.ts';
 import { printReport } from './report.ts';
 import { insights } from '../../insights/index.ts';
 import { renderInsights } from './insights.ts';
@@ -28,6 +30,7 @@ their spans over OTLP/HTTP to the service:
   the same question again, the summarizer resending its history.
 Everything is deterministic. Then prints the report: summary, cost per successful task, top 3
 tasks, and costs by task, tool, model, agent and hour; then the insights with their savings.
+Ends with the alert the service sent to a local webhook receiver it started (the unpriced model).
 
 Options:
   --data DIR               keep the data here (then \`spendtrace report --data DIR\`);
@@ -74,7 +77,9 @@ export const demo: Command = {
     const database = 'spendtrace';
     const t0 = performance.now();
     ctx.progress(`demo: starting the spendtrace service (embedded chDB in ${data})…`);
-    const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined, log: (line) => ctx.progress(`  service: ${line}`) });
+    const demoAlerts = await startDemoAlerts();
+    const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined, log: (line) => ctx.progress(`  service: ${line}`),
+      alerts: demoAlerts.config, incidentsFile: keep ? join(data, INCIDENTS_FILE) : undefined });
     try {
       ctx.progress(`demo: service listening on ${svc.url}; running the agent fleet through the openai, Anthropic and Google Gen AI SDKs…`);
       await runDemoFleet({ otlpEndpoint: `${svc.url}/v1/traces`, log: (line) => ctx.progress(`  ${line}`) });
@@ -82,6 +87,7 @@ export const demo: Command = {
       const report = await fullReport(svc.store, { since: '24h', database });
       ctx.progress(`demo: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       const found = await insights(svc.store, { since: '24h', database });
+      const alerts = await demoAlerts.deliver(svc.alerts);
       if (v.json) ctx.out(JSON.stringify({ ...report, insights: found }, null, 2) + '\n');
       else {
         printReport(ctx, report, { by: undefined, limit: undefined }, false);
@@ -89,12 +95,16 @@ export const demo: Command = {
         ctx.out(`\n${renderInsights(found)}`);
       }
       if (!v.json) {
+        ctx.out(`\nAlert delivered to the local webhook ${demoAlerts.url} (Slack, Discord or any webhook in your config):\n`);
+        for (const a of alerts) ctx.out(`  [${a.event.toUpperCase()}] ${a.incident.title}\n    ${a.incident.summary}\n`);
+        if (!alerts.length) ctx.out('  none arrived (see the service lines above)\n');
         ctx.out(keep
           ? `\nData kept in ${data}: \`spendtrace report --data ${v.data}\` reads it again.\n`
           : '\nThe demo used a temporary store (removed now). `spendtrace demo --data ./.spendtrace-demo` keeps it.\n');
       }
     } finally {
       await svc.close();
+      await demoAlerts.close();
       if (!keep) rmSync(data, { recursive: true, force: true });
     }
     return EXIT.OK;

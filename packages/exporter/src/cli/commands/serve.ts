@@ -1,5 +1,7 @@
 /** `spendtrace serve`: the OTLP receiver, the store and the JSON API, until SIGINT/SIGTERM. */
-import { ENV, parsePort, pick } from '../config.ts';
+import { join } from 'node:path';
+import { INCIDENTS_FILE } from '../../alerts/index.ts';
+import { alertsOf, ENV, parsePort, pick } from '../config.ts';
 import { parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
 import { EXIT } from '../errors.ts';
@@ -23,7 +25,11 @@ Endpoints:
   GET  /api/summary?since=7d             headline numbers (JSON)
   GET  /api/costs?by=task|tool|model|agent|hour&since=7d
   GET  /api/report?since=7d              everything \`spendtrace report\` prints
+  GET  /api/alerts                       firing and recent alert incidents
   GET  /                                 dashboard (the same report in a browser)
+
+Alerts: rules and sinks under "alerts" in the config file are evaluated continuously
+(every 15 s by default); incidents are kept in <data>/${INCIDENTS_FILE}. See \`spendtrace alerts --help\`.
 
 Stops on SIGINT/SIGTERM after flushing the spans it has accepted.
 
@@ -54,13 +60,15 @@ export const serve: Command = {
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
 
     const createSchema = !(v['skip-schema'] || ctx.env[ENV.SKIP_SCHEMA] === '1' || file.createSchema === false);
-    const svc = await startService({ settings, port, host, prices, createSchema, log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
+    const alerts = alertsOf(file, ctx.env);
+    const svc = await startService({ settings, port, host, prices, createSchema, alerts, incidentsFile: join(settings.data, INCIDENTS_FILE), log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
     const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString() });
     ctx.out(
       `spendtrace serve: listening on ${svc.url}\n` +
         `  OTLP/HTTP   POST ${svc.url}/v1/traces\n` +
         `  API         GET  ${svc.url}/api/summary · /api/costs?by=task · /api/report\n` +
         `  store       ${describeStore(settings)}\n` +
+        (alerts?.rules.length ? `  alerts      ${alerts.rules.length} rule(s) to ${alerts.sinks.map((x) => `${x.name} (${x.type})`).join(', ')}, every ${alerts.evaluateEverySeconds} s\n` : '') +
         `Ctrl-C to stop.\n`,
     );
 

@@ -2,12 +2,19 @@
  * Inserts span rows exactly once, whatever was inserted before: a replay a week later, a batch
  * retried after a crash, the log replayed at start. The guarantee lives in ClickHouse, so it holds
  * across restarts and needs no index of its own: each batch goes into a staging table, then only
- * the rows `spans` lacks are copied on,
+ * the rows `spans` lacks go on to a pending table,
  *
- *   INSERT INTO spans SELECT * FROM staging
+ *   INSERT INTO pending SELECT * FROM staging
  *   WHERE (trace_id, span_id) NOT IN (SELECT trace_id, span_id FROM spans
  *                                     WHERE (service_name, task_id, start_time, span_id) IN (SELECT … FROM staging))
  *   LIMIT 1 BY trace_id, span_id
+ *
+ * and from there into spans under an insert_deduplication_token made from the pending rows. The
+ * two steps matter: an INSERT into spans writes spans and each rollup as separate parts, so a
+ * kill -9 between them left spans holding rows a rollup lacked, which the anti-join then skipped
+ * forever (the first fault harness run: 600 spans in spans, missing from task_costs). A pending
+ * batch is finished first after any start or failure, with the same token: ClickHouse skips the
+ * tables that have the block and fills the ones that don't.
  *
  * The inner lookup is by the table's whole sorting key, so ClickHouse reads only the granules that
  * could hold the batch's spans (and only their day's partition, as batches are one day each). The
@@ -49,7 +56,10 @@ const DAY_SECONDS = 86_400n;
 export class SpanWriter {
   private readonly o: SpanWriterOptions;
   private readonly staging: string;
+  private readonly pending: string;
   private ready = false;
+  /** False after a start or a failure: a batch may sit in the pending table, half inserted. */
+  private clean = false;
   /** Rows handed to `write` (including replays the store already had). */
   rowsWritten = 0;
   /** Rows refused by the store, set aside in the dead-letter file. */
@@ -65,13 +75,17 @@ export class SpanWriter {
     this.o = o;
     const id = (o.writerId ?? hostname()).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60);
     this.staging = `spans_staging_${id}`;
+    this.pending = `spans_pending_${id}`;
   }
 
   private async prepare(): Promise<void> {
     if (this.ready) return;
     await this.o.ensureSchema?.();
-    const template = readFileSync(fileURLToPath(new URL('../schema/spans-staging-table.sql', import.meta.url)), 'utf8');
-    await this.o.store.command(renderSql(template, { database: this.o.database, staging: this.staging }).trim());
+    const vars = { database: this.o.database, staging: this.staging, pending: this.pending };
+    for (const file of ['spans-staging-table.sql', 'spans-pending-table.sql']) {
+      const template = readFileSync(fileURLToPath(new URL(`../schema/${file}`, import.meta.url)), 'utf8');
+      await this.o.store.command(renderSql(template, vars).trim());
+    }
     this.ready = true;
   }
 
@@ -80,6 +94,7 @@ export class SpanWriter {
     if (!rows.length) return;
     try {
       await this.prepare();
+      if (!this.clean) await this.finishPending();
     } catch (e) {
       throw unavailable(e);
     }
@@ -106,18 +121,47 @@ export class SpanWriter {
   private async insertOnce(rows: SpanRow[]): Promise<void> {
     const db = this.o.database;
     const t0 = performance.now();
-    await this.o.store.command(`TRUNCATE TABLE ${db}.${this.staging}`);
-    await this.o.store.insert(`${db}.${this.staging}`, rows, { settings: { async_insert: 0 } });
-    await this.o.store.command(
-      `INSERT INTO ${db}.spans SELECT * FROM ${db}.${this.staging} ` +
-        `WHERE (trace_id, span_id) NOT IN (SELECT trace_id, span_id FROM ${db}.spans ` +
-        `WHERE (service_name, task_id, start_time, span_id) IN (SELECT service_name, task_id, start_time, span_id FROM ${db}.${this.staging})) ` +
-        `LIMIT 1 BY trace_id, span_id SETTINGS insert_deduplicate = 0`,
-    );
+    const st = this.o.store;
+    try {
+      await st.command(`TRUNCATE TABLE ${db}.${this.staging}`);
+      await st.insert(`${db}.${this.staging}`, rows, { settings: { async_insert: 0 } });
+      // The batch's new rows (in spans by the whole sorting key: only the granules that could
+      // hold them are read), once each.
+      await st.command(
+        `INSERT INTO ${db}.${this.pending} SELECT * FROM ${db}.${this.staging} ` +
+          `WHERE (trace_id, span_id) NOT IN (SELECT trace_id, span_id FROM ${db}.spans ` +
+          `WHERE (service_name, task_id, start_time, span_id) IN (SELECT service_name, task_id, start_time, span_id FROM ${db}.${this.staging})) ` +
+          `LIMIT 1 BY trace_id, span_id SETTINGS insert_deduplicate = 0`,
+      );
+      await this.finishPending();
+    } catch (e) {
+      this.clean = false;
+      throw e;
+    }
     const ms = performance.now() - t0;
     this.inserts++;
     this.insertMs += ms;
     this.lastInsertMs = ms;
+  }
+
+  /**
+   * Moves the pending rows into spans (and so the rollups) under a token derived from the rows
+   * themselves, so a repeat after a crash carries the same token, then empties the table.
+   */
+  private async finishPending(): Promise<void> {
+    const db = this.o.database;
+    const st = this.o.store;
+    const [h] = await st.query<{ n: string; x: string; s: string }>(
+      `SELECT count() AS n, toString(groupBitXor(cityHash64(trace_id, span_id))) AS x, toString(sum(sipHash64(span_id, trace_id))) AS s FROM ${db}.${this.pending}`,
+    );
+    if (h && h.n !== '0') {
+      await st.command(
+        `INSERT INTO ${db}.spans SETTINGS insert_deduplication_token = 'spendtrace-${h.n}-${h.x}-${h.s}', ` +
+          `deduplicate_blocks_in_dependent_materialized_views = 1 SELECT * FROM ${db}.${this.pending}`,
+      );
+      await st.command(`TRUNCATE TABLE ${db}.${this.pending}`);
+    }
+    this.clean = true;
   }
 
   /** A refusal is the rows' fault when ClickHouse gave an error code and still answers. */

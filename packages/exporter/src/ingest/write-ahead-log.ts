@@ -80,8 +80,9 @@ export class WriteAheadLog<T> {
 
   private constructor(o: WalOptions) {
     this.dir = o.dir;
-    this.segmentBytes = o.segmentBytes ?? 16 * 1024 * 1024;
     this.maxBytes = o.maxBytes ?? 1024 * 1024 * 1024;
+    // Several segments fit in the budget, so stored ones can be freed while the rest waits.
+    this.segmentBytes = Math.min(o.segmentBytes ?? 16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(this.maxBytes / 8)));
   }
 
   /** Opens (or creates) the log, cutting a torn tail. Records after the checkpoint are what `read` returns first. */
@@ -247,8 +248,8 @@ export class WriteAheadLog<T> {
       await unlink(s.path).catch(() => undefined);
     }
     const only = this.segments[0];
-    if (this.segments.length === 1 && only && only.lastLsn <= this.checkpointLsn && only.bytes >= this.segmentBytes) {
-      // A full segment that is all stored: the next append starts a new one.
+    if (this.segments.length === 1 && only && only.lastLsn <= this.checkpointLsn && only.bytes > 0 && !this.syncing && !this.queue.length) {
+      // All stored and no append under way: its bytes are free; the next append starts a new file.
       await this.fh?.close();
       this.fh = undefined;
       this.segments = [];

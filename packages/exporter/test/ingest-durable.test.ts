@@ -39,7 +39,7 @@ describe('WriteAheadLog', () => {
     expect(again.durableLsn).toBe(50);
     expect((await again.read(48, 1 << 20)).map((r) => r.value)).toEqual([[47], [48], [49]]);
     expect(await again.append([50])).toBe(51);
-    await expect(again.append(Array.from({ length: 20_000 }, () => 1))).rejects.toBeInstanceOf(WalFullError);
+    await expect(again.append(Array.from({ length: 40_000 }, () => 1))).rejects.toBeInstanceOf(WalFullError);
     await again.checkpoint(51);
     expect(again.bytes).toBe(0);
     expect(readFileSync(join(d, 'checkpoint'), 'utf8').trim()).toBe('51');

@@ -17,7 +17,7 @@
  * tables that have the block and fills the ones that don't.
  *
  * The inner lookup is by the table's whole sorting key, so ClickHouse reads only the granules that
- * could hold the batch's spans (and only their day's partition, as batches are one day each). The
+ * could hold the batch's spans (an insert touches at most MAX_PARTITIONS_PER_INSERT day partitions). The
  * materialized views fire on the copy, so they see only new rows. One writer per staging table,
  * serialized (this class runs one batch at a time): two writers racing could both find a span
  * missing. A replay is the same span (same ids, same start time), which is what the key matches.
@@ -52,6 +52,11 @@ export class StoreUnavailableError extends Error {
 }
 
 const DAY_SECONDS = 86_400n;
+/**
+ * Day partitions per insert: well under ClickHouse's max_partitions_per_insert_block (100 by
+ * default), which refused a request spanning 100+ days and, with it, every batch behind it.
+ */
+export const MAX_PARTITIONS_PER_INSERT = 50;
 
 export class SpanWriter {
   private readonly o: SpanWriterOptions;
@@ -98,11 +103,11 @@ export class SpanWriter {
     } catch (e) {
       throw unavailable(e);
     }
-    for (const day of byDay(rows)) await this.writeDay(day);
+    for (const group of byPartitions(rows, MAX_PARTITIONS_PER_INSERT)) await this.writeGroup(group);
     this.rowsWritten += rows.length;
   }
 
-  private async writeDay(rows: SpanRow[]): Promise<void> {
+  private async writeGroup(rows: SpanRow[]): Promise<void> {
     try {
       await this.insertOnce(rows);
       return;
@@ -114,8 +119,8 @@ export class SpanWriter {
       }
     }
     const mid = rows.length >> 1;
-    await this.writeDay(rows.slice(0, mid));
-    await this.writeDay(rows.slice(mid));
+    await this.writeGroup(rows.slice(0, mid));
+    await this.writeGroup(rows.slice(mid));
   }
 
   private async insertOnce(rows: SpanRow[]): Promise<void> {
@@ -188,6 +193,15 @@ export class SpanWriter {
 
 function unavailable(e: unknown): StoreUnavailableError {
   return new StoreUnavailableError(`store unavailable: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+/** Rows in groups that each touch at most `maxDays` day partitions (UTC day of the start time). */
+export function byPartitions(rows: SpanRow[], maxDays: number): SpanRow[][] {
+  const days = byDay(rows);
+  if (days.length <= maxDays) return [rows];
+  const out: SpanRow[][] = [];
+  for (let i = 0; i < days.length; i += maxDays) out.push(days.slice(i, i + maxDays).flat());
+  return out;
 }
 
 /** Rows grouped by the UTC day of their start time (the `spans` partition), in first-seen order. */

@@ -11,6 +11,8 @@ import { formatPico, parsePico } from '@spendtrace/semconv';
 import { createStore, type Store } from '../src/index.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 import { runLoad, sendUntilAcked, shuffled, type Ledger } from './support/ledger-load.ts';
+import { hostileCorpus } from './support/hostile-corpus.ts';
+import { goodBody } from './support/ledger-load.ts';
 import { queryChdb, startServe, waitHealth, type ServeProcess } from './support/serve-process.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,5 +136,47 @@ describe('fault harness: the real serve process', () => {
       await store.close();
       await gw.stop();
     }
+  }, 300_000);
+
+  it('a fuzz corpus of 2,000 hostile bodies (protobuf and JSON) interleaved with good data: the good to the pico-dollar, every accepted span once, no poison, money bounded, the service alive', async () => {
+    const data = tmp('spendtrace-faults-fuzz-');
+    const srv = await startServe(['--data', data]);
+    procs.push(srv);
+    const corpus = hostileCorpus(2000);
+    const ledger: Ledger = { bodies: [], spans: 0, pico: 0n, refusals: {} };
+    let hostileAccepted = 0;
+    const items = corpus.flatMap((h, i) => (i % 3 === 0 ? [h, goodBody(20)] : [h]));
+    let next = 0;
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (next < items.length) {
+        const it = items[next++]!;
+        if ('text' in it) {
+          const r = await sendUntilAcked(() => srv.url, it.text, 'application/json', ledger.refusals);
+          expect(r.status).toBe(200);
+          ledger.bodies.push(it); ledger.spans += it.spans; ledger.pico += it.pico;
+        } else {
+          const r = await sendUntilAcked(() => srv.url, it.body as string, it.contentType, ledger.refusals);
+          expect(r.status, String(r.json.partialSuccess?.errorMessage)).toBe(200);
+          hostileAccepted += it.spans - Number(r.json.partialSuccess?.rejectedSpans ?? 0);
+        }
+      }
+    }));
+    const health = await waitHealth(srv.url, drained, 120_000);
+    expect(health).toMatchObject({ status: 'ok', storeHealthy: true, spansDeadLettered: 0 });
+    expect((await srv.kill('SIGTERM')).code).toBe(0);
+    const [t] = await queryChdb(data, `SELECT
+      countIf(service_name = 'fault-fleet') AS good, toString(sumIf(cost, service_name = 'fault-fleet')) AS good_cost,
+      countIf(service_name != 'fault-fleet') AS hostile, count() - uniqExact(trace_id, span_id) AS doubled,
+      toString(max(cost)) AS max_cost, toString(sum(cost)) AS total, uniqExact(toDate(start_time)) AS days,
+      countIf(NOT isValidUTF8(span_name) OR NOT isValidUTF8(agent_name) OR NOT isValidUTF8(request_model) OR arrayExists(v -> NOT isValidUTF8(v), mapValues(attributes))
+        OR arrayExists(k -> NOT isValidUTF8(k), mapKeys(attributes)) OR arrayExists(v -> NOT isValidUTF8(v), mapValues(resource_attributes))) AS bad_utf8,
+      (SELECT toString(sum(cost)) FROM spendtrace.task_costs) AS task_total
+      FROM spendtrace.spans`);
+    console.log(`fuzz: ${corpus.length} hostile bodies (${hostileAccepted} spans accepted, ${t!.hostile} stored) + ${ledger.bodies.length} good (${ledger.spans} spans); max span cost $${t!.max_cost}; refusals ${JSON.stringify(ledger.refusals)}`);
+    expect({ good: Number(t!.good), goodCost: formatPico(parsePico(t!.good_cost!)), hostile: Number(t!.hostile), doubled: Number(t!.doubled), badUtf8: Number(t!.bad_utf8) })
+      .toEqual({ good: ledger.spans, goodCost: formatPico(ledger.pico), hostile: hostileAccepted, doubled: 0, badUtf8: 0 });
+    expect(parsePico(t!.max_cost!)).toBeLessThanOrEqual(5000n * 10n ** 12n);
+    expect(t!.task_total).toBe(t!.total);
+    expect(Number(t!.days)).toBeGreaterThanOrEqual(120);
   }, 300_000);
 });

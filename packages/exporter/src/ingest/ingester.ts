@@ -4,6 +4,9 @@
  * that inserts them exactly once (span-writer.ts). Both receivers (OTLP/HTTP, OTLP/gRPC) call
  * `ingest` and answer OK only once its promise resolves: a 2xx means on disk.
  */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Pricer } from '@spendtrace/semconv';
 import type { TraceRequest } from '../otlp/span.ts';
 import type { Store } from '../store/store.ts';
@@ -19,7 +22,10 @@ export interface IngesterOptions {
   pricer: Pricer;
   /** @default 'spendtrace' */
   database?: string;
-  /** Span ids remembered to answer immediate replays without logging them. @default 1_000_000 */
+  /**
+   * Span ids remembered to answer immediate replays without logging them. Only a shortcut (the
+   * store's exactly-once insert is the guarantee), so small: ~15 MB at 100k. @default 100_000
+   */
   seenWindow?: number;
   /**
    * The write-ahead log. Without it (undefined) an acknowledgement means "in memory", as for
@@ -28,7 +34,7 @@ export interface IngesterOptions {
   wal?: { dir: string; maxBytes?: number; segmentBytes?: number };
   /** Dead-letter file directory (rows the store refuses). @default the log's directory */
   deadLetterDir?: string;
-  /** Names this instance's staging table (one writer per staging table). @default the host name */
+  /** Names this instance's staging table (one writer per staging table). @default host name + a hash of the log's directory */
   writerId?: string;
   /** Creates the schema before the first insert; retried with inserts while the store is down. */
   ensureSchema?: () => Promise<void>;
@@ -78,12 +84,13 @@ export class Ingester {
   constructor(o: IngesterOptions) {
     this.o = o;
     this.pricer = o.pricer;
-    this.seen = new SeenWindow(o.seenWindow);
+    this.seen = new SeenWindow(o.seenWindow ?? 100_000);
     this.writer = new SpanWriter({
       store: o.store,
       database: o.database ?? 'spendtrace',
       ...(o.deadLetterDir ?? o.wal?.dir ? { deadLetterDir: o.deadLetterDir ?? o.wal!.dir } : {}),
-      ...(o.writerId ? { writerId: o.writerId } : {}),
+      // One writer per staging table: two services on one host (and one ClickHouse) differ by their log.
+      ...(o.writerId ?? o.wal ? { writerId: o.writerId ?? `${hostname()}_${createHash('sha256').update(resolve(o.wal!.dir)).digest('hex').slice(0, 8)}` } : {}),
       ...(o.ensureSchema ? { ensureSchema: o.ensureSchema } : {}),
     });
   }

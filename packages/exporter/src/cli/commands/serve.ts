@@ -41,7 +41,8 @@ Options:
   --wal-max-bytes N        log disk budget in bytes         [env SPENDTRACE_WAL_MAX_BYTES, default 1073741824]
   --shutdown-timeout S     seconds a stop waits for the store [env SPENDTRACE_SHUTDOWN_TIMEOUT, default 10]
   --skip-schema            do not create the schema on start (you own the DDL: see
-                           \`spendtrace migrate --print\`)  [env SPENDTRACE_SKIP_SCHEMA=1]
+                           \`spendtrace migrate --print\`; the service still creates its own
+                           spans_staging_* / spans_pending_* tables)  [env SPENDTRACE_SKIP_SCHEMA=1]
 
 ${STORE_FLAGS_HELP}
 `;

@@ -6,6 +6,9 @@
  *   service   the chunk's OTLP/HTTP protobuf bodies POSTed over loopback to `startServer` (decode,
  *             classify, normalize, price, replay filter, batch, insert), 4 in flight on keep-alive;
  *             timed from the first POST until `flush()` says every row is inserted.
+ *   service-log  the same as service with the write-ahead log on (each answer waits for its
+ *             rows to be fsync'ed, group commit), as `spendtrace serve` runs: the cost of durability
+ *             is service-log against service, measured in the same run.
  *   raw       the same rows (made in set-up, untimed) inserted straight through the Store in
  *             batches of the Batcher's size with a deduplication token, as the service inserts:
  *             the floor set by chDB and the materialized views.
@@ -92,10 +95,13 @@ function nextChunk(list: Chunk[]) {
   };
 }
 
-async function service(): Promise<Prepared> {
+async function service(withLog = false): Promise<Prepared> {
   const list = chunks();
   const store = await openStore();
-  const server = await startServer({ port: 0, store, database: DB, pricer: new Pricer(), log: (l) => process.stderr.write(`${l}\n`) });
+  const walDir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-wal-'));
+  process.on('exit', () => rmSync(walDir, { recursive: true, force: true }));
+  const server = await startServer({ port: 0, store, database: DB, pricer: new Pricer(), log: (l) => process.stderr.write(`${l}\n`),
+    ...(withLog ? { ingest: { wal: { dir: walDir } } } : {}) });
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let retries = 0;
   const post = (body: Buffer): Promise<void> =>
@@ -192,6 +198,6 @@ async function pipeline(): Promise<Prepared> {
   };
 }
 
-const setup = ({ service, raw, pipeline } as Record<string, () => Promise<Prepared>>)[variant];
+const setup = ({ service: () => service(false), 'service-log': () => service(true), raw, pipeline } as Record<string, () => Promise<Prepared>>)[variant];
 if (!setup) throw new Error(`unknown variant ${variant}`);
 await serveBlocks(setup);

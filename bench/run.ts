@@ -100,17 +100,18 @@ async function ingestBench(): Promise<void> {
   try {
     const bodies = await buildRequests(tasks);
     writeRequests(file, bodies);
-    const results = await runInterleaved(join(here, 'ingest.ts'), ['raw', 'service', 'pipeline'], {
+    const results = await runInterleaved(join(here, 'ingest.ts'), ['raw', 'service', 'service-log', 'pipeline'], {
       sets: ingestSets, blocks: ingestBlocks, args: [`--requests=${file}`, `--bodies-per-block=${bodiesPerBlock}`], timeoutMs: 180_000, onSample: progress('ingest'),
     });
     process.stderr.write('\n');
     const raw = results.find((r) => r.variant === 'raw')!;
     const service = results.find((r) => r.variant === 'service')!;
+    const serviceLog = results.find((r) => r.variant === 'service-log')!;
     const pipeline = results.find((r) => r.variant === 'pipeline')!;
-    const rows: (string | number)[][] = [raw, service].filter((r) => r.samples.length).map((r) => {
+    const rows: (string | number)[][] = [raw, service, serviceLog].filter((r) => r.samples.length).map((r) => {
       const p = paired(r, raw, 'spansPerSec');
       return [
-        r.variant === 'raw' ? 'raw: Store.insert (baseline)' : 'service: OTLP/HTTP -> rollups',
+        r.variant === 'raw' ? 'raw: Store.insert (baseline)' : r.variant === 'service' ? 'service: OTLP/HTTP -> rollups, log off' : 'service-log: the same, log on (fsync before 2xx)',
         fmt(medianOf(r, 'spansPerSec'), 0),
         `±${fmt(spreadPct(values(r, 'spansPerSec')))}%`,
         fmt(p.ratio, 2),
@@ -118,7 +119,8 @@ async function ingestBench(): Promise<void> {
         fmt(medianOf(r, 'cpuUsPerSpan')),
       ];
     });
-    rows.push(...unavailableRows([raw, service, pipeline]));
+    rows.push(...unavailableRows([raw, service, serviceLog, pipeline]));
+    const durability = serviceLog.samples.length && service.samples.length ? paired(serviceLog, service, 'spansPerSec') : undefined;
     const spansPerBlock = Number(service.samples[0]?.spans ?? raw.samples[0]?.spans ?? 0);
     print({
       title: 'Exporter ingest (embedded chDB)',
@@ -128,6 +130,8 @@ async function ingestBench(): Promise<void> {
         `then every span, call and task counted in the tables; raw: the same rows through Store.insert in batches of 5000 with a dedup token; ` +
         `ratio = median of per-round ratios to raw, with its 95% CI; ± = half the interquartile range; CPU = whole process (chDB threads included)`,
       table: table(['variant', 'spans/s', 'spread', 'x raw', '95% CI', 'CPU us/span'], rows) +
+        (durability ? `\ncost of durability: log on / log off = ${fmt(durability.ratio, 2)}x spans/s (95% CI ${ci(durability.ratios, 2)}), ` +
+          `CPU ${fmt(medianOf(serviceLog, 'cpuUsPerSpan'))} vs ${fmt(medianOf(service, 'cpuUsPerSpan'))} us/span` : '') +
         `\ndecode + classify + price alone: ${fmt(medianOf(pipeline, 'decodeClassifyPriceUsPerSpan'), 2)} us CPU per span ` +
         `(of which protobuf decode ${fmt(medianOf(pipeline, 'decodeUsPerSpan'), 2)} us), ±${fmt(spreadPct(values(pipeline, 'decodeClassifyPriceUsPerSpan')))}%` +
         unavailableNotes(results),

@@ -10,8 +10,8 @@ export { migrate, MigrationError, renderSchema, renderSql, schemaVariables, vali
 export type { MigrateOptions, SchemaOptions, RenderedStatement } from './schema/index.ts';
 export { decodeProtobufRequest, decodeJsonRequest, encodeExportResponse, encodeStatus, OtlpDecodeError, countSpans } from './otlp/index.ts';
 export type { TraceRequest, OtlpSpan, OtlpScopeSpans, OtlpResourceSpans, Attributes, AttrValue, OtlpEncoding } from './otlp/index.ts';
-export { Batcher, BatcherClosedError, Ingester, BackpressureError, requestToRows, spanToRow, classifySpan, SeenWindow, LIMITS } from './ingest/index.ts';
-export type { BatcherOptions, IngesterOptions, IngestResult, RequestRows, SpanRow, SpanClass } from './ingest/index.ts';
+export { Ingester, BackpressureError, IngesterClosedError, Drainer, SpanWriter, StoreUnavailableError, WriteAheadLog, WalFullError, requestToRows, spanToRow, classifySpan, SeenWindow, LIMITS } from './ingest/index.ts';
+export type { DrainerOptions, IngesterOptions, IngestResult, RequestRows, SpanRow, SpanClass } from './ingest/index.ts';
 export * from './reports/index.ts';
 export { run, CliError, EXIT, type ExitCode, type CliIO } from './cli/index.ts';
 export { insights, DETECTORS } from './insights/index.ts';

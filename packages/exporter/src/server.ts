@@ -32,7 +32,7 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Routes besides /v1/traces and /healthz (query API, dashboard). Return true when handled. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
-  /** Batching, replay window and preload settings. */
+  /** Batching, replay window, write-ahead log and dead-letter settings. */
   ingest?: Omit<IngesterOptions, 'store' | 'pricer' | 'database'>;
   /** Operational messages (insert failures, preload problems). @default console.error */
   log?: (line: string) => void;
@@ -43,8 +43,8 @@ export interface RunningServer {
   port: number;
   /** Resolves when every span accepted so far is inserted. */
   flush(): Promise<void>;
-  /** Stops listening, then flushes (waiting up to 10 s for a failing store). */
-  close(): Promise<void>;
+  /** Stops accepting, stops listening, flushes for up to `flushTimeoutMs` (default 10 s); the rest stays in the log. */
+  close(flushTimeoutMs?: number): Promise<void>;
   readonly ingester: Ingester;
 }
 
@@ -71,12 +71,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onError: options.ingest?.batch?.onError ?? ((e, i) => log(`spendtrace: insert of ${i.rows} spans failed (attempt ${i.attempt}, retry in ${i.retryInMs} ms): ${(e as Error)?.message ?? e}`)),
     },
   });
-  try {
-    await ingester.start();
-  } catch (e) {
-    // The store may be down at start: serve anyway (inserts retry), only the replay window starts empty.
-    log(`spendtrace: could not preload recent span ids: ${(e as Error).message}`);
-  }
+  // Opens the log and drains what it holds in the background: the store may be down at start.
+  const unstored = await ingester.start();
+  if (unstored) log(`spendtrace: ${unstored} logged requests not yet in the store; inserting them`);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -93,7 +90,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/v1/traces') return traces(req, res);
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const body = { status: 'ok', store: options.store.kind, storeHealthy: ingester.batcher.healthy, pendingSpans: ingester.batcher.pendingRows };
+      const st = ingester.stats();
+      const degraded = !st.storeHealthy || st.spansDeadLettered > 0;
+      const body = { status: degraded ? 'degraded' : 'ok', store: options.store.kind, ...st };
       return reply(res, 200, 'application/json', Buffer.from(JSON.stringify(body)));
     }
     if (options.extraRoutes && (await options.extraRoutes(req, res, url))) return;
@@ -121,7 +120,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (e instanceof OtlpDecodeError) throw new HttpError(400, e.message);
         throw e;
       }
-      const result = ingester.ingest(request);
+      const result = await ingester.ingest(request);
       const message = [
         result.rejected ? `${result.rejected} spans rejected` : '',
         result.clamped ? `${result.clamped} spans had values clamped or dropped` : '',
@@ -159,14 +158,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: addr.port,
     ingester,
     flush: () => ingester.flush(),
-    close: () => {
+    close: (flushTimeoutMs = 10_000) => {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
+        // Stop accepting first: requests still arriving get 503 and are retried by their sender.
+        const listening = new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
-        const left = await ingester.close();
-        if (left) log(`spendtrace: stopped with ${left} spans not inserted (store unavailable)`);
+        const left = await ingester.close(flushTimeoutMs);
+        server.closeAllConnections();
+        await listening;
+        if (left) log(`spendtrace: stopped with ${left} logged requests not yet in the store; they are inserted at the next start`);
       })();
       return closing;
     },

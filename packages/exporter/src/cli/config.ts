@@ -42,6 +42,9 @@ export const ENV = {
   CONFIG: 'SPENDTRACE_CONFIG',
   PRICES: 'SPENDTRACE_PRICES_FILE',
   SKIP_SCHEMA: 'SPENDTRACE_SKIP_SCHEMA',
+  WAL_DIR: 'SPENDTRACE_WAL_DIR',
+  WAL_MAX_BYTES: 'SPENDTRACE_WAL_MAX_BYTES',
+  SHUTDOWN_TIMEOUT: 'SPENDTRACE_SHUTDOWN_TIMEOUT',
 } as const;
 
 export function loadConfigFile(flag: string | undefined, env: Env, cwd: string): FileConfig {

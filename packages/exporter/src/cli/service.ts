@@ -2,6 +2,7 @@
  * The service as the CLI runs it: store + schema + OTLP receiver + the /api routes, started and
  * stopped as one. `serve` and `demo` both use it.
  */
+import { join } from 'node:path';
 import { Pricer, PricingConfigError } from '@spendtrace/semconv';
 import { migrate } from '../schema/index.ts';
 import type { Store } from '../store/index.ts';
@@ -28,6 +29,12 @@ export interface ServiceOptions {
   alerts?: AlertsConfig | undefined;
   /** Where incidents are kept across restarts. @default in memory */
   incidentsFile?: string | undefined;
+  /** The write-ahead log's directory. @default `<data>/wal` */
+  walDir?: string;
+  /** The log's disk budget; beyond it the receiver answers 503. @default 1 GiB */
+  walMaxBytes?: number;
+  /** How long a stop waits for the store before leaving the rest in the log. @default 10 s */
+  shutdownTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -57,7 +64,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   let server: ServerHandle;
   let alerts: AlertEvaluator | undefined;
   try {
-    await migrate(store, { database: o.settings.database, createSchema: o.createSchema !== false });
+    // The schema is created by the writer before its first insert and retried with it, so the
+    // service starts (and accepts into its log) while a ClickHouse server is still down.
+    const ensureSchema = o.createSchema !== false ? async () => { await migrate(store, { database: o.settings.database }); } : undefined;
+    // Tried once now so reports work at once; a store that is down gets it at the first insert.
+    await ensureSchema?.().catch((e: unknown) => o.log(`store not ready (${(e as Error)?.message ?? e}); accepting into the log, schema and inserts retried`));
     if (o.alerts?.rules.length) alerts = new AlertEvaluator({ store, database: o.settings.database, config: o.alerts, file: o.incidentsFile, log: o.log });
     server = await startServer({
       port: o.port,
@@ -67,6 +78,10 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       database: o.settings.database,
       extraRoutes: combineRoutes(createAlertsRoute(alerts), createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createDashboardRoute()),
       log: o.log,
+      ingest: {
+        wal: { dir: o.walDir ?? join(o.settings.data, 'wal'), ...(o.walMaxBytes ? { maxBytes: o.walMaxBytes } : {}) },
+        ...(ensureSchema ? { ensureSchema } : {}),
+      },
     });
   } catch (err) {
     await store.close().catch(() => undefined);
@@ -90,7 +105,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       (closing ??= (async () => {
         try {
           await alerts?.close();
-          await server.close();
+          await server.close(o.shutdownTimeoutMs ?? 10_000);
         } finally {
           await store.close();
         }

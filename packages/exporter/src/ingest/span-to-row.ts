@@ -13,18 +13,32 @@ import type { SpanRow } from './span-row.ts';
 
 /** Limits on what one span may carry into storage. */
 export const LIMITS = {
-  /** Longest attribute value kept, in characters; longer ones are cut. */
+  /** Longest attribute value kept, in UTF-16 units (cut on a code point boundary); longer ones are cut. */
   maxValueChars: 16_384,
+  /** All attribute keys and values of one span's map together; attributes past it are dropped. */
+  maxSpanAttributeChars: 131_072,
+  /**
+   * The same for a resource's map. It is stored on every span of the resource, so it is kept
+   * small: an 8 MB resource attribute copied into 5,000 rows was a 40 GB batch.
+   */
+  maxResourceAttributeChars: 16_384,
   /** Longest attribute key; longer keys are dropped. */
   maxKeyChars: 256,
   /** Attributes kept per span (and per resource). */
   maxAttributes: 512,
   /** Longest value of a dimension column (names, models, ids). */
   maxLabelChars: 512,
-  /** Largest token count of one kind on one call; anything above is not a real count. */
-  maxTokens: 10_000_000_000,
-  /** Largest cost of one span in USD. */
-  maxCostUsd: 1_000_000,
+  /**
+   * Largest token count of one kind on one call; anything above is not a real count. The largest
+   * context window offered today is 10M tokens (Llama 4 Scout; Gemini 2M, GPT-4.1 1M); twice that.
+   */
+  maxTokens: 20_000_000,
+  /**
+   * Largest cost of one span in USD, reported or computed. The dearest listed call within
+   * maxTokens (o1-pro, 20M input at $150/M plus 2M output at $600/M) is $4,200; a span above
+   * it is a hostile or broken one: its reported cost is dropped, a computed one left unpriced.
+   */
+  maxCostUsd: 5_000,
   /** Times outside [2000-01-01, 2100-01-01) are not real span times. */
   minTimeNs: 946_684_800_000_000_000n,
   maxTimeNs: 4_102_444_800_000_000_000n,
@@ -112,7 +126,7 @@ export function spanToRow(span: OtlpSpan, res: ResourceContext, pricer: Pricer, 
   const map = attributeMap(attrs, kind === 'inference' || kind === 'tool', warnings);
   map[A.ATTR_OTEL_SCOPE_NAME] = res.scopeName;
   if (res.scopeVersion) map[A.ATTR_OTEL_SCOPE_VERSION] = res.scopeVersion;
-  if (warnings.length) map[A.ATTR_SPENDTRACE_INGEST_WARNINGS] = warnings.join('; ').slice(0, LIMITS.maxValueChars);
+  if (warnings.length) map[A.ATTR_SPENDTRACE_INGEST_WARNINGS] = cut(warnings.join('; '), LIMITS.maxValueChars);
 
   const row: SpanRow = {
     trace_id: span.traceId,
@@ -192,10 +206,16 @@ function priceInference(attrs: Attributes, provider: string, requestModel: strin
     if (usage[k] !== undefined) usage[k] = Math.round(usage[k]!);
   }
   // A cost on the span wins: the provider reported it, or the instrumentation priced it at call time.
-  const reported = firstCost(attrs, COST_ATTRIBUTES, warnings);
+  let reported = firstCost(attrs, COST_ATTRIBUTES, warnings);
   const at = Number(endNs / 1_000_000n);
+  const source = label(attrs[A.ATTR_GEN_AI_USAGE_COST_SOURCE], warnings, A.ATTR_GEN_AI_USAGE_COST_SOURCE) || A.COST_SOURCE.LOCAL;
+  if (reported === 0n && source !== A.COST_SOURCE.PROVIDER && hasTokens(reportedUsage)) {
+    // A peer whose own price lookup failed reports 0 for a call with tokens: priced here (or
+    // flagged unpriced), never stored as a silent $0. Only the provider's own 0 is believed.
+    warnings.push('a cost of 0 for a call with tokens (not from the provider): priced by the exporter');
+    reported = undefined;
+  }
   if (reported !== undefined) {
-    const source = label(attrs[A.ATTR_GEN_AI_USAGE_COST_SOURCE], warnings, A.ATTR_GEN_AI_USAGE_COST_SOURCE) || A.COST_SOURCE.LOCAL;
     if (COST_PART_ATTRIBUTES.some((k) => attrs[k] !== undefined)) {
       const part = (k: string) => firstCost(attrs, [k], warnings) ?? 0n;
       return {
@@ -225,11 +245,21 @@ function priceInference(attrs: Attributes, provider: string, requestModel: strin
   if (!reportedUsage) return { ...NO_MONEY, usage, unpriced: status !== 'error' };
   const quote = listedQuote(attrs, provider, requestModel, responseModel, usage, at, pricer);
   if (!quote) return { ...NO_MONEY, usage, unpriced: true };
+  if (quote.cost.total > MAX_COST_PICO) {
+    warnings.push(`computed cost over ${LIMITS.maxCostUsd} USD for one call: left unpriced`);
+    return { ...NO_MONEY, usage, unpriced: true };
+  }
   return {
     usage, total: quote.cost.total, input: quote.cost.input, output: quote.cost.output,
     cacheRead: quote.cost.cacheRead, cacheWrite: quote.cost.cacheWrite, reasoning: quote.cost.reasoning,
     source: 'exporter', unpriced: false, pricingVersion: quote.version,
   };
+}
+
+const MAX_COST_PICO = usdToPico(LIMITS.maxCostUsd);
+
+function hasTokens(u: Usage | undefined): boolean {
+  return !!u && (u.inputTokens > 0 || u.outputTokens > 0 || (u.cacheReadTokens ?? 0) > 0 || (u.cacheWriteTokens ?? 0) > 0);
 }
 
 const COST_PART_ATTRIBUTES = [
@@ -299,23 +329,43 @@ function label(v: AttrValue | undefined, warnings: string[], key: string): strin
   const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
   if (s.length > LIMITS.maxLabelChars) {
     warnings.push(`${key} longer than ${LIMITS.maxLabelChars} chars: cut`);
-    return s.slice(0, LIMITS.maxLabelChars);
+    return cut(s, LIMITS.maxLabelChars);
   }
-  return s;
+  return wellFormed(s);
 }
 
 function truthy(v: AttrValue | undefined): boolean {
   return v === true || v === 'true';
 }
 
-function cut(s: string, max: number): string {
-  return s.length > max ? s.slice(0, max) : s;
+/**
+ * At most `max` UTF-16 units, cut on a code point boundary, with any lone surrogate (JSON can
+ * carry one) replaced by U+FFFD: ClickHouse refuses a lone surrogate, and one refused row used
+ * to stop every insert.
+ */
+export function cut(s: string, max: number): string {
+  let t = s;
+  if (t.length > max) {
+    t = t.slice(0, max);
+    const last = t.charCodeAt(t.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) t = t.slice(0, -1);
+  }
+  return wellFormed(t);
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATES = /\p{Cs}/gu;
+
+function wellFormed(s: string): string {
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\uFFFD') : s;
 }
 
 /** Attribute values as strings for the Map column; long values cut, long keys and extras dropped. */
-export function attributeMap(attrs: Attributes, dropMoney: boolean, warnings: string[], skipColumns = true): Record<string, string> {
+export function attributeMap(attrs: Attributes, dropMoney: boolean, warnings: string[], skipColumns = true,
+  maxTotalChars: number = LIMITS.maxSpanAttributeChars): Record<string, string> {
   const out: Record<string, string> = {};
   let n = 0;
+  let total = 0;
   let droppedKeys = 0;
   let cutValues = 0;
   for (const [k, v] of Object.entries(attrs)) {
@@ -326,13 +376,20 @@ export function attributeMap(attrs: Attributes, dropMoney: boolean, warnings: st
     }
     let s = valueText(v);
     if (s.length > LIMITS.maxValueChars) {
-      s = `${s.slice(0, LIMITS.maxValueChars)}…[cut ${s.length - LIMITS.maxValueChars} chars]`;
+      s = `${cut(s, LIMITS.maxValueChars)}…[cut ${s.length - LIMITS.maxValueChars} chars]`;
       cutValues++;
+    } else {
+      s = wellFormed(s);
     }
-    out[k] = s;
+    if (total + k.length + s.length > maxTotalChars) {
+      droppedKeys++;
+      continue;
+    }
+    total += k.length + s.length;
+    out[wellFormed(k)] = s;
     n++;
   }
-  if (droppedKeys) warnings.push(`${droppedKeys} attributes dropped (key over ${LIMITS.maxKeyChars} chars or over ${LIMITS.maxAttributes} attributes)`);
+  if (droppedKeys) warnings.push(`${droppedKeys} attributes dropped (key over ${LIMITS.maxKeyChars} chars, over ${LIMITS.maxAttributes} attributes or over ${maxTotalChars} chars in all)`);
   if (cutValues) warnings.push(`${cutValues} attribute values cut to ${LIMITS.maxValueChars} chars`);
   return out;
 }
@@ -353,7 +410,7 @@ export function nsText(ns: bigint): string {
 export function resourceColumns(resource: Attributes): { serviceName: string; resourceAttributes: Record<string, string> } {
   const warnings: string[] = [];
   const service = label(resource[A.ATTR_SERVICE_NAME], warnings, A.ATTR_SERVICE_NAME);
-  return { serviceName: service || 'unknown_service', resourceAttributes: attributeMap(resource, false, warnings, false) };
+  return { serviceName: service || 'unknown_service', resourceAttributes: attributeMap(resource, false, warnings, false, LIMITS.maxResourceAttributeChars) };
 }
 
 export function scopeColumns(scope: { name: string; version: string }): { scopeName: string; scopeVersion: string } {

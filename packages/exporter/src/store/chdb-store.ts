@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
-import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type Store, type StoreLogOptions } from './store.ts';
+import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type InsertOptions, type Store, type StoreLogOptions } from './store.ts';
 
 export interface ChdbStoreOptions extends StoreLogOptions {
   /** Data directory; created when missing. @default './.spendtrace' */
@@ -79,12 +79,13 @@ export class ChdbStore implements Store {
     });
   }
 
-  insert(table: string, rows: object[], opts?: { dedupToken?: string }): Promise<void> {
+  insert(table: string, rows: object[], opts?: InsertOptions): Promise<void> {
     if (!rows.length) return Promise.resolve();
     const values = toJsonEachRow(rows);
-    const settings: Record<string, string | number> = opts?.dedupToken
-      ? { insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 }
-      : {};
+    const settings: Record<string, string | number> = {
+      ...(opts?.dedupToken ? { insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 } : {}),
+      ...opts?.settings,
+    };
     return this.run(async (s) => {
       try {
         await s.insert({ table, values, format: 'JSONEachRow', settings });

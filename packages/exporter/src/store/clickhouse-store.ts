@@ -2,7 +2,7 @@
  * A ClickHouse server (or cluster) through the official `@clickhouse/client`, loaded lazily so the
  * embedded path never needs it (it is an optional dependency).
  */
-import { StoreError, describeSql, firstLine, logSql, scrubQueryText, type Store, type StoreLogOptions } from './store.ts';
+import { StoreError, describeSql, firstLine, logSql, scrubQueryText, type InsertOptions, type Store, type StoreLogOptions } from './store.ts';
 
 export interface ClickHouseStoreOptions extends StoreLogOptions {
   /** e.g. http://user:password@localhost:8123 (credentials may be given in the URL). */
@@ -50,6 +50,7 @@ export class ClickHouseStore implements Store {
       // Every failure reaches the caller as a StoreError; the client's own console logging would
       // print it a second time, bypassing `log` (and its arguments include the insert settings).
       log: { level: mod.ClickHouseLogLevel.OFF },
+      json: { parse: JSON.parse, stringify: (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) },
       clickhouse_settings: {
         output_format_json_quote_decimals: 1,
         output_format_json_quote_64bit_integers: 1,
@@ -95,27 +96,29 @@ export class ClickHouseStore implements Store {
     });
   }
 
-  insert(table: string, rows: object[], opts?: { dedupToken?: string }): Promise<void> {
+  insert(table: string, rows: object[], opts?: InsertOptions): Promise<void> {
     if (!rows.length) return Promise.resolve();
+    // The rows as they are: the client serializes each (bigint as text, see `json` at open). A
+    // per-row deep copy here is what made a request's large shared resource crash the process.
     return this.run(async (c) => {
       try {
         await c.insert({
-        table,
-        // The client serializes with JSON.stringify: bigint must already be text.
-        values: rows.map((r) => JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) as object),
-        format: 'JSONEachRow',
-          ...(opts?.dedupToken
-            ? {
-              clickhouse_settings: {
+          table,
+          values: rows,
+          format: 'JSONEachRow',
+          clickhouse_settings: {
+            ...(opts?.dedupToken
+              ? {
                 insert_deduplication_token: opts.dedupToken,
                 deduplicate_blocks_in_dependent_materialized_views: 1,
                 // The token's guarantee is a synchronous insert's: a server (or profile) with
                 // async_insert on deduplicates async inserts only with async_insert_deduplicate
                 // (off by default). The batcher batches already; the server need not.
                 async_insert: 0,
-              },
-            }
-            : {}),
+              }
+              : {}),
+            ...opts?.settings,
+          },
         });
       } catch (cause) {
         throw wrap('SPENDTRACE_STORE_INSERT', `insert of ${rows.length} rows into ${table} failed`, cause, '', this.opts);

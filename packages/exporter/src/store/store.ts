@@ -15,10 +15,16 @@ export interface Store {
    * Inserts rows (JSONEachRow). With `dedupToken`, the insert carries `insert_deduplication_token`
    * and deduplication reaches the materialized views, so retrying the same batch is a no-op.
    */
-  insert(table: string, rows: object[], opts?: { dedupToken?: string }): Promise<void>;
+  insert(table: string, rows: object[], opts?: InsertOptions): Promise<void>;
   /** DDL or any statement without a result. */
   command(sql: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface InsertOptions {
+  dedupToken?: string;
+  /** Extra ClickHouse settings for this insert (e.g. async_insert: 0 where the next statement reads the rows). */
+  settings?: Record<string, string | number>;
 }
 
 export type StoreErrorCode =

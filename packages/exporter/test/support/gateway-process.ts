@@ -18,14 +18,15 @@ export interface GatewayProcess {
   dataDir: string;
   /** Everything the gateway wrote to stderr so far (for failure messages). */
   stderr(): string;
-  stop(): Promise<void>;
+  /** Stops the gateway; `keepData` leaves its directory for a restart on it (the store coming back). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 const ENTRY = fileURLToPath(new URL('./clickhouse-gateway.ts', import.meta.url));
 
-export async function startGatewayProcess(opts: { users?: Record<string, string>; concurrency?: number; timeoutMs?: number } = {}): Promise<GatewayProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'spendtrace-ch-gateway-'));
-  const args = [ENTRY, '--data-dir', dataDir, '--port', '0'];
+export async function startGatewayProcess(opts: { users?: Record<string, string>; concurrency?: number; timeoutMs?: number; dataDir?: string; port?: number } = {}): Promise<GatewayProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'spendtrace-ch-gateway-'));
+  const args = [ENTRY, '--data-dir', dataDir, '--port', String(opts.port ?? 0)];
   for (const [u, p] of Object.entries(opts.users ?? {})) args.push('--user', `${u}:${p}`);
   if (opts.concurrency) args.push('--concurrency', String(opts.concurrency));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -46,14 +47,14 @@ export async function startGatewayProcess(opts: { users?: Record<string, string>
     ...hello,
     dataDir,
     stderr: () => err,
-    async stop() {
+    async stop(o) {
       if (child.exitCode === null && child.signalCode === null) {
         child.stdin!.end();
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!o?.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,10 +1,10 @@
 /** `spendtrace serve`: the OTLP receiver, the store and the JSON API, until SIGINT/SIGTERM. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { INCIDENTS_FILE } from '../../alerts/index.ts';
 import { alertsOf, ENV, parsePort, pick } from '../config.ts';
 import { parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
-import { EXIT } from '../errors.ts';
+import { CliError, EXIT } from '../errors.ts';
 import { describeStore, writeServeRecord } from '../open-store.ts';
 import { startService } from '../service.ts';
 import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
@@ -31,15 +31,23 @@ Endpoints:
 Alerts: rules and sinks under "alerts" in the config file are evaluated continuously
 (every 15 s by default); incidents are kept in <data>/${INCIDENTS_FILE}. See \`spendtrace alerts --help\`.
 
-Stops on SIGINT/SIGTERM after flushing the spans it has accepted.
+A 2xx means the spans are on disk: each request is fsync'ed into a write-ahead log (group commit)
+before the answer, then inserted exactly once (a replay, however late, changes nothing). While the
+store is down the log grows up to --wal-max-bytes, then requests get 503 + Retry-After.
+On SIGINT/SIGTERM it stops accepting, flushes for up to --shutdown-timeout seconds and leaves the
+rest in the log, which the next start inserts.
 
 Options:
   --port N                 port to listen on (0 = any free port)   [env SPENDTRACE_PORT, default 4318]
   --host HOST              interface to bind                        [env SPENDTRACE_HOST, default 127.0.0.1]
   --prices FILE            price overrides (custom/fine-tuned models, negotiated rates)
                                                                     [env SPENDTRACE_PRICES_FILE]
+  --wal-dir DIR            write-ahead log directory        [env SPENDTRACE_WAL_DIR, default <data>/wal]
+  --wal-max-bytes N        log disk budget in bytes         [env SPENDTRACE_WAL_MAX_BYTES, default 1073741824]
+  --shutdown-timeout S     seconds a stop waits for the store [env SPENDTRACE_SHUTDOWN_TIMEOUT, default 10]
   --skip-schema            do not create the schema on start (you own the DDL: see
-                           \`spendtrace migrate --print\`)  [env SPENDTRACE_SKIP_SCHEMA=1]
+                           \`spendtrace migrate --print\`; the service still creates its own
+                           spans_staging_* / spans_pending_* tables)  [env SPENDTRACE_SKIP_SCHEMA=1]
 
 ${STORE_FLAGS_HELP}
 `;
@@ -49,7 +57,8 @@ export const serve: Command = {
   summary: 'run the OTLP receiver + store + JSON API (Ctrl-C to stop)',
   help,
   async run(argv, ctx) {
-    const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' }, 'skip-schema': { type: 'boolean' } } as const);
+    const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' }, 'skip-schema': { type: 'boolean' },
+      'wal-dir': { type: 'string' }, 'wal-max-bytes': { type: 'string' }, 'shutdown-timeout': { type: 'string' } } as const);
     if (v.help) {
       ctx.out(help);
       return EXIT.OK;
@@ -59,9 +68,14 @@ export const serve: Command = {
     const host = pick(v.host, ctx.env[ENV.HOST], file.host, '127.0.0.1', (s) => s);
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
 
+    const walDir = pick(v['wal-dir'], ctx.env[ENV.WAL_DIR], undefined, undefined as string | undefined, (x) => x);
+    const walMaxBytes = positive(pick(v['wal-max-bytes'], ctx.env[ENV.WAL_MAX_BYTES], undefined, undefined as string | undefined, (x) => x), '--wal-max-bytes');
+    const shutdownS = positive(pick(v['shutdown-timeout'], ctx.env[ENV.SHUTDOWN_TIMEOUT], undefined, undefined as string | undefined, (x) => x), '--shutdown-timeout');
     const createSchema = !(v['skip-schema'] || ctx.env[ENV.SKIP_SCHEMA] === '1' || file.createSchema === false);
     const alerts = alertsOf(file, ctx.env);
-    const svc = await startService({ settings, port, host, prices, createSchema, alerts, incidentsFile: join(settings.data, INCIDENTS_FILE), log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
+    const svc = await startService({ settings, port, host, prices, createSchema, alerts, incidentsFile: join(settings.data, INCIDENTS_FILE),
+      ...(walDir ? { walDir: resolve(ctx.cwd, walDir) } : {}), ...(walMaxBytes ? { walMaxBytes } : {}), ...(shutdownS !== undefined ? { shutdownTimeoutMs: shutdownS * 1000 } : {}),
+      log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
     const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString() });
     ctx.out(
       `spendtrace serve: listening on ${svc.url}\n` +
@@ -85,12 +99,18 @@ export const serve: Command = {
     process.off('SIGTERM', onSignal);
     ctx.err(`spendtrace serve: ${why === 'abort' ? 'stopping' : `${why} received`}, flushing spans…\n`);
     try {
-      await svc.flush();
-    } finally {
       await svc.close();
+    } finally {
       forget();
     }
     ctx.err('spendtrace serve: stopped cleanly\n');
     return EXIT.OK;
   },
 };
+
+function positive(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(EXIT.USAGE, `${name}: expected a number > 0, got ${JSON.stringify(text)}`);
+  return n;
+}

@@ -319,12 +319,12 @@ function renderOpportunities({ status, body }) {
 
 /**
  * Firing alerts, from `/api/alerts` when the service evaluates alert rules: `{ firing: [...] }` (or
- * an array), each with a title (`title`, `rule` or `name`) and a `message` / `summary`. Without the
- * route (404) the panel says no alerts are configured.
+ * an array), each with a title (`title`, `rule` or `name`) and a `message` / `summary`. With no
+ * rules (`configured: false`) or no route (404) the panel says no alerts are configured.
  */
 function renderAlerts({ status, body }) {
   const el = $('#alerts');
-  if (status === 404) {
+  if (status === 404 || (status === 200 && body && body.configured === false)) {
     $('#alerts-hint').textContent = '';
     return el.replaceChildren(h('p', { class: 'none', data: { alerts: 'unconfigured' } }, 'No alerts configured.'));
   }

@@ -3,7 +3,7 @@ export type { SpendtraceInstrumentationConfig, StreamUsageMode, OpenAIProviderMa
 export { withTask, withTool, recordToolCost, setTaskOutcome, currentTask } from './task-context.ts';
 export type { TaskOptions, TaskHandle, TaskOutcomeDetails } from './task-context.ts';
 export { BudgetExceededError } from './budget.ts';
-export type { BudgetExceededInfo, OnBudgetExceeded } from './budget.ts';
+export type { BudgetCheck, BudgetExceededInfo, OnBudgetExceeded } from './budget.ts';
 export { manuallyInstrument } from './manual.ts';
 export { recordBatchResults } from './batch-results.ts';
 export type { AsyncBatchLines, BatchLines, BatchProvider, BatchResultsOptions, BatchResultsSummary } from './batch-results.ts';

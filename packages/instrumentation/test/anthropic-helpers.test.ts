@@ -484,9 +484,10 @@ for (const native of [false, true]) {
       suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       let costUsd = 0;
-      // Turn 1 costs $0.0022, over the $0.002 budget: turn 2 is never sent.
+      // Turn 1 costs $0.0022, over the $0.002 budget: turn 2 is never sent. (With the default
+      // worst-case check turn 1 would be refused too: max_tokens 1024 can cost more than the budget.)
       const { result, unhandled } = await collectingUnhandledRejections(() =>
-        withTask({ name: 'capped-agent', budgetUsd: 0.002 }, async (task) => {
+        withTask({ name: 'capped-agent', budgetUsd: 0.002, budgetCheck: 'spent' }, async (task) => {
           try {
             for await (const _ of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools })) void _;
           } finally {

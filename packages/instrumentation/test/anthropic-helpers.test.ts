@@ -33,7 +33,7 @@ Object.defineProperty(host, 'captureMessageContent', { get: () => captureContent
 
 const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 afterEach(() => {
@@ -42,7 +42,7 @@ afterEach(() => {
 
 /** What the SDK does on its own: `fn` runs with spendtrace unpatched (on a fresh client); the SDK's spans of it are dropped. */
 async function withoutSpendtrace<T>(fn: () => Promise<T>): Promise<T> {
-  unpatchAnthropic(anthropicModule);
+  unpatchAnthropic(anthropicModule, host.wrapper);
   try {
     return await fn();
   } finally {

@@ -42,7 +42,7 @@ const CACHED_COST = {
 };
 const CACHED_TOTAL = Object.values(CACHED_COST).reduce((a, b) => a + b, 0);
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 

@@ -20,7 +20,7 @@ const EMBEDDING_001 = { input: 0.15 }; // gemini-embedding-001
 
 const h = genAIHarness({ costDetail: 'full' });
 const { host, spans } = h;
-const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule), startFake: () => startFakeGemini() });
+const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper), startFake: () => startFakeGemini() });
 
 async function waitForSpans(n: number): Promise<ReadableSpan[]> {
   for (let i = 0; i < 200; i++) {

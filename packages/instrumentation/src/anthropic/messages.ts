@@ -15,26 +15,14 @@ import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
 import { anthropicInput, anthropicOutput } from '../content-capture.ts';
 import { startAttributes, startCallSpan, type CallInit } from '../inference-call.ts';
-import type { APIPromiseLike, APIResponseProps, ChatMessage } from '../internal-types.ts';
-import { requestHash } from '../request-hash.ts';
-import { serverAddress, setDefined, type GenAIHost } from './llm-call.ts';
+import type { APIPromiseLike, APIResponseProps } from '../internal-types.ts';
+import { anthropicRequestHash, type CreateBody } from './request.ts';
+import { serverAddress, setDefined, type GenAIHost } from '../provider-host.ts';
 import { adoptNativeTracing, hasNativeTracing, nativeCallStarting } from './native-tracing.ts';
 
 /** Look-alike shapes of the SDK objects touched (0.x and 1.x). */
 interface MessagesResource {
   _client?: { baseURL?: string; _genAIProviderName?: string; _tracer?: unknown };
-}
-interface CreateBody {
-  model?: string;
-  max_tokens?: number;
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  stop_sequences?: string[];
-  stream?: boolean;
-  messages?: unknown[];
-  system?: unknown;
-  tools?: unknown[];
 }
 export interface AnthropicApiUsage {
   input_tokens?: number | null;
@@ -61,19 +49,6 @@ interface StreamEvent {
 }
 
 export type CreateFn = (this: MessagesResource, body: CreateBody, options?: { __span?: unknown }) => unknown;
-
-/**
- * `spendtrace.request.hash` of a Messages request: model, system prompt and messages. Text
- * blocks hash as text; other blocks (tool use and results, images, documents) by their JSON.
- */
-export function anthropicRequestHash(body: CreateBody | undefined): string {
-  const messages: ChatMessage[] = [];
-  const blocks = (content: unknown) =>
-    typeof content === 'string' ? content : Array.isArray(content) ? content.map((b: { type?: string; text?: unknown }) => (b?.type === 'text' ? b : { type: b?.type, text: JSON.stringify(b) })) : undefined;
-  if (body?.system !== undefined) messages.push({ role: 'system', content: blocks(body.system) });
-  if (Array.isArray(body?.messages)) for (const m of body.messages as Array<{ role?: string; content?: unknown }>) messages.push({ role: m?.role, content: blocks(m?.content) });
-  return requestHash(body?.model, messages);
-}
 
 /**
  * Usage in spendtrace's shape from the API's: `input_tokens` there EXCLUDES cache reads and
@@ -301,7 +276,7 @@ export function patchedStreamHelper(host: GenAIHost) {
   return (original: (...args: unknown[]) => unknown) =>
     function stream(this: MessagesResource, ...args: unknown[]) {
       try {
-        if (host.isEnabled() && hasNativeTracing(this._client)) adoptNativeTracing(this._client, host);
+        if (hasNativeTracing(this._client)) adoptNativeTracing(this._client, host);
       } catch (err) {
         host.diag.error('spendtrace: could not adopt the Anthropic client tracer', err);
       }

@@ -20,8 +20,9 @@ import { anthropicInput } from '../content-capture.ts';
 import { epochMs, nowMs } from '../metrics.ts';
 import { noteRequest } from '../task-context.ts';
 import { trackAttempts } from '../retry-attempts.ts';
-import { callScope, recordUsage, type CallScope, type GenAIHost } from './llm-call.ts';
-import { anthropicRequestHash } from './messages.ts';
+import type { GenAIHost } from '../provider-host.ts';
+import { callScope, recordUsage, type CallScope } from './native-usage.ts';
+import { anthropicRequestHash } from './request.ts';
 
 /** Attribute names the SDK sets that spendtrace reads (its own names, not ours to define). */
 const NATIVE_CACHE_WRITE_1H = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';

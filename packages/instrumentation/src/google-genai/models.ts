@@ -12,10 +12,10 @@ import { capTimes, promptText, type DescribeRequest } from '../budget-gate.ts';
 import { instrumentedMethod, type CallSite, type CallTarget } from '../call-site.ts';
 import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
-import { serverAddress, setDefined, type GenAIHost } from '../anthropic/llm-call.ts';
+import { serverAddress, setDefined, type GenAIHost } from '../provider-host.ts';
 import { InferenceCall, startAttributes, startCallSpan, type CallInit } from '../inference-call.ts';
 import { countingFetch } from '../retry-attempts.ts';
-import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
+import { unwrapIfWrapped, wrapOnce, type Wrapper } from '../wrapping.ts';
 import { geminiInput, geminiOutput } from '../content-capture.ts';
 import type { ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
@@ -31,11 +31,11 @@ interface ModelsLike {
  */
 const apiClientPrototypes = new Set<object>();
 type ApiCall = (url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) => Promise<unknown>;
-function instrumentAttempts(models: ModelsLike): void {
+function instrumentAttempts(w: Wrapper, models: ModelsLike): void {
   const proto = models.apiClient ? Object.getPrototypeOf(models.apiClient) : undefined;
   if (!proto || apiClientPrototypes.has(proto) || typeof proto.apiCall !== 'function') return;
   apiClientPrototypes.add(proto);
-  wrapMethod(proto, 'apiCall', (original: ApiCall) =>
+  wrapOnce(w, proto, 'apiCall', (original: ApiCall) =>
     function apiCall(this: unknown, url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) {
       return original.call(this, url, init, retryOptions, timeout, abortSignal, countingFetch(fetchFn ?? globalThis.fetch));
     },
@@ -43,8 +43,8 @@ function instrumentAttempts(models: ModelsLike): void {
 }
 
 /** Removes the attempt counting from every ApiClient prototype patched so far. */
-export function uninstrumentAttempts(): void {
-  for (const proto of apiClientPrototypes) unwrapMethod(proto, 'apiCall');
+export function uninstrumentAttempts(w: Wrapper): void {
+  for (const proto of apiClientPrototypes) unwrapIfWrapped(w, proto, 'apiCall');
   apiClientPrototypes.clear();
 }
 
@@ -144,7 +144,7 @@ const modelName = (m: string | undefined) => (m?.startsWith('models/') ? m.slice
 const finishReasons = (r: GenerateResponse | undefined) =>
   (r?.candidates ?? []).map((c) => c.finishReason?.toLowerCase()).filter((x): x is string => !!x);
 
-/** The request's settings (DESIGN.md §3), added when the call ends. */
+/** The request's settings, added when the call ends. */
 function requestAttributes(params: GenerateParams | undefined, attrs: Attributes, stream: boolean): void {
   const c = params?.config;
   if (c) {
@@ -348,7 +348,7 @@ function patched(host: GenAIHost, operation: string, kind: Kind) {
       const start = startAttributes(operation, target.provider, target.model, serverAddress(self.apiClient?.getBaseUrl?.()));
       const span = startCallSpan(host, operation, target.model, start, parent);
       const call = new GeminiCall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: geminiRequestHash(params), timed: kind === 'stream' }, kind, params);
-      instrumentAttempts(self);
+      instrumentAttempts(host.wrapper, self);
       return call;
     },
     attach: (call, result) => (result as Promise<unknown>).then(call.resolved, call.rejected),

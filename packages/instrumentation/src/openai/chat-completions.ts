@@ -114,7 +114,3 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
     );
   },
 };
-
-export function patchedCreate(host: ChatHost, original: CreateFn): CreateFn {
-  return patchedMethod(host, chatCompletionsApi, original as MethodFn) as CreateFn;
-}

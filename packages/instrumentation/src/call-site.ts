@@ -31,7 +31,8 @@ export interface CallSite<Self, Target extends CallTarget, Call extends Inferenc
   readonly what: string;
   /** The request as the budget check reads it (absent: checked on the running cost only). */
   readonly describe?: DescribeRequest;
-  target(self: Self, body: any): Target;
+  /** Undefined: not a model call (another command of the same method), passed to the SDK as it is. */
+  target(self: Self, body: any): Target | undefined;
   /**
    * A call the SDK traces itself (Anthropic native tracing): runs `original` without a span of
    * ours and returns its result, or returns {@link OWN_SPAN} to go on with spendtrace's own call.
@@ -72,13 +73,13 @@ function runCall<Self, Target extends CallTarget, Call extends InferenceCall>(
   argc: number,
 ): unknown {
   if (!host.isEnabled()) return callOriginal(original, self, body, options, argc);
-  let target: Target;
+  let target: Target | undefined;
   try {
     target = site.target(self, body);
   } catch (err) {
     host.diag.error(`${site.what}: could not read the call; calling the SDK uninstrumented`, err);
-    return callOriginal(original, self, body, options, argc);
   }
+  if (!target) return callOriginal(original, self, body, options, argc);
   const scope = currentScope();
   const task = scope?.task;
   let reservation: Reservation | undefined;

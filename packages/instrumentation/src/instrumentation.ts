@@ -3,6 +3,7 @@ import type { Tracer } from '@opentelemetry/api';
 import { COST_DETAILS, Pricer, type CostDetail } from '@spendtrace/semconv';
 import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
 import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
+import { bedrockRuntimeModuleDefinition, isBedrockRuntimePatchable, patchBedrockRuntime, unpatchBedrockRuntime } from './bedrock/index.ts';
 import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
 import { GenAIMetrics } from './metrics.ts';
 import { setToolCostListener } from './task-context.ts';
@@ -17,7 +18,7 @@ export const OPENAI_SUPPORTED_VERSIONS = ['>=5.0.0 <8'];
 const STREAM_USAGE_MODES: readonly StreamUsageMode[] = ['estimate', 'inject', 'off'];
 
 /**
- * Turns `openai`, `@anthropic-ai/sdk` and `@google/genai` calls into priced GenAI spans (ARCHITECTURE.md), attributed to the task
+ * Turns `openai`, `@anthropic-ai/sdk`, `@google/genai` and `@aws-sdk/client-bedrock-runtime` calls into priced GenAI spans (ARCHITECTURE.md), attributed to the task
  * and tool they ran in. Register it with a NodeSDK, or `manuallyInstrument()` for bundled apps.
  */
 export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceInstrumentationConfig> implements ChatHost {
@@ -33,6 +34,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   /** `@anthropic-ai/sdk` / `@google/genai` exports given to `manuallyInstrument()`, re-patched on enable(). */
   private _manualAnthropic: unknown[] | undefined;
   private _manualGoogleGenAI: unknown[] | undefined;
+  private _manualBedrock: unknown[] | undefined;
   private _metrics: GenAIMetrics | undefined;
 
   constructor(config: SpendtraceInstrumentationConfig = {}) {
@@ -116,6 +118,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
       ),
       anthropicModuleDefinition(this),
       googleGenAIModuleDefinition(this),
+      bedrockRuntimeModuleDefinition(this),
     ];
   }
 
@@ -172,10 +175,19 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     return isGoogleGenAIPatchable(exports);
   }
 
+  /** @internal For `manuallyInstrument()`: the `@aws-sdk/client-bedrock-runtime` module. */
+  instrumentBedrockRuntimeManually(exports: unknown): boolean {
+    const targets = (this._manualBedrock ??= []);
+    if (!targets.includes(exports)) targets.push(exports);
+    if (this.getConfig().enabled !== false) patchBedrockRuntime(exports, this);
+    return isBedrockRuntimePatchable(exports);
+  }
+
   override enable(): void {
     super.enable();
     for (const e of this._manualAnthropic ?? []) patchAnthropic(e, this);
     for (const e of this._manualGoogleGenAI ?? []) patchGoogleGenAI(e, this);
+    for (const e of this._manualBedrock ?? []) patchBedrockRuntime(e, this);
     for (const t of this._manualTargets ?? []) patchOpenAITargets(this, this.wrapper, t, true);
   }
 
@@ -184,5 +196,6 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     for (const t of this._manualTargets ?? []) this.unpatchOpenAI(t);
     for (const e of this._manualAnthropic ?? []) unpatchAnthropic(e, this.wrapper);
     for (const e of this._manualGoogleGenAI ?? []) unpatchGoogleGenAI(e, this.wrapper);
+    for (const e of this._manualBedrock ?? []) unpatchBedrockRuntime(e, this.wrapper);
   }
 }

@@ -186,6 +186,7 @@ export const GEN_AI_PROVIDER = {
   OPENROUTER: 'openrouter',
   TOGETHER: 'together_ai',
   FIREWORKS: 'fireworks',
+  AWS_BEDROCK: 'aws.bedrock',
   SELF_HOSTED: 'self_hosted',
 } as const;
 

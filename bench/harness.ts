@@ -320,7 +320,7 @@ export function threadCpuMicros(): number {
  *   is nearly free in V8; objects kept alive across a collection are not, and this shows them;
  * - `gcMicros`: the main-thread time of those collections.
  */
-export async function heapActivity<T>(run: () => Promise<T>): Promise<{ result: T; bytes: number; promotedBytes: number; gcMicros: number }> {
+export async function heapActivity<T>(run: () => Promise<T>): Promise<{ result: T; bytes: number; promotedBytes: number; gcMicros: number; majorGcs: number }> {
   const profiler = new GCProfiler();
   const used0 = getHeapStatistics().used_heap_size;
   profiler.start();
@@ -330,15 +330,17 @@ export async function heapActivity<T>(run: () => Promise<T>): Promise<{ result: 
   let bytes = 0;
   let promotedBytes = 0;
   let gcMicros = 0;
+  let majorGcs = 0;
   let after = used0;
   for (const gc of gcs) {
     gcMicros += gc.cost;
+    if (gc.gcType === 'MarkSweepCompact') majorGcs++;
     bytes += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - after);
     after = gc.afterGC.heapStatistics.usedHeapSize;
     if (gc.gcType === 'Scavenge' || gc.gcType === 'MinorMarkSweep') promotedBytes += Math.max(0, oldGeneration(gc.afterGC) - oldGeneration(gc.beforeGC));
   }
   bytes += Math.max(0, used1 - after);
-  return { result, bytes, promotedBytes, gcMicros };
+  return { result, bytes, promotedBytes, gcMicros, majorGcs };
 }
 
 function oldGeneration(h: { heapSpaceStatistics: Array<{ spaceName: string; spaceUsedSize: number }> }): number {

@@ -20,6 +20,8 @@
  * calls plus `forceFlush()`, so span export is inside the timed region.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
 import { arg, cpuMicros, heapActivity, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
 import { completionFetch, streamFetch } from './canned-openai.ts';
@@ -111,6 +113,10 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
   const call = async () => {
     sink += await once();
   };
+  // Per-call latency for the p99, and a full GC after each block for the heap that stays.
+  const latencies = new Float64Array(calls);
+  setFlagsFromString('--expose-gc');
+  const fullGc = runInNewContext('gc') as () => void;
 
   try {
     for (let i = 0; i < warm; i++) await call();
@@ -129,12 +135,22 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
       const thread0 = threadCpuMicros();
       const t0 = performance.now();
       const heap = await heapActivity(async () => {
-        for (let i = 0; i < calls; i++) await call();
+        for (let i = 0; i < calls; i++) {
+          const c0 = performance.now();
+          await call();
+          latencies[i] = performance.now() - c0;
+        }
         await provider.forceFlush();
       });
       const wallUs = (performance.now() - t0) * 1000;
       const cpu = cpuMicros() - cpu0;
       const threadCpu = threadCpuMicros() - thread0;
+      // Untimed: what stays alive after the block (full GC), the process's RSS, the p99 of the block's calls.
+      fullGc();
+      const sorted = Array.from(latencies).sort((a, b) => a - b);
+      const p99Ms = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+      const retainedMb = process.memoryUsage().heapUsed / 1e6;
+      const rssMb = process.memoryUsage().rss / 1e6;
       return {
         cpuUsPerCall: cpu / calls,
         threadCpuUsPerCall: threadCpu / calls,
@@ -142,6 +158,10 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
         allocKbPerCall: heap.bytes / 1024 / calls,
         promotedKbPerCall: heap.promotedBytes / 1024 / calls,
         gcUsPerCall: heap.gcMicros / calls,
+        majorGcs: heap.majorGcs,
+        p99Ms,
+        retainedMb,
+        rssMb,
         spansPerCall: (exporter.count - exported0) / calls,
         priced: priced ? 1 : 0,
         calls,

@@ -179,6 +179,10 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
         r.variant === 'none' ? fmt(medianOf(r, 'threadCpuUsPerCall')) : `${t.added >= 0 ? '+' : ''}${fmt(t.added)}`,
         r.variant === 'none' ? fmt(medianOf(r, 'allocKbPerCall')) : `${a.added >= 0 ? '+' : ''}${fmt(a.added)}`,
         r.variant === 'none' ? fmt(medianOf(r, 'promotedKbPerCall'), 2) : `${g.added >= 0 ? '+' : ''}${fmt(g.added, 2)}`,
+        fmt(medianOf(r, 'majorGcs'), 1),
+        fmt(medianOf(r, 'p99Ms'), 2),
+        r.variant === 'none' ? fmt(medianOf(r, 'retainedMb'), 1) : `${delta(r, base, 'retainedMb')}`,
+        r.variant === 'none' ? fmt(medianOf(r, 'rssMb'), 0) : `${delta(r, base, 'rssMb', 0)}`,
         fmt(medianOf(r, 'spansPerCall'), 2),
         r.variant === 'none' ? '' : medianOf(r, 'priced') === 1 ? 'yes' : 'no',
         String(first.patchedBy ?? ''),
@@ -194,11 +198,17 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
       how: `one process per variant, ${s.warm} warm-up calls, then ${rounds} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
         `(order rotating), x ${sets} fresh process sets = ${sets * rounds} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
         `+ forceFlush of a BatchSpanProcessor to a no-op exporter; main thread = process.threadCpuUsage; ` +
-        `added and ratio = medians of per-round pairs with none (95% CI of the added median, distribution-free); main thr. = the same for main-thread CPU; heap KB = V8 heap allocated per call, promoted KB = of it, kept alive across a young-generation GC (v8.GCProfiler), the same way; ± = half the interquartile range of the samples`,
-      table: table(['variant', 'CPU us/call', 'spread', 'added us', '95% CI', 'added %', 'x none', 'main thr. us', 'heap KB', 'promoted KB', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
-      data: { ...s, sets, rounds, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'allocKbPerCall', 'promotedKbPerCall', 'gcUsPerCall', 'spansPerCall', 'priced']) },
+        `added and ratio = medians of per-round pairs with none (95% CI of the added median, distribution-free); main thr. = the same for main-thread CPU; heap KB = V8 heap allocated per call, promoted KB = of it, kept alive across a young-generation GC (v8.GCProfiler), the same way; major GCs/block = mark-compacts during a block (median), p99 ms = of the block's calls' wall latency (median over blocks), retained MB / RSS MB = heap used after a full GC at the block's end / process RSS, as the difference of medians to none; ± = half the interquartile range of the samples`,
+      table: table(['variant', 'CPU us/call', 'spread', 'added us', '95% CI', 'added %', 'x none', 'main thr. us', 'heap KB', 'promoted KB', 'major GCs/block', 'p99 ms', 'retained MB', 'RSS MB', 'spans/call', 'cost on span', 'patched by'], rows) + unavailableNotes(results),
+      data: { ...s, sets, rounds, version, variants: summarize(results, 'none', ['cpuUsPerCall', 'threadCpuUsPerCall', 'wallUsPerCall', 'allocKbPerCall', 'promotedKbPerCall', 'gcUsPerCall', 'majorGcs', 'p99Ms', 'retainedMb', 'rssMb', 'spansPerCall', 'priced']) },
     });
   }
+}
+
+/** The difference of two variants' medians, signed. */
+function delta(r: VariantResult, base: VariantResult, key: string, digits = 1): string {
+  const d = medianOf(r, key) - medianOf(base, key);
+  return `${d >= 0 ? '+' : ''}${fmt(d, digits)}`;
 }
 
 async function main(): Promise<void> {

@@ -97,7 +97,7 @@ export abstract class APIPromiseCall extends InferenceCall {
   /** Whether a stream's text is kept for local counting. */
   protected abstract collectsText(): boolean;
   /** Ends the span once; `err` is an error object or an error.type. */
-  abstract finish(err?: unknown): void;
+  abstract override finish(err?: unknown): void;
 
   protected get operation(): string {
     return this.startAttributes[A.ATTR_GEN_AI_OPERATION_NAME] as string;

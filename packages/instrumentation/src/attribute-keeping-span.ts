@@ -1,8 +1,8 @@
 /**
  * A span that delegates to the real one and keeps a copy of every attribute set on it, so the
  * call's cost and metrics can be computed at `end()` even when the real span is not recording
- * (unsampled). Subclasses decide what happens at the end: {@link InferenceSpan} (metrics.ts) for
- * spendtrace's own spans, `PricedNativeSpan` (anthropic/native-tracing.ts) for the SDK's.
+ * (unsampled). Subclasses decide what happens at the end: `PricedNativeSpan`
+ * (anthropic/native-tracing.ts) prices the Anthropic SDK's own spans.
  */
 import type { Attributes, AttributeValue, Exception, Link, Span, SpanAttributes, SpanContext, SpanStatus, TimeInput } from '@opentelemetry/api';
 

@@ -216,7 +216,7 @@ function recordLines(results: BatchLines, options: BatchResultsOptions): BatchRe
     const task: TaskState | undefined = scope?.task;
     const attribution: Attributes = { ...task?.attribution };
     if (task && scope?.tool) attribution[A.ATTR_SPENDTRACE_TOOL_NAME] = scope.tool.name;
-    const tracer = inst.tracer;
+    const tracer = inst.callTracer;
     for (const line of linesOf(results)) {
       const l = line as any;
       const provider = options.provider ?? (l && 'result' in l ? 'anthropic' : l && ('response' in l || 'error' in l) ? 'openai' : undefined);
@@ -242,25 +242,29 @@ function recordLines(results: BatchLines, options: BatchResultsOptions): BatchRe
       if (p.finishReasons?.length) attrs[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = p.finishReasons;
       const span = tracer.startSpan(`${p.operation}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs });
       summary.spans++;
+      // What the line says beyond the start attributes: onto the span at once, and into the metrics.
+      const end: Attributes = {};
       if (p.error) {
         summary.failed++;
-        span.setAttribute(A.ATTR_ERROR_TYPE, p.error.type);
-        if (p.error.status) span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, p.error.status);
+        end[A.ATTR_ERROR_TYPE] = p.error.type;
+        if (p.error.status) end[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = p.error.status;
         span.setStatus({ code: SpanStatusCode.ERROR, message: p.error.message ?? p.error.type });
       } else if (p.usage) {
-        span.setAttributes(usageAttributes(p.usage));
+        Object.assign(end, usageAttributes(p.usage));
         const quote = inst.pricer.price(p.provider, p.responseModel ?? p.requestModel, p.usage) ?? (p.requestModel ? inst.pricer.price(p.provider, p.requestModel, p.usage) : undefined);
         if (quote) {
           const batch = batchQuote(quote);
-          span.setAttributes(costAttributes(batch, 'local', inst.costDetail));
+          Object.assign(end, costAttributes(batch, 'local', inst.costDetail));
           totalPico += batch.cost.total;
           task?.addCost(batch.cost.total);
         } else {
           summary.unpriced++;
-          span.setAttributes(UNPRICED_ATTRIBUTES);
+          Object.assign(end, UNPRICED_ATTRIBUTES);
         }
       }
+      span.setAttributes(end);
       span.end();
+      if (inst.metrics.enabled) inst.metrics.recordCall({ ...attrs, ...end }, 0);
     }
   } catch (err) {
     inst.diag.error('spendtrace: recordBatchResults failed', err);

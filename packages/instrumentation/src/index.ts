@@ -6,7 +6,7 @@ export { setTaskTenant, recordTaskCharge } from './task-billing.ts';
 export { withPrompt } from './prompt-template.ts';
 export type { PromptTemplate } from './prompt-template.ts';
 export { BudgetExceededError } from './budget.ts';
-export type { BudgetExceededInfo, OnBudgetExceeded } from './budget.ts';
+export type { BudgetCheck, BudgetExceededInfo, OnBudgetExceeded } from './budget.ts';
 export { manuallyInstrument } from './manual.ts';
 export { recordBatchResults } from './batch-results.ts';
 export type { AsyncBatchLines, BatchLines, BatchProvider, BatchResultsOptions, BatchResultsSummary } from './batch-results.ts';

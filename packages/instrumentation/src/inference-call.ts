@@ -14,6 +14,7 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Context, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type CostDetail, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import type { Reservation } from './budget-gate.ts';
 import { CallContext } from './call-context.ts';
 import type { GenAIMetrics } from './metrics.ts';
 import { baggageAttribution, noteRequest, type Scope, type TaskState } from './task-context.ts';
@@ -75,6 +76,24 @@ export function startCallSpan(host: CallHost, operation: string, model: string |
   return host.callTracer.startSpan(spanName(operation, model), { kind: SpanKind.CLIENT, attributes: start }, parent);
 }
 
+/** What every call starts from (the call-site template's `start` makes one). */
+export interface CallInit {
+  host: CallHost;
+  span: Span;
+  /** The context the call was made in (the span's parent). */
+  parent: Context;
+  /** The span's start attributes ({@link startAttributes}). */
+  start: Attributes;
+  provider: string;
+  /** The request model. */
+  model: string | undefined;
+  scope: Scope | undefined;
+  /** `spendtrace.request.hash` of the request. */
+  hash: string;
+  /** Take the start time even without metrics (a stream's time to first chunk). */
+  timed: boolean;
+}
+
 export abstract class InferenceCall extends CallContext {
   readonly host: CallHost;
   /** What the span started with (operation, provider, request model, server): the metrics read them too. */
@@ -98,18 +117,23 @@ export abstract class InferenceCall extends CallContext {
   responseId: string | undefined;
   /** `performance.now()` at a stream's first chunk (0: none yet, or no stream). */
   firstChunkAt = 0;
+  /** The worst case the budget gate holds against the task until the call ends (budget-gate.ts). */
+  reservation: Reservation | undefined = undefined;
 
-  constructor(host: CallHost, span: Span, parent: Context, startAttributes: Attributes, provider: string, requestModel: string | undefined, scope: Scope | undefined, hash: string, timed: boolean) {
-    super(parent, span);
-    this.host = host;
-    this.startAttributes = startAttributes;
-    this.provider = provider;
-    this.requestModel = requestModel;
-    this.scope = scope;
-    this.hash = hash;
-    this.repeat = scope?.task ? noteRequest(hash, scope.task) : 0;
-    this.started = timed || host.metrics.enabled ? performance.now() : 0;
+  constructor(o: CallInit) {
+    super(o.parent, o.span);
+    this.host = o.host;
+    this.startAttributes = o.start;
+    this.provider = o.provider;
+    this.requestModel = o.model;
+    this.scope = o.scope;
+    this.hash = o.hash;
+    this.repeat = o.scope?.task ? noteRequest(o.hash, o.scope.task) : 0;
+    this.started = o.timed || o.host.metrics.enabled ? performance.now() : 0;
   }
+
+  /** Ends the span once; `err` is an error object or an error.type. */
+  abstract finish(err?: unknown): void;
 
   get task(): TaskState | undefined {
     return this.scope?.task;
@@ -201,6 +225,7 @@ export abstract class InferenceCall extends CallContext {
 
   /** Everything that waited for the end onto the span in one setAttributes, the span ended, the call's metrics recorded. */
   protected close(end: Attributes, endTime?: number, endedAt?: number): void {
+    this.reservation?.release();
     const span = this.span;
     try {
       span.setAttributes(end);

@@ -3,8 +3,9 @@ import type { Tracer } from '@opentelemetry/api';
 import { COST_DETAILS, Pricer, type CostDetail } from '@spendtrace/semconv';
 import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
 import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
+import { bedrockRuntimeModuleDefinition, isBedrockRuntimePatchable, patchBedrockRuntime, unpatchBedrockRuntime } from './bedrock/index.ts';
 import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
-import { GenAIMetrics, inferenceTracer } from './metrics.ts';
+import { GenAIMetrics } from './metrics.ts';
 import { setToolCostListener } from './task-context.ts';
 import type { ChatHost } from './openai/call.ts';
 import { openaiTargets, patchOpenAITargets, unpatchOpenAITargets, type OpenAITargets, type Wrapper } from './openai/index.ts';
@@ -17,7 +18,7 @@ export const OPENAI_SUPPORTED_VERSIONS = ['>=5.0.0 <8'];
 const STREAM_USAGE_MODES: readonly StreamUsageMode[] = ['estimate', 'inject', 'off'];
 
 /**
- * Turns `openai` chat completions into priced GenAI spans (DESIGN.md §3), attributed to the task
+ * Turns `openai`, `@anthropic-ai/sdk`, `@google/genai` and `@aws-sdk/client-bedrock-runtime` calls into priced GenAI spans (ARCHITECTURE.md), attributed to the task
  * and tool they ran in. Register it with a NodeSDK, or `manuallyInstrument()` for bundled apps.
  */
 export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceInstrumentationConfig> implements ChatHost {
@@ -29,13 +30,12 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   private _captureContent = false;
   private _costDetail: CostDetail = 'total';
   private _manualTargets: OpenAITargets[] | undefined;
-  private _openaiWrapper: Wrapper | undefined;
+  private _wrapper: Wrapper | undefined;
   /** `@anthropic-ai/sdk` / `@google/genai` exports given to `manuallyInstrument()`, re-patched on enable(). */
   private _manualAnthropic: unknown[] | undefined;
   private _manualGoogleGenAI: unknown[] | undefined;
+  private _manualBedrock: unknown[] | undefined;
   private _metrics: GenAIMetrics | undefined;
-  private _innerTracer: Tracer | undefined;
-  private _inferenceTracer: Tracer | undefined;
 
   constructor(config: SpendtraceInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -87,27 +87,12 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
   get costDetail(): CostDetail {
     return this._costDetail;
   }
-  /**
-   * The plain tracer: `openai` calls record their metrics themselves when they finish
-   * (openai/call.ts), so their spans need no wrapper.
-   */
+  /** The instrumentation's tracer (every call records its own metrics when it finishes: inference-call.ts). */
   get callTracer(): Tracer {
-    return super.tracer;
+    return this.tracer;
   }
   get diag() {
     return this._diag;
-  }
-  /**
-   * The tracer every provider module starts its spans with: inference spans come back wrapped so
-   * their metrics are recorded when they end (metrics.ts). Rebuilt when the tracer provider changes.
-   */
-  override get tracer(): Tracer {
-    const inner = super.tracer;
-    if (inner !== this._innerTracer || !this._inferenceTracer) {
-      this._innerTracer = inner;
-      this._inferenceTracer = inferenceTracer(inner, this);
-    }
-    return this._inferenceTracer;
   }
   /** GenAI metric instruments, from the instrumentation's meter (NodeSDK sets its meter provider). */
   get metrics(): GenAIMetrics {
@@ -133,6 +118,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
       ),
       anthropicModuleDefinition(this),
       googleGenAIModuleDefinition(this),
+      bedrockRuntimeModuleDefinition(this),
     ];
   }
 
@@ -141,10 +127,11 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     return this.getConfig().openaiProviders;
   }
 
-  private get openaiWrapper(): Wrapper {
-    return (this._openaiWrapper ??= {
-      wrap: (target, name, wrapper) => this._wrap(target, name, wrapper),
-      unwrap: (target, name) => this._unwrap(target, name),
+  /** `_wrap` / `_unwrap` for the provider modules (wrapping.ts): the one way methods are wrapped. */
+  get wrapper(): Wrapper {
+    return (this._wrapper ??= {
+      wrap: (target, name, wrapper) => void this._wrap(target as Record<string, any>, name, wrapper),
+      unwrap: (target, name) => this._unwrap(target as Record<string, any>, name),
     });
   }
 
@@ -155,12 +142,12 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
       this._diag.warn('openai module has no Chat.Completions class; openai not instrumented');
       return false;
     }
-    patchOpenAITargets(this, this.openaiWrapper, targets);
+    patchOpenAITargets(this, this.wrapper, targets);
     return true;
   }
 
   private unpatchOpenAI(targets: OpenAITargets): void {
-    unpatchOpenAITargets(this.openaiWrapper, targets);
+    unpatchOpenAITargets(this.wrapper, targets);
   }
 
   /** @internal For `manuallyInstrument()`: patch now, and follow enable()/disable() from here on. */
@@ -188,17 +175,27 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
     return isGoogleGenAIPatchable(exports);
   }
 
+  /** @internal For `manuallyInstrument()`: the `@aws-sdk/client-bedrock-runtime` module. */
+  instrumentBedrockRuntimeManually(exports: unknown): boolean {
+    const targets = (this._manualBedrock ??= []);
+    if (!targets.includes(exports)) targets.push(exports);
+    if (this.getConfig().enabled !== false) patchBedrockRuntime(exports, this);
+    return isBedrockRuntimePatchable(exports);
+  }
+
   override enable(): void {
     super.enable();
     for (const e of this._manualAnthropic ?? []) patchAnthropic(e, this);
     for (const e of this._manualGoogleGenAI ?? []) patchGoogleGenAI(e, this);
-    for (const t of this._manualTargets ?? []) patchOpenAITargets(this, this.openaiWrapper, t, true);
+    for (const e of this._manualBedrock ?? []) patchBedrockRuntime(e, this);
+    for (const t of this._manualTargets ?? []) patchOpenAITargets(this, this.wrapper, t, true);
   }
 
   override disable(): void {
     super.disable();
     for (const t of this._manualTargets ?? []) this.unpatchOpenAI(t);
-    for (const e of this._manualAnthropic ?? []) unpatchAnthropic(e);
-    for (const e of this._manualGoogleGenAI ?? []) unpatchGoogleGenAI(e);
+    for (const e of this._manualAnthropic ?? []) unpatchAnthropic(e, this.wrapper);
+    for (const e of this._manualGoogleGenAI ?? []) unpatchGoogleGenAI(e, this.wrapper);
+    for (const e of this._manualBedrock ?? []) unpatchBedrockRuntime(e, this.wrapper);
   }
 }

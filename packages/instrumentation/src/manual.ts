@@ -9,6 +9,8 @@ export interface ManualModules {
   anthropic?: unknown;
   /** The `@google/genai` module namespace (`import * as genai from '@google/genai'`) or a `GoogleGenAI` client. */
   googleGenAI?: unknown;
+  /** The `@aws-sdk/client-bedrock-runtime` module namespace (`import * as bedrock from '@aws-sdk/client-bedrock-runtime'`). */
+  bedrockRuntime?: unknown;
 }
 
 /**
@@ -30,5 +32,6 @@ export function manuallyInstrument(modules: ManualModules, instrumentation?: Spe
   attempt('openai', modules.openai, (m) => inst.instrumentManually(m));
   attempt('@anthropic-ai/sdk', modules.anthropic, (m) => inst.instrumentAnthropicManually(m));
   attempt('@google/genai', modules.googleGenAI, (m) => inst.instrumentGoogleGenAIManually(m));
+  attempt('@aws-sdk/client-bedrock-runtime', modules.bedrockRuntime, (m) => inst.instrumentBedrockRuntimeManually(m));
   return inst;
 }

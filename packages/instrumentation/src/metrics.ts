@@ -2,19 +2,14 @@
  * GenAI client metrics (semantic conventions, gen-ai-metrics.md) and spendtrace's cost counter,
  * recorded when an inference span ends.
  *
- * `openai` calls record their own metrics when they finish (openai/call.ts holds every attribute
- * already). The Anthropic and Google modules start their spans through the instrumentation's
- * tracer, which {@link inferenceTracer} wraps: a CLIENT span that carries `gen_ai.operation.name`
- * comes back as an {@link InferenceSpan} that remembers the attributes set on it and records the
- * metrics once, at `end()`. The Anthropic SDK's native spans come from the SDK's own tracer, so they call
- * {@link GenAIMetrics.recordCall} from their own `end()` (anthropic/native-tracing.ts). One call,
- * one span end, one recording: nothing is counted twice. Attributes are tracked on the wrapper,
- * not read back from the SDK span, so unsampled calls are measured too.
+ * Every call of spendtrace's own records its metrics when it finishes (inference-call.ts holds
+ * every attribute already); the Anthropic SDK's native spans call {@link GenAIMetrics.recordCall}
+ * from their own `end()` (anthropic/native-tracing.ts), batch result lines once each
+ * (batch-results.ts). One call, one recording: nothing is counted twice. Attributes are tracked
+ * by the call, not read back from the SDK span, so unsampled calls are measured too.
  */
-import { createNoopMeter, SpanKind, ValueType, type Attributes, type Context, type Counter, type Histogram, type Meter, type Span, type SpanAttributes, type SpanOptions, type TimeInput, type Tracer } from '@opentelemetry/api';
+import { createNoopMeter, ValueType, type Attributes, type Counter, type Histogram, type Meter, type TimeInput } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { AttributeKeepingSpan } from './attribute-keeping-span.ts';
-import { noteRequest } from './task-context.ts';
 
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage' as const;
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration' as const;
@@ -168,11 +163,6 @@ export class GenAIMetrics {
   }
 }
 
-/** What the wrapped tracer needs from the instrumentation (read per span: meter providers change). */
-export interface MetricsHost {
-  readonly metrics: GenAIMetrics;
-}
-
 /** Epoch milliseconds of a span TimeInput, as the SDK reads it. */
 export function epochMs(t: TimeInput): number {
   if (typeof t === 'number') return t < performance.timeOrigin ? performance.timeOrigin + t : t;
@@ -181,60 +171,3 @@ export function epochMs(t: TimeInput): number {
   return Date.now();
 }
 export const nowMs = (): number => performance.timeOrigin + performance.now();
-
-/**
- * The instrumentation's tracer as the provider modules see it: inference spans (CLIENT, with
- * `gen_ai.operation.name`) come back wrapped; any other span is the inner tracer's own.
- */
-export function inferenceTracer(inner: Tracer, host: MetricsHost): Tracer {
-  return {
-    startSpan(name: string, options?: SpanOptions, ctx?: Context): Span {
-      const attrs = options?.attributes;
-      if (options?.kind !== SpanKind.CLIENT || !attrs || attrs[A.ATTR_GEN_AI_OPERATION_NAME] === undefined) return inner.startSpan(name, options, ctx);
-      // The attributes are the caller's fresh object for this one span: the wrapper keeps it (no copy).
-      const repeat = repeatOf(attrs);
-      if (repeat) attrs[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = repeat;
-      // Only a meter that records needs the start time (no clock read otherwise).
-      const startMs = !host.metrics.enabled ? NaN : options.startTime !== undefined ? epochMs(options.startTime) : nowMs();
-      return new InferenceSpan(inner.startSpan(name, options, ctx), attrs, startMs, host);
-    },
-    startActiveSpan: ((...args: unknown[]) => (inner.startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'],
-  };
-}
-
-/** `spendtrace.request.repeat` for a call starting now with these attributes (0 outside a task or without a hash). */
-export function repeatOf(attrs: SpanAttributes): number {
-  const hash = attrs[A.ATTR_SPENDTRACE_REQUEST_HASH];
-  return typeof hash === 'string' ? noteRequest(hash) : 0;
-}
-
-/** Keeps the span's attributes (attribute-keeping-span.ts) and records the call's metrics at `end()`. */
-export class InferenceSpan extends AttributeKeepingSpan {
-  /** Epoch ms at start; NaN when metrics were off then (no duration is recorded). */
-  private readonly startMs: number;
-  private readonly host: MetricsHost;
-  private ended = false;
-
-  /** `attrs` becomes the span's own record of its attributes (not copied). */
-  constructor(inner: Span, attrs: Attributes, startMs: number, host: MetricsHost) {
-    super(inner, attrs);
-    this.startMs = startMs;
-    this.host = host;
-  }
-
-  override end(endTime?: TimeInput): void {
-    if (!this.ended) {
-      this.ended = true;
-      try {
-        const metrics = this.host.metrics;
-        if (metrics.enabled) {
-          const endMs = endTime === undefined ? nowMs() : epochMs(endTime);
-          metrics.recordCall(this.attrs, (endMs - this.startMs) / 1000);
-        }
-      } catch {
-        // Metrics never break a call; the span still ends.
-      }
-    }
-    this.inner.end(endTime);
-  }
-}

@@ -51,13 +51,6 @@ export function trackAttempts(span: Span): void {
   }
 }
 
-/** Retries seen so far on `span` (0 when none or not tracked). */
-export function retriesOf(span: Span | CallContext): number {
-  if (span instanceof CallContext) return span.attempts > 1 ? span.attempts - 1 : 0;
-  const s = stateOf(span);
-  return s && s.attempts > 1 ? s.attempts - 1 : 0;
-}
-
 /**
  * Called as an attempt starts; returns the call's state (to pass to {@link attemptSucceeded} /
  * {@link attemptFailed}), or undefined when the active span is not a tracked call (a request the

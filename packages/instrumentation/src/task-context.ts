@@ -1,5 +1,5 @@
 /**
- * The task/tool context API (DESIGN.md §2): `withTask`, `withTool`, `recordToolCost`,
+ * The task/tool context API (ARCHITECTURE.md): `withTask`, `withTool`, `recordToolCost`,
  * `setTaskOutcome`, `currentTask`.
  *
  * Task state lives in our own AsyncLocalStorage, not only in the OTel context: these helpers must
@@ -23,7 +23,7 @@ import {
 } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { picoToUsd, usdToPico, type Pico, type TaskOutcome, type Usage } from '@spendtrace/semconv';
-import { BudgetExceededError, type OnBudgetExceeded } from './budget.ts';
+import { BudgetExceededError, type BudgetCheck, type BudgetExceededInfo, type OnBudgetExceeded } from './budget.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
 export interface TaskOptions {
@@ -37,7 +37,7 @@ export interface TaskOptions {
   id?: string;
   /** Budget for LLM calls and paid tools, in USD. */
   budgetUsd?: number;
-  /** What happens when the running cost passes `budgetUsd`. @default 'throw' */
+  /** What happens to a call the budget refuses. @default 'throw' */
   onBudgetExceeded?: OnBudgetExceeded;
   /**
    * With `budgetUsd`: when the task tracks over its budget at its midpoint, the `ModelRouter`s it
@@ -46,6 +46,8 @@ export interface TaskOptions {
    * observed calls per task of its type; without any, half the budget spent). @default false
    */
   budgetDowngrade?: boolean | { expectedCalls?: number };
+  /** When a call is refused: `worst-case` (before it could cross the budget) or `spent` (once the budget is used up); see {@link BudgetCheck}. @default 'worst-case' */
+  budgetCheck?: BudgetCheck;
 }
 
 export interface TaskHandle {
@@ -76,6 +78,9 @@ export class TaskState implements TaskHandle {
   readonly budgetUsd: number | undefined;
   readonly budgetPico: Pico | undefined;
   readonly onBudgetExceeded: OnBudgetExceeded;
+  readonly budgetCheck: BudgetCheck;
+  /** This task or an enclosing one has a budget: its calls pass the budget gate. */
+  readonly budgeted: boolean;
   readonly span: Span;
   readonly parent: TaskState | undefined;
   /**
@@ -85,6 +90,10 @@ export class TaskState implements TaskHandle {
    */
   readonly attribution: Attributes;
   costPico: Pico = 0n;
+  /** Worst cases of this task's calls in flight (budget-gate.ts): counted against the budget until they end. */
+  reservedPico: Pico = 0n;
+  /** Calls the budget refused. */
+  refusals = 0;
   exceeded = false;
   warned = false;
   outcomeSet = false;
@@ -112,8 +121,10 @@ export class TaskState implements TaskHandle {
     this.budgetPico = this.budgetUsd === undefined ? undefined : usdToPico(this.budgetUsd);
     this.onBudgetExceeded = o.onBudgetExceeded ?? 'throw';
     this.budgetDowngrade = o.budgetDowngrade ? (typeof o.budgetDowngrade === 'object' ? o.budgetDowngrade : {}) : undefined;
+    this.budgetCheck = o.budgetCheck === 'spent' ? 'spent' : 'worst-case';
     this.span = span;
     this.parent = parent;
+    this.budgeted = this.budgetPico !== undefined || !!parent?.budgeted;
     const attribution: Attributes = span.spanContext().traceId === id ? { [A.ATTR_SPENDTRACE_TASK_NAME]: o.name } : { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
     if (o.agent) attribution[A.ATTR_GEN_AI_AGENT_NAME] = o.agent;
     if (o.userId) attribution[A.ATTR_USER_ID] = o.userId;
@@ -139,9 +150,19 @@ export class TaskState implements TaskHandle {
       if (!t.exceeded && t.budgetPico !== undefined && t.costPico > t.budgetPico) {
         t.exceeded = true;
         t.span.setAttribute(A.ATTR_SPENDTRACE_BUDGET_EXCEEDED, true);
-        t.span.addEvent('spendtrace.budget.exceeded', { [A.ATTR_SPENDTRACE_TASK_BUDGET]: t.budgetUsd!, 'spendtrace.task.cost_usd': t.costUsd });
+        t.span.addEvent(A.EVENT_SPENDTRACE_BUDGET_EXCEEDED, { [A.ATTR_SPENDTRACE_TASK_BUDGET]: t.budgetUsd!, [A.ATTR_SPENDTRACE_TASK_COST]: t.costUsd });
       }
     }
+  }
+
+  /** What a budgeted task's span carries at its end: the running cost and the refusals. */
+  budgetAttributes(): Attributes | undefined {
+    if (this.budgetPico === undefined) return undefined;
+    return {
+      [A.ATTR_SPENDTRACE_TASK_COST]: this.costUsd,
+      [A.ATTR_SPENDTRACE_BUDGET_CHECK]: this.budgetCheck,
+      [A.ATTR_SPENDTRACE_BUDGET_REFUSALS]: this.refusals,
+    };
   }
 }
 
@@ -194,24 +215,47 @@ export function currentScope(): Scope | undefined {
   return storage.getStore();
 }
 
-/**
- * @internal Before an LLM call: undefined to go ahead, or the error to fail fast with. Runs the
- * app's `onBudgetExceeded` callback (whose own errors are the app's to see).
- */
-export function checkBudget(task: TaskState, model: string | undefined): BudgetExceededError | undefined {
+/** @internal Before an LLM call in a budgeted task: undefined to go ahead, or the error to fail fast with. */
+export function checkBudget(task: TaskState, model: string | undefined): Error | undefined {
   for (let t: TaskState | undefined = task; t; t = t.parent) {
     if (!t.exceeded) continue;
-    const info = { taskId: t.id, taskName: t.name, budgetUsd: t.budgetUsd!, costUsd: t.costUsd, model };
-    const mode = t.onBudgetExceeded;
-    if (mode === 'throw') return new BudgetExceededError(info);
-    if (mode === 'warn') {
-      if (!t.warned) diag.warn(`spendtrace: ${new BudgetExceededError(info).message} (onBudgetExceeded: 'warn', call allowed)`);
-      t.warned = true;
-    } else if (typeof mode === 'function') {
-      mode(info);
-    }
+    const refused = applyBudgetMode(t, { taskId: t.id, taskName: t.name, budgetUsd: t.budgetUsd!, costUsd: t.costUsd, model, reason: 'spent' });
+    if (refused) return refused;
   }
   return undefined;
+}
+
+/**
+ * @internal A call `t`'s budget would refuse, by its `onBudgetExceeded`: the error to fail with
+ * (recorded on the task span as a refusal), or undefined when the mode lets the call through.
+ * The app's callback may throw: its error is the refusal.
+ */
+export function applyBudgetMode(t: TaskState, info: BudgetExceededInfo): Error | undefined {
+  const mode = t.onBudgetExceeded;
+  let refused: Error | undefined;
+  if (mode === 'throw') {
+    refused = new BudgetExceededError(info);
+  } else if (mode === 'warn') {
+    if (!t.warned) diag.warn(`spendtrace: ${new BudgetExceededError(info).message} (onBudgetExceeded: 'warn', call allowed)`);
+    t.warned = true;
+  } else if (typeof mode === 'function') {
+    try {
+      mode(info);
+    } catch (err) {
+      refused = err instanceof Error ? err : new BudgetExceededError(info);
+    }
+  }
+  if (refused) {
+    t.refusals++;
+    const event: Attributes = {
+      [A.ATTR_SPENDTRACE_BUDGET_REASON]: info.reason ?? 'spent',
+      [A.ATTR_SPENDTRACE_TASK_COST]: info.costUsd,
+    };
+    if (info.model) event[A.ATTR_GEN_AI_REQUEST_MODEL] = info.model;
+    if (info.estimateUsd !== undefined) event[A.ATTR_SPENDTRACE_BUDGET_ESTIMATE] = info.estimateUsd;
+    t.span.addEvent(A.EVENT_SPENDTRACE_BUDGET_REFUSED, event);
+  }
+  return refused;
 }
 
 function randomId(): string {
@@ -242,11 +286,13 @@ function endWithError(span: Span, err: unknown): void {
 
 /** Runs fn inside the scope; ends the span when fn (or its promise) settles. */
 function runScoped<T>(ctx: Context, scope: Scope, span: Span, fn: () => T, onError?: (err: unknown) => void, onEnd?: () => void): T {
+  const task = scope.task && scope.task.span === span ? scope.task : undefined;
   let result: T;
   try {
     result = context.with(ctx, () => storage.run(scope, fn));
   } catch (err) {
     onError?.(err);
+    endTask(task);
     endWithError(span, err);
     onEnd?.();
     throw err;
@@ -254,21 +300,30 @@ function runScoped<T>(ctx: Context, scope: Scope, span: Span, fn: () => T, onErr
   if (result && typeof (result as { then?: unknown }).then === 'function') {
     // `then` is called inside the task's scope: a lazy thenable (the Anthropic tool runner) starts its work there.
     const onValue = (v: unknown) => {
+      endTask(task);
       span.end();
       onEnd?.();
       return v;
     };
     const onFailure = (err: unknown) => {
       onError?.(err);
+      endTask(task);
       endWithError(span, err);
       onEnd?.();
       throw err;
     };
     return context.with(ctx, () => storage.run(scope, () => (result as unknown as Promise<unknown>).then(onValue, onFailure))) as T;
   }
+  endTask(task);
   span.end();
   onEnd?.();
   return result;
+}
+
+/** A budgeted task's running cost and refusals onto its span, just before it ends. */
+function endTask(task: TaskState | undefined): void {
+  const attrs = task?.budgetAttributes();
+  if (attrs) task!.span.setAttributes(attrs);
 }
 
 /**

@@ -1,29 +1,44 @@
 /**
- * Local token counts for streams that reported no usage (`spendtrace.usage.estimated=true`).
- * gpt-tokenizer's BPE tables are large, so an encoding loads on first use only, asynchronously.
+ * Local token counts: for streams that reported no usage (`spendtrace.usage.estimated=true`) and
+ * for the worst-case budget check before a call (budget-gate.ts).
+ * gpt-tokenizer's BPE tables are large, so an encoding loads on first use only.
  * Message overhead follows OpenAI's published counting recipe: 3 tokens per message, 1 per
  * name, 3 to prime the reply.
  */
+import { createRequire } from 'node:module';
 import type { ChatMessage } from './internal-types.ts';
 
 type Counter = (text: string) => number;
-const loaded = new Map<string, Promise<Counter>>();
+type Encoding = 'o200k_base' | 'cl100k_base';
+// CommonJS builds, loaded synchronously: a budget check must count before the SDK is called. One
+// copy per encoding serves the sync and async paths (the tables are ~35 MB of heap once loaded).
+const require = createRequire(import.meta.url);
+const loaded = new Map<Encoding, Counter>();
 
 /** o200k_base for the gpt-4o / 4.1 / 4.5 / 5 / o-series families, cl100k_base for older models. */
-export function encodingFor(model: string | undefined): 'o200k_base' | 'cl100k_base' {
+export function encodingFor(model: string | undefined): Encoding {
   const m = (model ?? '').toLowerCase().replace(/^.*\//, '');
   return /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o\d)/.test(m) ? 'o200k_base' : 'cl100k_base';
 }
 
-function counter(encoding: 'o200k_base' | 'cl100k_base'): Promise<Counter> {
-  let p = loaded.get(encoding);
-  if (!p) {
-    p = (encoding === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base')).then(
-      (mod) => (text: string) => (text ? mod.countTokens(text) : 0),
-    );
-    loaded.set(encoding, p);
+function counterSync(encoding: Encoding): Counter {
+  let c = loaded.get(encoding);
+  if (!c) {
+    const mod = (encoding === 'o200k_base' ? require('gpt-tokenizer/encoding/o200k_base') : require('gpt-tokenizer/encoding/cl100k_base')) as { countTokens(text: string): number };
+    c = (text: string) => (text ? mod.countTokens(text) : 0);
+    loaded.set(encoding, c);
   }
-  return p;
+  return c;
+}
+
+/** Off the caller's stack (a stream's end), so a first load never runs inside the SDK's iteration. */
+function counter(encoding: Encoding): Promise<Counter> {
+  return Promise.resolve(encoding).then(counterSync);
+}
+
+/** Tokens of `text` for `model`, counted now (the budget check before a call). */
+export function countTokensSync(model: string | undefined, text: string): number {
+  return counterSync(encodingFor(model))(text);
 }
 
 function textOf(content: unknown): string {

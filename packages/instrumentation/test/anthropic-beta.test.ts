@@ -27,7 +27,7 @@ const COST = usd(400, SONNET_45.input) + usd(1600, SONNET_45.cacheRead) + usd(20
 const STREAM_USAGE = { input_tokens: 70, output_tokens: 20 };
 const STREAM_COST = usd(70, SONNET_45.input) + usd(20, SONNET_45.output);
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 

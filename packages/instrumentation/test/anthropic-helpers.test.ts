@@ -33,7 +33,7 @@ Object.defineProperty(host, 'captureMessageContent', { get: () => captureContent
 
 const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 afterEach(() => {
@@ -42,7 +42,7 @@ afterEach(() => {
 
 /** What the SDK does on its own: `fn` runs with spendtrace unpatched (on a fresh client); the SDK's spans of it are dropped. */
 async function withoutSpendtrace<T>(fn: () => Promise<T>): Promise<T> {
-  unpatchAnthropic(anthropicModule);
+  unpatchAnthropic(anthropicModule, host.wrapper);
   try {
     return await fn();
   } finally {
@@ -484,9 +484,10 @@ for (const native of [false, true]) {
       suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       let costUsd = 0;
-      // Turn 1 costs $0.0022, over the $0.002 budget: turn 2 is never sent.
+      // Turn 1 costs $0.0022, over the $0.002 budget: turn 2 is never sent. (With the default
+      // worst-case check turn 1 would be refused too: max_tokens 1024 can cost more than the budget.)
       const { result, unhandled } = await collectingUnhandledRejections(() =>
-        withTask({ name: 'capped-agent', budgetUsd: 0.002 }, async (task) => {
+        withTask({ name: 'capped-agent', budgetUsd: 0.002, budgetCheck: 'spent' }, async (task) => {
           try {
             for await (const _ of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools })) void _;
           } finally {

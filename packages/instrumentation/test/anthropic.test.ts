@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeAnthropic } from '../../fake-providers/src/anthropic.ts';
 import { patchAnthropic, unpatchAnthropic } from '../src/anthropic/index.ts';
 import { BudgetExceededError } from '../src/budget.ts';
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import { promptText } from '../src/budget-gate.ts';
 import { withTask } from '../src/task-context.ts';
 import { genAIHarness, nano, providerSuite, usd } from './genai-harness.ts';
 
@@ -40,7 +42,7 @@ const CACHED_COST = {
 };
 const CACHED_TOTAL = Object.values(CACHED_COST).reduce((a, b) => a + b, 0);
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 
@@ -299,5 +301,70 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
       }),
     ).rejects.toBeInstanceOf(BudgetExceededError);
     expect(suite.fake.requests).toHaveLength(1);
+  });
+});
+
+describe('budgets before the money is spent (worst case: input counted locally + max_tokens)', () => {
+  // The case from issue 13: a $0.01 budget, one call that could cost far more.
+  for (const [label, make] of [['native tracing off', nativeOff], ['native tracing on', nativeOn]] as const) {
+    it(`${label}: a call whose max_tokens alone could cross the budget is refused before any request, with its estimate`, async () => {
+      const outcome = await withTask({ name: 'capped', budgetUsd: 0.01 }, async (task) => {
+        const err = await make().messages.create({ model: MODEL, max_tokens: 64_000, messages: user }).catch((e: unknown) => e);
+        return { err, refusals: (task as unknown as { refusals: number }).refusals };
+      });
+      expect(suite.fake.requests).toHaveLength(0);
+      const err = outcome.err as BudgetExceededError;
+      expect(err).toBeInstanceOf(BudgetExceededError);
+      expect(err.reason).toBe('worst-case');
+      // 64,000 output tokens at $15/M is $0.96; the input adds the prompt's tokens at $3/M.
+      const promptTokens = countTokens(promptText(undefined, user));
+      expect(nano(err.estimateUsd)).toBe(nano(usd(promptTokens, SONNET_45.input) + usd(64_000, SONNET_45.output)));
+      expect(err.message).toContain(`could cost up to $${err.estimateUsd!.toFixed(6)}`);
+      const root = (await spans()).find((s) => s.name === 'task capped')!;
+      expect(root.attributes).toMatchObject({ [A.ATTR_SPENDTRACE_BUDGET_REFUSALS]: 1, [A.ATTR_SPENDTRACE_TASK_COST]: 0, [A.ATTR_SPENDTRACE_BUDGET_CHECK]: 'worst-case' });
+      expect(root.events.map((e) => [e.name, e.attributes])).toEqual([
+        [A.EVENT_SPENDTRACE_BUDGET_REFUSED, { [A.ATTR_SPENDTRACE_BUDGET_REASON]: 'worst-case', [A.ATTR_SPENDTRACE_TASK_COST]: 0, [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL, [A.ATTR_SPENDTRACE_BUDGET_ESTIMATE]: err.estimateUsd }],
+      ]);
+    });
+
+    it(`${label}: a call that fits goes ahead; its worst case is held while it is in flight and released when it ends`, async () => {
+      suite.fake.enqueue({ message: { usage: { input_tokens: 10, output_tokens: 20 } } }, { message: { usage: { input_tokens: 10, output_tokens: 20 } } });
+      const client = make();
+      // Each call's worst case: ~15 input tokens + 400 output tokens = ~$0.00605, more than half of $0.01.
+      const out = await withTask({ name: 'fan-out', budgetUsd: 0.01 }, async () => {
+        const [a, b] = await Promise.allSettled([
+          client.messages.create({ model: MODEL, max_tokens: 400, messages: user }),
+          client.messages.create({ model: MODEL, max_tokens: 400, messages: user }),
+        ]);
+        // After the first ended, only its real cost counts: a third call fits.
+        const c = await client.messages.create({ model: MODEL, max_tokens: 400, messages: user }).then(() => 'sent', (e: unknown) => e);
+        return { a: a.status, b: b.status === 'rejected' ? b.reason : b.status, c };
+      });
+      expect(out.a).toBe('fulfilled');
+      expect(out.b).toBeInstanceOf(BudgetExceededError);
+      expect((out.b as BudgetExceededError).inFlightUsd).toBeGreaterThan(0.006);
+      expect(out.c).toBe('sent');
+      expect(suite.fake.requests).toHaveLength(2);
+    });
+  }
+
+  it("budgetCheck: 'spent' lets the call through and refuses only once the budget is used up", async () => {
+    suite.fake.enqueue({ message: { usage: { input_tokens: 10, output_tokens: 1000 } } });
+    const client = nativeOff();
+    const err = await withTask({ name: 'soft', budgetUsd: 0.01, budgetCheck: 'spent' }, async () => {
+      await client.messages.create({ model: MODEL, max_tokens: 8000, messages: user });
+      return client.messages.create({ model: MODEL, max_tokens: 10, messages: user }).catch((e: unknown) => e);
+    });
+    expect(suite.fake.requests).toHaveLength(1);
+    expect((err as BudgetExceededError).reason).toBe('spent');
+  });
+
+  it('a call in an unbudgeted task nested in a budgeted one is checked against the outer budget', async () => {
+    const err = await withTask({ name: 'outer', budgetUsd: 0.01 }, () =>
+      withTask({ name: 'inner' }, () => nativeOff().messages.create({ model: MODEL, max_tokens: 64_000, messages: user }).catch((e: unknown) => e)),
+    );
+    expect(err).toBeInstanceOf(BudgetExceededError);
+    expect((err as BudgetExceededError).taskName).toBe('outer');
+    expect(suite.fake.requests).toHaveLength(0);
   });
 });

@@ -4,7 +4,9 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Pricer, type CostDetail } from '@spendtrace/semconv';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from '../src/anthropic/index.ts';
+import type { Wrapper } from '../src/wrapping.ts';
 import { GenAIMetrics } from '../src/metrics.ts';
 
 /** USD for `tokens` at a published price per million tokens. */
@@ -12,15 +14,26 @@ export const usd = (tokens: number, perMtok: number) => (tokens * perMtok) / 1e6
 /** A USD amount in whole nano-dollars, so costs compare exactly. */
 export const nano = (x: unknown) => Math.round((x as number) * 1e9);
 
+/** The instrumentation's own `_wrap` / `_unwrap`, as SpendtraceInstrumentation hands them to the provider modules. */
+class Wrapping extends InstrumentationBase {
+  constructor() {
+    super('spendtrace-test-wrapping', '0.0.0', { enabled: false });
+  }
+  protected init() {
+    return [];
+  }
+  readonly wrapper: Wrapper = {
+    wrap: (t, n, w) => void this._wrap(t as Record<string, any>, n, w),
+    unwrap: (t, n) => this._unwrap(t as Record<string, any>, n),
+  };
+}
+
 /** `costDetail: 'full'` for suites that check the cost breakdown on the span. */
 export function genAIHarness(options: { costDetail?: CostDetail } = {}) {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const contextManager = new AsyncLocalStorageContextManager();
   const host: GenAIHost = {
-    get tracer() {
-      return provider.getTracer('@spendtrace/instrumentation');
-    },
     get callTracer() {
       return provider.getTracer('@spendtrace/instrumentation');
     },
@@ -28,6 +41,7 @@ export function genAIHarness(options: { costDetail?: CostDetail } = {}) {
     pricer: new Pricer(),
     diag,
     isEnabled: () => true,
+    wrapper: new Wrapping().wrapper,
     costDetail: options.costDetail,
   };
   async function spans(): Promise<ReadableSpan[]> {

@@ -20,7 +20,7 @@ const EMBEDDING_001 = { input: 0.15 }; // gemini-embedding-001
 
 const h = genAIHarness({ costDetail: 'full' });
 const { host, spans } = h;
-const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule), startFake: () => startFakeGemini() });
+const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper), startFake: () => startFakeGemini() });
 
 async function waitForSpans(n: number): Promise<ReadableSpan[]> {
   for (let i = 0; i < 200; i++) {
@@ -242,6 +242,21 @@ describe('@google/genai', () => {
         await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'two' });
       }),
     ).rejects.toBeInstanceOf(BudgetExceededError);
+    expect(suite.fake.requests).toHaveLength(1);
+  });
+
+  it('refuses before any request a call whose worst case (prompt counted locally + maxOutputTokens x candidates) would cross the budget', async () => {
+    const contents = 'Summarise the attached report in detail.';
+    const err = (await withTask({ name: 'capped', budgetUsd: 0.01 }, () =>
+      ai.models.generateContent({ model: 'gemini-2.5-flash', contents, config: { maxOutputTokens: 4000, candidateCount: 2 } }).catch((e: unknown) => e),
+    )) as BudgetExceededError;
+    expect(err).toBeInstanceOf(BudgetExceededError);
+    expect(err.reason).toBe('worst-case');
+    expect(nano(err.estimateUsd)).toBe(nano(usd(countTokens(contents), FLASH.input) + usd(8000, FLASH.output)));
+    expect(suite.fake.requests).toHaveLength(0);
+    // Without an output cap the check sees the input alone: the same prompt goes through.
+    suite.fake.enqueue({ generate: { usage: { promptTokenCount: 8, candidatesTokenCount: 100 } } });
+    await withTask({ name: 'uncapped', budgetUsd: 0.01 }, () => ai.models.generateContent({ model: 'gemini-2.5-flash', contents }));
     expect(suite.fake.requests).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import * as A from '@spendtrace/semconv';
 import { fakePromptTokens } from '@spendtrace/fake-providers';
 import { BudgetExceededError, currentTask, recordToolCost, setTaskOutcome, withTask, withTool, type BudgetExceededInfo } from '../src/index.ts';
 import { usd, useHarness } from './setup.ts';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 
 const h = useHarness();
 
@@ -192,7 +193,7 @@ describe('budgets', () => {
       await ask('first');
       await ask('second', 'gpt-4.1-nano');
     });
-    expect(seen).toEqual([{ taskId: expect.any(String), taskName: 'custom', budgetUsd: 0.001, costUsd: 0.0021, model: 'gpt-4.1-nano' }]);
+    expect(seen).toEqual([{ taskId: expect.any(String), taskName: 'custom', budgetUsd: 0.001, costUsd: 0.0021, model: 'gpt-4.1-nano', reason: 'spent' }]);
     expect(h.chatSpans()).toHaveLength(2);
   });
 
@@ -209,6 +210,47 @@ describe('budgets', () => {
     const inner = spanNamed('task inner');
     expect(inner.spanContext().traceId).toBe(outer.spanContext().traceId);
     expect(inner.attributes[A.ATTR_SPENDTRACE_TASK_ID]).not.toBe(outer.attributes[A.ATTR_SPENDTRACE_TASK_ID]);
+  });
+});
+
+describe('budgets before the money is spent (openai)', () => {
+  const messages = [{ role: 'user' as const, content: 'Write the full report.' }];
+
+  test('a call whose worst case (prompt counted locally + max_tokens x n) would cross the budget is refused, with the estimate', async () => {
+    const out = await withTask({ name: 'capped', budgetUsd: 0.01 }, async () =>
+      h.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_completion_tokens: 10_000, n: 2 }).catch((e: unknown) => e),
+    );
+    expect(h.fake.requests).toHaveLength(0);
+    const err = out as BudgetExceededError;
+    expect(err).toBeInstanceOf(BudgetExceededError);
+    expect(err.reason).toBe('worst-case');
+    // OpenAI's recipe: the text's tokens + 3 per message + 3 for the reply; 20,000 output tokens.
+    const input = countTokens('Write the full report.') + 3 + 3;
+    expect(A.usdToPico(err.estimateUsd!)).toBe(pico(input, 0.15) + pico(20_000, 0.6));
+    const root = spanNamed('task capped');
+    expect(root.attributes).toMatchObject({ [A.ATTR_SPENDTRACE_BUDGET_REFUSALS]: 1, [A.ATTR_SPENDTRACE_TASK_COST]: 0 });
+    expect(h.chatSpans()).toHaveLength(0);
+  });
+
+  test("the same call with onBudgetExceeded: 'warn' is sent, and the task span carries its running cost", async () => {
+    h.fake.enqueue({ promptTokens: 10, completionTokens: 100 });
+    await withTask({ name: 'warned', budgetUsd: 0.01, onBudgetExceeded: 'warn' }, () =>
+      h.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_completion_tokens: 10_000, n: 2 }),
+    );
+    expect(h.fake.requests).toHaveLength(1);
+    expect(spanNamed('task warned').attributes).toMatchObject({
+      [A.ATTR_SPENDTRACE_TASK_COST]: A.picoToUsd(pico(10, 0.15) + pico(100, 0.6)),
+      [A.ATTR_SPENDTRACE_BUDGET_REFUSALS]: 0,
+      [A.ATTR_SPENDTRACE_BUDGET_CHECK]: 'worst-case',
+    });
+  });
+
+  test('the Responses API: max_output_tokens is the cap; a call that fits is sent', async () => {
+    const refused = await withTask({ name: 'r', budgetUsd: 0.001 }, () =>
+      h.client.responses.create({ model: 'gpt-4o-mini', input: 'Write the full report.', max_output_tokens: 5000 }).catch((e: unknown) => e),
+    );
+    expect((refused as BudgetExceededError).reason).toBe('worst-case');
+    expect(h.fake.requests).toHaveLength(0);
   });
 });
 

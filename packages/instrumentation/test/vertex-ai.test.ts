@@ -30,7 +30,7 @@ const { OAuth2Client } = genaiRequire('google-auth-library') as {
 
 const h = genAIHarness();
 const { host, spans } = h;
-const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule), startFake: () => startFakeGemini() });
+const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper), startFake: () => startFakeGemini() });
 
 function projectClient(): GoogleGenAI {
   const authClient = new OAuth2Client();

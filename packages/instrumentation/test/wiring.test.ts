@@ -55,12 +55,13 @@ afterEach(() => h.reset());
 afterAll(() => h.close());
 
 describe('wiring', () => {
-  it('init() declares openai, @anthropic-ai/sdk and @google/genai with bounded version ranges', () => {
+  it('init() declares openai, @anthropic-ai/sdk, @google/genai and @aws-sdk/client-bedrock-runtime with bounded version ranges', () => {
     const defs = h.instrumentation.getModuleDefinitions();
     expect(defs.map((d) => [d.name, d.supportedVersions])).toEqual([
       ['openai', ['>=5.0.0 <8']],
       ['@anthropic-ai/sdk', ['>=0.30.0 <2']],
       ['@google/genai', ['>=1.0.0 <4']],
+      ['@aws-sdk/client-bedrock-runtime', ['>=3.588.0 <4']],
     ]);
   });
 

@@ -142,6 +142,20 @@ export const ATTR_SPENDTRACE_ROUTE_DOWNGRADED_TO = 'spendtrace.route.downgraded_
 /** Span event for a routing decision made outside a task, and for a downgrade inside one. */
 export const EVENT_SPENDTRACE_ROUTE_DECISION = 'spendtrace.route.decision' as const;
 export const EVENT_SPENDTRACE_ROUTE_DOWNGRADE = 'spendtrace.route.downgrade' as const;
+/** On a budgeted task's span at its end: what it spent in all (LLM calls + tool fees), USD. */
+export const ATTR_SPENDTRACE_TASK_COST = 'spendtrace.task.cost_usd' as const;
+/** On a budgeted task's span: how the budget is checked before a call (`worst-case` | `spent`). */
+export const ATTR_SPENDTRACE_BUDGET_CHECK = 'spendtrace.budget.check' as const;
+/** On a budgeted task's span at its end: LLM calls refused by the budget before any request was sent. */
+export const ATTR_SPENDTRACE_BUDGET_REFUSALS = 'spendtrace.budget.refusals' as const;
+/** The worst-case cost of a call (local input estimate + its output cap at the model's prices), USD. */
+export const ATTR_SPENDTRACE_BUDGET_ESTIMATE = 'spendtrace.budget.estimate_usd' as const;
+/** Span event on the task span, one per refused call: model, estimate, running cost, reason. */
+export const EVENT_SPENDTRACE_BUDGET_REFUSED = 'spendtrace.budget.refused' as const;
+/** Span event on the task span when its running cost first passes the budget. */
+export const EVENT_SPENDTRACE_BUDGET_EXCEEDED = 'spendtrace.budget.exceeded' as const;
+/** Why a call was refused: `spent` (the budget is used up) or `worst-case` (this call could cross it). */
+export const ATTR_SPENDTRACE_BUDGET_REASON = 'spendtrace.budget.reason' as const;
 
 // --- Names other instrumentations emit, read by the exporter so their spans price too -------
 export const PEER_GEN_AI_SYSTEM = 'gen_ai.system' as const;
@@ -208,6 +222,7 @@ export const GEN_AI_PROVIDER = {
   OPENROUTER: 'openrouter',
   TOGETHER: 'together_ai',
   FIREWORKS: 'fireworks',
+  AWS_BEDROCK: 'aws.bedrock',
   SELF_HOSTED: 'self_hosted',
 } as const;
 

@@ -7,5 +7,7 @@ export { costsByTaskName, OVER_MEDIAN_FACTOR } from './task-stats.ts';
 export { costPerSuccessByDay, projection, ticker } from './trend.ts';
 export { routingReport } from './routing.ts';
 export type { RoutingExperimentRow, RoutingFinding, RoutingModelRow, RoutingOptions, RoutingReport, RoutingTaskType } from './routing.ts';
+export { budgetsByTask } from './budgets.ts';
+export type { BudgetRow } from './budgets.ts';
 export type { ExtraRoutes, ReportRoutesOptions } from './api.ts';
 export { ALL_TIME_SECONDS, InvalidWindowError, parseSince } from './window.ts';

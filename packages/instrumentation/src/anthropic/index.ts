@@ -5,12 +5,12 @@
  * clients of SDKs before 0.134, get spendtrace's own `chat {model}` span.
  */
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import type { GenAIHost } from './llm-call.ts';
+import type { GenAIHost } from '../provider-host.ts';
 import { patchedCreate, patchedStreamHelper, type CreateFn } from './messages.ts';
 import { countingRetryRequest, observingShouldRetry } from '../retry-attempts.ts';
-import { unwrapMethod, wrapMethod } from './wrap.ts';
+import { unwrapIfWrapped, wrapOnce, type Wrapper } from '../wrapping.ts';
 
-export type { GenAIHost } from './llm-call.ts';
+export type { GenAIHost } from '../provider-host.ts';
 export { hasNativeTracing } from './native-tracing.ts';
 
 /** Versions tested: 0.60 (no native tracing), 0.137 (native tracing) and 1.12; 0.x shapes are handled by the look-alike types. */
@@ -58,25 +58,26 @@ export function patchAnthropic<T>(exports: T, host: GenAIHost): T {
   }
   const create = patchedCreate(host);
   const stream = patchedStreamHelper(host);
+  const w = host.wrapper;
   for (const proto of messages) {
-    wrapMethod(proto, 'create', create as (o: CreateFn) => CreateFn);
-    wrapMethod(proto, 'stream', stream);
-    wrapMethod(proto, 'toolRunner', stream);
+    wrapOnce(w, proto, 'create', create as (o: CreateFn) => CreateFn);
+    wrapOnce(w, proto, 'stream', stream);
+    wrapOnce(w, proto, 'toolRunner', stream);
   }
-  wrapMethod(client, 'shouldRetry', observingShouldRetry);
-  wrapMethod(client, 'retryRequest', countingRetryRequest);
+  wrapOnce(w, client, 'shouldRetry', observingShouldRetry);
+  wrapOnce(w, client, 'retryRequest', countingRetryRequest);
   return exports;
 }
 
-export function unpatchAnthropic(exports: unknown): void {
+export function unpatchAnthropic(exports: unknown, w: Wrapper): void {
   const { messages, client } = targets(exports);
   for (const proto of messages) {
-    unwrapMethod(proto, 'create');
-    unwrapMethod(proto, 'stream');
-    unwrapMethod(proto, 'toolRunner');
+    unwrapIfWrapped(w, proto, 'create');
+    unwrapIfWrapped(w, proto, 'stream');
+    unwrapIfWrapped(w, proto, 'toolRunner');
   }
-  unwrapMethod(client, 'shouldRetry');
-  unwrapMethod(client, 'retryRequest');
+  unwrapIfWrapped(w, client, 'shouldRetry');
+  unwrapIfWrapped(w, client, 'retryRequest');
 }
 
 /** The module definition for `SpendtraceInstrumentation.init()`. */
@@ -85,6 +86,6 @@ export function anthropicModuleDefinition(host: GenAIHost): InstrumentationNodeM
     '@anthropic-ai/sdk',
     ANTHROPIC_SUPPORTED_VERSIONS,
     (exports) => patchAnthropic(exports, host),
-    (exports) => unpatchAnthropic(exports),
+    (exports) => unpatchAnthropic(exports, host.wrapper),
   );
 }

@@ -5,33 +5,24 @@
  * usage from the Message or from the SSE events, and ends it when the call fails, the Message is
  * parsed, or the app stops reading the stream.
  */
-import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
 import { APIPromiseCall, rejectedAPIPromise } from '../api-promise-call.ts';
-import { checkBudget, currentScope, errorType as genericErrorType, type Scope } from '../task-context.ts';
+import { cap, promptText, toolsText, type DescribeRequest } from '../budget-gate.ts';
+import { instrumentedMethod, OWN_SPAN, type CallSite, type CallTarget } from '../call-site.ts';
+import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
 import { anthropicInput, anthropicOutput } from '../content-capture.ts';
-import { startAttributes, startCallSpan } from '../inference-call.ts';
-import type { APIPromiseLike, APIResponseProps, ChatMessage } from '../internal-types.ts';
-import { requestHash } from '../request-hash.ts';
-import { serverAddress, setDefined, type GenAIHost } from './llm-call.ts';
+import { startAttributes, startCallSpan, type CallInit } from '../inference-call.ts';
+import type { APIPromiseLike, APIResponseProps } from '../internal-types.ts';
+import { anthropicRequestHash, type CreateBody } from './request.ts';
+import { serverAddress, setDefined, type GenAIHost } from '../provider-host.ts';
 import { adoptNativeTracing, hasNativeTracing, nativeCallStarting } from './native-tracing.ts';
 
 /** Look-alike shapes of the SDK objects touched (0.x and 1.x). */
 interface MessagesResource {
   _client?: { baseURL?: string; _genAIProviderName?: string; _tracer?: unknown };
-}
-interface CreateBody {
-  model?: string;
-  max_tokens?: number;
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  stop_sequences?: string[];
-  stream?: boolean;
-  messages?: unknown[];
-  system?: unknown;
 }
 export interface AnthropicApiUsage {
   input_tokens?: number | null;
@@ -58,19 +49,6 @@ interface StreamEvent {
 }
 
 export type CreateFn = (this: MessagesResource, body: CreateBody, options?: { __span?: unknown }) => unknown;
-
-/**
- * `spendtrace.request.hash` of a Messages request: model, system prompt and messages. Text
- * blocks hash as text; other blocks (tool use and results, images, documents) by their JSON.
- */
-export function anthropicRequestHash(body: CreateBody | undefined): string {
-  const messages: ChatMessage[] = [];
-  const blocks = (content: unknown) =>
-    typeof content === 'string' ? content : Array.isArray(content) ? content.map((b: { type?: string; text?: unknown }) => (b?.type === 'text' ? b : { type: b?.type, text: JSON.stringify(b) })) : undefined;
-  if (body?.system !== undefined) messages.push({ role: 'system', content: blocks(body.system) });
-  if (Array.isArray(body?.messages)) for (const m of body.messages as Array<{ role?: string; content?: unknown }>) messages.push({ role: m?.role, content: blocks(m?.content) });
-  return requestHash(body?.model, messages);
-}
 
 /**
  * Usage in spendtrace's shape from the API's: `input_tokens` there EXCLUDES cache reads and
@@ -104,7 +82,7 @@ export function anthropicErrorType(err: unknown): string {
   return genericErrorType(err);
 }
 
-/** The request's settings (DESIGN.md §3), added when the call ends. */
+/** The request's settings, added when the call ends. */
 function requestAttributes(body: CreateBody | undefined, attrs: Attributes): void {
   if (body) {
     setDefined(attrs, [
@@ -118,62 +96,52 @@ function requestAttributes(body: CreateBody | undefined, attrs: Attributes): voi
   }
 }
 
+/** Anthropic's Messages request as the budget check reads it: `max_tokens` is required and includes thinking. */
+export const anthropicBudget: DescribeRequest = (body: CreateBody | undefined) => ({
+  text: promptText(body?.system, body?.messages) + toolsText(body?.tools),
+  maxOutputTokens: cap(body?.max_tokens),
+});
+
+/** `messages.create` through the call-site template (call-site.ts). */
 export function patchedCreate(host: GenAIHost) {
-  return (original: CreateFn): CreateFn =>
-    function create(this: MessagesResource, body: CreateBody, options?: { __span?: unknown }) {
-      if (!host.isEnabled()) return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
+  const site: CallSite<MessagesResource, CallTarget, AnthropicCall> = {
+    what: 'anthropic messages.create',
+    describe: anthropicBudget,
+    target(self, body: CreateBody | undefined) {
+      return { provider: self?._client?._genAIProviderName ?? A.GEN_AI_PROVIDER.ANTHROPIC, model: body?.model };
+    },
+    passThrough(self, body, options: { __span?: unknown } | undefined, original, reservation) {
       let native: boolean;
       try {
-        native = hasNativeTracing(this._client);
-        if (native) adoptNativeTracing(this._client, host);
+        native = hasNativeTracing(self._client);
+        if (native) adoptNativeTracing(self._client, host);
       } catch (err) {
         host.diag.error('anthropic messages.create instrumentation failed; calling the SDK uninstrumented', err);
-        return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
+        reservation?.release();
+        return original.call(self, body, options);
       }
-      const scope = currentScope();
-      const task = scope?.task;
-      if (task && task.budgetPico !== undefined) {
-        // Fail fast before any request: an over-budget task makes no further LLM calls.
-        const refused = checkBudget(task, body?.model);
-        if (refused) return rejectedAPIPromise(refused);
-      }
-      if (native || options?.__span) {
-        // The SDK starts its span inside this call (or started it already, in a helper): the span learns the request.
-        const done = nativeCallStarting(host, body, options?.__span);
-        try {
-          return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
-        } finally {
-          done();
-        }
-      }
-
-      let call: AnthropicCall;
+      if (!native && !options?.__span) return OWN_SPAN;
+      // The SDK starts its span inside this call (or started it already, in a helper): the span learns the request.
+      const done = nativeCallStarting(host, body, options?.__span, reservation);
       try {
-        const client = this._client;
-        const provider = client?._genAIProviderName ?? A.GEN_AI_PROVIDER.ANTHROPIC;
-        const model = body?.model;
-        const start = startAttributes(A.GEN_AI_OPERATION.CHAT, provider, model, serverAddress(client?.baseURL));
-        const parent = context.active();
-        call = new AnthropicCall(host, startCallSpan(host, A.GEN_AI_OPERATION.CHAT, model, start, parent), parent, start, provider, model, scope, body);
-      } catch (err) {
-        host.diag.error('could not start an anthropic span; calling the SDK uninstrumented', err);
-        return original.apply(this, arguments as unknown as [CreateBody, { __span?: unknown }?]);
+        return original.call(self, body, options);
+      } finally {
+        done();
       }
-      let result: unknown;
-      try {
-        // The call is the context the SDK runs in (call-context.ts): each HTTP attempt is counted on it.
-        result = context.with(call, original, this, body, options);
-      } catch (err) {
-        call.finish(err);
-        throw err;
-      }
-      try {
-        call.attach(result);
-      } catch (err) {
-        host.diag.error('could not attach to the anthropic SDK promise', err);
-      }
+    },
+    start(self, body: CreateBody | undefined, target, scope, parent) {
+      const start = startAttributes(A.GEN_AI_OPERATION.CHAT, target.provider, target.model, serverAddress(self._client?.baseURL));
+      const span = startCallSpan(host, A.GEN_AI_OPERATION.CHAT, target.model, start, parent);
+      const stream = body?.stream === true;
+      return new AnthropicCall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: anthropicRequestHash(body), timed: stream }, body);
+    },
+    attach(call, result) {
+      call.attach(result);
       return result;
-    };
+    },
+    refuse: rejectedAPIPromise,
+  };
+  return (original: CreateFn): CreateFn => instrumentedMethod(host, site, original) as CreateFn;
 }
 
 /**
@@ -189,12 +157,11 @@ class AnthropicCall extends APIPromiseCall {
   /** The usage is the call's: a whole Message, or a stream's message_delta arrived. */
   usageFinal = false;
 
-  constructor(host: GenAIHost, span: Span, parent: Context, start: Attributes, provider: string, model: string | undefined, scope: Scope | undefined, body: CreateBody | undefined) {
-    const stream = body?.stream === true;
-    super(host, span, parent, start, provider, model, scope, anthropicRequestHash(body), stream);
+  constructor(init: CallInit & { host: GenAIHost }, body: CreateBody | undefined) {
+    super(init);
     this.body = body;
-    this.stream = stream;
-    if (host.captureMessageContent) Object.assign(this.attrs, anthropicInput(body));
+    this.stream = init.timed;
+    if (init.host.captureMessageContent) Object.assign(this.attrs, anthropicInput(body));
   }
 
   protected readResult(result: unknown): void {
@@ -309,7 +276,7 @@ export function patchedStreamHelper(host: GenAIHost) {
   return (original: (...args: unknown[]) => unknown) =>
     function stream(this: MessagesResource, ...args: unknown[]) {
       try {
-        if (host.isEnabled() && hasNativeTracing(this._client)) adoptNativeTracing(this._client, host);
+        if (hasNativeTracing(this._client)) adoptNativeTracing(this._client, host);
       } catch (err) {
         host.diag.error('spendtrace: could not adopt the Anthropic client tracer', err);
       }

@@ -15,12 +15,14 @@ import { context, type Attributes, type Context, type Span, type SpanAttributes,
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
 import { AttributeKeepingSpan } from '../attribute-keeping-span.ts';
+import type { Reservation } from '../budget-gate.ts';
 import { anthropicInput } from '../content-capture.ts';
 import { epochMs, nowMs } from '../metrics.ts';
 import { noteRequest } from '../task-context.ts';
 import { trackAttempts } from '../retry-attempts.ts';
-import { callScope, recordUsage, type CallScope, type GenAIHost } from './llm-call.ts';
-import { anthropicRequestHash } from './messages.ts';
+import type { GenAIHost } from '../provider-host.ts';
+import { callScope, recordUsage, type CallScope } from './native-usage.ts';
+import { anthropicRequestHash } from './request.ts';
 
 /** Attribute names the SDK sets that spendtrace reads (its own names, not ours to define). */
 const NATIVE_CACHE_WRITE_1H = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';
@@ -31,24 +33,26 @@ const NATIVE_MESSAGES_CREATE = 'anthropic.messages.create';
 const WRAPPED = Symbol.for('spendtrace.anthropic.nativeTracer');
 
 /** The request of the `messages.create` call running right now (the SDK starts its span synchronously inside it). */
-let pending: { body: unknown } | undefined;
+let pending: { body: unknown; reservation: Reservation | undefined } | undefined;
 
 /**
  * Before a natively traced `messages.create` runs: the span the SDK starts for it (or, from a
  * helper, already started and passed as `__span`) gets the request hash, repeat count and, when
  * capture is on and the SDK records no content, the input messages. Returns the cleanup.
  */
-export function nativeCallStarting(host: GenAIHost, body: unknown, helperSpan: unknown): () => void {
+export function nativeCallStarting(host: GenAIHost, body: unknown, helperSpan: unknown, reservation: Reservation | undefined): () => void {
   const started = (helperSpan as { span?: unknown } | undefined)?.span;
   if (started instanceof PricedNativeSpan) {
-    started.learnRequest(body);
+    started.learnRequest(body, reservation);
     return noop;
   }
-  pending = { body };
+  pending = { body, reservation };
   return clearPending;
 }
 const noop = () => {};
 const clearPending = () => {
+  // A span the SDK did not start must not hold the budget.
+  pending?.reservation?.release();
   pending = undefined;
 };
 
@@ -83,9 +87,9 @@ function pricingTracer(inner: Tracer, host: GenAIHost): Tracer & { [WRAPPED]: tr
       }
       const span = new PricedNativeSpan(inner.startSpan(name, options, ctx), name, options?.attributes, scope ?? { task: undefined, attribution: undefined }, host);
       if (pending && name === NATIVE_MESSAGES_CREATE) {
-        const { body } = pending;
+        const { body, reservation } = pending;
         pending = undefined;
-        span.learnRequest(body);
+        span.learnRequest(body, reservation);
       }
       return span;
     },
@@ -103,6 +107,8 @@ class PricedNativeSpan extends AttributeKeepingSpan {
   private readonly startMs = nowMs();
   private ended = false;
   private requestKnown = false;
+  /** The call's worst case held against the task until the span ends (budget-gate.ts). */
+  private reservation: Reservation | undefined;
 
   constructor(inner: Span, name: string, initial: SpanAttributes | undefined, scope: CallScope, host: GenAIHost) {
     super(inner, { ...initial });
@@ -114,9 +120,13 @@ class PricedNativeSpan extends AttributeKeepingSpan {
   }
 
   /** What only the request tells: its hash (and repeat count in the task) and, opted in, its messages. */
-  learnRequest(body: unknown): void {
-    if (this.requestKnown || this.name !== NATIVE_MESSAGES_CREATE) return;
+  learnRequest(body: unknown, reservation: Reservation | undefined): void {
+    if (this.requestKnown || this.name !== NATIVE_MESSAGES_CREATE) {
+      reservation?.release();
+      return;
+    }
     this.requestKnown = true;
+    this.reservation = reservation;
     try {
       const hash = anthropicRequestHash(body as Parameters<typeof anthropicRequestHash>[0]);
       const attrs: Attributes = { [A.ATTR_SPENDTRACE_REQUEST_HASH]: hash };
@@ -137,6 +147,7 @@ class PricedNativeSpan extends AttributeKeepingSpan {
   override end(endTime?: TimeInput): void {
     if (this.ended) return;
     this.ended = true;
+    this.reservation?.release();
     if (this.name === NATIVE_MESSAGES_CREATE) {
       try {
         this.price();

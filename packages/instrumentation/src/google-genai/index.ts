@@ -4,8 +4,8 @@
  * `gen_ai.provider.name` `gcp.gemini` (Gemini API) or `gcp.vertex_ai` (Vertex AI).
  */
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import type { GenAIHost } from '../anthropic/llm-call.ts';
-import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
+import type { GenAIHost } from '../provider-host.ts';
+import { unwrapIfWrapped, wrapOnce, type Wrapper } from '../wrapping.ts';
 import { patchedEmbedContent, patchedGenerateContent, patchedGenerateContentStream, uninstrumentAttempts } from './models.ts';
 
 /** 1.x–3.x share the `Models` internals patched here; 3.1 is the tested version. */
@@ -35,16 +35,17 @@ export function patchGoogleGenAI<T>(exports: T, host: GenAIHost): T {
     host.diag.warn('@google/genai exports no Models class; not instrumented');
     return exports;
   }
-  wrapMethod(proto, 'generateContentInternal', patchedGenerateContent(host) as never);
-  wrapMethod(proto, 'generateContentStreamInternal', patchedGenerateContentStream(host) as never);
-  wrapMethod(proto, 'embedContentInternal', patchedEmbedContent(host) as never);
+  const w = host.wrapper;
+  wrapOnce(w, proto, 'generateContentInternal', patchedGenerateContent(host) as never);
+  wrapOnce(w, proto, 'generateContentStreamInternal', patchedGenerateContentStream(host) as never);
+  wrapOnce(w, proto, 'embedContentInternal', patchedEmbedContent(host) as never);
   return exports;
 }
 
-export function unpatchGoogleGenAI(exports: unknown): void {
+export function unpatchGoogleGenAI(exports: unknown, w: Wrapper): void {
   const proto = modelsPrototype(exports);
-  for (const m of METHODS) unwrapMethod(proto, m);
-  uninstrumentAttempts();
+  for (const m of METHODS) unwrapIfWrapped(w, proto, m);
+  uninstrumentAttempts(w);
 }
 
 /** The module definition for `SpendtraceInstrumentation.init()`. */
@@ -53,6 +54,6 @@ export function googleGenAIModuleDefinition(host: GenAIHost): InstrumentationNod
     '@google/genai',
     GOOGLE_GENAI_SUPPORTED_VERSIONS,
     (exports) => patchGoogleGenAI(exports, host),
-    (exports) => unpatchGoogleGenAI(exports),
+    (exports) => unpatchGoogleGenAI(exports, host.wrapper),
   );
 }

@@ -5,15 +5,17 @@
  * `generateContentStreamInternal`, `embedContentInternal`): one span per billed request, which
  * also covers chats, automatic function calling loops and automatic continuation hops.
  */
-import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { Usage } from '@spendtrace/semconv';
-import { checkBudget, currentScope, errorType as genericErrorType, type Scope } from '../task-context.ts';
+import { capTimes, promptText, type DescribeRequest } from '../budget-gate.ts';
+import { instrumentedMethod, type CallSite, type CallTarget } from '../call-site.ts';
+import { errorType as genericErrorType } from '../task-context.ts';
 import { estimateOutputTokens } from '../token-estimate.ts';
-import { serverAddress, setDefined, type GenAIHost } from '../anthropic/llm-call.ts';
-import { InferenceCall, startAttributes, startCallSpan } from '../inference-call.ts';
+import { serverAddress, setDefined, type GenAIHost } from '../provider-host.ts';
+import { InferenceCall, startAttributes, startCallSpan, type CallInit } from '../inference-call.ts';
 import { countingFetch } from '../retry-attempts.ts';
-import { unwrapMethod, wrapMethod } from '../anthropic/wrap.ts';
+import { unwrapIfWrapped, wrapOnce, type Wrapper } from '../wrapping.ts';
 import { geminiInput, geminiOutput } from '../content-capture.ts';
 import type { ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
@@ -29,11 +31,11 @@ interface ModelsLike {
  */
 const apiClientPrototypes = new Set<object>();
 type ApiCall = (url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) => Promise<unknown>;
-function instrumentAttempts(models: ModelsLike): void {
+function instrumentAttempts(w: Wrapper, models: ModelsLike): void {
   const proto = models.apiClient ? Object.getPrototypeOf(models.apiClient) : undefined;
   if (!proto || apiClientPrototypes.has(proto) || typeof proto.apiCall !== 'function') return;
   apiClientPrototypes.add(proto);
-  wrapMethod(proto, 'apiCall', (original: ApiCall) =>
+  wrapOnce(w, proto, 'apiCall', (original: ApiCall) =>
     function apiCall(this: unknown, url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) {
       return original.call(this, url, init, retryOptions, timeout, abortSignal, countingFetch(fetchFn ?? globalThis.fetch));
     },
@@ -41,8 +43,8 @@ function instrumentAttempts(models: ModelsLike): void {
 }
 
 /** Removes the attempt counting from every ApiClient prototype patched so far. */
-export function uninstrumentAttempts(): void {
-  for (const proto of apiClientPrototypes) unwrapMethod(proto, 'apiCall');
+export function uninstrumentAttempts(w: Wrapper): void {
+  for (const proto of apiClientPrototypes) unwrapIfWrapped(w, proto, 'apiCall');
   apiClientPrototypes.clear();
 }
 
@@ -142,7 +144,7 @@ const modelName = (m: string | undefined) => (m?.startsWith('models/') ? m.slice
 const finishReasons = (r: GenerateResponse | undefined) =>
   (r?.candidates ?? []).map((c) => c.finishReason?.toLowerCase()).filter((x): x is string => !!x);
 
-/** The request's settings (DESIGN.md §3), added when the call ends. */
+/** The request's settings, added when the call ends. */
 function requestAttributes(params: GenerateParams | undefined, attrs: Attributes, stream: boolean): void {
   const c = params?.config;
   if (c) {
@@ -175,12 +177,12 @@ class GeminiCall extends InferenceCall {
   /** A stream's text until its final counts arrive (for local counting). */
   text = '';
 
-  constructor(host: GenAIHost, span: Span, parent: Context, start: Attributes, provider: string, model: string | undefined, scope: Scope | undefined, kind: Kind, params: GenerateParams | undefined) {
-    super(host, span, parent, start, provider, model, scope, geminiRequestHash(params), kind === 'stream');
+  constructor(init: CallInit & { host: GenAIHost }, kind: Kind, params: GenerateParams | undefined) {
+    super(init);
     this.kind = kind;
     this.params = params;
     // The request as sent: a chat's history may grow before the call ends.
-    if (kind !== 'embed' && host.captureMessageContent) Object.assign(this.attrs, geminiInput(params));
+    if (kind !== 'embed' && init.host.captureMessageContent) Object.assign(this.attrs, geminiInput(params));
   }
 
   /** The SDK's result, before the app sees it (returned unchanged). */
@@ -323,43 +325,36 @@ function instrumentStream(call: GeminiCall, gen: AsyncGenerator<GenerateResponse
   return gen;
 }
 
+/** A generate request as the budget check reads it: `maxOutputTokens` per candidate. */
+const geminiBudget: DescribeRequest = (params: GenerateParams | undefined) => ({
+  text: geminiPromptText(params),
+  maxOutputTokens: capTimes(params?.config?.maxOutputTokens, params?.config?.candidateCount),
+});
+const embedBudget: DescribeRequest = (params: GenerateParams | undefined) => ({ text: promptText(params?.contents), maxOutputTokens: undefined });
+
 /**
- * Wraps one of the SDK's internal request methods. The call is the context the SDK runs in
- * (call-context.ts), so each HTTP attempt is counted on it; the app gets a promise of the SDK's
- * own result (the internal methods return plain promises).
+ * Wraps one of the SDK's internal request methods through the call-site template (call-site.ts).
+ * The call is the context the SDK runs in, so each HTTP attempt is counted on it; the app gets a
+ * promise of the SDK's own result (the internal methods return plain promises).
  */
 function patched(host: GenAIHost, operation: string, kind: Kind) {
-  return (original: AsyncFn): AsyncFn =>
-    function (this: ModelsLike, params: GenerateParams) {
-      if (!host.isEnabled()) return original.call(this, params);
-      const model = modelName(params?.model);
-      const scope = currentScope();
-      const task = scope?.task;
-      if (task && task.budgetPico !== undefined) {
-        // Fail fast before any request: an over-budget task makes no further LLM calls.
-        const refused = checkBudget(task, model);
-        if (refused) return Promise.reject(refused);
-      }
-      let call: GeminiCall;
-      try {
-        const provider = this.apiClient?.isVertexAI?.() ? A.GEN_AI_PROVIDER.GCP_VERTEX_AI : A.GEN_AI_PROVIDER.GCP_GEMINI;
-        const start = startAttributes(operation, provider, model, serverAddress(this.apiClient?.getBaseUrl?.()));
-        const parent = context.active();
-        call = new GeminiCall(host, startCallSpan(host, operation, model, start, parent), parent, start, provider, model, scope, kind, params);
-        instrumentAttempts(this);
-      } catch (err) {
-        host.diag.error('could not start a @google/genai span; calling the SDK uninstrumented', err);
-        return original.call(this, params);
-      }
-      let p: Promise<unknown>;
-      try {
-        p = context.with(call, original, this, params);
-      } catch (err) {
-        call.finish(err);
-        throw err;
-      }
-      return p.then(call.resolved, call.rejected);
-    };
+  const site: CallSite<ModelsLike, CallTarget, GeminiCall> = {
+    what: `@google/genai ${operation}`,
+    describe: kind === 'embed' ? embedBudget : geminiBudget,
+    target(self, params: GenerateParams | undefined) {
+      return { provider: self.apiClient?.isVertexAI?.() ? A.GEN_AI_PROVIDER.GCP_VERTEX_AI : A.GEN_AI_PROVIDER.GCP_GEMINI, model: modelName(params?.model) };
+    },
+    start(self, params: GenerateParams | undefined, target, scope, parent) {
+      const start = startAttributes(operation, target.provider, target.model, serverAddress(self.apiClient?.getBaseUrl?.()));
+      const span = startCallSpan(host, operation, target.model, start, parent);
+      const call = new GeminiCall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: geminiRequestHash(params), timed: kind === 'stream' }, kind, params);
+      instrumentAttempts(host.wrapper, self);
+      return call;
+    },
+    attach: (call, result) => (result as Promise<unknown>).then(call.resolved, call.rejected),
+    refuse: (err) => Promise.reject(err),
+  };
+  return (original: AsyncFn): AsyncFn => instrumentedMethod(host, site, original) as AsyncFn;
 }
 
 export const patchedGenerateContent = (host: GenAIHost) => patched(host, A.GEN_AI_OPERATION.GENERATE_CONTENT, 'generate');

@@ -8,17 +8,20 @@
  * The SDK's helpers (`parse`, `runTools`, `stream`, `responses.stream`) call `create` on the
  * client's resource, so each HTTP request is one span, counted once.
  */
-import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { CostDetail, Usage } from '@spendtrace/semconv';
 import { APIPromiseCall, rejectedAPIPromise } from '../api-promise-call.ts';
-import { startAttributes, startCallSpan, type CallHost } from '../inference-call.ts';
-import { checkBudget, currentScope, errorType, type Scope } from '../task-context.ts';
+import type { DescribeRequest } from '../budget-gate.ts';
+import { instrumentedMethod, type CallSite, type CallTarget } from '../call-site.ts';
+import { startAttributes, startCallSpan, type CallHost, type CallInit } from '../inference-call.ts';
+import { errorType } from '../task-context.ts';
 import type { OpenAIProviderMap, StreamUsageMode } from '../types.ts';
-import { endpointOfClient } from './provider.ts';
+import { endpointOfClient, type Endpoint } from './provider.ts';
 
 /** What the wrappers need from the instrumentation instance (read per call, so config changes apply). */
 export interface ChatHost extends CallHost {
+  isEnabled(): boolean;
   readonly costDetail: CostDetail;
   readonly streamUsage: StreamUsageMode;
   readonly captureMessageContent: boolean;
@@ -36,7 +39,9 @@ export type MethodFn = (this: ResourceLike, body: any, options?: unknown) => unk
 /** How one API's requests, results and stream events map to the span. */
 export interface OpenAIApi<Body = any> {
   readonly operation: string;
-  /** The request attributes beyond operation / provider / model / server (DESIGN.md §3). */
+  /** The request as the budget check reads it: prompt text and output cap (budget-gate.ts). */
+  readonly budget?: DescribeRequest;
+  /** The request attributes beyond operation / provider / model / server. */
   requestAttributes(body: Body, attrs: Attributes, host: ChatHost): void;
   /** `spendtrace.request.hash`. */
   hash(model: string | undefined, body: Body): string;
@@ -59,54 +64,38 @@ export const NOT_STREAMING: Streaming = Object.freeze({ stream: false, canInject
 export const STREAMING_INJECTABLE: Streaming = Object.freeze({ stream: true, canInject: true });
 export const STREAMING_WITH_USAGE: Streaming = Object.freeze({ stream: true, canInject: false });
 
-/** Wraps one resource method (`create`) of one API. */
+interface OpenAITarget extends CallTarget {
+  readonly endpoint: Endpoint;
+}
+
+/** Wraps one resource method (`create`) of one API: the call-site template (call-site.ts) with what openai's APIs say. */
 export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn): MethodFn {
-  return function create(this: ResourceLike, body: any, options?: unknown) {
-    const scope = currentScope();
-    const task = scope?.task;
-    if (task && task.budgetPico !== undefined) {
-      const refused = checkBudget(task, body?.model);
-      if (refused) return rejectedAPIPromise(refused);
-    }
-    let call: OpenAICall;
-    let sent = body;
-    try {
-      const client = this?._client;
+  const site: CallSite<ResourceLike, OpenAITarget, OpenAICall> = {
+    what: `openai ${api.operation}`,
+    describe: api.budget,
+    target(self, body) {
+      const client = self?._client;
       const endpoint = endpointOfClient(client, host.openaiProviders);
       // Azure routes by deployment: the client's deployment is what the request asked for.
       const model: string | undefined = (endpoint.provider === A.GEN_AI_PROVIDER.AZURE_OPENAI && client?.deploymentName) || body?.model;
+      return { provider: endpoint.provider, model, endpoint };
+    },
+    start(_self, body, target, scope, parent) {
       // Only what samplers may decide on goes in at start; the rest when the call ends (inference-call.ts).
-      const start = startAttributes(api.operation, endpoint.provider, model, endpoint);
+      const start = startAttributes(api.operation, target.provider, target.model, target.endpoint);
       const streaming = api.streaming(body);
-      const stream = streaming.stream;
-      let injected = false;
-      if (stream && streaming.canInject && body.stream_options?.include_usage !== true && host.streamUsage === 'inject') {
-        sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
-        injected = true;
-      }
-      const parent = context.active();
-      const span = startCallSpan(host, api.operation, model, start, parent);
-      call = new OpenAICall(host, api, span, parent, start, body, model, endpoint.provider, scope, stream, injected);
-    } catch (err) {
-      host.diag.error(`could not start a ${api.operation} span; calling the SDK uninstrumented`, err);
-      return original.call(this, body, options);
-    }
-    let result: unknown;
-    try {
-      // The call is the context the SDK runs in (call-context.ts): its span is the active one,
-      // so child spans nest under it and each HTTP attempt is counted on it.
-      result = context.with(call, original, this, sent, options);
-    } catch (err) {
-      call.finish(err);
-      throw err;
-    }
-    try {
+      const injected = streaming.stream && streaming.canInject && body.stream_options?.include_usage !== true && host.streamUsage === 'inject';
+      const span = startCallSpan(host, api.operation, target.model, start, parent);
+      return new OpenAICall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: api.hash(target.model, body), timed: streaming.stream }, api, body, injected);
+    },
+    sent: (call, body) => (call.injected ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body),
+    attach(call, result) {
       call.attach(result);
-    } catch (err) {
-      host.diag.error('could not attach to the SDK promise', err);
-    }
-    return result;
+      return result;
+    },
+    refuse: rejectedAPIPromise,
   };
+  return instrumentedMethod(host, site, original) as MethodFn;
 }
 
 /** One in-flight request: collects what the response says and ends the span once. */
@@ -125,23 +114,11 @@ export class OpenAICall extends APIPromiseCall {
   /** An error the API reported inside a successful HTTP response (a `response.failed` event). */
   apiError: string | undefined;
 
-  constructor(
-    host: ChatHost,
-    api: OpenAIApi,
-    span: Span,
-    parent: Context,
-    startAttributes: Attributes,
-    body: any,
-    requestModel: string | undefined,
-    provider: string,
-    scope: Scope | undefined,
-    stream: boolean,
-    injected: boolean,
-  ) {
-    super(host, span, parent, startAttributes, provider, requestModel, scope, api.hash(requestModel, body), stream);
+  constructor(init: CallInit, api: OpenAIApi, body: any, injected: boolean) {
+    super(init);
     this.api = api;
     this.body = body;
-    this.stream = stream;
+    this.stream = init.timed;
     this.injected = injected;
   }
 

@@ -3,6 +3,7 @@
  * `chat.completions.parse`, `.runTools()` and `.stream()` call `create` on the client, so they are
  * covered by the same wrapper: one span per HTTP request. The span's life is in call.ts.
  */
+import { capTimes, promptText, toolsText } from '../budget-gate.ts';
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CompletionChoice, CompletionResult, CreateFn } from '../internal-types.ts';
@@ -79,6 +80,12 @@ function collectChatText(text: string[], c: NonNullable<ChatCompletionChunk['cho
 
 export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
   operation: A.GEN_AI_OPERATION.CHAT,
+  budget: (body: any) => ({
+    text: promptText(body?.messages) + toolsText(body?.tools),
+    // OpenAI's counting recipe: 3 tokens per message, 3 to prime the reply.
+    overheadTokens: 3 + 3 * (Array.isArray(body?.messages) ? body.messages.length : 0),
+    maxOutputTokens: capTimes(body?.max_completion_tokens ?? body?.max_tokens, body?.n),
+  }),
 
   requestAttributes(body, attrs, host) {
     // Both OpenAI APIs are `chat` operations: this is what tells them apart (as responses.ts sets `responses`).
@@ -107,7 +114,3 @@ export const chatCompletionsApi: OpenAIApi<ChatCompletionParams> = {
     );
   },
 };
-
-export function patchedCreate(host: ChatHost, original: CreateFn): CreateFn {
-  return patchedMethod(host, chatCompletionsApi, original as MethodFn) as CreateFn;
-}

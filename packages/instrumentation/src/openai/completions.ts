@@ -3,6 +3,7 @@
  * behave as chat streams: usage from the final chunk when `stream_options.include_usage` is set,
  * injected with `streamUsage: 'inject'`, else counted locally and marked estimated.
  */
+import { cap, capTimes } from '../budget-gate.ts';
 import * as A from '@spendtrace/semconv';
 import type { Completion, CompletionParams } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
@@ -33,6 +34,8 @@ function collectCompletionText(text: string[], c: NonNullable<Completion['choice
 
 export const completionsApi: OpenAIApi<CompletionParams> = {
   operation: A.GEN_AI_OPERATION.TEXT_COMPLETION,
+  // The legacy API writes 16 tokens when max_tokens is not given, per choice (`best_of` are all generated).
+  budget: (body: any) => ({ text: promptText(body?.prompt), maxOutputTokens: capTimes(body?.max_tokens ?? 16, Math.max(cap(body?.n) ?? 1, cap(body?.best_of) ?? 1)) }),
 
   requestAttributes(body, attrs, host) {
     chatRequestAttributes(body, attrs);

@@ -2,6 +2,7 @@
  * `embeddings.create` as an `embeddings` span: `usage.prompt_tokens` is the input, output is 0.
  * (v7 asks the wire for base64 and decodes it; the span reads the same usage block either way.)
  */
+import { promptText } from '../budget-gate.ts';
 import * as A from '@spendtrace/semconv';
 import type { ChatMessage } from '../internal-types.ts';
 import { requestHash } from '../request-hash.ts';
@@ -24,6 +25,7 @@ export function inputsAsMessages(input: unknown): ChatMessage[] {
 
 export const embeddingsApi: OpenAIApi<EmbeddingsParams> = {
   operation: A.GEN_AI_OPERATION.EMBEDDINGS,
+  budget: (body: any) => ({ text: promptText(body?.input), maxOutputTokens: undefined }),
 
   requestAttributes(body, attrs) {
     if (typeof body.dimensions === 'number') attrs[A.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = body.dimensions;

@@ -5,6 +5,7 @@
  */
 import { isWrapped } from '@opentelemetry/instrumentation';
 import { countingRetryRequest, observingShouldRetry } from '../retry-attempts.ts';
+import type { Wrapper } from '../wrapping.ts';
 import { patchedMethod, type ChatHost, type MethodFn, type OpenAIApi } from './call.ts';
 import { chatCompletionsApi } from './chat-completions.ts';
 import { completionsApi } from './completions.ts';
@@ -66,11 +67,7 @@ export function openaiTargets(exports: unknown): OpenAITargets {
   return {};
 }
 
-/** The instrumentation's shimmer hooks (`_wrap` / `_unwrap` are protected on InstrumentationBase). */
-export interface Wrapper {
-  wrap(target: Proto, name: string, wrapper: (original: any) => any): void;
-  unwrap(target: Proto, name: string): void;
-}
+export type { Wrapper } from '../wrapping.ts';
 
 function methods(t: OpenAITargets): Array<[Proto | undefined, OpenAIApi]> {
   return [

@@ -10,6 +10,7 @@
  * catalogue's `web_searches_kcount` / `storage_searches_kcount` as `spendtrace.cost.tool`,
  * inside the span's total and the task's running cost.
  */
+import { cap, promptText, toolsText } from '../budget-gate.ts';
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import type { ChatMessage } from '../internal-types.ts';
@@ -116,6 +117,7 @@ function readResponse(call: OpenAICall, r: ResponseObject | undefined): void {
 
 export const responsesApi: OpenAIApi<ResponsesParams> = {
   operation: A.GEN_AI_OPERATION.CHAT,
+  budget: (body: any) => ({ text: promptText(body?.instructions, body?.input) + toolsText(body?.tools), overheadTokens: 3, maxOutputTokens: cap(body?.max_output_tokens) }),
 
   requestAttributes(body, attrs: Attributes, host) {
     attrs[A.ATTR_OPENAI_API_TYPE] = A.OPENAI_API_TYPE.RESPONSES;

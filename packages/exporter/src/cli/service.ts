@@ -7,6 +7,9 @@ import { migrate } from '../schema/index.ts';
 import type { Store } from '../store/index.ts';
 import { createReportRoutes } from '../reports/index.ts';
 import { createDashboardRoute } from '../dashboard/dashboard.ts';
+import type { TokenAuth } from '../auth.ts';
+import { createMetricsRoute, ServiceMetrics } from '../metrics.ts';
+import type { ClickHouseHttpServer, SqlReader } from '../clickhouse-http/index.ts';
 import { CliError, EXIT } from './errors.ts';
 import { openStore, storeFailure } from './open-store.ts';
 import type { StoreSettings } from './open-store.ts';
@@ -21,12 +24,22 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Create the schema on start (IF NOT EXISTS). Off for operators who own their DDL. @default true */
   createSchema?: boolean;
+  /** OTLP/gRPC port. @default 'off' here; `serve` defaults to 4317 */
+  grpcPort?: number | 'off';
+  /** ClickHouse HTTP interface on the embedded store (off with a ClickHouse server). @default 'off' here; `serve` defaults to 8123 */
+  clickhouseHttpPort?: number | 'off';
+  auth?: TokenAuth;
 }
 
 export interface RunningService {
   url: string;
   port: number;
   store: Store;
+  /** host:port of OTLP/gRPC, when on. */
+  grpcAddress: string | undefined;
+  /** URL of the ClickHouse HTTP interface, when on. */
+  clickhouseHttpUrl: string | undefined;
+  metrics: ServiceMetrics;
   flush(): Promise<void>;
   /** Flushes pending spans, stops listening, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -45,24 +58,44 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   // Imported lazily so `report` and `--help` never load the receiver.
   const { startServer } = await import('../server.ts');
   const store = await openStore(o.settings);
+  const metrics = new ServiceMetrics();
   let server: ServerHandle;
+  let reader: SqlReader | undefined;
+  let clickhouseHttp: ClickHouseHttpServer | undefined;
+  let listening = `${o.host}:${o.port}`;
   try {
     await migrate(store, { database: o.settings.database, createSchema: o.createSchema !== false });
     server = await startServer({
       port: o.port,
       host: o.host,
-      store,
+      store: metrics.instrumentStore(store, `${o.settings.database}.spans`),
       pricer,
       database: o.settings.database,
-      extraRoutes: combineRoutes(createReportRoutes({ store, database: o.settings.database }), createDashboardRoute()),
+      extraRoutes: combineRoutes(createReportRoutes({ store, database: o.settings.database }), createMetricsRoute(metrics), createDashboardRoute()),
       log: o.log,
+      auth: o.auth,
+      metrics,
+      grpcPort: o.grpcPort === 'off' ? undefined : o.grpcPort,
     });
+    const ingester = server.ingester;
+    metrics.registerGauge('spendtrace_store_healthy', '1 while inserts into the store succeed, 0 while they fail.', () => (ingester.batcher.healthy ? 1 : 0));
+    metrics.registerGauge('spendtrace_ingest_pending_spans', 'Accepted spans not yet inserted.', () => ingester.batcher.pendingRows);
+    if (o.clickhouseHttpPort !== undefined && o.clickhouseHttpPort !== 'off' && store.kind === 'chdb') {
+      listening = `${o.host}:${o.clickhouseHttpPort}`;
+      const ch = await import('../clickhouse-http/index.ts');
+      reader = ch.openChdbReader((store as import('../store/index.ts').ChdbStore).dataDir);
+      clickhouseHttp = await ch.startClickHouseHttp({ reader, database: o.settings.database, port: o.clickhouseHttpPort, host: o.host, auth: o.auth });
+    }
   } catch (err) {
+    // @ts-expect-error server may be unassigned when startServer threw
+    await server?.close().catch(() => undefined);
+    await reader?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
+    if (err instanceof Error && 'port' in err) listening = `${o.host}:${String(err.port)}`;
     if (err instanceof Error && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
-      throw new CliError(EXIT.STORE, `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}`, {
+      throw new CliError(EXIT.STORE, `cannot listen on ${listening}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}`, {
         cause: err,
-        hint: 'pick another with --port (or SPENDTRACE_PORT); --port 0 picks a free one',
+        hint: 'pick others with --port, --grpc-port, --clickhouse-http-port (0 picks a free one, off turns gRPC / ClickHouse HTTP off)',
       });
     }
     throw storeFailure(err, o.settings);
@@ -72,10 +105,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     url: server.url,
     port: server.port,
     store,
+    grpcAddress: server.grpcAddress,
+    clickhouseHttpUrl: clickhouseHttp?.url,
+    metrics,
     flush: () => server.flush(),
     close: () =>
       (closing ??= (async () => {
         try {
+          await clickhouseHttp?.close();
+          await reader?.close();
           await server.close();
         } finally {
           await store.close();

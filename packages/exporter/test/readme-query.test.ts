@@ -81,6 +81,13 @@ describe('spendtrace sql and report through a service with tokens', () => {
       expect((await cli(['report', '--json'])).code).toBe(3);
       const rep = await cli(['report', '--json', '--by', 'task'], { SPENDTRACE_TOKEN: TOKEN });
       expect(JSON.parse(rep.out).rows[0].cost).toBe('0.018653000000');
+      expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+      const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      expect(metrics).toMatch(/^spendtrace_spans_accepted_total\{protocol="http"\} 5$/m);
+      expect(metrics).toMatch(/^spendtrace_spans_inserted_total 5$/m);
+      expect(metrics).toMatch(/^spendtrace_store_healthy 1$/m);
+      expect(metrics).toMatch(/^spendtrace_ingest_pending_spans 0$/m);
+      expect(metrics).toMatch(/^spendtrace_process_resident_memory_bytes \d+/m);
     } finally {
       await s.stop();
     }

@@ -59,7 +59,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const { startServer } = await import('../server.ts');
   const store = await openStore(o.settings);
   const metrics = new ServiceMetrics();
-  let server: ServerHandle;
+  let server: ServerHandle | undefined;
   let reader: SqlReader | undefined;
   let clickhouseHttp: ClickHouseHttpServer | undefined;
   let listening = `${o.host}:${o.port}`;
@@ -77,7 +77,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       metrics,
       grpcPort: o.grpcPort === 'off' ? undefined : o.grpcPort,
     });
-    const ingester = server.ingester;
+    const { ingester } = server;
     metrics.registerGauge('spendtrace_store_healthy', '1 while inserts into the store succeed, 0 while they fail.', () => (ingester.batcher.healthy ? 1 : 0));
     metrics.registerGauge('spendtrace_ingest_pending_spans', 'Accepted spans not yet inserted.', () => ingester.batcher.pendingRows);
     if (o.clickhouseHttpPort !== undefined && o.clickhouseHttpPort !== 'off' && store.kind === 'chdb') {
@@ -87,7 +87,6 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       clickhouseHttp = await ch.startClickHouseHttp({ reader, database: o.settings.database, port: o.clickhouseHttpPort, host: o.host, auth: o.auth });
     }
   } catch (err) {
-    // @ts-expect-error server may be unassigned when startServer threw
     await server?.close().catch(() => undefined);
     await reader?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -100,21 +99,22 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     }
     throw storeFailure(err, o.settings);
   }
+  const started = server;
   let closing: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
     store,
-    grpcAddress: server.grpcAddress,
+    grpcAddress: started.grpcAddress,
     clickhouseHttpUrl: clickhouseHttp?.url,
     metrics,
-    flush: () => server.flush(),
+    flush: () => started.flush(),
     close: () =>
       (closing ??= (async () => {
         try {
           await clickhouseHttp?.close();
           await reader?.close();
-          await server.close();
+          await started.close();
         } finally {
           await store.close();
         }

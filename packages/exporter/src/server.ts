@@ -10,7 +10,11 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Pricer } from '@spendtrace/semconv';
 import type { Store } from './store/store.ts';
-import { Ingester, BackpressureError, type IngesterOptions } from './ingest/ingester.ts';
+import { Ingester, type IngesterOptions } from './ingest/ingester.ts';
+import { exportTraces } from './ingest/export-traces.ts';
+import { sendUnauthorized, type TokenAuth } from './auth.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { startGrpcReceiver, type GrpcReceiver } from './otlp-grpc-receiver.ts';
 import { decodeJsonRequest } from './otlp/decode-json.ts';
 import { decodeProtobufRequest } from './otlp/decode-protobuf.ts';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, RPC_CODE, type OtlpEncoding } from './otlp/encode-response.ts';
@@ -36,6 +40,12 @@ export interface ServerOptions {
   ingest?: Omit<IngesterOptions, 'store' | 'pricer' | 'database'>;
   /** Operational messages (insert failures, preload problems). @default console.error */
   log?: (line: string) => void;
+  /** Bearer tokens required on every route but /healthz (and on gRPC). @default none: open */
+  auth?: TokenAuth;
+  /** Counts what both OTLP protocols receive, accept and refuse. */
+  metrics?: ServiceMetrics;
+  /** Also receive OTLP/gRPC on this port (4317 is OTLP's), same host. @default off */
+  grpcPort?: number;
 }
 
 export interface RunningServer {
@@ -46,6 +56,8 @@ export interface RunningServer {
   /** Stops accepting, stops listening, flushes for up to `flushTimeoutMs` (default 10 s); the rest stays in the log. */
   close(flushTimeoutMs?: number): Promise<void>;
   readonly ingester: Ingester;
+  /** host:port of the OTLP/gRPC receiver, when one runs. */
+  readonly grpcAddress: string | undefined;
 }
 
 class HttpError extends Error {
@@ -88,6 +100,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.auth && url.pathname !== '/healthz' && !options.auth.verifyRequest(req)) {
+      req.resume();
+      if (url.pathname === '/v1/traces') options.metrics?.requestsRejected.inc({ protocol: 'http', reason: 'unauthenticated' });
+      // Browsers on the dashboard get a Basic challenge, so they ask for the token.
+      return sendUnauthorized(res, url.pathname.startsWith('/api/') || url.pathname === '/v1/traces' || url.pathname === '/metrics' ? 'bearer' : 'basic');
+    }
     if (url.pathname === '/v1/traces') return traces(req, res);
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       const st = ingester.stats();
@@ -120,22 +138,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (e instanceof OtlpDecodeError) throw new HttpError(400, e.message);
         throw e;
       }
-      const result = await ingester.ingest(request);
-      const message = [
-        result.rejected ? `${result.rejected} spans rejected` : '',
-        result.clamped ? `${result.clamped} spans had values clamped or dropped` : '',
-        ...result.messages,
-      ].filter(Boolean).join('; ');
-      reply(res, 200, CONTENT_TYPE[encoding], encodeExportResponse(encoding, result.rejected, message));
+      const outcome = await exportTraces(ingester, request, 'http', options.metrics);
+      if (outcome.kind === 'ok') return reply(res, 200, CONTENT_TYPE[encoding], encodeExportResponse(encoding, outcome.rejected, outcome.message));
+      res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+      const unavailable = outcome.kind === 'unavailable';
+      reply(res, unavailable ? 503 : 429, CONTENT_TYPE[encoding], encodeStatus(encoding, unavailable ? RPC_CODE.UNAVAILABLE : RPC_CODE.RESOURCE_EXHAUSTED, outcome.message));
     } catch (e) {
       req.resume();
-      if (e instanceof BackpressureError) {
-        res.setHeader('Retry-After', String(e.retryAfterSeconds));
-        const status = e.storeDown ? 503 : 429;
-        const code = e.storeDown ? RPC_CODE.UNAVAILABLE : RPC_CODE.RESOURCE_EXHAUSTED;
-        return reply(res, status, CONTENT_TYPE[errorEncoding], encodeStatus(errorEncoding, code, e.message));
-      }
       if (e instanceof HttpError) {
+        options.metrics?.requestsRejected.inc({ protocol: 'http', reason: e.status === 413 ? 'too_large' : e.status === 415 || e.status === 405 ? 'unsupported' : 'malformed' });
         if (e.status === 413) res.setHeader('Connection', 'close');
         return reply(res, e.status, CONTENT_TYPE[errorEncoding], encodeStatus(errorEncoding, e.rpcCode, e.message));
       }
@@ -150,6 +161,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
+  let grpc: GrpcReceiver | undefined;
+  if (options.grpcPort !== undefined) {
+    try {
+      grpc = await startGrpcReceiver({ ingester, port: options.grpcPort, host: options.host ?? '127.0.0.1', maxMessageBytes: maxBodyBytes, auth: options.auth, metrics: options.metrics, log });
+    } catch (e) {
+      server.close();
+      throw e;
+    }
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closing: Promise<void> | undefined;
@@ -157,14 +177,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     ingester,
+    grpcAddress: grpc?.address,
     flush: () => ingester.flush(),
     close: (flushTimeoutMs = 10_000) => {
       closing ??= (async () => {
         // Stop accepting first: requests still arriving get 503 and are retried by their sender.
-        const listening = new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        const listening = Promise.all([
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+          grpc?.close(),
+        ]);
         const left = await ingester.close(flushTimeoutMs);
         server.closeAllConnections();
         await listening;

@@ -170,7 +170,7 @@ describe('serve', () => {
     const ac = new AbortController();
     let listening!: (url: string) => void;
     const ready = new Promise<string>((r) => { listening = r; });
-    const served = cli(['serve', '--port', '0', '--data', data()], {
+    const served = cli(['serve', '--port', '0', '--grpc-port', '0', '--clickhouse-http-port', '0', '--data', data()], {
       signal: ac.signal,
       onOut: (out) => { const m = /listening on (http:\/\/\S+)/.exec(out); if (m) listening(m[1]!); },
     });

@@ -25,11 +25,18 @@ export interface FileConfig {
   createSchema?: boolean;
   /** Alert sinks and rules, checked by `parseAlertsConfig` (README "Alerts"). */
   alerts?: unknown;
+  /** OTLP/gRPC port (default 4317); "off" turns the receiver off. */
+  grpcPort?: number | 'off';
+  /** ClickHouse HTTP interface port on the embedded store (default 8123); "off" turns it off. */
+  clickhouseHttpPort?: number | 'off';
+  /** File of auth tokens, one per line. */
+  authTokensFile?: string;
 }
 
-const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean' | 'object'> = {
+const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean' | 'object' | 'port or "off"'> = {
   data: 'string', clickhouseUrl: 'string', database: 'string', port: 'number', host: 'string',
   since: 'string', service: 'string', prices: 'string', createSchema: 'boolean', alerts: 'object',
+  grpcPort: 'port or "off"', clickhouseHttpPort: 'port or "off"', authTokensFile: 'string',
 };
 
 export const ENV = {
@@ -45,6 +52,12 @@ export const ENV = {
   WAL_DIR: 'SPENDTRACE_WAL_DIR',
   WAL_MAX_BYTES: 'SPENDTRACE_WAL_MAX_BYTES',
   SHUTDOWN_TIMEOUT: 'SPENDTRACE_SHUTDOWN_TIMEOUT',
+  GRPC_PORT: 'SPENDTRACE_GRPC_PORT',
+  CLICKHOUSE_HTTP_PORT: 'SPENDTRACE_CLICKHOUSE_HTTP_PORT',
+  AUTH_TOKENS: 'SPENDTRACE_AUTH_TOKENS',
+  AUTH_TOKENS_FILE: 'SPENDTRACE_AUTH_TOKENS_FILE',
+  /** The token `spendtrace sql` and `report --server` send. */
+  TOKEN: 'SPENDTRACE_TOKEN',
 } as const;
 
 export function loadConfigFile(flag: string | undefined, env: Env, cwd: string): FileConfig {
@@ -64,7 +77,9 @@ export function loadConfigFile(flag: string | undefined, env: Env, cwd: string):
   for (const [k, v] of Object.entries(parsed)) {
     const want = FILE_KEYS[k as keyof FileConfig];
     if (!want) problems.push(`unknown key "${k}" (expected one of ${Object.keys(FILE_KEYS).join(', ')})`);
-    else if (typeof v !== want) problems.push(`"${k}" must be a${want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`);
+    else if (want === 'port or "off"') {
+      if (v !== 'off' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535)) problems.push(`"${k}" must be a port number 0-65535 or "off", got ${JSON.stringify(v)}`);
+    } else if (typeof v !== want) problems.push(`"${k}" must be a${want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`);
     else if (k === 'alerts') {
       try {
         parseAlertsConfig(v, env);
@@ -104,6 +119,11 @@ export function parsePort(text: string, source: string): number {
     throw source.startsWith('--') ? usageError(msg, 'serve') : new CliError(EXIT.CONFIG, msg);
   }
   return n;
+}
+
+/** A port that can be turned off: a number, or "off". */
+export function parseOptionalPort(text: string, source: string): number | 'off' {
+  return text.trim().toLowerCase() === 'off' ? 'off' : parsePort(text, source);
 }
 
 export const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -22,6 +22,8 @@ export interface ServeRecord {
   pid: number;
   url: string;
   startedAt: string;
+  /** The ClickHouse HTTP interface on this store, when it runs (for `spendtrace sql`). */
+  clickhouseHttpUrl?: string;
 }
 
 export function describeStore(s: StoreSettings): string {

@@ -13,8 +13,9 @@ import { migrate } from './commands/migrate.ts';
 import { report } from './commands/report.ts';
 import { reprice } from './commands/reprice.ts';
 import { serve } from './commands/serve.ts';
+import { sql } from './commands/sql.ts';
 
-export const COMMANDS: readonly Command[] = [serve, report, insightsCommand, alerts, demo, migrate, reprice];
+export const COMMANDS: readonly Command[] = [serve, report, insightsCommand, alerts, sql, demo, migrate, reprice];
 
 function version(): string {
   try {
@@ -37,7 +38,8 @@ Run \`spendtrace <command> --help\` for a command's options.
 Settings come from, in order: flags, environment variables, a JSON config file
 (--config, SPENDTRACE_CONFIG or ./spendtrace.config.json), defaults.
 Environment: SPENDTRACE_DATA, SPENDTRACE_CLICKHOUSE_URL, SPENDTRACE_DATABASE, SPENDTRACE_PORT,
-SPENDTRACE_HOST, SPENDTRACE_SERVER, SPENDTRACE_PRICES_FILE, SPENDTRACE_CONFIG.
+SPENDTRACE_HOST, SPENDTRACE_GRPC_PORT, SPENDTRACE_CLICKHOUSE_HTTP_PORT, SPENDTRACE_AUTH_TOKENS,
+SPENDTRACE_AUTH_TOKENS_FILE, SPENDTRACE_TOKEN, SPENDTRACE_SERVER, SPENDTRACE_PRICES_FILE, SPENDTRACE_CONFIG.
 
 Exit codes: 0 ok · 1 internal error · 2 usage · 3 config · 4 network/store · 5 data
 

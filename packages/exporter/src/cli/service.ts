@@ -11,6 +11,9 @@ import { insightsEndpoint } from '../insights/api.ts';
 import { createDashboardRoute } from '../dashboard/dashboard.ts';
 import { AlertEvaluator, createAlertsRoute } from '../alerts/index.ts';
 import type { AlertsConfig } from '../alerts/index.ts';
+import type { TokenAuth } from '../auth.ts';
+import { createMetricsRoute, ServiceMetrics } from '../metrics.ts';
+import type { ClickHouseHttpServer, SqlReader } from '../clickhouse-http/index.ts';
 import { CliError, EXIT } from './errors.ts';
 import { openStore, storeFailure } from './open-store.ts';
 import type { StoreSettings } from './open-store.ts';
@@ -35,6 +38,11 @@ export interface ServiceOptions {
   walMaxBytes?: number;
   /** How long a stop waits for the store before leaving the rest in the log. @default 10 s */
   shutdownTimeoutMs?: number;
+  /** OTLP/gRPC port. @default 'off' here; `serve` defaults to 4317 */
+  grpcPort?: number | 'off';
+  /** ClickHouse HTTP interface on the embedded store (off with a ClickHouse server). @default 'off' here; `serve` defaults to 8123 */
+  clickhouseHttpPort?: number | 'off';
+  auth?: TokenAuth;
 }
 
 export interface RunningService {
@@ -43,6 +51,11 @@ export interface RunningService {
   store: Store;
   /** The alert evaluator, when alerts are configured. */
   alerts: AlertEvaluator | undefined;
+  /** host:port of OTLP/gRPC, when on. */
+  grpcAddress: string | undefined;
+  /** URL of the ClickHouse HTTP interface, when on. */
+  clickhouseHttpUrl: string | undefined;
+  metrics: ServiceMetrics;
   flush(): Promise<void>;
   /** Flushes pending spans, stops listening, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -61,8 +74,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   // Imported lazily so `report` and `--help` never load the receiver.
   const { startServer } = await import('../server.ts');
   const store = await openStore(o.settings);
-  let server: ServerHandle;
+  const metrics = new ServiceMetrics();
+  let server: ServerHandle | undefined;
   let alerts: AlertEvaluator | undefined;
+  let reader: SqlReader | undefined;
+  let clickhouseHttp: ClickHouseHttpServer | undefined;
+  let listening = `${o.host}:${o.port}`;
   try {
     // The schema is created by the writer before its first insert and retried with it, so the
     // service starts (and accepts into its log) while a ClickHouse server is still down.
@@ -76,36 +93,57 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       store,
       pricer,
       database: o.settings.database,
-      extraRoutes: combineRoutes(createAlertsRoute(alerts), createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createDashboardRoute()),
+      extraRoutes: combineRoutes(createAlertsRoute(alerts), createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createMetricsRoute(metrics), createDashboardRoute()),
       log: o.log,
+      auth: o.auth,
+      metrics,
+      grpcPort: o.grpcPort === 'off' ? undefined : o.grpcPort,
       ingest: {
         wal: { dir: o.walDir ?? join(o.settings.data, 'wal'), ...(o.walMaxBytes ? { maxBytes: o.walMaxBytes } : {}) },
         ...(ensureSchema ? { ensureSchema } : {}),
+        onInsert: (i) => metrics.observeInsert(i),
       },
     });
+    const { ingester } = server;
+    metrics.registerIngester(() => ingester.stats());
+    if (o.clickhouseHttpPort !== undefined && o.clickhouseHttpPort !== 'off' && store.kind === 'chdb') {
+      listening = `${o.host}:${o.clickhouseHttpPort}`;
+      const ch = await import('../clickhouse-http/index.ts');
+      reader = ch.openChdbReader((store as import('../store/index.ts').ChdbStore).dataDir);
+      clickhouseHttp = await ch.startClickHouseHttp({ reader, database: o.settings.database, port: o.clickhouseHttpPort, host: o.host, auth: o.auth });
+    }
   } catch (err) {
+    await server?.close().catch(() => undefined);
+    await reader?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
+    if (err instanceof Error && 'port' in err) listening = `${o.host}:${String(err.port)}`;
     if (err instanceof Error && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
-      throw new CliError(EXIT.STORE, `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}`, {
+      throw new CliError(EXIT.STORE, `cannot listen on ${listening}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}`, {
         cause: err,
-        hint: 'pick another with --port (or SPENDTRACE_PORT); --port 0 picks a free one',
+        hint: 'pick others with --port, --grpc-port, --clickhouse-http-port (0 picks a free one, off turns gRPC / ClickHouse HTTP off)',
       });
     }
     throw storeFailure(err, o.settings);
   }
   alerts?.start();
+  const started = server;
   let closing: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
     store,
     alerts,
-    flush: () => server.flush(),
+    grpcAddress: started.grpcAddress,
+    clickhouseHttpUrl: clickhouseHttp?.url,
+    metrics,
+    flush: () => started.flush(),
     close: () =>
       (closing ??= (async () => {
         try {
           await alerts?.close();
-          await server.close(o.shutdownTimeoutMs ?? 10_000);
+          await clickhouseHttp?.close();
+          await reader?.close();
+          await started.close(o.shutdownTimeoutMs ?? 10_000);
         } finally {
           await store.close();
         }

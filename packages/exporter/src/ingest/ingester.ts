@@ -14,7 +14,7 @@ import { Drainer, type DrainerOptions } from './drainer.ts';
 import { requestToRows } from './request-to-rows.ts';
 import { SeenWindow } from './seen-window.ts';
 import type { SpanRow } from './span-row.ts';
-import { SpanWriter } from './span-writer.ts';
+import { SpanWriter, type SpanWriterOptions } from './span-writer.ts';
 import { WalFullError, WriteAheadLog } from './write-ahead-log.ts';
 
 export interface IngesterOptions {
@@ -38,6 +38,8 @@ export interface IngesterOptions {
   writerId?: string;
   /** Creates the schema before the first insert; retried with inserts while the store is down. */
   ensureSchema?: () => Promise<void>;
+  /** Told about every batch insert (self-metrics). */
+  onInsert?: SpanWriterOptions['onInsert'];
   batch?: DrainerOptions;
 }
 
@@ -92,6 +94,7 @@ export class Ingester {
       // One writer per staging table: two services on one host (and one ClickHouse) differ by their log.
       ...(o.writerId ?? o.wal ? { writerId: o.writerId ?? `${hostname()}_${createHash('sha256').update(resolve(o.wal!.dir)).digest('hex').slice(0, 8)}` } : {}),
       ...(o.ensureSchema ? { ensureSchema: o.ensureSchema } : {}),
+      ...(o.onInsert ? { onInsert: o.onInsert } : {}),
     });
   }
 

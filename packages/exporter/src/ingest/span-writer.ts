@@ -44,6 +44,15 @@ export interface SpanWriterOptions {
   writerId?: string;
   /** Creates the schema before the first insert (retried with the insert while the store is down). */
   ensureSchema?: () => Promise<void>;
+  /** Told about every batch insert: its time, whether it succeeded, and the new rows it stored (self-metrics). */
+  onInsert?: (i: InsertInfo) => void;
+}
+
+export interface InsertInfo {
+  ms: number;
+  ok: boolean;
+  /** Rows new to `spans` (replays already stored are not counted); 0 when it failed. */
+  rows: number;
 }
 
 /** The store is unreachable (or failing for reasons that are not the rows'): retry later. */
@@ -127,6 +136,7 @@ export class SpanWriter {
     const db = this.o.database;
     const t0 = performance.now();
     const st = this.o.store;
+    let inserted = 0;
     try {
       await st.command(`TRUNCATE TABLE ${db}.${this.staging}`);
       await st.insert(`${db}.${this.staging}`, rows, { settings: { async_insert: 0 } });
@@ -138,12 +148,14 @@ export class SpanWriter {
           `WHERE (service_name, task_id, start_time, span_id) IN (SELECT service_name, task_id, start_time, span_id FROM ${db}.${this.staging})) ` +
           `LIMIT 1 BY trace_id, span_id SETTINGS insert_deduplicate = 0`,
       );
-      await this.finishPending();
+      inserted = await this.finishPending();
     } catch (e) {
       this.clean = false;
+      this.o.onInsert?.({ ms: performance.now() - t0, ok: false, rows: 0 });
       throw e;
     }
     const ms = performance.now() - t0;
+    this.o.onInsert?.({ ms, ok: true, rows: inserted });
     this.inserts++;
     this.insertMs += ms;
     this.lastInsertMs = ms;
@@ -153,7 +165,7 @@ export class SpanWriter {
    * Moves the pending rows into spans (and so the rollups) under a token derived from the rows
    * themselves, so a repeat after a crash carries the same token, then empties the table.
    */
-  private async finishPending(): Promise<void> {
+  private async finishPending(): Promise<number> {
     const db = this.o.database;
     const st = this.o.store;
     const [h] = await st.query<{ n: string; x: string; s: string }>(
@@ -167,6 +179,7 @@ export class SpanWriter {
       await st.command(`TRUNCATE TABLE ${db}.${this.pending}`);
     }
     this.clean = true;
+    return Number(h?.n ?? 0);
   }
 
   /** A refusal is the rows' fault when ClickHouse gave an error code and still answers. */

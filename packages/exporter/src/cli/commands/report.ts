@@ -36,7 +36,8 @@ Options:
   --service NAME           only spans from this service.name
   --limit N                rows per grouping in the table (0 = all)      [default 20 for tasks]
   --json                   JSON for scripts (money as exact decimal strings, 12 fractional digits)
-  --server URL             read through a running \`spendtrace serve\` API [env SPENDTRACE_SERVER]
+  --server URL             read through a running \`spendtrace serve\` API [env SPENDTRACE_SERVER;
+                           its token from SPENDTRACE_TOKEN]
                            (automatic when a serve owns the --data directory)
 
 ${STORE_FLAGS_HELP}
@@ -75,7 +76,7 @@ async function fromStore(settings: StoreSettings, q: Query, store: Store): Promi
   return fullReport(store, opts);
 }
 
-async function fromServer(server: string, q: Query): Promise<unknown> {
+async function fromServer(server: string, q: Query, token: string | undefined): Promise<unknown> {
   const url = new URL(q.by ? '/api/costs' : '/api/report', server);
   url.searchParams.set('since', q.since);
   if (q.service) url.searchParams.set('service', q.service);
@@ -83,7 +84,7 @@ async function fromServer(server: string, q: Query): Promise<unknown> {
   if (q.concentration !== undefined) url.searchParams.set('concentration', String(q.concentration));
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    res = await fetch(url, { signal: AbortSignal.timeout(30_000), headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (cause) {
     throw new CliError(EXIT.STORE, `cannot reach the spendtrace service at ${server}: ${(cause as Error).message}`, { cause, hint: 'is `spendtrace serve` running there?' });
   }
@@ -91,6 +92,7 @@ async function fromServer(server: string, q: Query): Promise<unknown> {
   if (!res.ok) {
     let detail = text.slice(0, 300);
     try { detail = (JSON.parse(text) as { error?: string }).error ?? detail; } catch { /* not JSON */ }
+    if (res.status === 401) throw new CliError(EXIT.CONFIG, `the service at ${server} requires a token`, { hint: `set ${ENV.TOKEN} to one of its tokens` });
     throw new CliError(res.status === 400 ? EXIT.USAGE : EXIT.STORE, `the service at ${server} answered ${res.status}: ${detail}`);
   }
   try {
@@ -156,7 +158,7 @@ export const report: Command = {
       }
     }
     if (server) {
-      printReport(ctx, await fromServer(server, q), q, Boolean(v.json));
+      printReport(ctx, await fromServer(server, q, ctx.env[ENV.TOKEN] || undefined), q, Boolean(v.json));
       return EXIT.OK;
     }
 

@@ -1,7 +1,8 @@
-/** `spendtrace serve`: the OTLP receiver, the store and the JSON API, until SIGINT/SIGTERM. */
+/** `spendtrace serve`: the OTLP receivers, the store, the JSON API and the ClickHouse HTTP interface, until SIGINT/SIGTERM. */
 import { join, resolve } from 'node:path';
 import { INCIDENTS_FILE } from '../../alerts/index.ts';
-import { alertsOf, ENV, parsePort, pick } from '../config.ts';
+import { AuthConfigError, exposureWarning, parseTokenList, TokenAuth } from '../../auth.ts';
+import { alertsOf, ENV, parseOptionalPort, parsePort, pick } from '../config.ts';
 import { parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -11,9 +12,10 @@ import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
 
 const help = `spendtrace serve — receive OpenTelemetry traces, price GenAI spans, store and roll them up
 
-Usage: spendtrace serve [--port 4318] [--host 127.0.0.1] [--data ./.spendtrace | --clickhouse-url URL]
+Usage: spendtrace serve [--port 4318] [--grpc-port 4317] [--clickhouse-http-port 8123] [--host 127.0.0.1]
+                        [--data ./.spendtrace | --clickhouse-url URL] [--auth-tokens-file FILE]
 
-Listens for OTLP/HTTP (protobuf or JSON, gzip) and writes each inference, tool and task span to
+Listens for OTLP/HTTP (protobuf or JSON, gzip) and OTLP/gRPC (gzip), and writes each inference, tool and task span to
 ClickHouse, where materialized views keep cost per task (task_costs) and per hour (hourly_costs).
 Spans that arrive without a cost are priced here. Creates the schema on start (idempotent).
 Point an app's OTLP exporter, or an OpenTelemetry Collector's otlphttp exporter, at it:
@@ -26,7 +28,17 @@ Endpoints:
   GET  /api/costs?by=task|tool|model|agent|hour&since=7d
   GET  /api/report?since=7d              everything \`spendtrace report\` prints
   GET  /api/alerts                       firing and recent alert incidents
+  GET  /metrics                          Prometheus metrics of the service itself
   GET  /                                 dashboard (the same report in a browser)
+  gRPC :4317 TraceService/Export         OTLP/gRPC traces
+  HTTP :8123 /?query=SELECT…             ClickHouse's HTTP interface on the embedded store, read-only
+                                         (@clickhouse/client, curl, Grafana; not with --clickhouse-url,
+                                         whose server has its own)
+
+Auth: with tokens configured every endpoint but /healthz and /ping needs one: \`Authorization:
+Bearer TOKEN\` (OTLP exporters: OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN), or as
+the HTTP basic password (dashboard, ClickHouse clients), or X-ClickHouse-Key. Several tokens may
+be valid at once, to rotate one; the file is re-read when it changes.
 
 Alerts: rules and sinks under "alerts" in the config file are evaluated continuously
 (every 15 s by default); incidents are kept in <data>/${INCIDENTS_FILE}. See \`spendtrace alerts --help\`.
@@ -39,7 +51,13 @@ rest in the log, which the next start inserts.
 
 Options:
   --port N                 port to listen on (0 = any free port)   [env SPENDTRACE_PORT, default 4318]
-  --host HOST              interface to bind                        [env SPENDTRACE_HOST, default 127.0.0.1]
+  --grpc-port N|off        OTLP/gRPC port                           [env SPENDTRACE_GRPC_PORT, default 4317]
+  --clickhouse-http-port N|off
+                           ClickHouse HTTP interface port (8123 is ClickHouse's, so clients
+                           and Grafana work with their defaults)    [env SPENDTRACE_CLICKHOUSE_HTTP_PORT, default 8123]
+  --host HOST              interface to bind (all listeners)        [env SPENDTRACE_HOST, default 127.0.0.1]
+  --auth-tokens-file FILE  tokens, one per line (# comments)        [env SPENDTRACE_AUTH_TOKENS_FILE]
+                           or the tokens themselves, comma-separated [env SPENDTRACE_AUTH_TOKENS]
   --prices FILE            price overrides (custom/fine-tuned models, negotiated rates)
                                                                     [env SPENDTRACE_PRICES_FILE]
   --wal-dir DIR            write-ahead log directory        [env SPENDTRACE_WAL_DIR, default <data>/wal]
@@ -58,7 +76,8 @@ export const serve: Command = {
   help,
   async run(argv, ctx) {
     const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' }, 'skip-schema': { type: 'boolean' },
-      'wal-dir': { type: 'string' }, 'wal-max-bytes': { type: 'string' }, 'shutdown-timeout': { type: 'string' } } as const);
+      'wal-dir': { type: 'string' }, 'wal-max-bytes': { type: 'string' }, 'shutdown-timeout': { type: 'string' },
+      'grpc-port': { type: 'string' }, 'clickhouse-http-port': { type: 'string' }, 'auth-tokens-file': { type: 'string' } } as const);
     if (v.help) {
       ctx.out(help);
       return EXIT.OK;
@@ -68,20 +87,38 @@ export const serve: Command = {
     const host = pick(v.host, ctx.env[ENV.HOST], file.host, '127.0.0.1', (s) => s);
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
 
+    const grpcPort = v['grpc-port'] !== undefined ? parseOptionalPort(v['grpc-port'], '--grpc-port') : pick(undefined, ctx.env[ENV.GRPC_PORT], file.grpcPort, 4317, (s) => parseOptionalPort(s, ENV.GRPC_PORT));
+    const clickhouseHttpPort = v['clickhouse-http-port'] !== undefined
+      ? parseOptionalPort(v['clickhouse-http-port'], '--clickhouse-http-port')
+      : pick(undefined, ctx.env[ENV.CLICKHOUSE_HTTP_PORT], file.clickhouseHttpPort, 8123, (s) => parseOptionalPort(s, ENV.CLICKHOUSE_HTTP_PORT));
+    const tokensFile = pick(v['auth-tokens-file'], ctx.env[ENV.AUTH_TOKENS_FILE], file.authTokensFile, undefined as string | undefined, (s) => s);
+    let auth: TokenAuth;
+    try {
+      auth = new TokenAuth({ tokens: parseTokenList(ctx.env[ENV.AUTH_TOKENS] ?? ''), tokensFile: tokensFile && resolve(ctx.cwd, tokensFile), log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
+    } catch (err) {
+      if (err instanceof AuthConfigError) throw new CliError(EXIT.CONFIG, err.message, { cause: err });
+      throw err;
+    }
+    const warning = exposureWarning(host, auth);
+    if (warning) ctx.err(`spendtrace serve: ${warning}\n`);
+
     const walDir = pick(v['wal-dir'], ctx.env[ENV.WAL_DIR], undefined, undefined as string | undefined, (x) => x);
     const walMaxBytes = positive(pick(v['wal-max-bytes'], ctx.env[ENV.WAL_MAX_BYTES], undefined, undefined as string | undefined, (x) => x), '--wal-max-bytes');
     const shutdownS = positive(pick(v['shutdown-timeout'], ctx.env[ENV.SHUTDOWN_TIMEOUT], undefined, undefined as string | undefined, (x) => x), '--shutdown-timeout');
     const createSchema = !(v['skip-schema'] || ctx.env[ENV.SKIP_SCHEMA] === '1' || file.createSchema === false);
     const alerts = alertsOf(file, ctx.env);
-    const svc = await startService({ settings, port, host, prices, createSchema, alerts, incidentsFile: join(settings.data, INCIDENTS_FILE),
+    const svc = await startService({ settings, port, host, prices, createSchema, grpcPort, clickhouseHttpPort, auth, alerts, incidentsFile: join(settings.data, INCIDENTS_FILE),
       ...(walDir ? { walDir: resolve(ctx.cwd, walDir) } : {}), ...(walMaxBytes ? { walMaxBytes } : {}), ...(shutdownS !== undefined ? { shutdownTimeoutMs: shutdownS * 1000 } : {}),
       log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
-    const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString() });
+    const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString(), clickhouseHttpUrl: svc.clickhouseHttpUrl });
     ctx.out(
       `spendtrace serve: listening on ${svc.url}\n` +
         `  OTLP/HTTP   POST ${svc.url}/v1/traces\n` +
-        `  API         GET  ${svc.url}/api/summary · /api/costs?by=task · /api/report\n` +
+        (svc.grpcAddress ? `  OTLP/gRPC   ${svc.grpcAddress}\n` : '') +
+        `  API         GET  ${svc.url}/api/summary · /api/costs?by=task · /api/report · /metrics\n` +
+        (svc.clickhouseHttpUrl ? `  ClickHouse  ${svc.clickhouseHttpUrl}/?query=… (HTTP interface, read-only)\n` : '') +
         `  store       ${describeStore(settings)}\n` +
+        `  auth        ${auth.enabled ? 'tokens required' : 'off (no token configured)'}\n` +
         (alerts?.rules.length ? `  alerts      ${alerts.rules.length} rule(s) to ${alerts.sinks.map((x) => `${x.name} (${x.type})`).join(', ')}, every ${alerts.evaluateEverySeconds} s\n` : '') +
         `Ctrl-C to stop.\n`,
     );

@@ -4,6 +4,7 @@ import { COST_DETAILS, Pricer, type CostDetail } from '@spendtrace/semconv';
 import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
 import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
 import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
+import { patchEsmCopies, unpatchEsmCopies } from './esm-late-patch.ts';
 import { GenAIMetrics, inferenceTracer } from './metrics.ts';
 import { setToolCostListener } from './task-context.ts';
 import type { ChatHost } from './openai/call.ts';
@@ -190,6 +191,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
 
   override enable(): void {
     super.enable();
+    patchEsmCopies(this, OPENAI_SUPPORTED_VERSIONS); // SDKs an ESM app imported before this ran
     for (const e of this._manualAnthropic ?? []) patchAnthropic(e, this);
     for (const e of this._manualGoogleGenAI ?? []) patchGoogleGenAI(e, this);
     for (const t of this._manualTargets ?? []) patchOpenAITargets(this, this.openaiWrapper, t, true);
@@ -197,6 +199,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
 
   override disable(): void {
     super.disable();
+    unpatchEsmCopies(this);
     for (const t of this._manualTargets ?? []) this.unpatchOpenAI(t);
     for (const e of this._manualAnthropic ?? []) unpatchAnthropic(e);
     for (const e of this._manualGoogleGenAI ?? []) unpatchGoogleGenAI(e);

@@ -13,8 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { pack } from '../../scripts/pack.ts';
-import { freePort, mustRun, nodeBinary, run, waitFor, usd } from './harness.ts';
+import { freePort, mustRun, packedTarballs, nodeBinary, run, waitFor, usd } from './harness.ts';
 
 const hasPodman = (() => {
   try {
@@ -65,7 +64,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'spendtrace-container-'));
   const context = join(tmp, 'context');
   mkdirSync(join(context, 'packages'), { recursive: true });
-  for (const t of pack(join(tmp, 'tarballs'))) if (/spendtrace-(semconv|exporter)-/.test(basename(t))) cpSync(t, join(context, 'packages', basename(t)));
+  for (const t of await packedTarballs()) if (/spendtrace-(semconv|exporter)-/.test(basename(t))) cpSync(t, join(context, 'packages', basename(t)));
   await buildBase();
   const dockerfile = join(dirname(dirname(import.meta.dirname)), 'deploy', 'Dockerfile');
   await mustRun('podman', ['build', ...RUN, '--network', 'host', '--build-arg', `BASE=${BASE}`, '-f', dockerfile, '-t', IMAGE, context], { cwd: tmp, timeout: 900_000 });

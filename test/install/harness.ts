@@ -4,10 +4,11 @@
  * run outside the workspace with a chosen Node first on PATH.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pack } from '../../scripts/pack.ts';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -141,4 +142,34 @@ export function readmeSnippet(name: string): string {
 export function usd(pico: bigint): string {
   const s = pico.toString().padStart(13, '0');
   return `${s.slice(0, -12)}.${s.slice(-12)}`;
+}
+
+/**
+ * The packed tarballs, built once per vitest run: the install test files run in parallel forks of
+ * one vitest process, and two builds at once would clear each other's dist/. The first to take
+ * the directory packs; the others wait for its done.json.
+ */
+export async function packedTarballs(): Promise<string[]> {
+  mkdirSync(cache, { recursive: true });
+  for (const old of readdirSync(cache)) {
+    const path = join(cache, old);
+    if (old.startsWith('tarballs-') && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+  }
+  const dir = join(cache, `tarballs-${process.ppid}`);
+  const done = join(dir, 'done.json');
+  try {
+    mkdirSync(dir);
+  } catch {
+    const got = await waitFor('the tarballs another install test packs', async () => (existsSync(done) ? (JSON.parse(readFileSync(done, 'utf8')) as { files?: string[]; error?: string }) : undefined), 600_000);
+    if (!got.files) throw new Error(`packing failed in another test file: ${got.error}`);
+    return got.files;
+  }
+  try {
+    const files = pack(dir);
+    writeFileSync(done, JSON.stringify({ files }));
+    return files;
+  } catch (err) {
+    writeFileSync(done, JSON.stringify({ error: String(err) }));
+    throw err;
+  }
 }

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeGemini, startFakeOpenAI, type FakeGeminiServer, type FakeOpenAIServer } from '@spendtrace/fake-providers';
-import { pack } from '../../scripts/pack.ts';
-import { envFor, freePort, matrix, mustRun, newestTested, nodeBinary, npmInstall, readmeSnippet, repo, run, startDaemon, usd, waitFor, type Daemon } from './harness.ts';
+import { envFor, freePort, packedTarballs, matrix, mustRun, newestTested, nodeBinary, npmInstall, readmeSnippet, repo, run, startDaemon, usd, waitFor, type Daemon } from './harness.ts';
 
 const TIMEOUT = 20 * 60_000;
 const nodes = matrix.node.tested;
@@ -52,7 +51,7 @@ beforeAll(async () => {
   tmp = process.env.SPENDTRACE_INSTALL_DIR ?? mkdtempSync(join(tmpdir(), 'spendtrace-install-'));
   const reuse = (dir: string) => process.env.SPENDTRACE_INSTALL_DIR !== undefined && existsSync(join(dir, 'node_modules'));
   const t0 = performance.now();
-  tarballs = pack(join(tmp, 'tarballs'));
+  tarballs = await packedTarballs();
   for (const t of tarballs) timings.push(`tarball ${t.split('/').pop()}: ${statSync(t).size} bytes`);
   const [semconv, instrumentation, exporter] = tarballs as [string, string, string];
   await Promise.all(nodes.map(async (n) => (nodeBin[n] = await nodeBinary(n))));

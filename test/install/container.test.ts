@@ -72,6 +72,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (container) await run('podman', ['rm', '-f', container], { cwd: tmpdir() });
+  // The image goes (900 MB, rebuilt each run); the base stays, to be reused.
+  if (hasPodman) await run('podman', ['rmi', '-f', IMAGE], { cwd: tmpdir() });
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

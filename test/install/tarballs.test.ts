@@ -8,6 +8,7 @@
  * task's cost exactly as the published prices give it.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -90,9 +91,9 @@ afterAll(async () => {
   console.log(`install tests:\n  ${timings.join('\n  ')}`);
   await openai?.close();
   await gemini?.close();
-  if (tmp && !process.env.SPENDTRACE_INSTALL_DIR) rmSync(tmp, { recursive: true, force: true });
+  if (tmp && !process.env.SPENDTRACE_INSTALL_DIR) await rm(tmp, { recursive: true, force: true });
   else for (const n of nodes) rmSync(join(tmp, `data-node${n}`), { recursive: true, force: true });
-});
+}, TIMEOUT);
 
 interface TaskRow {
   taskName: string;
@@ -137,16 +138,19 @@ describe.each(nodes)('Node %s', (node) => {
   test.each(otelLines)('OTel SDK %s: README snippet (ESM, static imports), CommonJS, --import register and strict TypeScript apps', async (line) => {
     const dir = apps[appKey(node, line)]!;
     if (node === nodes.at(-1)) {
-      // Type-checked once per OpenTelemetry line (the .d.ts are the same on every Node).
+      // Type-checked once per OpenTelemetry line (the .d.ts are the same on every Node): the app
+      // against every package's types, then our .d.ts on their own with skipLibCheck off (a misuse
+      // must fail, so the types are real and not `any`).
       const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
       const typecheck = await run(nodeBin[node]!, [tsc, '-p', 'tsconfig.json'], { cwd: dir, timeout: 180_000 });
       expect(typecheck.stdout + typecheck.stderr).toBe('');
       expect(typecheck.code).toBe(0);
-      // The published types are real: a misuse fails to type-check.
       writeFileSync(join(dir, 'typed-wrong.ts'), "import { recordToolCost, withTask } from '@spendtrace/instrumentation';\nrecordToolCost('0.005');\nawait withTask({ nam: 'x' }, async () => 1);\n");
-      const wrong = await run(nodeBin[node]!, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--target', 'es2023', '--types', 'node', 'typed-wrong.ts'], { cwd: dir, timeout: 180_000 });
-      expect(wrong.stdout).toMatch(/typed-wrong\.ts\(2,16\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'/);
-      expect(wrong.stdout).toMatch(/typed-wrong\.ts\(3,\d+\): error TS\d+: .*'nam' does not exist in type 'TaskOptions'/);
+      const wrong = await run(nodeBin[node]!, [tsc, '--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--target', 'es2023', '--types', 'node', 'typed-wrong.ts'], { cwd: dir, timeout: 180_000 });
+      const errors = wrong.stdout.trim().split('\n');
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toMatch(/typed-wrong\.ts\(2,16\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'/);
+      expect(errors[1]).toMatch(/typed-wrong\.ts\(3,\d+\): error TS\d+: .*'nam' does not exist in type 'TaskOptions'/);
     }
 
     const [, , , typed] = await Promise.all([
@@ -169,5 +173,9 @@ describe.each(nodes)('Node %s', (node) => {
     for (const [name, pico] of Object.entries(EXPECTED)) {
       expect(rows.filter((r) => r.taskName === name).map((r) => r.cost), name).toEqual(otelLines.map(() => usd(pico)));
     }
+    // The demo fleet is not published: the installed CLI says so, with exit code 3 (config).
+    const demo = await run('npx', ['spendtrace', 'demo'], { cwd: serviceDir, env: envFor(nodeBin[node]!) });
+    expect(demo.code).toBe(3);
+    expect(demo.stderr).toMatch(/`spendtrace demo` runs only from a checkout of the spendtrace repository/);
   }, TIMEOUT);
 });

@@ -1,6 +1,6 @@
 // Proves the Grafana dashboards under deploy/grafana are provisioned with the ClickHouse datasource they reference, are well-formed, and that every panel's SQL, with template variables and the grafana-clickhouse-datasource macros expanded as Grafana does, returns the expected columns and values from the known fleet (real OTLP ingest into chDB).
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';

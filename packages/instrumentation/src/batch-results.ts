@@ -16,7 +16,7 @@
  */
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { batchQuote, clampUsage, costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type PriceQuote, type Usage } from '@spendtrace/semconv';
+import { batchQuote, clampUsage, costAttributes, UNPRICED_ATTRIBUTES, usageAttributes, type Usage } from '@spendtrace/semconv';
 import { usageFromAnthropic, type AnthropicApiUsage } from './anthropic/messages.ts';
 import { SpendtraceInstrumentation } from './instrumentation.ts';
 import { currentScope, type TaskState } from './task-context.ts';

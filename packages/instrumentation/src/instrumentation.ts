@@ -5,6 +5,7 @@ import { ENV_CAPTURE_MESSAGE_CONTENT } from '@spendtrace/semconv';
 import { anthropicModuleDefinition, isAnthropicPatchable, patchAnthropic, unpatchAnthropic } from './anthropic/index.ts';
 import { bedrockRuntimeModuleDefinition, isBedrockRuntimePatchable, patchBedrockRuntime, unpatchBedrockRuntime } from './bedrock/index.ts';
 import { googleGenAIModuleDefinition, isGoogleGenAIPatchable, patchGoogleGenAI, unpatchGoogleGenAI } from './google-genai/index.ts';
+import { patchEsmCopies, unpatchEsmCopies } from './esm-late-patch.ts';
 import { GenAIMetrics } from './metrics.ts';
 import { setToolCostListener } from './task-context.ts';
 import type { ChatHost } from './openai/call.ts';
@@ -185,6 +186,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
 
   override enable(): void {
     super.enable();
+    patchEsmCopies(this, OPENAI_SUPPORTED_VERSIONS); // SDKs an ESM app imported before this ran
     for (const e of this._manualAnthropic ?? []) patchAnthropic(e, this);
     for (const e of this._manualGoogleGenAI ?? []) patchGoogleGenAI(e, this);
     for (const e of this._manualBedrock ?? []) patchBedrockRuntime(e, this);
@@ -193,6 +195,7 @@ export class SpendtraceInstrumentation extends InstrumentationBase<SpendtraceIns
 
   override disable(): void {
     super.disable();
+    unpatchEsmCopies(this);
     for (const t of this._manualTargets ?? []) this.unpatchOpenAI(t);
     for (const e of this._manualAnthropic ?? []) unpatchAnthropic(e, this.wrapper);
     for (const e of this._manualGoogleGenAI ?? []) unpatchGoogleGenAI(e, this.wrapper);

@@ -13,12 +13,15 @@
 import { register } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { ESM_HOOK_REGISTERED } from './esm-late-patch.ts';
 import { SpendtraceInstrumentation } from './instrumentation.ts';
 
 const logLevel = process.env.OTEL_LOG_LEVEL?.toUpperCase() as keyof typeof DiagLogLevel | undefined;
 if (logLevel && logLevel in DiagLogLevel) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel[logLevel]);
 
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+// The loader hook sees every import from here on, so the ES module late patch is not needed.
+(globalThis as Record<symbol, unknown>)[ESM_HOOK_REGISTERED] = true;
 
 process.env.OTEL_METRICS_EXPORTER ??= 'none';
 process.env.OTEL_LOGS_EXPORTER ??= 'none';

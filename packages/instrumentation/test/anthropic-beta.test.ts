@@ -2,7 +2,7 @@
 // Anthropic server) each become exactly one priced span: spendtrace's own with native tracing off, the SDK's own with it on.
 import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
-import { context, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeAnthropic } from '../../fake-providers/src/anthropic.ts';

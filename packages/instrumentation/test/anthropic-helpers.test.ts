@@ -9,7 +9,7 @@ import * as anthropicModule from '@anthropic-ai/sdk';
 import { betaJSONSchemaOutputFormat, betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema';
 import { jsonSchemaOutputFormat } from '@anthropic-ai/sdk/helpers/json-schema';
 import type { BetaMessage } from '@anthropic-ai/sdk/resources/beta';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as A from '@spendtrace/semconv';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';

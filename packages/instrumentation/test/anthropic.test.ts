@@ -1,7 +1,7 @@
 // Proves that every @anthropic-ai/sdk call becomes exactly one priced, attributed GenAI span: the SDK's native span when its tracing is on, spendtrace's own when it is off.
 import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeAnthropic } from '../../fake-providers/src/anthropic.ts';

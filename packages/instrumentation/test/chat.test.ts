@@ -8,7 +8,6 @@ import { OpenAI, openaiModule, usd, useHarness } from './setup.ts';
 
 // Published OpenAI prices, USD per 1M tokens (platform.openai.com/docs/pricing).
 const GPT_4O_MINI = { input: 0.15, cachedInput: 0.075, output: 0.6 };
-const O3_MINI = { input: 1.1, cachedInput: 0.55, output: 4.4 };
 
 const h = useHarness();
 

@@ -18,7 +18,6 @@ import { parseSince } from './window.ts';
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const num = (v: unknown): number => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-const usd = (v: unknown): Usd => formatPico(parsePico(str(v) || '0'));
 
 export interface RoutingModelRow extends RoutingArmHistory {
   /** reward / outcomes (a quality score counts a success as q of one); null before an outcome. */

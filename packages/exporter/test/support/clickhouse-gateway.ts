@@ -229,7 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return out;
   }
 
-  async function handleQuery(req: IncomingMessage, res: ServerResponse, url: URL, queryId: string): Promise<void> {
+  async function handleQuery(req: IncomingMessage, res: ServerResponse, url: URL, _queryId: string): Promise<void> {
     authenticate(req, url);
     const sp = url.searchParams;
     if (sp.get('compress') === '1' || sp.get('decompress') === '1') {

@@ -5,17 +5,17 @@
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { GenAIHost } from '../provider-host.ts';
 import { unwrapIfWrapped, wrapOnce, type Wrapper } from '../wrapping.ts';
-import { patchedSend, type CommandClasses } from './runtime.ts';
+import { patchedSend, type CommandClass, type CommandClasses } from './runtime.ts';
 
 /** 3.x; 3.1178 is the tested version (Converse needs >= 3.588). */
 export const BEDROCK_RUNTIME_SUPPORTED_VERSIONS = ['>=3.588.0 <4'];
 
 interface BedrockModule {
   BedrockRuntimeClient?: { prototype: object };
-  ConverseCommand?: Function;
-  ConverseStreamCommand?: Function;
-  InvokeModelCommand?: Function;
-  InvokeModelWithResponseStreamCommand?: Function;
+  ConverseCommand?: CommandClass;
+  ConverseStreamCommand?: CommandClass;
+  InvokeModelCommand?: CommandClass;
+  InvokeModelWithResponseStreamCommand?: CommandClass;
 }
 
 function clientPrototype(exports: unknown): object | undefined {

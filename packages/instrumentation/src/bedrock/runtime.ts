@@ -23,11 +23,14 @@ import { estimateOutputTokens } from '../token-estimate.ts';
 type Operation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-stream';
 
 /** The command classes of one SDK copy, to tell a command's operation without reading its name. */
+/** A command class of the SDK (only used with `instanceof`). */
+export type CommandClass = abstract new (...args: never[]) => object;
+
 export interface CommandClasses {
-  converse?: Function;
-  converseStream?: Function;
-  invoke?: Function;
-  invokeStream?: Function;
+  converse?: CommandClass;
+  converseStream?: CommandClass;
+  invoke?: CommandClass;
+  invokeStream?: CommandClass;
 }
 
 interface BedrockClientLike {

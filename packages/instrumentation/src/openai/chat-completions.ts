@@ -6,11 +6,11 @@
 import { capTimes, promptText, toolsText } from '../budget-gate.ts';
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CompletionChoice, CompletionResult, CreateFn } from '../internal-types.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletionUsage, CompletionChoice, CompletionResult } from '../internal-types.ts';
 import { openaiChatInput, openaiChatOutput } from '../content-capture.ts';
 import { requestHash } from '../request-hash.ts';
 import { estimateInputTokens, estimateOutputTokens } from '../token-estimate.ts';
-import { NOT_STREAMING, patchedMethod, STREAMING_INJECTABLE, type ChatHost, type MethodFn, type OpenAIApi, type OpenAICall } from './call.ts';
+import { NOT_STREAMING, STREAMING_INJECTABLE, type OpenAIApi, type OpenAICall } from './call.ts';
 
 export type { ChatHost } from './call.ts';
 

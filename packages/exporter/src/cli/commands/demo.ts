@@ -1,5 +1,5 @@
 /** `spendtrace demo`: a small agent fleet, traced end to end, then its cost report. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fullReport } from '../../reports/index.ts';
@@ -43,20 +43,24 @@ export interface DemoFleetResult {
 }
 type RunDemoFleet = (opts: { otlpEndpoint: string; log?: (line: string) => void }) => Promise<DemoFleetResult>;
 
+/**
+ * The demo fleet lives in the repository (packages/demo, with the fake providers and the three LLM
+ * SDKs): it is not published, so the installed `spendtrace` says so instead of failing obscurely.
+ */
 async function loadDemo(): Promise<RunDemoFleet> {
-  const candidates = ['@spendtrace/demo', new URL('../../../../demo/src/index.ts', import.meta.url).href];
-  let last: unknown;
-  for (const spec of candidates) {
+  const repoDemo = new URL('../../../../demo/src/index.ts', import.meta.url);
+  let cause: unknown;
+  if (existsSync(repoDemo)) {
     try {
-      const mod = (await import(spec)) as { runDemoFleet?: RunDemoFleet };
+      const mod = (await import(repoDemo.href)) as { runDemoFleet?: RunDemoFleet };
       if (typeof mod.runDemoFleet === 'function') return mod.runDemoFleet;
     } catch (err) {
-      last = err;
+      cause = err;
     }
   }
-  throw new CliError(EXIT.CONFIG, 'the demo needs the @spendtrace/demo package, which is not installed', {
-    cause: last,
-    hint: 'in the spendtrace repository, run `pnpm install`',
+  throw new CliError(EXIT.CONFIG, '`spendtrace demo` runs only from a checkout of the spendtrace repository; the published package does not ship the demo fleet', {
+    cause,
+    hint: 'in the repository run `./dev demo`; with the installed package, point an instrumented app at `spendtrace serve` instead',
   });
 }
 

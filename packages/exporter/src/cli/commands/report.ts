@@ -2,7 +2,7 @@
 import { migrate } from '../../schema/index.ts';
 import type { Store } from '../../store/index.ts';
 import { costsByAny, DIMENSIONS, fullReport, GROUP_BYS, InvalidDimensionError, isGroupBy, parseDimensions } from '../../reports/index.ts';
-import type { BreakdownRow, Dimension, FullReport, GroupBy } from '../../reports/index.ts';
+import type { BreakdownRow, FullReport } from '../../reports/index.ts';
 import { ENV, pick } from '../config.ts';
 import { checkSince, flagInt, parseFlags } from '../context.ts';
 import type { Command, Ctx } from '../context.ts';

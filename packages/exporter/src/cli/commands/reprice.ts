@@ -6,7 +6,7 @@ import type { RepriceResult } from '../../reprice/index.ts';
 import { ENV, pick } from '../config.ts';
 import { checkSince, flagInt, parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
-import { CliError, EXIT, usageError } from '../errors.ts';
+import { CliError, EXIT } from '../errors.ts';
 import { describeStore, findRunningServe, openStore, storeFailure } from '../open-store.ts';
 import { resolveStore, STORE_FLAGS, STORE_FLAGS_HELP } from '../settings.ts';
 

@@ -184,12 +184,14 @@ export function patchEsmCopies(host: LatePatchHost, openaiVersions: string[], en
       const dir = packageDir(entryPath, sdk.name);
       if (!dir) continue; // not installed: nothing to lose
       try {
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string; exports?: Exports; module?: string; main?: string };
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string; exports?: Exports; main?: string };
         if (!pkg.version || !versionSupported(pkg.version, sdk.versions)) {
           host.diag.warn(`${sdk.name} ${pkg.version ?? '(no version)'} is outside the supported versions ${sdk.versions.join(' || ')}; not instrumented`);
           continue;
         }
-        const target = importTarget(pkg.exports) ?? pkg.module ?? pkg.main ?? 'index.js';
+        // Without `exports`, Node's `import` takes `main` (it ignores the bundlers' `module` field:
+        // the AWS SDK's dist-es there has extensionless imports Node cannot load).
+        const target = (pkg.exports === undefined ? undefined : importTarget(pkg.exports)) ?? pkg.main ?? 'index.js';
         const ns = req(join(dir, target)) as unknown;
         if (!sdk.patchable(ns)) {
           warnOnce(sdk.name, `its ES module at ${join(dir, target)} has none of the classes spendtrace patches`);

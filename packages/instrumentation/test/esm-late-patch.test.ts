@@ -70,7 +70,8 @@ test("an SDK's ES module that can't be patched: one loud warning (console and di
     writeFileSync(join(sdk, 'index.mjs'), 'await Promise.resolve(); export default class OpenAI {}\n'); // top-level await: require(esm) can't load it
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const diag = { warn: vi.fn(), error: vi.fn() };
-    const host = { diag, patchOpenAI: vi.fn(() => true) } as unknown as LatePatchHost;
+    // The other SDKs may resolve too (pnpm's NODE_PATH): they are patched through this wrapper, silently.
+    const host = { diag, patchOpenAI: vi.fn(() => true), wrapper: { wrap: vi.fn(), unwrap: vi.fn() } } as unknown as LatePatchHost;
     patchEsmCopies(host, ['>=5.0.0 <8'], join(dir, 'app.js'));
     patchEsmCopies(host, ['>=5.0.0 <8'], join(dir, 'app.js'));
     expect(host.patchOpenAI).not.toHaveBeenCalled();

@@ -6,7 +6,7 @@
  *
  *   pnpm bench                  full run (~5 minutes on 2 cores)
  *   pnpm bench --quick          smoke run (~1 minute): one process set, fewer blocks, no peers-on-loopback
- *   pnpm bench --only=ingest,openai,peers   a subset
+ *   pnpm bench --only=ingest,decode,openai,peers   a subset
  *   --sets=N (fresh process sets)  --blocks=N (per-call rounds per set)  --ingest-blocks=N (ingest rounds per set)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { buildRequests, SPANS_PER_REQUEST, SPANS_PER_TASK, writeRequests } from 
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = flag('quick');
-const only = new Set(arg('only', 'ingest,openai,peers').split(',').map((s) => s.trim()));
+const only = new Set(arg('only', 'ingest,decode,openai,peers').split(',').map((s) => s.trim()));
 const sets = Number(arg('sets', quick ? '1' : '2'));
 /** Rounds of blocks per process set for the per-call benchmarks (short blocks, many rounds). */
 const blocks = Number(arg('blocks', quick ? '8' : '25'));
@@ -141,6 +141,42 @@ async function ingestBench(): Promise<void> {
   }
 }
 
+// 1b. OTLP protobuf decode alone ------------------------------------------------------------------
+async function decodeBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-dec-'));
+  const file = join(dir, 'requests.bin');
+  const decodeBlocks = quick ? 6 : 20;
+  try {
+    const bodies = await buildRequests(Math.ceil((20 * SPANS_PER_REQUEST) / SPANS_PER_TASK));
+    writeRequests(file, bodies);
+    const results = await runInterleaved(join(here, 'decode.ts'), ['protobufjs', 'wire'], {
+      sets, blocks: decodeBlocks, args: [`--requests=${file}`], onSample: progress('decode'),
+    });
+    process.stderr.write('\n');
+    const base = results.find((r) => r.variant === 'protobufjs')!;
+    const rows: (string | number)[][] = results.filter((r) => r.samples.length).map((r) => {
+      const p = paired(r, base, 'cpuUsPerSpan');
+      return [
+        r.variant === 'protobufjs' ? 'protobufjs + walk (baseline)' : 'wire (decode-protobuf.ts)',
+        fmt(medianOf(r, 'cpuUsPerSpan'), 2), `±${fmt(spreadPct(values(r, 'cpuUsPerSpan')))}%`, fmt(medianOf(r, 'threadCpuUsPerSpan'), 2),
+        fmt(p.ratio, 3), r === base ? '' : ci(p.ratios, 3), fmt(medianOf(r, 'allocBytesPerSpan'), 0),
+      ];
+    });
+    rows.push(...unavailableRows(results));
+    print({
+      title: 'OTLP protobuf decode alone',
+      how: `one process per decoder, ${bodies.length} ProtobufTraceSerializer bodies (${fmt(Number(base.samples[0]?.spans ?? 0), 0)} spans, the ingest mix) decoded per block into the TraceRequest ingest consumes, ` +
+        `${decodeBlocks} rounds x ${sets} process sets, decoders taking turns block by block; both checked equal on these bodies in set-up; ` +
+        `CPU = process.cpuUsage (all threads, GC helpers included), main = the main thread alone; x = median of per-round ratios to protobufjs with its 95% CI; alloc from v8.GCProfiler` +
+        unavailableNotes(results),
+      table: table(['decoder', 'CPU us/span', 'spread', 'main us/span', 'x protobufjs', '95% CI', 'alloc B/span'], rows),
+      data: { bodies: bodies.length, blocks: decodeBlocks, sets, variants: summarize(results, 'protobufjs', ['cpuUsPerSpan', 'threadCpuUsPerSpan', 'wallUsPerSpan', 'allocBytesPerSpan']) },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // 2 + 3. Per-call overhead -----------------------------------------------------------------------
 interface CallSetup {
   name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback' | 'stream'; variants: string[]; calls: number; warm: number;
@@ -200,6 +236,7 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
 async function main(): Promise<void> {
   process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ${sets} process sets, ingest ${ingestBlocks} rounds, per-call ${blocks} rounds, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   if (only.has('ingest')) await ingestBench();
+  if (only.has('decode')) await decodeBench();
 
   const peers = ['none', 'floor', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
   // Calls per block: ~50-100 ms of CPU, so neighbouring blocks of different variants see the same machine.

@@ -185,8 +185,10 @@ function string(): string {
   if (n > lim - pos) fail(`length ${n} past the end`);
   const start = pos;
   const end = (pos += n);
+  let h = n;
   for (let i = start; i < end; i++) {
-    if (buf[i]! >= 128) {
+    const b = buf[i]!;
+    if (b >= 128) {
       try {
         return strictUtf8.decode(buf.subarray(start, end));
       } catch {
@@ -194,8 +196,34 @@ function string(): string {
         return fail('invalid UTF-8 in a string');
       }
     }
+    h = Math.imul(h ^ b, 0x01000193);
   }
-  return buf.latin1Slice(start, end);
+  return n <= INTERN_MAX ? interned(start, end, h) : buf.latin1Slice(start, end);
+}
+
+// Short ASCII strings (attribute keys, model names, span names) repeat across a request's spans:
+// a direct-mapped cache hands back the same string, so no new string is made and the attribute
+// objects are keyed by strings V8 has already internalized.
+const INTERN_MAX = 48;
+const INTERN_SLOTS = 4096;
+const internBytes: Array<Uint8Array | undefined> = new Array(INTERN_SLOTS).fill(undefined);
+const internStrings: string[] = new Array(INTERN_SLOTS).fill('');
+
+function interned(start: number, end: number, h: number): string {
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const bytes = internBytes[slot];
+  const n = end - start;
+  if (bytes !== undefined && bytes.length === n) {
+    let i = 0;
+    while (i < n && bytes[i] === buf[start + i]) i++;
+    if (i === n) return internStrings[slot]!;
+  }
+  const str = buf.latin1Slice(start, end);
+  const copy = new Uint8Array(n);
+  for (let i = 0; i < n; i++) copy[i] = buf[start + i]!;
+  internBytes[slot] = copy;
+  internStrings[slot] = str;
+  return str;
 }
 
 /** A string field that is not kept: still checked to be UTF-8, as the reference does. */

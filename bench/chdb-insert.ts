@@ -17,8 +17,8 @@
  * Every insert carries its own insert_deduplication_token, as the service's do. Each block inserts
  * BLOCK_ROWS rows; after it (untimed) the rows in spans are counted.
  *
- * `floorInsert` is the reusable part: given payload files and a fresh store's session it inserts
- * them and returns rows/s, so an end-to-end benchmark can put its service figure beside the floor.
+ * The reusable part for an end-to-end figure: `exportFloorPayloads` on the data directory the
+ * service wrote (closed), then `floorInsert` of those payloads into a fresh store in another process.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,9 +58,8 @@ export function rowsFromRequests(file: string, count: number): SpanRow[] {
 }
 
 /**
- * Writes `rows` into a new store as the service does, then SELECTs them back in every format,
- * `batch` rows per payload file: `<dir>/<format>@<batch>/<i>.bin`. Needs a process of its own
- * (one chDB data directory per process).
+ * Writes `rows` into a new store as the service does, then exports them with exportFloorPayloads.
+ * Needs a process of its own (one chDB data directory per process).
  */
 export async function prepareFloorPayloads(rows: SpanRow[], dir: string, formats: readonly FloorFormat[], batches: readonly number[]): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spendtrace-floor-src-'));
@@ -69,30 +68,39 @@ export async function prepareFloorPayloads(rows: SpanRow[], dir: string, formats
     await migrate(store, { database: DB });
     for (let i = 0; i < rows.length; i += 5000) await store.insert(`${DB}.spans`, rows.slice(i, i + 5000), { dedupToken: `floor-src-${i}` });
     await store.close();
-    const s = new Session(dataDir, { connectionArgs: SESSION_ARGS });
-    try {
-      for (const format of formats) {
-        for (const batch of batches) {
-          const out = join(dir, `${format}@${batch}`);
-          mkdirSync(out, { recursive: true });
-          for (let i = 0; i * batch < rows.length; i++) {
-            const r = await s.queryAsync(`SELECT * FROM ${DB}.spans ORDER BY ${ORDER} LIMIT ${batch} OFFSET ${i * batch} FORMAT ${format}`, { format });
-            writeFileSync(join(out, `${i}.bin`), r.bytes());
-          }
-        }
-      }
-    } finally {
-      s.close();
-    }
+    await exportFloorPayloads(dataDir, dir, formats, batches, rows.length);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
 /**
+ * SELECTs the first `count` rows of `spans` in a closed store's data directory (e.g. the one a
+ * service benchmark just wrote) back out in every format, `batch` rows per payload file:
+ * `<dir>/<format>@<batch>/<i>.bin`, ready for floorInsert in a fresh process.
+ */
+export async function exportFloorPayloads(dataDir: string, dir: string, formats: readonly FloorFormat[], batches: readonly number[], count: number): Promise<void> {
+  const s = new Session(dataDir, { connectionArgs: SESSION_ARGS });
+  try {
+    for (const format of formats) {
+      for (const batch of batches) {
+        const out = join(dir, `${format}@${batch}`);
+        mkdirSync(out, { recursive: true });
+        for (let i = 0; i * batch < count; i++) {
+          const r = await s.queryAsync(`SELECT * FROM ${DB}.spans ORDER BY ${ORDER} LIMIT ${Math.min(batch, count - i * batch)} OFFSET ${i * batch} FORMAT ${format}`, { format });
+          writeFileSync(join(out, `${i}.bin`), r.bytes());
+        }
+      }
+    }
+  } finally {
+    s.close();
+  }
+}
+
+/**
  * Inserts each payload (one insert per payload, its own dedup token) into `table` on a fresh
  * store's session; binary formats go through a tmpfs file and FROM INFILE, as chdb 3.4 has no
- * Buffer path for them. Returns the rows written per second of wall time.
+ * Buffer path for them. Returns the wall time taken.
  */
 export async function floorInsert(s: Session, table: string, format: FloorFormat, payloads: Buffer[], tokenPrefix: string): Promise<{ ms: number }> {
   const binary = (BINARY_FORMATS as readonly string[]).includes(format);

@@ -104,18 +104,20 @@ export async function exportFloorPayloads(dataDir: string, dir: string, formats:
  */
 export async function floorInsert(s: Session, table: string, format: FloorFormat, payloads: Buffer[], tokenPrefix: string): Promise<{ ms: number }> {
   const binary = (BINARY_FORMATS as readonly string[]).includes(format);
-  const settings = { deduplicate_blocks_in_dependent_materialized_views: 1 };
-  const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const file = join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `spendtrace-floor-${process.pid}.bin`);
   const t0 = performance.now();
-  for (let i = 0; i < payloads.length; i++) {
-    const token = `${tokenPrefix}-${i}`;
-    if (binary) {
-      const file = join(shm, `spendtrace-floor-${process.pid}.bin`);
-      writeFileSync(file, payloads[i]!);
-      await s.queryAsync(`INSERT INTO ${table} FROM INFILE '${file}' SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1 FORMAT ${format}`, { format: 'Null' });
-    } else {
-      await s.insert({ table, values: payloads[i]!, format: format as (typeof TEXT_FORMATS)[number], settings: { ...settings, insert_deduplication_token: token } });
+  try {
+    for (let i = 0; i < payloads.length; i++) {
+      const token = `${tokenPrefix}-${i}`;
+      if (binary) {
+        writeFileSync(file, payloads[i]!);
+        await s.queryAsync(`INSERT INTO ${table} FROM INFILE '${file}' SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1 FORMAT ${format}`, { format: 'Null' });
+      } else {
+        await s.insert({ table, values: payloads[i]!, format: format as (typeof TEXT_FORMATS)[number], settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 } });
+      }
     }
+  } finally {
+    if (binary) rmSync(file, { force: true });
   }
   return { ms: performance.now() - t0 };
 }

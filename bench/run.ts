@@ -6,20 +6,23 @@
  *
  *   pnpm bench                  full run (~5 minutes on 2 cores)
  *   pnpm bench --quick          smoke run (~1 minute): one process set, fewer blocks, no peers-on-loopback
- *   pnpm bench --only=ingest,openai,peers   a subset
+ *   pnpm bench --only=ingest,decode,floor,openai,peers   a subset (floor: chDB insert formats, not in the default run)
+ *   --floor-payloads=DIR (reuse prepared payloads)  --floor-variants=a,b  --floor-blocks=N
  *   --sets=N (fresh process sets)  --blocks=N (per-call rounds per set)  --ingest-blocks=N (ingest rounds per set)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '@spendtrace/fake-providers';
 import { arg, flag, fmt, median, medianCi, medianOf, runInterleaved, spreadPct, table, values, type VariantResult } from './harness.ts';
 import { buildRequests, SPANS_PER_REQUEST, SPANS_PER_TASK, writeRequests } from './otlp-requests.ts';
+import { BLOCK_ROWS as FLOOR_BLOCK_ROWS } from './chdb-insert.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = flag('quick');
-const only = new Set(arg('only', 'ingest,openai,peers').split(',').map((s) => s.trim()));
+const only = new Set(arg('only', 'ingest,decode,openai,peers').split(',').map((s) => s.trim()));
 const sets = Number(arg('sets', quick ? '1' : '2'));
 /** Rounds of blocks per process set for the per-call benchmarks (short blocks, many rounds). */
 const blocks = Number(arg('blocks', quick ? '8' : '25'));
@@ -145,6 +148,92 @@ async function ingestBench(): Promise<void> {
   }
 }
 
+// 1b. OTLP protobuf decode alone ------------------------------------------------------------------
+async function decodeBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-dec-'));
+  const file = join(dir, 'requests.bin');
+  const decodeBlocks = quick ? 6 : 20;
+  try {
+    const bodies = await buildRequests(Math.ceil((20 * SPANS_PER_REQUEST) / SPANS_PER_TASK));
+    writeRequests(file, bodies);
+    const results = await runInterleaved(join(here, 'decode.ts'), ['protobufjs', 'wire'], {
+      sets, blocks: decodeBlocks, args: [`--requests=${file}`], onSample: progress('decode'),
+    });
+    process.stderr.write('\n');
+    const base = results.find((r) => r.variant === 'protobufjs')!;
+    const rows: (string | number)[][] = results.filter((r) => r.samples.length).map((r) => {
+      const p = paired(r, base, 'cpuUsPerSpan');
+      return [
+        r.variant === 'protobufjs' ? 'protobufjs + walk (baseline)' : 'wire (decode-protobuf.ts)',
+        fmt(medianOf(r, 'cpuUsPerSpan'), 2), `±${fmt(spreadPct(values(r, 'cpuUsPerSpan')))}%`, fmt(medianOf(r, 'threadCpuUsPerSpan'), 2),
+        fmt(p.ratio, 3), r === base ? '' : ci(p.ratios, 3), fmt(medianOf(r, 'allocBytesPerSpan'), 0),
+      ];
+    });
+    rows.push(...unavailableRows(results));
+    print({
+      title: 'OTLP protobuf decode alone',
+      how: `one process per decoder, ${bodies.length} ProtobufTraceSerializer bodies (${fmt(Number(base.samples[0]?.spans ?? 0), 0)} spans, the ingest mix) decoded per block into the TraceRequest ingest consumes, ` +
+        `${decodeBlocks} rounds x ${sets} process sets, decoders taking turns block by block; both checked equal on these bodies in set-up; ` +
+        `CPU = process.cpuUsage (all threads, GC helpers included), main = the main thread alone; x = median of per-round ratios to protobufjs with its 95% CI; alloc from v8.GCProfiler` +
+        unavailableNotes(results),
+      table: table(['decoder', 'CPU us/span', 'spread', 'main us/span', 'x protobufjs', '95% CI', 'alloc B/span'], rows),
+      data: { bodies: bodies.length, blocks: decodeBlocks, sets, variants: summarize(results, 'protobufjs', ['cpuUsPerSpan', 'threadCpuUsPerSpan', 'wallUsPerSpan', 'allocBytesPerSpan']) },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// 1c. chDB insert paths, formats, batch sizes, materialized views (the raw floor) ----------------
+async function floorBench(): Promise<void> {
+  const given = process.argv.some((a) => a.startsWith('--floor-payloads='));
+  const dir = given ? arg('floor-payloads') : mkdtempSync(join(tmpdir(), 'spendtrace-bench-floor-'));
+  const requests = join(dir, 'requests.bin');
+  const floorBlocks = Number(arg('floor-blocks', quick ? '2' : '4'));
+  const variants = process.argv.some((a) => a.startsWith('--floor-variants='))
+    ? arg('floor-variants').split(',').map((v) => v.trim())
+    : [
+      'store@5000', 'store@25000', 'store@100000',
+      ...['JSONEachRow', 'JSONCompactEachRow', 'CSV', 'TSV', 'RowBinary', 'Native', 'ArrowStream', 'Parquet'].map((f) => `${f}@25000`),
+      'JSONEachRow@5000', 'JSONEachRow@100000', 'Native@5000', 'Native@100000', 'RowBinary@5000', 'RowBinary@100000',
+      'Native@25000:mv=none', 'Native@25000:mv=task', 'Native@25000:mv=hourly',
+    ];
+  try {
+    if (!existsSync(requests)) {
+      writeRequests(requests, await buildRequests(Math.ceil(FLOOR_BLOCK_ROWS / SPANS_PER_TASK) + 200));
+      process.stderr.write('floor: preparing payloads (rows written as the service does, then SELECT ... FORMAT x) ');
+      const prep = spawnSync(process.execPath, [join(here, 'chdb-insert.ts'), '--prepare', `--requests=${requests}`, `--payloads=${dir}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+      if (prep.status !== 0) throw new Error('floor: preparing the payloads failed');
+    }
+    const results: VariantResult[] = [];
+    // At most six chDB processes at once.
+    for (let i = 0; i < variants.length; i += 6) {
+      results.push(...await runInterleaved(join(here, 'chdb-insert.ts'), variants.slice(i, i + 6), {
+        sets: 1, blocks: floorBlocks, args: [`--requests=${requests}`, `--payloads=${dir}`], timeoutMs: 300_000, onSample: progress('floor'),
+      }));
+    }
+    process.stderr.write('\n');
+    const base = results.find((r) => r.variant === variants[0])!;
+    const rows: (string | number)[][] = results.filter((r) => r.samples.length).map((r) => {
+      const p = paired(r, base, 'rowsPerSec');
+      return [r.variant, fmt(medianOf(r, 'rowsPerSec'), 0), `±${fmt(spreadPct(values(r, 'rowsPerSec')))}%`, fmt(p.ratio, 2), r === base ? '' : ci(p.ratios, 2), fmt(medianOf(r, 'cpuUsPerRow'))];
+    });
+    rows.push(...unavailableRows(results));
+    print({
+      title: 'chDB insert paths and formats (spans + both materialized views)',
+      how: `one process (fresh chDB data directory, spendtrace DDL) per variant; rows of the ingest mix written once as the service writes them, then SELECTed back FORMAT x per batch; ` +
+        `each block inserts ${fmt(FLOOR_BLOCK_ROWS, 0)} rows as ${fmt(FLOOR_BLOCK_ROWS, 0)}/N inserts of N rows (variant@N), each with its own dedup token; store = the project's Store.insert of SpanRow objects (JSONEachRow built in JS); ` +
+        `text formats as one Buffer per insert (session.insert), binary ones through a tmpfs file and INSERT ... FROM INFILE; :mv=none|task|hourly keeps only that view; ` +
+        `${floorBlocks} rounds after a warm-up block, variants (six at a time) taking turns; x = median of per-round ratios to ${variants[0]}; CPU = whole process (chDB threads included)` +
+        unavailableNotes(results),
+      table: table(['variant', 'rows/s', 'spread', `x ${variants[0]}`, '95% CI', 'CPU us/row'], rows),
+      data: { blockRows: FLOOR_BLOCK_ROWS, blocks: floorBlocks, variants: summarize(results, variants[0]!, ['rowsPerSec', 'cpuUsPerRow']) },
+    });
+  } finally {
+    if (!given) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // 2 + 3. Per-call overhead -----------------------------------------------------------------------
 interface CallSetup {
   name: string; sdk: 'v6' | 'v7'; mode: 'memory' | 'loopback' | 'stream'; variants: string[]; calls: number; warm: number;
@@ -214,6 +303,8 @@ function delta(r: VariantResult, base: VariantResult, key: string, digits = 1): 
 async function main(): Promise<void> {
   process.stderr.write(`spendtrace bench: ${quick ? 'quick' : 'full'} run, ${sets} process sets, ingest ${ingestBlocks} rounds, per-call ${blocks} rounds, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   if (only.has('ingest')) await ingestBench();
+  if (only.has('decode')) await decodeBench();
+  if (only.has('floor')) await floorBench();
 
   const peers = ['none', 'floor', 'spendtrace', 'otel-contrib', 'traceloop', 'openinference'];
   // Calls per block: ~50-100 ms of CPU, so neighbouring blocks of different variants see the same machine.

@@ -5,8 +5,7 @@
  * array where the spec has one is a 400; odd scalar values are left for ingest to judge per span.
  */
 import { OtlpDecodeError } from './errors.ts';
-import { MAX_VALUE_DEPTH } from './decode-protobuf.ts';
-import type { Attributes, AttrValue, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, TraceRequest } from './span.ts';
+import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type TraceRequest } from './span.ts';
 
 type Json = Record<string, unknown>;
 

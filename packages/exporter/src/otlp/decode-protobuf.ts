@@ -1,138 +1,479 @@
 /**
- * OTLP/HTTP protobuf -> TraceRequest. The schema (trace.proto beside this file) is parsed once,
- * on first use; decoding runs protobufjs' reflection decoder and then one walk that turns its
- * messages into the internal shape (hex ids, bigint times, plain attribute values).
+ * OTLP/HTTP protobuf -> TraceRequest, read straight off the wire: only the fields spendtrace
+ * keeps become values (ids go to hex, times to bigint, attributes to plain values); everything
+ * else is checked and stepped over without allocating. It accepts exactly the bodies protobufjs 8
+ * accepts for trace.proto and yields the same TraceRequest as the reference walk over its
+ * messages (decode-protobufjs.ts): unknown fields and known fields of another wire type are
+ * skipped, a repeated singular field overwrites (a message field merges), the last member of the
+ * AnyValue oneof wins, strings must be valid UTF-8, and messages nest at most 100 deep. The
+ * differential and fuzz tests hold it to that; bench/ measures why it exists (the generic
+ * decoder builds and then walks a message tree per request).
  */
-import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError } from './errors.ts';
-import type { Attributes, AttrValue, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, TraceRequest } from './span.ts';
+import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type TraceRequest } from './span.ts';
 
-interface Types {
-  request: protobuf.Type;
-  response: protobuf.Type;
-  status: protobuf.Type;
-}
-let types: Types | undefined;
+/** protobufjs' (and protoc's) message nesting limit. */
+const RECURSION_LIMIT = 100;
 
-/** The protobuf types, loaded from trace.proto once per process. */
-export function otlpTypes(): Types {
-  if (!types) {
-    const root = protobuf.loadSync(fileURLToPath(new URL('./trace.proto', import.meta.url)));
-    types = {
-      request: root.lookupType('opentelemetry.proto.ExportTraceServiceRequest'),
-      response: root.lookupType('opentelemetry.proto.ExportTraceServiceResponse'),
-      status: root.lookupType('opentelemetry.proto.RpcStatus'),
-    };
-  }
-  return types;
-}
+/**
+ * Buffer's per-encoding slice methods (what `toString(encoding, start, end)` calls after checking
+ * its arguments; protobufjs reads strings with `utf8Slice` the same way): present on every Node
+ * Buffer, absent from its type declarations.
+ */
+type SliceBuffer = Buffer & { latin1Slice(start: number, end: number): string; hexSlice(start: number, end: number): string; base64Slice(start: number, end: number): string };
 
-/** Max nesting of array/kvlist attribute values kept; deeper values become a marker string. */
-export const MAX_VALUE_DEPTH = 8;
+// The reader's state. One decode runs at a time (it is synchronous), so module state is safe and
+// spares passing a reader object through every call.
+let buf = Buffer.alloc(0) as SliceBuffer;
+let pos = 0;
+/** End of the message being read: no read may pass it. */
+let lim = 0;
 
-// protobufjs' decoded messages, as far as this file reads them.
-interface PbKeyValue { key?: string; value?: PbAnyValue | null }
-interface PbAnyValue {
-  stringValue?: string; boolValue?: boolean; intValue?: unknown; doubleValue?: number;
-  arrayValue?: { values?: PbAnyValue[] } | null; kvlistValue?: { values?: PbKeyValue[] } | null; bytesValue?: Uint8Array;
-  value?: string;
-}
-interface PbSpan {
-  traceId?: Uint8Array; spanId?: Uint8Array; parentSpanId?: Uint8Array; name?: string; kind?: number;
-  startTimeUnixNano?: unknown; endTimeUnixNano?: unknown; attributes?: PbKeyValue[];
-  status?: { code?: number; message?: string } | null;
-}
-interface PbRequest {
-  resourceSpans?: Array<{
-    resource?: { attributes?: PbKeyValue[] } | null;
-    scopeSpans?: Array<{ scope?: { name?: string; version?: string } | null; spans?: PbSpan[] }>;
-  }>;
-}
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeProtobufRequest(body: Uint8Array): TraceRequest {
-  let msg: PbRequest;
+  buf = (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as SliceBuffer;
+  pos = 0;
+  lim = buf.length;
   try {
-    msg = otlpTypes().request.decode(body) as unknown as PbRequest;
+    return request();
   } catch (cause) {
+    if (cause instanceof OtlpDecodeError) throw cause;
     throw new OtlpDecodeError(`protobuf: ${(cause as Error).message}`, { cause });
-  }
-  try {
-    return { resourceSpans: (msg.resourceSpans ?? []).map(resourceSpans) };
-  } catch (cause) {
-    throw new OtlpDecodeError(`protobuf: ${(cause as Error).message}`, { cause });
+  } finally {
+    buf = EMPTY;
   }
 }
+const EMPTY = Buffer.alloc(0) as SliceBuffer;
 
-function resourceSpans(rs: NonNullable<PbRequest['resourceSpans']>[number]): OtlpResourceSpans {
-  return {
-    resource: attributes(rs.resource?.attributes),
-    scopeSpans: (rs.scopeSpans ?? []).map((ss): OtlpScopeSpans => ({
-      scope: { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' },
-      spans: (ss.spans ?? []).map(span),
-    })),
-  };
+function fail(what: string): never {
+  throw new OtlpDecodeError(`protobuf: ${what} at byte ${pos}`);
 }
 
-function span(s: PbSpan): OtlpSpan {
-  return {
-    traceId: hex(s.traceId),
-    spanId: hex(s.spanId),
-    parentSpanId: hex(s.parentSpanId),
-    name: s.name ?? '',
-    kind: s.kind ?? 0,
-    startTimeUnixNano: u64(s.startTimeUnixNano),
-    endTimeUnixNano: u64(s.endTimeUnixNano),
-    attributes: attributes(s.attributes),
-    status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
-  };
+// ---- wire primitives (each with protobufjs' limits, so both accept the same bytes)
+
+/** A field tag: at most 5 bytes, value < 2^32. */
+function tag(): number {
+  let b = byte();
+  if (b < 128) return b;
+  let v = b & 127;
+  b = byte(); v |= (b & 127) << 7; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 127) << 14; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 127) << 21; if (b < 128) return v >>> 0;
+  b = byte();
+  if (b >= 128 || (b & 112) !== 0) fail('invalid tag encoding');
+  return (v | (b << 28)) >>> 0;
 }
 
-function hex(b: Uint8Array | undefined): string {
-  return b && b.length ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
+/** A length: at most 5 bytes, value < 2^31. */
+function size(): number {
+  let b = byte();
+  if (b < 128) return b;
+  let v = b & 127;
+  b = byte(); v |= (b & 127) << 7; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 127) << 14; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 127) << 21; if (b < 128) return v >>> 0;
+  b = byte();
+  if (b > 7) fail('invalid length encoding');
+  return (v | (b << 28)) >>> 0;
 }
 
-/** fixed64 arrives as a Long (long.js); its unsigned decimal text is exact. */
-function u64(v: unknown): bigint {
-  if (v === undefined || v === null) return 0n;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
-  const text = String(v);
-  return /^\d+$/.test(text) ? BigInt(text) : 0n;
+/** A varint (at most 10 bytes) as its low 32 bits. */
+function uint32(): number {
+  let b = byte();
+  if (b < 128) return b;
+  let v = b & 127;
+  b = byte(); v |= (b & 127) << 7; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 127) << 14; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 127) << 21; if (b < 128) return v >>> 0;
+  b = byte(); v |= (b & 15) << 28; if (b < 128) return v >>> 0;
+  for (let i = 0; i < 5; i++) if (byte() < 128) return v >>> 0;
+  return fail('invalid varint encoding');
 }
 
-export function attributes(kvs: PbKeyValue[] | undefined): Attributes {
-  const out: Attributes = {};
-  if (!kvs) return out;
-  for (const kv of kvs) if (kv.key) out[kv.key] = anyValue(kv.value, 0);
-  return out;
+function bool(): boolean {
+  let value = false;
+  for (let i = 0; i < 10; i++) {
+    const b = byte();
+    if (b & 127) value = true;
+    if (b < 128) return value;
+  }
+  return fail('invalid varint encoding');
 }
 
-function anyValue(v: PbAnyValue | null | undefined, depth: number): AttrValue {
-  if (!v) return null;
-  // protobufjs sets the oneof's virtual `value` field to the name of the member present.
-  switch (v.value) {
-    case 'stringValue': return v.stringValue ?? '';
-    case 'boolValue': return v.boolValue ?? false;
-    case 'doubleValue': return v.doubleValue ?? 0;
-    case 'intValue': return int64(v.intValue);
-    case 'bytesValue': return Buffer.from(v.bytesValue ?? []).toString('base64');
-    case 'arrayValue':
-      if (depth >= MAX_VALUE_DEPTH) return '[nested too deep]';
-      return (v.arrayValue?.values ?? []).map((x) => anyValue(x, depth + 1));
-    case 'kvlistValue': {
-      if (depth >= MAX_VALUE_DEPTH) return '{nested too deep}';
-      const o: Record<string, AttrValue> = {};
-      for (const kv of v.kvlistValue?.values ?? []) if (kv.key) o[kv.key] = anyValue(kv.value, depth + 1);
-      return o;
+/** int64 as the reference gives it: a number when exactly representable, else its decimal string. */
+function int64(): number | string {
+  let lo = 0;
+  let hi = 0;
+  let b = 0;
+  let done = false;
+  for (let i = 0; i < 4; i++) {
+    b = byte();
+    lo |= (b & 127) << (i * 7);
+    if (b < 128) { done = true; break; }
+  }
+  if (!done) {
+    b = byte();
+    lo |= (b & 127) << 28;
+    hi = (b & 127) >> 4;
+    if (b >= 128) {
+      for (let i = 0; i < 5; i++) {
+        b = byte();
+        hi |= (b & 127) << (i * 7 + 3);
+        if (b < 128) { done = true; break; }
+      }
+      if (!done) fail('invalid varint encoding');
     }
-    default: return null;
+  }
+  const n = (hi | 0) * 4294967296 + (lo >>> 0);
+  if (Number.isSafeInteger(n)) return n;
+  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString();
+}
+
+function byte(): number {
+  if (pos >= lim) fail('truncated');
+  return buf[pos++]!;
+}
+
+function skip(n: number): void {
+  if (n > lim - pos) fail(`length ${n} past the end`);
+  pos += n;
+}
+
+function skipVarint(): void {
+  while (byte() & 128);
+}
+
+/** Steps over a field of wire type `wt` (an unknown field, or a known one of another wire type). */
+function skipField(wt: number, depth: number, field: number): void {
+  if (depth > RECURSION_LIMIT) fail('max depth exceeded');
+  if (field === 0) fail('illegal tag: field number 0');
+  switch (wt) {
+    case 0: skipVarint(); return;
+    case 1: skip(8); return;
+    case 2: skip(size()); return;
+    case 3:
+      for (;;) {
+        const t = tag();
+        const f = t >>> 3;
+        const w = t & 7;
+        if (f === 0) fail('illegal tag: field number 0');
+        if (w === 4) {
+          if (f !== field) fail('invalid end group tag');
+          return;
+        }
+        skipField(w, depth + 1, f);
+      }
+    case 5: skip(4); return;
+    default: fail(`invalid wire type ${wt}`);
   }
 }
 
-/** int64 -> number when exactly representable, else its decimal string (token counts never need that). */
-function int64(v: unknown): number | string {
-  if (typeof v === 'number') return v;
-  const text = String(v);
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : text;
+/** Enters a length-delimited message; returns the enclosing limit to restore with `leave`. */
+function enter(depth: number): number {
+  const n = size();
+  if (depth > RECURSION_LIMIT) fail('max depth exceeded');
+  if (n > lim - pos) fail(`length ${n} past the end`);
+  const outer = lim;
+  lim = pos + n;
+  return outer;
+}
+
+function string(): string {
+  const n = size();
+  if (n > lim - pos) fail(`length ${n} past the end`);
+  const start = pos;
+  const end = (pos += n);
+  let h = n;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 128) {
+      try {
+        return strictUtf8.decode(buf.subarray(start, end));
+      } catch {
+        pos = start;
+        return fail('invalid UTF-8 in a string');
+      }
+    }
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  return n <= INTERN_MAX ? interned(start, end, h) : buf.latin1Slice(start, end);
+}
+
+// Short ASCII strings (attribute keys, model names, span names) repeat across a request's spans:
+// a direct-mapped cache hands back the same string, so no new string is made and the attribute
+// objects are keyed by strings V8 has already internalized.
+const INTERN_MAX = 48;
+const INTERN_SLOTS = 4096;
+const internBytes: Array<Uint8Array | undefined> = new Array(INTERN_SLOTS).fill(undefined);
+const internStrings: string[] = new Array(INTERN_SLOTS).fill('');
+
+function interned(start: number, end: number, h: number): string {
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const bytes = internBytes[slot];
+  const n = end - start;
+  if (bytes !== undefined && bytes.length === n) {
+    let i = 0;
+    while (i < n && bytes[i] === buf[start + i]) i++;
+    if (i === n) return internStrings[slot]!;
+  }
+  const str = buf.latin1Slice(start, end);
+  const copy = new Uint8Array(n);
+  for (let i = 0; i < n; i++) copy[i] = buf[start + i]!;
+  internBytes[slot] = copy;
+  internStrings[slot] = str;
+  return str;
+}
+
+/** A string field that is not kept: still checked to be UTF-8, as the reference does. */
+function skipString(): void {
+  const n = size();
+  if (n > lim - pos) fail(`length ${n} past the end`);
+  const start = pos;
+  const end = (pos += n);
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 128) {
+      if (!isUtf8(buf.subarray(i, end))) { pos = start; fail('invalid UTF-8 in a string'); }
+      return;
+    }
+  }
+}
+
+/** A bytes field: advances past it and returns its start (its end is `pos`). */
+function bytesStart(): number {
+  const n = size();
+  if (n > lim - pos) fail(`length ${n} past the end`);
+  const start = pos;
+  pos += n;
+  return start;
+}
+
+// ---- messages (q = nesting depth, counted as protobufjs counts it)
+
+function request(): TraceRequest {
+  const resourceSpans: OtlpResourceSpans[] = [];
+  while (pos < lim) {
+    const t = tag();
+    if (t === 0x0a) resourceSpans.push(resourceSpansMsg(1));
+    else skipField(t & 7, 0, t >>> 3);
+  }
+  return { resourceSpans };
+}
+
+function resourceSpansMsg(q: number): OtlpResourceSpans {
+  const outer = enter(q);
+  let resource: Attributes | undefined;
+  const scopeSpans: OtlpScopeSpans[] = [];
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x0a: resourceMsg(q + 1, (resource ??= {})); break; // resource (merged)
+      case 0x12: scopeSpans.push(scopeSpansMsg(q + 1)); break;
+      case 0x1a: skipString(); break; // schema_url
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+  return { resource: resource ?? {}, scopeSpans };
+}
+
+function resourceMsg(q: number, attrs: Attributes): void {
+  const outer = enter(q);
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x0a: keyValue(q + 1, attrs, 0); break;
+      case 0x10: uint32(); break; // dropped_attributes_count
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+}
+
+function scopeSpansMsg(q: number): OtlpScopeSpans {
+  const outer = enter(q);
+  const scope = { name: '', version: '' };
+  const spans: OtlpSpan[] = [];
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x0a: scopeMsg(q + 1, scope); break; // scope (merged)
+      case 0x12: spans.push(spanMsg(q + 1)); break;
+      case 0x1a: skipString(); break; // schema_url
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+  return { scope, spans };
+}
+
+function scopeMsg(q: number, scope: { name: string; version: string }): void {
+  const outer = enter(q);
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x0a: scope.name = string(); break;
+      case 0x12: scope.version = string(); break;
+      case 0x1a: keyValue(q + 1, null, 0); break; // scope attributes: checked, not kept
+      case 0x20: uint32(); break;
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+}
+
+function spanMsg(q: number): OtlpSpan {
+  const outer = enter(q);
+  // Byte ranges of the last occurrence of each kept bytes/fixed64 field; turned into values once.
+  let traceS = 0, traceE = 0, spanS = 0, spanE = 0, parentS = 0, parentE = 0, startAt = -1, endAt = -1;
+  let name = '';
+  let kind = 0;
+  const attributes: Attributes = {};
+  const status = { code: 0, message: '' };
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x0a: traceS = bytesStart(); traceE = pos; break;
+      case 0x12: spanS = bytesStart(); spanE = pos; break;
+      case 0x1a: skipString(); break; // trace_state
+      case 0x22: parentS = bytesStart(); parentE = pos; break;
+      case 0x2a: name = string(); break;
+      case 0x30: kind = uint32() | 0; break;
+      case 0x39: skip(8); startAt = pos - 8; break;
+      case 0x41: skip(8); endAt = pos - 8; break;
+      case 0x4a: keyValue(q + 1, attributes, 0); break;
+      case 0x50: case 0x60: case 0x70: uint32(); break; // dropped attribute / event / link counts
+      case 0x7a: statusMsg(q + 1, status); break; // status (merged)
+      case 0x85: skip(4); break; // flags (field 16, fixed32)
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+  return {
+    traceId: traceE > traceS ? buf.hexSlice(traceS, traceE) : '',
+    spanId: spanE > spanS ? buf.hexSlice(spanS, spanE) : '',
+    parentSpanId: parentE > parentS ? buf.hexSlice(parentS, parentE) : '',
+    name,
+    kind,
+    startTimeUnixNano: startAt < 0 ? 0n : buf.readBigUInt64LE(startAt),
+    endTimeUnixNano: endAt < 0 ? 0n : buf.readBigUInt64LE(endAt),
+    attributes,
+    status,
+  };
+}
+
+function statusMsg(q: number, status: { code: number; message: string }): void {
+  const outer = enter(q);
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x12: status.message = string(); break;
+      case 0x18: status.code = uint32() | 0; break;
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+}
+
+/**
+ * A KeyValue, stored into `into` under its key (when the key is not empty) with its value read
+ * at value depth `vdepth`; `into` null checks it without keeping anything.
+ */
+function keyValue(q: number, into: Attributes | null, vdepth: number): void {
+  const outer = enter(q);
+  let key = '';
+  let value: AttrValue = null;
+  let kind = NONE;
+  while (pos < lim) {
+    const t = tag();
+    if (t === 0x0a) {
+      if (into) key = string();
+      else skipString();
+    } else if (t === 0x12) {
+      value = anyValue(q + 1, vdepth, into !== null, kind, value);
+      kind = lastKind;
+    } else skipField(t & 7, q, t >>> 3);
+  }
+  lim = outer;
+  if (into && key) into[key] = value;
+}
+
+// AnyValue oneof members, by field number.
+const NONE = 0, STRING = 1, BOOL = 2, INT = 3, DOUBLE = 4, ARRAY = 5, KVLIST = 6, BYTES = 7;
+/** The member an `anyValue` call ended on, read by its caller right after the call. */
+let lastKind = NONE;
+
+/**
+ * An AnyValue merged onto (kind, value), as protobuf merges a repeated message field: a later
+ * member replaces an earlier one, a second array or kvlist extends the first. `keep` false checks
+ * it without building anything; arrays and kvlists at `vdepth` >= MAX_VALUE_DEPTH become markers.
+ */
+function anyValue(q: number, vdepth: number, keep: boolean, kind: number, value: AttrValue): AttrValue {
+  const outer = enter(q);
+  while (pos < lim) {
+    const t = tag();
+    switch (t) {
+      case 0x0a:
+        if (keep) value = string(); else skipString();
+        kind = STRING;
+        break;
+      case 0x10: value = bool(); kind = BOOL; break;
+      case 0x18:
+        value = int64();
+        kind = INT;
+        break;
+      case 0x21:
+        skip(8);
+        value = buf.readDoubleLE(pos - 8);
+        kind = DOUBLE;
+        break;
+      case 0x2a: {
+        const deep = !keep || vdepth >= MAX_VALUE_DEPTH;
+        if (kind !== ARRAY) value = deep ? (keep ? '[nested too deep]' : null) : [];
+        kind = ARRAY;
+        arrayValue(q + 1, deep ? null : (value as AttrValue[]), vdepth + 1);
+        break;
+      }
+      case 0x32: {
+        const deep = !keep || vdepth >= MAX_VALUE_DEPTH;
+        if (kind !== KVLIST) value = deep ? (keep ? '{nested too deep}' : null) : {};
+        kind = KVLIST;
+        kvlistValue(q + 1, deep ? null : (value as Attributes), vdepth + 1);
+        break;
+      }
+      case 0x3a: {
+        const start = bytesStart();
+        if (keep) value = buf.base64Slice(start, pos);
+        kind = BYTES;
+        break;
+      }
+      default: skipField(t & 7, q, t >>> 3);
+    }
+  }
+  lim = outer;
+  lastKind = kind;
+  return kind === NONE ? null : value;
+}
+
+function arrayValue(q: number, into: AttrValue[] | null, vdepth: number): void {
+  const outer = enter(q);
+  while (pos < lim) {
+    const t = tag();
+    if (t === 0x0a) {
+      const v = anyValue(q + 1, vdepth, into !== null, NONE, null);
+      if (into) into.push(v);
+    } else skipField(t & 7, q, t >>> 3);
+  }
+  lim = outer;
+}
+
+function kvlistValue(q: number, into: Attributes | null, vdepth: number): void {
+  const outer = enter(q);
+  while (pos < lim) {
+    const t = tag();
+    if (t === 0x0a) keyValue(q + 1, into, vdepth);
+    else skipField(t & 7, q, t >>> 3);
+  }
+  lim = outer;
 }

@@ -2,7 +2,7 @@
  * Replies in the encoding of the request: ExportTraceServiceResponse on success (partial_success
  * only when spans were rejected, as the spec asks), google.rpc.Status on errors.
  */
-import { otlpTypes } from './decode-protobuf.ts';
+import { otlpTypes } from './proto-types.ts';
 
 export type OtlpEncoding = 'protobuf' | 'json';
 

@@ -1,4 +1,6 @@
-export { decodeProtobufRequest, otlpTypes } from './decode-protobuf.ts';
+export { decodeProtobufRequest } from './decode-protobuf.ts';
+export { decodeProtobufRequestWithProtobufjs } from './decode-protobufjs.ts';
+export { otlpTypes } from './proto-types.ts';
 export { decodeJsonRequest } from './decode-json.ts';
 export { encodeExportResponse, encodeStatus, CONTENT_TYPE, RPC_CODE, type OtlpEncoding } from './encode-response.ts';
 export { OtlpDecodeError } from './errors.ts';

@@ -8,6 +8,9 @@
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
 export type Attributes = Record<string, AttrValue>;
 
+/** Max nesting of array/kvlist attribute values kept; deeper values become a marker string. */
+export const MAX_VALUE_DEPTH = 8;
+
 export interface OtlpSpan {
   /** Lower-case hex; 32 chars when valid (ingest rejects anything else). */
   traceId: string;

@@ -16,6 +16,9 @@ import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type InsertOptions, type Lane, type QueryOptions, type Store, type StoreLogOptions } from './store.ts';
 
+const WRITE_LANE_SETTINGS = 'SET priority = 1';
+const READ_LANE_SETTINGS = 'SET priority = 2, max_threads = 1';
+
 export interface ChdbStoreOptions extends StoreLogOptions {
   /** Data directory; created when missing. @default './.spendtrace' */
   dataDir?: string;
@@ -57,7 +60,17 @@ export class ChdbStore implements Store {
         throw e;
       }
       bound = { dir, refs: (bound?.refs ?? 0) + 1 };
-      return new ChdbStore(dir, { write, read }, options);
+      const store = new ChdbStore(dir, { write, read }, options);
+      try {
+        // On 2 cores a report at max_threads=2 takes the CPU the ingest path needs; one thread,
+        // and ClickHouse's query priority (lower runs paused while a higher one runs) for writes.
+        await store.run('write', (s) => s.queryAsync(WRITE_LANE_SETTINGS, { format: 'Null' }));
+        await store.run('read', (s) => s.queryAsync(READ_LANE_SETTINGS, { format: 'Null' }));
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
+      return store;
     } catch (cause) {
       throw new StoreError('SPENDTRACE_STORE_CONNECT', `cannot open chDB data directory ${dir}: ${firstLine(cause)}`, { cause });
     }

@@ -62,8 +62,9 @@ export class ChdbStore implements Store {
       bound = { dir, refs: (bound?.refs ?? 0) + 1 };
       const store = new ChdbStore(dir, { write, read }, options);
       try {
-        // On 2 cores a report at max_threads=2 takes the CPU the ingest path needs; one thread,
-        // and ClickHouse's query priority (lower runs paused while a higher one runs) for writes.
+        // On 2 cores a report at max_threads=2 took the CPU the ingest path needs (bench/README.md);
+        // one thread for reads, and ClickHouse's query priority in the writes' favour (only
+        // max_threads and priority together were measured).
         await store.run('write', (s) => s.queryAsync(WRITE_LANE_SETTINGS, { format: 'Null' }));
         await store.run('read', (s) => s.queryAsync(READ_LANE_SETTINGS, { format: 'Null' }));
       } catch (e) {

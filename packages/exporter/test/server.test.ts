@@ -139,7 +139,7 @@ describe('the service end to end', () => {
     const flaky: Store = {
       kind: store.kind,
       ping: () => store.ping(),
-      query: (sql, params) => store.query(sql, params),
+      query: (sql, params, opts) => store.query(sql, params, opts),
       command: (sql) => store.command(sql),
       close: async () => {},
       insert: async (table, rows, opts) => {

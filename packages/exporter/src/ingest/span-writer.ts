@@ -170,6 +170,8 @@ export class SpanWriter {
     const st = this.o.store;
     const [h] = await st.query<{ n: string; x: string; s: string }>(
       `SELECT count() AS n, toString(groupBitXor(cityHash64(trace_id, span_id))) AS x, toString(sum(sipHash64(span_id, trace_id))) AS s FROM ${db}.${this.pending}`,
+      undefined,
+      { lane: 'write' },
     );
     if (h && h.n !== '0') {
       await st.command(

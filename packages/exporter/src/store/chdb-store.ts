@@ -1,13 +1,23 @@
 /**
  * The embedded store: chDB (ClickHouse in-process) on a data directory. chDB binds one data
- * directory per process, so this module refuses a second directory while one is open, and runs
- * operations one at a time on the session (chDB is not built for concurrent calls on one
- * connection; the queue also keeps close() after everything in flight).
+ * directory per process, so this module refuses a second directory while one is open.
+ *
+ * Two lanes, each its own chDB session (connection) on the directory, each running one operation
+ * at a time (chDB is not built for concurrent calls on one connection; the queues also keep
+ * close() after everything in flight):
+ * - the write lane: inserts, commands, and queries that ask for it (`lane: 'write'`);
+ * - the read lane: every other query (reports, /api, the dashboard).
+ * chDB runs the two connections in parallel off the event loop, so an insert never waits behind a
+ * report (with one queue, reports cut ingest by a third: bench/README.md, "Reads and writes").
+ * What a write lane operation committed is visible to every read started after it settled.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
-import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type InsertOptions, type Store, type StoreLogOptions } from './store.ts';
+import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type InsertOptions, type Lane, type QueryOptions, type Store, type StoreLogOptions } from './store.ts';
+
+const WRITE_LANE_SETTINGS = 'SET priority = 1';
+const READ_LANE_SETTINGS = 'SET priority = 2, max_threads = 1';
 
 export interface ChdbStoreOptions extends StoreLogOptions {
   /** Data directory; created when missing. @default './.spendtrace' */
@@ -23,13 +33,13 @@ const CONNECTION_ARGS = ['--output_format_json_quote_decimals=1', '--output_form
 export class ChdbStore implements Store {
   readonly kind = 'chdb' as const;
   readonly dataDir: string;
-  private session: Session | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private lanes: Record<Lane, Session> | undefined;
+  private readonly tails: Record<Lane, Promise<unknown>> = { write: Promise.resolve(), read: Promise.resolve() };
   private readonly opts: StoreLogOptions;
 
-  private constructor(dataDir: string, session: Session, opts: StoreLogOptions) {
+  private constructor(dataDir: string, lanes: Record<Lane, Session>, opts: StoreLogOptions) {
     this.dataDir = dataDir;
-    this.session = session;
+    this.lanes = lanes;
     this.opts = opts;
   }
 
@@ -41,31 +51,50 @@ export class ChdbStore implements Store {
     try {
       mkdirSync(dir, { recursive: true });
       if (!bound) await drainPending();
-      const session = new Session(dir, { connectionArgs: CONNECTION_ARGS });
+      const write = new Session(dir, { connectionArgs: CONNECTION_ARGS });
+      let read: Session;
+      try {
+        read = new Session(dir, { connectionArgs: CONNECTION_ARGS });
+      } catch (e) {
+        write.close();
+        throw e;
+      }
       bound = { dir, refs: (bound?.refs ?? 0) + 1 };
-      return new ChdbStore(dir, session, options);
+      const store = new ChdbStore(dir, { write, read }, options);
+      try {
+        // On 2 cores a report at max_threads=2 took the CPU the ingest path needs (bench/README.md);
+        // one thread for reads, and ClickHouse's query priority in the writes' favour (only
+        // max_threads and priority together were measured).
+        await store.run('write', (s) => s.queryAsync(WRITE_LANE_SETTINGS, { format: 'Null' }));
+        await store.run('read', (s) => s.queryAsync(READ_LANE_SETTINGS, { format: 'Null' }));
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
+      return store;
     } catch (cause) {
       throw new StoreError('SPENDTRACE_STORE_CONNECT', `cannot open chDB data directory ${dir}: ${firstLine(cause)}`, { cause });
     }
   }
 
-  /** Runs `op` after every earlier operation settled. */
-  private run<T>(op: (s: Session) => Promise<T>): Promise<T> {
-    const next = this.tail.then(() => {
-      if (!this.session) throw new StoreError('SPENDTRACE_STORE_CLOSED', `chDB store on ${this.dataDir} is closed`);
-      return op(this.session);
+  /** Runs `op` on `lane`'s session after every earlier operation of that lane settled. */
+  private run<T>(lane: Lane, op: (s: Session) => Promise<T>): Promise<T> {
+    const next = this.tails[lane].then(() => {
+      if (!this.lanes) throw new StoreError('SPENDTRACE_STORE_CLOSED', `chDB store on ${this.dataDir} is closed`);
+      return op(this.lanes[lane]);
     });
-    this.tail = next.catch(() => undefined);
+    this.tails[lane] = next.catch(() => undefined);
     return next;
   }
 
+  /** On the write lane: the store is healthy when it can take writes. */
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    await this.query('SELECT 1', undefined, { lane: 'write' });
   }
 
-  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>, opts?: QueryOptions): Promise<T[]> {
     logSql(sql, this.opts);
-    return this.run(async (s) => {
+    return this.run(opts?.lane ?? 'read', async (s) => {
       try {
         const r = params && Object.keys(params).length
           ? await s.queryBindAsync(sql, params, { format: 'JSONEachRow' })
@@ -86,7 +115,7 @@ export class ChdbStore implements Store {
       ...(opts?.dedupToken ? { insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 } : {}),
       ...opts?.settings,
     };
-    return this.run(async (s) => {
+    return this.run('write', async (s) => {
       try {
         await s.insert({ table, values, format: 'JSONEachRow', settings });
       } catch (cause) {
@@ -97,7 +126,7 @@ export class ChdbStore implements Store {
 
   command(sql: string): Promise<void> {
     logSql(sql, this.opts);
-    return this.run(async (s) => {
+    return this.run('write', async (s) => {
       try {
         await s.queryAsync(sql, { format: 'Null' });
       } catch (cause) {
@@ -107,11 +136,12 @@ export class ChdbStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.tail;
-    const s = this.session;
-    if (!s) return;
-    this.session = undefined;
-    s.close();
+    await Promise.all([this.tails.write, this.tails.read]);
+    const lanes = this.lanes;
+    if (!lanes) return;
+    this.lanes = undefined;
+    lanes.read.close();
+    lanes.write.close();
     if (bound && --bound.refs <= 0) bound = undefined;
     await drainPending();
   }

@@ -10,7 +10,7 @@ export interface Store {
   /** Resolves when the backend answers a trivial query. */
   ping(): Promise<void>;
   /** Rows of a SELECT, as JSON objects (Decimal / UInt64 / Int64 as strings). */
-  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>, opts?: QueryOptions): Promise<T[]>;
   /**
    * Inserts rows (JSONEachRow). With `dedupToken`, the insert carries `insert_deduplication_token`
    * and deduplication reaches the materialized views, so retrying the same batch is a no-op.
@@ -19,6 +19,17 @@ export interface Store {
   /** DDL or any statement without a result. */
   command(sql: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Which queue an operation waits in where the backend has more than one (embedded chDB). */
+export type Lane = 'read' | 'write';
+
+export interface QueryOptions {
+  /**
+   * 'write' for a query that is a step of a write (the span writer's), so it never waits behind
+   * reports. @default 'read'
+   */
+  lane?: Lane;
 }
 
 export interface InsertOptions {

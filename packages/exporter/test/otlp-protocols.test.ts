@@ -14,7 +14,7 @@ import { formatPico, parsePico, Pricer } from '@spendtrace/semconv';
 import { createStore, migrate, startServer, type RunningServer, type Store } from '../src/index.ts';
 import { TokenAuth } from '../src/auth.ts';
 import { ServiceMetrics } from '../src/metrics.ts';
-import { otlpTypes } from '../src/otlp/decode-protobuf.ts';
+import { otlpTypes } from '../src/otlp/proto-types.ts';
 import { recorded, sendWith, TASK_COST } from './support/one-task.ts';
 
 const DB = 'spendtrace';

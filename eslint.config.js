@@ -22,7 +22,17 @@ export default tseslint.config(
   {
     files: ['packages/exporter/src/dashboard/**/*.js'],
     // app.js runs in one inline module after format.js (dashboard.ts), so it uses format.js's helpers as globals.
-    languageOptions: { globals: { ...globals.browser, ...Object.fromEntries(['compareTasks', 'costHistogram', 'costText', 'count', 'fraction', 'money', 'moneyPico', 'parsePico', 'percent', 'timeBuckets', 'utc'].map((n) => [n, 'readonly'])) } },
+    languageOptions: {
+      globals: {
+        ...globals.browser,
+        ...Object.fromEntries(
+          ['compareTasks', 'costHistogram', 'costText', 'count', 'fraction', 'money', 'moneyPico', 'parsePico', 'percent', 'timeBuckets', 'utc'].map((n) => [
+            n,
+            'readonly',
+          ]),
+        ),
+      },
+    },
   },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

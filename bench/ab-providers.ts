@@ -32,7 +32,10 @@ registerInstrumentations({ instrumentations: [inst], tracerProvider: provider })
 const require = createRequire(import.meta.url);
 const pkg = sdk === 'gemini' ? '@google/genai' : '@anthropic-ai/sdk';
 // The package's own folder: `@google/genai` exports no `./package.json`.
-const source = join(require.resolve.paths(pkg)!.find((dir) => existsSync(join(dir, pkg, 'package.json')))!, pkg);
+const source = join(
+  require.resolve.paths(pkg)!.find((dir) => existsSync(join(dir, pkg, 'package.json')))!,
+  pkg,
+);
 const version = (JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string }).version;
 const tmp = mkdtempSync(join(realpathSync(source), '..', '..', 'spendtrace-ab-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -49,29 +52,49 @@ manuallyInstrument(sdk === 'gemini' ? { googleGenAI: A } : { anthropic: A }, ins
 type Call = () => Promise<number>;
 function makeCalls(): [Call, Call] {
   if (sdk === 'gemini') {
-    const body = new TextEncoder().encode(JSON.stringify({
-      candidates: [{ content: { role: 'model', parts: [{ text: 'Paris is the capital of France.' }] }, finishReason: 'STOP', index: 0 }],
-      usageMetadata: { promptTokenCount: 1200, candidatesTokenCount: 300, cachedContentTokenCount: 1024, totalTokenCount: 1500 },
-      modelVersion: 'gemini-2.5-flash',
-      responseId: 'r1',
-    }));
+    const body = new TextEncoder().encode(
+      JSON.stringify({
+        candidates: [{ content: { role: 'model', parts: [{ text: 'Paris is the capital of France.' }] }, finishReason: 'STOP', index: 0 }],
+        usageMetadata: { promptTokenCount: 1200, candidatesTokenCount: 300, cachedContentTokenCount: 1024, totalTokenCount: 1500 },
+        modelVersion: 'gemini-2.5-flash',
+        responseId: 'r1',
+      }),
+    );
     globalThis.fetch = (async () => new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch;
     const call = (M: any): Call => {
       const ai = new M.GoogleGenAI({ apiKey: 'ab-key' });
-      return async () => (await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Capital of France?', config: { maxOutputTokens: 100 } })).usageMetadata.candidatesTokenCount;
+      return async () =>
+        (await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Capital of France?', config: { maxOutputTokens: 100 } })).usageMetadata
+          .candidatesTokenCount;
     };
     return [call(A), call(B)];
   }
-  const body = new TextEncoder().encode(JSON.stringify({
-    id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-6',
-    content: [{ type: 'text', text: 'Paris is the capital of France.' }], stop_reason: 'end_turn', stop_sequence: null,
-    usage: { input_tokens: 1200, output_tokens: 300, cache_read_input_tokens: 1024, cache_creation_input_tokens: 0, service_tier: 'standard' },
-  }));
-  const fetch = (async () => new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'request-id': 'req_1' } })) as typeof globalThis.fetch;
+  const body = new TextEncoder().encode(
+    JSON.stringify({
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-6',
+      content: [{ type: 'text', text: 'Paris is the capital of France.' }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: 1200, output_tokens: 300, cache_read_input_tokens: 1024, cache_creation_input_tokens: 0, service_tier: 'standard' },
+    }),
+  );
+  const fetch = (async () =>
+    new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'request-id': 'req_1' } })) as typeof globalThis.fetch;
   const native = sdk === 'anthropic-native';
   const call = (M: any): Call => {
-    const client = new M.Anthropic({ apiKey: 'ab-key', baseURL: 'https://api.anthropic.com', fetch, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
-    return async () => (await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'Capital of France?' }] })).usage.output_tokens;
+    const client = new M.Anthropic({
+      apiKey: 'ab-key',
+      baseURL: 'https://api.anthropic.com',
+      fetch,
+      maxRetries: 0,
+      ...(native ? {} : { openTelemetry: false }),
+    });
+    return async () =>
+      (await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'Capital of France?' }] })).usage
+        .output_tokens;
   };
   return [call(A), call(B)];
 }

@@ -83,14 +83,19 @@ async function installPeer(name: string, module: OpenAIModule): Promise<void> {
   if (!isWrapped(module)) throw new Error(`${name} did not patch openai ${version}`);
 }
 
-const client = (m: OpenAIModule) => new m.OpenAI({ apiKey: 'ab-key', baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(chunks) : completionFetch() });
+const client = (m: OpenAIModule) =>
+  new m.OpenAI({ apiKey: 'ab-key', baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(chunks) : completionFetch() });
 const a = client(A);
 const b = client(B);
 let sink = 0;
 const callA = chatCall(a, mode === 'stream');
 const callB = chatCall(b, mode === 'stream');
 
-interface Block { cpuUs: number; allocKb: number; promotedKb: number }
+interface Block {
+  cpuUs: number;
+  allocKb: number;
+  promotedKb: number;
+}
 async function block(one: () => Promise<number>): Promise<Block> {
   const t0 = process.cpuUsage();
   const heap = await heapActivity(async () => {

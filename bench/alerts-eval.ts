@@ -28,15 +28,18 @@ try {
     FROM numbers(${spans})`);
   process.stderr.write(`generated ${spans} spans in ${fmt((performance.now() - t0) / 1000)} s\n`);
 
-  const config = parseAlertsConfig({ sinks: [{ name: 's', type: 'webhook', url: 'http://127.0.0.1:9/' }], rules: [
-    { name: 'budget agent/day', kind: 'budget', scope: 'agent', period: 'day', budgetUsd: '1000000' },
-    { name: 'budget user/month', kind: 'budget', scope: 'user', period: 'month', budgetUsd: '1000000' },
-    { name: 'spend_spike', kind: 'spend_spike' },
-    { name: 'call_rate', kind: 'call_rate' },
-    { name: 'p90_drift', kind: 'p90_drift' },
-    { name: 'deployment_regression', kind: 'deployment_regression' },
-    { name: 'unpriced_model', kind: 'unpriced_model' },
-  ] });
+  const config = parseAlertsConfig({
+    sinks: [{ name: 's', type: 'webhook', url: 'http://127.0.0.1:9/' }],
+    rules: [
+      { name: 'budget agent/day', kind: 'budget', scope: 'agent', period: 'day', budgetUsd: '1000000' },
+      { name: 'budget user/month', kind: 'budget', scope: 'user', period: 'month', budgetUsd: '1000000' },
+      { name: 'spend_spike', kind: 'spend_spike' },
+      { name: 'call_rate', kind: 'call_rate' },
+      { name: 'p90_drift', kind: 'p90_drift' },
+      { name: 'deployment_regression', kind: 'deployment_regression' },
+      { name: 'unpriced_model', kind: 'unpriced_model' },
+    ],
+  });
   const perRule = new Map<string, number[]>(config.rules.map((r) => [r.name, []]));
   const evaluation: number[] = [];
   const report: number[] = [];
@@ -75,14 +78,22 @@ try {
     process.stderr.write('.');
   }
   process.stderr.write('\n');
-  const ci = (xs: number[]) => medianCi(xs).map((x) => fmt(x, 2)).join('–');
+  const ci = (xs: number[]) =>
+    medianCi(xs)
+      .map((x) => fmt(x, 2))
+      .join('–');
   console.log(`Alert evaluation vs a 7-day fullReport, ${spans.toLocaleString('en-US')} spans over 7 days, ${rounds} rounds (wall ms, medians)`);
-  console.log(table(['what', 'median ms', '95% CI'], [
-    ...[...perRule].map(([name, xs]) => [`  ${name}`, fmt(median(xs)), ci(xs)]),
-    ['one evaluation (all 7 rules)', fmt(median(evaluation)), ci(evaluation)],
-    ['fullReport 7d (baseline)', fmt(median(report)), ci(report)],
-    ['evaluation / report (paired)', fmt(median(ratio), 2), ci(ratio)],
-  ]));
+  console.log(
+    table(
+      ['what', 'median ms', '95% CI'],
+      [
+        ...[...perRule].map(([name, xs]) => [`  ${name}`, fmt(median(xs)), ci(xs)]),
+        ['one evaluation (all 7 rules)', fmt(median(evaluation)), ci(evaluation)],
+        ['fullReport 7d (baseline)', fmt(median(report)), ci(report)],
+        ['evaluation / report (paired)', fmt(median(ratio), 2), ci(ratio)],
+      ],
+    ),
+  );
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

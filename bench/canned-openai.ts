@@ -16,16 +16,30 @@ const usage = {
   completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
 };
 
-const completionJson = new TextEncoder().encode(JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created,
-  model,
-  choices: [{ index: 0, message: { role: 'assistant', content: 'The capital of France is Paris. It has been the capital since the 10th century.', refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
-  usage,
-  service_tier: 'default',
-  system_fingerprint: 'fp_bench',
-}));
+const completionJson = new TextEncoder().encode(
+  JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: 'The capital of France is Paris. It has been the capital since the 10th century.',
+          refusal: null,
+          annotations: [],
+        },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ],
+    usage,
+    service_tier: 'default',
+    system_fingerprint: 'fp_bench',
+  }),
+);
 
 /** SSE events of a stream with `contentChunks` content deltas, one encoded buffer per event. */
 export function sseEvents(contentChunks: number): Uint8Array[] {

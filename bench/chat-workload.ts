@@ -42,7 +42,7 @@ const messages = [
 ];
 
 /** An `openai` client (openai 6 is loaded with the same types: the benchmark uses what both have). */
-type ChatClient = InstanceType<typeof import('openai')['OpenAI']>;
+type ChatClient = InstanceType<(typeof import('openai'))['OpenAI']>;
 
 /**
  * One timed request: a plain `chat.completions.create`, or a stream (`include_usage`) iterated to
@@ -51,7 +51,13 @@ type ChatClient = InstanceType<typeof import('openai')['OpenAI']>;
 export function chatCall(client: ChatClient, stream: boolean): () => Promise<number> {
   return stream
     ? async () => {
-        const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0.2, stream: true, stream_options: { include_usage: true } });
+        const s = await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages,
+          temperature: 0.2,
+          stream: true,
+          stream_options: { include_usage: true },
+        });
         let n = 0;
         for await (const chunk of s) n += chunk.choices.length;
         return n;

@@ -42,7 +42,11 @@ const SESSION_ARGS = ['--output_format_json_quote_decimals=1', '--output_format_
 
 /** migrate() needs only `command`; this runs it on a bare session. */
 function commandStore(s: Session): Store {
-  return { command: async (sql: string) => { await s.queryAsync(sql, { format: 'Null' }); } } as unknown as Store;
+  return {
+    command: async (sql: string) => {
+      await s.queryAsync(sql, { format: 'Null' });
+    },
+  } as unknown as Store;
 }
 
 /** SpanRows of the ingest mix, from a request file made by otlp-requests.ts. */
@@ -79,7 +83,13 @@ export async function prepareFloorPayloads(rows: SpanRow[], dir: string, formats
  * service benchmark just wrote) back out in every format, `batch` rows per payload file:
  * `<dir>/<format>@<batch>/<i>.bin`, ready for floorInsert in a fresh process.
  */
-export async function exportFloorPayloads(dataDir: string, dir: string, formats: readonly FloorFormat[], batches: readonly number[], count: number): Promise<void> {
+export async function exportFloorPayloads(
+  dataDir: string,
+  dir: string,
+  formats: readonly FloorFormat[],
+  batches: readonly number[],
+  count: number,
+): Promise<void> {
   const s = new Session(dataDir, { connectionArgs: SESSION_ARGS });
   try {
     for (const format of formats) {
@@ -87,7 +97,10 @@ export async function exportFloorPayloads(dataDir: string, dir: string, formats:
         const out = join(dir, `${format}@${batch}`);
         mkdirSync(out, { recursive: true });
         for (let i = 0; i * batch < count; i++) {
-          const r = await s.queryAsync(`SELECT * FROM ${DB}.spans ORDER BY ${ORDER} LIMIT ${Math.min(batch, count - i * batch)} OFFSET ${i * batch} FORMAT ${format}`, { format });
+          const r = await s.queryAsync(
+            `SELECT * FROM ${DB}.spans ORDER BY ${ORDER} LIMIT ${Math.min(batch, count - i * batch)} OFFSET ${i * batch} FORMAT ${format}`,
+            { format },
+          );
           writeFileSync(join(out, `${i}.bin`), r.bytes());
         }
       }
@@ -111,9 +124,17 @@ export async function floorInsert(s: Session, table: string, format: FloorFormat
       const token = `${tokenPrefix}-${i}`;
       if (binary) {
         writeFileSync(file, payloads[i]!);
-        await s.queryAsync(`INSERT INTO ${table} FROM INFILE '${file}' SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1 FORMAT ${format}`, { format: 'Null' });
+        await s.queryAsync(
+          `INSERT INTO ${table} FROM INFILE '${file}' SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1 FORMAT ${format}`,
+          { format: 'Null' },
+        );
       } else {
-        await s.insert({ table, values: payloads[i]!, format: format as (typeof TEXT_FORMATS)[number], settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 } });
+        await s.insert({
+          table,
+          values: payloads[i]!,
+          format: format as (typeof TEXT_FORMATS)[number],
+          settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 },
+        });
       }
     }
   } finally {
@@ -163,7 +184,9 @@ async function variantMain(): Promise<void> {
       if (keep !== 'task') await s.queryAsync(`DROP VIEW ${DB}.task_costs_mv`, { format: 'Null' });
       if (keep !== 'hourly') await s.queryAsync(`DROP VIEW ${DB}.hourly_costs_mv`, { format: 'Null' });
     }
-    const insertAll = async () => { await floorInsert(s, `${DB}.spans`, format as FloorFormat, payloads, `floor-${blockNo++}`); };
+    const insertAll = async () => {
+      await floorInsert(s, `${DB}.spans`, format as FloorFormat, payloads, `floor-${blockNo++}`);
+    };
     const count = async () => Number((await s.queryAsync(`SELECT count() FROM ${DB}.spans`, { format: 'TSV' })).text().trim());
     await insertAll(); // warm-up
     inserted += BLOCK_ROWS;

@@ -15,12 +15,25 @@ export function installFloor(openai: { OpenAI: { Chat: { Completions: { prototyp
   const original = proto.create;
   proto.create = function create(body, options) {
     const ctx = context.active();
-    const span = tracer.startSpan(`chat ${body.model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': body.model } }, ctx);
+    const span = tracer.startSpan(
+      `chat ${body.model}`,
+      { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': body.model } },
+      ctx,
+    );
     const p = context.with(trace.setSpan(ctx, span), original, this, body, options);
-    p.then((r) => {
-      span.setAttributes({ 'gen_ai.response.model': r?.model, 'gen_ai.response.id': r?.id, 'gen_ai.usage.input_tokens': r?.usage?.prompt_tokens, 'gen_ai.usage.output_tokens': r?.usage?.completion_tokens, 'gen_ai.response.finish_reasons': ['stop'] });
-      span.end();
-    }, () => span.end());
+    p.then(
+      (r) => {
+        span.setAttributes({
+          'gen_ai.response.model': r?.model,
+          'gen_ai.response.id': r?.id,
+          'gen_ai.usage.input_tokens': r?.usage?.prompt_tokens,
+          'gen_ai.usage.output_tokens': r?.usage?.completion_tokens,
+          'gen_ai.response.finish_reasons': ['stop'],
+        });
+        span.end();
+      },
+      () => span.end(),
+    );
     return p;
   };
 }

@@ -38,7 +38,10 @@ export interface RunOptions {
   onSample?: (variant: string, round: number, sample: Sample | undefined) => void;
 }
 
-interface ChildOutcome { sample?: Sample; unavailable?: string }
+interface ChildOutcome {
+  sample?: Sample;
+  unavailable?: string;
+}
 
 function runChild(script: string, args: string[], timeoutMs: number): Promise<ChildOutcome> {
   return new Promise((resolve) => {
@@ -54,7 +57,11 @@ function runChild(script: string, args: string[], timeoutMs: number): Promise<Ch
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       const tail = err.trim().split('\n').slice(-6).join('\n');
       if (code !== 0 || !line) {
         const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exited with ${code ?? signal}`;
@@ -147,8 +154,14 @@ class BlockChild {
     this.send('exit');
     this.proc.stdin.end();
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { this.proc.kill('SIGKILL'); resolve(); }, 10_000);
-      this.proc.once('close', () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        this.proc.kill('SIGKILL');
+        resolve();
+      }, 10_000);
+      this.proc.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 }
@@ -287,7 +300,14 @@ export function spreadPct(xs: number[]): number {
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A number for a table: fixed decimals, or '-' when there is none. */

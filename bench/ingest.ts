@@ -34,7 +34,12 @@ const variant = arg('variant');
 const bodiesPerBlock = Number(arg('bodies-per-block', '10'));
 const concurrency = Number(arg('concurrency', '4'));
 
-interface Chunk { bodies: Buffer[]; spans: number; chatSpans: number; traceIds: Set<string> }
+interface Chunk {
+  bodies: Buffer[];
+  spans: number;
+  chatSpans: number;
+  traceIds: Set<string>;
+}
 
 /** The file's bodies in chunks: the first for warm-up, then one per block. */
 function chunks(): Chunk[] {
@@ -100,31 +105,43 @@ async function service(withLog = false): Promise<Prepared> {
   const store = await openStore();
   const walDir = mkdtempSync(join(tmpdir(), 'spendtrace-bench-wal-'));
   process.on('exit', () => rmSync(walDir, { recursive: true, force: true }));
-  const server = await startServer({ port: 0, store, database: DB, pricer: new Pricer(), log: (l) => process.stderr.write(`${l}\n`),
-    ...(withLog ? { ingest: { wal: { dir: walDir } } } : {}) });
+  const server = await startServer({
+    port: 0,
+    store,
+    database: DB,
+    pricer: new Pricer(),
+    log: (l) => process.stderr.write(`${l}\n`),
+    ...(withLog ? { ingest: { wal: { dir: walDir } } } : {}),
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let retries = 0;
   const post = (body: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
-      const req = request(`${server.url}/v1/traces`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) resolve();
-          else if (res.statusCode === 429 || res.statusCode === 503) {
-            // Backpressure is part of the service: wait and resend, as the OTLP exporters do.
-            retries++;
-            setTimeout(() => post(body).then(resolve, reject), 20);
-          } else reject(new Error(`POST /v1/traces answered ${res.statusCode}`));
-        });
-      });
+      const req = request(
+        `${server.url}/v1/traces`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) resolve();
+            else if (res.statusCode === 429 || res.statusCode === 503) {
+              // Backpressure is part of the service: wait and resend, as the OTLP exporters do.
+              retries++;
+              setTimeout(() => post(body).then(resolve, reject), 20);
+            } else reject(new Error(`POST /v1/traces answered ${res.statusCode}`));
+          });
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   const send = async (c: Chunk) => {
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < c.bodies.length) await post(c.bodies[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < c.bodies.length) await post(c.bodies[next++]!);
+      }),
+    );
     await server.flush();
   };
   const verify = verifier(store);

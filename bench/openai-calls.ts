@@ -101,12 +101,15 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
     if (!inst.manuallyInstrument) return { unavailable: `${variant} did not patch openai@${sdkVersion} through its require hook and has no manual hook` };
     inst.manuallyInstrument(openai);
     patchedBy = 'manuallyInstrument';
-    if (!isWrapped(openai.OpenAI.Chat.Completions.prototype.create)) return { unavailable: `${variant} did not patch openai@${sdkVersion} (require hook or manuallyInstrument)` };
+    if (!isWrapped(openai.OpenAI.Chat.Completions.prototype.create))
+      return { unavailable: `${variant} did not patch openai@${sdkVersion} (require hook or manuallyInstrument)` };
   }
 
   const client: Client = new openai.OpenAI({
     apiKey: 'bench-key',
-    ...(mode === 'loopback' ? { baseURL: arg('url') } : { baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(streamChunks) : completionFetch() }),
+    ...(mode === 'loopback'
+      ? { baseURL: arg('url') }
+      : { baseURL: 'https://api.openai.com/v1', fetch: mode === 'stream' ? streamFetch(streamChunks) : completionFetch() }),
   });
   let sink = 0;
   const once = chatCall(client, mode === 'stream');

@@ -53,7 +53,12 @@ export async function buildRequests(tasks: number, service = 'bench-fleet'): Pro
     const common = { 'spendtrace.task.name': taskName, 'gen_ai.agent.name': agent, 'user.id': `u-${t % 97}` };
     const root = tracer.startSpan(`invoke_agent ${agent}`, {
       kind: SpanKind.INTERNAL,
-      attributes: { ...common, 'gen_ai.operation.name': 'invoke_agent', 'spendtrace.task.root': true, 'spendtrace.task.outcome': t % 10 === 0 ? 'failure' : 'success' },
+      attributes: {
+        ...common,
+        'gen_ai.operation.name': 'invoke_agent',
+        'spendtrace.task.root': true,
+        'spendtrace.task.outcome': t % 10 === 0 ? 'failure' : 'success',
+      },
     });
     const ctx = trace.setSpan(context.active(), root);
     for (let c = 0; c < CALLS_PER_TASK; c++) {
@@ -80,10 +85,16 @@ export async function buildRequests(tasks: number, service = 'bench-fleet'): Pro
       if (model === 'o3-mini') attributes['gen_ai.usage.reasoning.output_tokens'] = Math.floor(output / 2);
       tracer.startSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes }, ctx).end();
     }
-    tracer.startSpan('execute_tool web_search', {
-      kind: SpanKind.INTERNAL,
-      attributes: { ...common, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search', 'spendtrace.tool.cost.amount': 0.005 },
-    }, ctx).end();
+    tracer
+      .startSpan(
+        'execute_tool web_search',
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: { ...common, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search', 'spendtrace.tool.cost.amount': 0.005 },
+        },
+        ctx,
+      )
+      .end();
     root.end();
     if (memory.getFinishedSpans().length >= SPANS_PER_REQUEST * 8) drain(false);
   }

@@ -19,7 +19,7 @@ const readers = Number(arg('readers', '1'));
 const workers = Number(arg('workers', '4'));
 const data = mkdtempSync(join(tmpdir(), 'spendtrace-reads-'));
 
-const inserted = async (url: string) => Number((await (await fetch(`${url}/healthz`)).json() as { spansInserted: number }).spansInserted);
+const inserted = async (url: string) => Number(((await (await fetch(`${url}/healthz`)).json()) as { spansInserted: number }).spansInserted);
 
 try {
   const srv = await startServe(['--data', data]);
@@ -59,7 +59,9 @@ try {
       await Promise.all(loops);
       rate[phase] = (i1 - i0) / s;
       ack[phase] = (a1 - a0) / s;
-      rows.push(`round ${round} ${phase.padEnd(7)}: inserted ${fmt((i1 - i0) / s, 0)} spans/s, acknowledged ${fmt((a1 - a0) / s, 0)} spans/s${phase === 'readers' ? `, ${reads} dashboard loads` : ''}`);
+      rows.push(
+        `round ${round} ${phase.padEnd(7)}: inserted ${fmt((i1 - i0) / s, 0)} spans/s, acknowledged ${fmt((a1 - a0) / s, 0)} spans/s${phase === 'readers' ? `, ${reads} dashboard loads` : ''}`,
+      );
     }
     ratios.push(rate.readers! / rate.none!);
     ackRatios.push(ack.readers! / ack.none!);
@@ -68,12 +70,21 @@ try {
   await waitHealth(srv.url, (x) => x.backlogRecords === 0, 120_000);
   await srv.kill('SIGTERM');
   for (const r of rows) console.log(r);
-  for (const [what, xs] of [['inserted', ratios], ['acknowledged', ackRatios]] as const) {
+  for (const [what, xs] of [
+    ['inserted', ratios],
+    ['acknowledged', ackRatios],
+  ] as const) {
     const [lo, hi] = medianCi(xs);
-    console.log(`${what} spans/s with readers / without: median ${fmt(median(xs), 3)} (95% CI ${fmt(lo, 3)}-${fmt(hi, 3)}; per round ${xs.map((x) => fmt(x, 3)).join(', ')})`);
+    console.log(
+      `${what} spans/s with readers / without: median ${fmt(median(xs), 3)} (95% CI ${fmt(lo, 3)}-${fmt(hi, 3)}; per round ${xs.map((x) => fmt(x, 3)).join(', ')})`,
+    );
   }
   console.log(`/api/report latency under ingest: median ${fmt(median(reportMs), 0)} ms, max ${fmt(Math.max(...reportMs), 0)} ms (${reportMs.length} loads)`);
-  console.log(`refusals: ${JSON.stringify(load.ledger.refusals)}; loadavg ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${rounds} rounds x 2 phases of ${phaseS} s, ${workers} writers x 100-span bodies, ${readers} reader loop(s)`);
+  console.log(
+    `refusals: ${JSON.stringify(load.ledger.refusals)}; loadavg ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${rounds} rounds x 2 phases of ${phaseS} s, ${workers} writers x 100-span bodies, ${readers} reader loop(s)`,
+  );
 } finally {
   rmSync(data, { recursive: true, force: true });
 }

@@ -22,8 +22,11 @@ const messages = [{ role: 'user' as const, content: 'Classify: my invoice is wro
 /** A router with history behind it: 3,000 outcomes over three candidates, as a live one would have. */
 function trained(experiment: boolean): ModelRouter {
   const r = new ModelRouter({
-    taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini', 'claude-haiku-4-5'], maxCostUsd: 0.002,
-    expectedTokens: { input: 300, output: 40 }, seed: 1,
+    taskType: 'ticket_classification',
+    candidates: ['gpt-4o', 'gpt-4o-mini', 'claude-haiku-4-5'],
+    maxCostUsd: 0.002,
+    expectedTokens: { input: 300, output: 40 },
+    seed: 1,
     ...(experiment ? { incumbent: 'gpt-4o', experiment: { challenger: 'gpt-4o-mini', minOutcomes: 1e9 } } : {}),
   });
   for (let i = 0; i < 3000; i++) {
@@ -82,4 +85,6 @@ const rows = ops.map((op, i) => {
   return [op.name, fmt(median(s), 2), `${fmt(lo, 2)}–${fmt(hi, 2)}`, i === 0 ? '1' : `${fmt(median(ratios) * 100, 2)} %`];
 });
 console.log(table(['operation', 'CPU µs/op', '95% CI', 'of one SDK call'], rows));
-console.log(`\n${rounds} rounds of ~${blockMs} ms blocks per operation, interleaved in one process (order rotating); CPU time (process.cpuUsage), medians over rounds.`);
+console.log(
+  `\n${rounds} rounds of ~${blockMs} ms blocks per operation, interleaved in one process (order rotating); CPU time (process.cpuUsage), medians over rounds.`,
+);

@@ -24,7 +24,9 @@ try {
   while (Date.now() - t0 < seconds * 1000) {
     await new Promise((r) => setTimeout(r, 5000));
     samples.push(rssMb(srv.pid));
-    process.stderr.write(`${Math.round((Date.now() - t0) / 1000)} s: rss ${samples.at(-1)!.toFixed(0)} MB, acknowledged ${load.ledger.spans} spans, load ${loadavg()[0]!.toFixed(1)}\n`);
+    process.stderr.write(
+      `${Math.round((Date.now() - t0) / 1000)} s: rss ${samples.at(-1)!.toFixed(0)} MB, acknowledged ${load.ledger.spans} spans, load ${loadavg()[0]!.toFixed(1)}\n`,
+    );
   }
   await load.stop();
   const acked = load.ledger.spans;
@@ -32,13 +34,24 @@ try {
   const ms = Date.now() - t0;
   await srv.kill('SIGTERM');
   const third = Math.floor(samples.length / 3);
-  console.log(JSON.stringify({
-    seconds, workers, acknowledged: acked, inserted: h.spansInserted, spansPerSec: Math.round((acked / ms) * 1000),
-    rssMb: { first: Math.round(samples[0]!), max: Math.round(Math.max(...samples)), last: Math.round(samples.at(-1)!),
-      meanFirstThird: Math.round(samples.slice(0, third).reduce((a, b) => a + b, 0) / Math.max(1, third)),
-      meanLastThird: Math.round(samples.slice(-third).reduce((a, b) => a + b, 0) / Math.max(1, third)) },
-    log: h.log, loadavg: loadavg().map((l) => +l.toFixed(1)),
-  }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      workers,
+      acknowledged: acked,
+      inserted: h.spansInserted,
+      spansPerSec: Math.round((acked / ms) * 1000),
+      rssMb: {
+        first: Math.round(samples[0]!),
+        max: Math.round(Math.max(...samples)),
+        last: Math.round(samples.at(-1)!),
+        meanFirstThird: Math.round(samples.slice(0, third).reduce((a, b) => a + b, 0) / Math.max(1, third)),
+        meanLastThird: Math.round(samples.slice(-third).reduce((a, b) => a + b, 0) / Math.max(1, third)),
+      },
+      log: h.log,
+      loadavg: loadavg().map((l) => +l.toFixed(1)),
+    }),
+  );
 } finally {
   rmSync(data, { recursive: true, force: true });
 }

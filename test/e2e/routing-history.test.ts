@@ -26,12 +26,26 @@ beforeAll(async () => {
   store = await createStore({ dataDir: dir });
   await migrate(store, { database: 'spendtrace' });
   server = await startServer({
-    port: 0, store, pricer: new A.Pricer(), database: 'spendtrace', log: () => {}, ingest: { batch: { maxBatchAgeMs: 20 } },
+    port: 0,
+    store,
+    pricer: new A.Pricer(),
+    database: 'spendtrace',
+    log: () => {},
+    ingest: { batch: { maxBatchAgeMs: 20 } },
     extraRoutes: createReportRoutes({ store, database: 'spendtrace' }),
   });
   fake = await startFakeOpenAI();
-  batch = new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${server.url}/v1/traces` }), scheduledDelayMillis: 50, maxQueueSize: 10_000, maxExportBatchSize: 512 });
-  sdk = new NodeSDK({ serviceName: 'routing-e2e', spanProcessors: [batch, new SimpleSpanProcessor({ exporter: memory })], instrumentations: [new SpendtraceInstrumentation()] });
+  batch = new BatchSpanProcessor({
+    exporter: new OTLPTraceExporter({ url: `${server.url}/v1/traces` }),
+    scheduledDelayMillis: 50,
+    maxQueueSize: 10_000,
+    maxExportBatchSize: 512,
+  });
+  sdk = new NodeSDK({
+    serviceName: 'routing-e2e',
+    spanProcessors: [batch, new SimpleSpanProcessor({ exporter: memory })],
+    instrumentations: [new SpendtraceInstrumentation()],
+  });
   sdk.start();
   const { OpenAI } = createRequire(import.meta.url)('openai');
   client = new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 0 });
@@ -54,7 +68,10 @@ const callPico = (m: keyof typeof PICO_PER_TOKEN) => 300n * PICO_PER_TOKEN[m].in
 async function classify(router: ModelRouter, i: number, fails: (i: number) => boolean): Promise<string> {
   return withTask({ name: router.taskType, agent: 'triage-agent' }, async () => {
     const { model } = router.choose();
-    await client.chat.completions.create({ model, messages: [{ role: 'user', content: `ticket ${i}` }] }, { headers: { 'x-fake-behavior': JSON.stringify({ ...TOKENS, content: 'billing' }) } });
+    await client.chat.completions.create(
+      { model, messages: [{ role: 'user', content: `ticket ${i}` }] },
+      { headers: { 'x-fake-behavior': JSON.stringify({ ...TOKENS, content: 'billing' }) } },
+    );
     setTaskOutcome(fails(i) ? 'failure' : 'success');
     return model;
   });
@@ -72,12 +89,24 @@ test('decisions on spans, /api/routing history round trip, experiment verdict an
   // The service routes classification to gpt-4o; a canary process already runs it on gpt-4o-mini.
   // Every label parses on both (at a 2-point margin, fewer outcomes could not show equivalence at 95 %).
   const fails = () => false;
-  const main = new ModelRouter({ taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini'], incumbent: 'gpt-4o', maxCostUsd: 0.002, expectedTokens: { input: 300, output: 40 } });
+  const main = new ModelRouter({
+    taskType: 'ticket_classification',
+    candidates: ['gpt-4o', 'gpt-4o-mini'],
+    incumbent: 'gpt-4o',
+    maxCostUsd: 0.002,
+    expectedTokens: { input: 300, output: 40 },
+  });
   const canary = new ModelRouter({ taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini'], incumbent: 'gpt-4o-mini' });
   for (let i = 0; i < 300; i++) await classify(main, i, fails);
   for (let i = 0; i < 150; i++) await classify(canary, i, fails);
   // Replies run an experiment: half of them on the challenger.
-  const replies = new ModelRouter({ taskType: 'reply_drafting', candidates: ['gpt-4o', 'gpt-4o-mini'], incumbent: 'gpt-4o', seed: 5, experiment: { challenger: 'gpt-4o-mini', share: 0.5 } });
+  const replies = new ModelRouter({
+    taskType: 'reply_drafting',
+    candidates: ['gpt-4o', 'gpt-4o-mini'],
+    incumbent: 'gpt-4o',
+    seed: 5,
+    experiment: { challenger: 'gpt-4o-mini', share: 0.5 },
+  });
   const replyModels: string[] = [];
   for (let i = 0; i < 60; i++) replyModels.push(await classify(replies, i, () => false));
 
@@ -86,15 +115,22 @@ test('decisions on spans, /api/routing history round trip, experiment verdict an
   expect(tasks).toHaveLength(510);
   const first = tasks[0]!;
   expect(first.attributes).toMatchObject({
-    [A.ATTR_SPENDTRACE_ROUTE_TASK_TYPE]: 'ticket_classification', [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o', [A.ATTR_SPENDTRACE_ROUTE_REASON]: 'incumbent',
-    [A.ATTR_SPENDTRACE_ROUTE_CANDIDATES]: ['gpt-4o-mini', 'gpt-4o'], [A.ATTR_SPENDTRACE_ROUTE_MAX_COST]: 0.002, [A.ATTR_SPENDTRACE_TASK_OUTCOME]: 'success',
+    [A.ATTR_SPENDTRACE_ROUTE_TASK_TYPE]: 'ticket_classification',
+    [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o',
+    [A.ATTR_SPENDTRACE_ROUTE_REASON]: 'incumbent',
+    [A.ATTR_SPENDTRACE_ROUTE_CANDIDATES]: ['gpt-4o-mini', 'gpt-4o'],
+    [A.ATTR_SPENDTRACE_ROUTE_MAX_COST]: 0.002,
+    [A.ATTR_SPENDTRACE_TASK_OUTCOME]: 'success',
   });
   const firstCall = memory.getFinishedSpans().find((s) => s.spanContext().traceId === first.spanContext().traceId && s.name.startsWith('chat '))!;
   expect(firstCall.attributes[A.ATTR_GEN_AI_REQUEST_MODEL]).toBe('gpt-4o');
   const challengerTask = tasks.find((s) => s.attributes[A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT_ARM] === 'challenger')!;
   expect(challengerTask.attributes).toMatchObject({
-    [A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT]: 'gpt-4o->gpt-4o-mini', [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o-mini',
-    [A.ATTR_SPENDTRACE_ROUTE_REASON]: 'experiment_challenger', [A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT_MARGIN]: 0.02, [A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT_CONFIDENCE]: 0.95,
+    [A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT]: 'gpt-4o->gpt-4o-mini',
+    [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o-mini',
+    [A.ATTR_SPENDTRACE_ROUTE_REASON]: 'experiment_challenger',
+    [A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT_MARGIN]: 0.02,
+    [A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT_CONFIDENCE]: 0.95,
   });
 
   const all = await routing('since=1h');
@@ -131,7 +167,14 @@ test('decisions on spans, /api/routing history round trip, experiment verdict an
   expect(exp.verdict.probabilityWithinMargin).toBeCloseTo(replies.experiment!.probabilityWithinMargin, 9);
 
   // A new process starts from the service's history: it believes what the two routers learned together.
-  const fresh = new ModelRouter({ taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.002, expectedTokens: { input: 300, output: 40 }, history: { url: server.url, since: '1h' }, seed: 1 });
+  const fresh = new ModelRouter({
+    taskType: 'ticket_classification',
+    candidates: ['gpt-4o', 'gpt-4o-mini'],
+    maxCostUsd: 0.002,
+    expectedTokens: { input: 300, output: 40 },
+    history: { url: server.url, since: '1h' },
+    seed: 1,
+  });
   await fresh.ready;
   const learned = Object.fromEntries(fresh.stats().map((s) => [s.model, s]));
   expect(learned['gpt-4o']).toMatchObject({ outcomes: 300, successRate: 301 / 302, expectedCostUsd: A.picoToUsd(callPico('gpt-4o')) });

@@ -5,7 +5,20 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { parsePico } from '@spendtrace/semconv';
 import { failedTriageTask, FEE_PICO, growingContextTask, researchTask, startSpine, type Spine } from './spine-scenario.ts';
 
-interface TaskRow { task_id: string; cost: string; llm_cost: string; tool_cost: string; llm_calls: string; tool_calls: string; errors: string; outcome: string; agent_name: string; task_name: string; input_tokens: string; unpriced_calls: string }
+interface TaskRow {
+  task_id: string;
+  cost: string;
+  llm_cost: string;
+  tool_cost: string;
+  llm_calls: string;
+  tool_calls: string;
+  errors: string;
+  outcome: string;
+  agent_name: string;
+  task_name: string;
+  input_tokens: string;
+  unpriced_calls: string;
+}
 
 async function taskRows(s: Spine): Promise<Map<string, TaskRow>> {
   const rows = await s.store.query<TaskRow>(`
@@ -39,7 +52,15 @@ export async function runSpine(makeExporter: (url: string) => SpanExporter): Pro
     expect(parsePico(r.cost)).toBe(research.pico);
     expect(parsePico(r.llm_cost)).toBe(research.llmPico);
     expect(parsePico(r.tool_cost)).toBe(2n * FEE_PICO);
-    expect(r).toMatchObject({ llm_calls: '5', tool_calls: '2', errors: '0', outcome: 'success', agent_name: 'research-agent', task_name: 'research', unpriced_calls: '0' });
+    expect(r).toMatchObject({
+      llm_calls: '5',
+      tool_calls: '2',
+      errors: '0',
+      outcome: 'success',
+      agent_name: 'research-agent',
+      task_name: 'research',
+      unpriced_calls: '0',
+    });
 
     const t = tasks.get(triage.taskId)!;
     expect(parsePico(t.cost)).toBe(triage.pico);
@@ -49,7 +70,9 @@ export async function runSpine(makeExporter: (url: string) => SpanExporter): Pro
     expect(parsePico(g.cost)).toBe(growing.pico);
     expect(g.input_tokens).toBe(String(growing.prompts.reduce((a, b) => a + b, 0)));
     const steps = await s.store.query<{ input_tokens: string }>(
-      `SELECT input_tokens FROM spendtrace.spans WHERE task_id = {task:String} AND kind = 'inference' ORDER BY start_time`, { task: growing.taskId });
+      `SELECT input_tokens FROM spendtrace.spans WHERE task_id = {task:String} AND kind = 'inference' ORDER BY start_time`,
+      { task: growing.taskId },
+    );
     expect(steps.map((x) => Number(x.input_tokens))).toEqual(growing.prompts);
 
     // hourly_costs agrees with task_costs: every dollar lands in exactly one model or tool bucket.

@@ -53,7 +53,10 @@ export async function startSpine(makeExporter: (url: string) => SpanExporter): P
   const memory = new InMemorySpanExporter();
   const sdk = new NodeSDK({
     serviceName: 'e2e-agents',
-    spanProcessors: [new BatchSpanProcessor({ exporter: makeExporter(`${server.url}/v1/traces`), scheduledDelayMillis: 50 }), new SimpleSpanProcessor({ exporter: memory })],
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: makeExporter(`${server.url}/v1/traces`), scheduledDelayMillis: 50 }),
+      new SimpleSpanProcessor({ exporter: memory }),
+    ],
     instrumentations: [new SpendtraceInstrumentation()],
   });
   sdk.start();
@@ -62,7 +65,12 @@ export async function startSpine(makeExporter: (url: string) => SpanExporter): P
   const { OpenAI } = createRequire(import.meta.url)('openai');
   const client = new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 2 });
   return {
-    store, server, fake, sdk, client, memory,
+    store,
+    server,
+    fake,
+    sdk,
+    client,
+    memory,
     close: async () => {
       await sdk.shutdown();
       await fake.close();
@@ -87,16 +95,23 @@ export async function researchTask(client: any): Promise<{ taskId: string; pico:
     for (const q of ['clickhouse rollups', 'otel genai conventions']) {
       await withTool('web_search', async () => {
         recordToolCost(WEB_SEARCH_FEE);
-        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs(`summarise ${q}`) },
-          behavior({ promptTokens: 5000, cachedTokens: 4096, completionTokens: 400 }));
+        await client.chat.completions.create(
+          { model: 'gpt-4o-mini', messages: msgs(`summarise ${q}`) },
+          behavior({ promptTokens: 5000, cachedTokens: 4096, completionTokens: 400 }),
+        );
       });
     }
-    await client.chat.completions.create({ model: 'o3-mini', messages: msgs('check') }, behavior({ promptTokens: 700, completionTokens: 2000, reasoningTokens: 1500 }));
+    await client.chat.completions.create(
+      { model: 'o3-mini', messages: msgs('check') },
+      behavior({ promptTokens: 700, completionTokens: 2000, reasoningTokens: 1500 }),
+    );
     const stream = await client.chat.completions.create(
       { model: 'gpt-4.1', messages: msgs('answer'), stream: true, stream_options: { include_usage: true } },
       behavior({ promptTokens: 2500, cachedTokens: 2048, completionTokens: 800 }),
     );
-    for await (const _chunk of stream) { /* consume */ }
+    for await (const _chunk of stream) {
+      /* consume */
+    }
     setTaskOutcome('success');
     return task.id;
   });
@@ -128,8 +143,10 @@ export async function growingContextTask(client: any): Promise<{ taskId: string;
       const prompt = 1000 * step; // each step carries every previous step's context
       prompts.push(prompt);
       pico += callPico('gpt-4o-mini', prompt, 0, 100);
-      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `step ${step}` }] },
-        behavior({ promptTokens: prompt, completionTokens: 100 }));
+      await client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `step ${step}` }] },
+        behavior({ promptTokens: prompt, completionTokens: 100 }),
+      );
     }
     setTaskOutcome('success');
     return task.id;

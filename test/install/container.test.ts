@@ -41,7 +41,10 @@ async function buildBase(): Promise<void> {
   const node = await nodeBinary('24');
   const npmPrefix = join(tmp, 'npm-pkg');
   mkdirSync(npmPrefix);
-  await mustRun('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', npmPrefix, 'npm@11'], { cwd: npmPrefix, timeout: 300_000 });
+  await mustRun('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', npmPrefix, 'npm@11'], {
+    cwd: npmPrefix,
+    timeout: 300_000,
+  });
   const npmDir = join(npmPrefix, 'node_modules', 'npm');
   const ca = '/etc/ssl/certs/ca-certificates.crt';
   const hooks = [
@@ -67,7 +70,10 @@ beforeAll(async () => {
   for (const t of await packedTarballs()) if (/spendtrace-(semconv|exporter)-/.test(basename(t))) cpSync(t, join(context, 'packages', basename(t)));
   await buildBase();
   const dockerfile = join(dirname(dirname(import.meta.dirname)), 'deploy', 'Dockerfile');
-  await mustRun('podman', ['build', ...RUN, '--network', 'host', '--build-arg', `BASE=${BASE}`, '-f', dockerfile, '-t', IMAGE, context], { cwd: tmp, timeout: 900_000 });
+  await mustRun('podman', ['build', ...RUN, '--network', 'host', '--build-arg', `BASE=${BASE}`, '-f', dockerfile, '-t', IMAGE, context], {
+    cwd: tmp,
+    timeout: 900_000,
+  });
 }, TIMEOUT);
 
 afterAll(async () => {
@@ -77,38 +83,69 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test.skipIf(!hasPodman)('the image runs `spendtrace serve`: an OTLP/JSON GenAI span in, priced in `spendtrace report --json` out', async () => {
-  const port = await freePort();
-  const started = await mustRun('podman', ['run', ...RUN, '--network', 'host', '-d', IMAGE, 'serve', '--host', '127.0.0.1', '--port', String(port)], { cwd: tmp });
-  container = started.stdout.trim();
-  const logs = () => execFileSync('podman', ['logs', container!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitFor('the service in the container', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 90_000, logs);
+test.skipIf(!hasPodman)(
+  'the image runs `spendtrace serve`: an OTLP/JSON GenAI span in, priced in `spendtrace report --json` out',
+  async () => {
+    const port = await freePort();
+    const started = await mustRun('podman', ['run', ...RUN, '--network', 'host', '-d', IMAGE, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+      cwd: tmp,
+    });
+    container = started.stdout.trim();
+    const logs = () => execFileSync('podman', ['logs', container!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitFor('the service in the container', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 90_000, logs);
 
-  // An unpriced GenAI span, as another instrumentation would send it: the service prices it.
-  const attr = (key: string, v: string | number) => ({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const body = {
-    resourceSpans: [{
-      resource: { attributes: [attr('service.name', 'container-app')] },
-      scopeSpans: [{
-        scope: { name: 'some-genai-instrumentation' },
-        spans: [{
-          traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'chat gpt-4o-mini', kind: 3,
-          startTimeUnixNano: String(now - 1_000_000_000n), endTimeUnixNano: String(now),
-          attributes: [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.request.model', 'gpt-4o-mini'), attr('gen_ai.usage.input_tokens', 1000), attr('gen_ai.usage.output_tokens', 100)],
-        }],
-      }],
-    }],
-  };
-  const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status, await res.text()).toBe(200);
+    // An unpriced GenAI span, as another instrumentation would send it: the service prices it.
+    const attr = (key: string, v: string | number) => ({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [attr('service.name', 'container-app')] },
+          scopeSpans: [
+            {
+              scope: { name: 'some-genai-instrumentation' },
+              spans: [
+                {
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: 'eee19b7ec3c1b174',
+                  name: 'chat gpt-4o-mini',
+                  kind: 3,
+                  startTimeUnixNano: String(now - 1_000_000_000n),
+                  endTimeUnixNano: String(now),
+                  attributes: [
+                    attr('gen_ai.operation.name', 'chat'),
+                    attr('gen_ai.provider.name', 'openai'),
+                    attr('gen_ai.request.model', 'gpt-4o-mini'),
+                    attr('gen_ai.usage.input_tokens', 1000),
+                    attr('gen_ai.usage.output_tokens', 100),
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status, await res.text()).toBe(200);
 
-  // gpt-4o-mini: 1000 x $0.15 + 100 x $0.60 per million tokens.
-  const want = usd(1000n * 150_000n + 100n * 600_000n);
-  const rows = await waitFor('the span in the report', async () => {
-    const r = await mustRun('podman', ['exec', container!, 'spendtrace', 'report', '--by', 'model', '--json', '--since', '1h'], { cwd: tmp });
-    const got = (JSON.parse(r.stdout) as { rows: Array<{ model: string; cost: string; calls: number }> }).rows;
-    return got.length ? got : undefined;
-  }, 60_000, logs);
-  expect(rows).toEqual([expect.objectContaining({ model: 'gpt-4o-mini', cost: want, calls: 1 })]);
-}, TIMEOUT);
+    // gpt-4o-mini: 1000 x $0.15 + 100 x $0.60 per million tokens.
+    const want = usd(1000n * 150_000n + 100n * 600_000n);
+    const rows = await waitFor(
+      'the span in the report',
+      async () => {
+        const r = await mustRun('podman', ['exec', container!, 'spendtrace', 'report', '--by', 'model', '--json', '--since', '1h'], { cwd: tmp });
+        const got = (JSON.parse(r.stdout) as { rows: Array<{ model: string; cost: string; calls: number }> }).rows;
+        return got.length ? got : undefined;
+      },
+      60_000,
+      logs,
+    );
+    expect(rows).toEqual([expect.objectContaining({ model: 'gpt-4o-mini', cost: want, calls: 1 })]);
+  },
+  TIMEOUT,
+);

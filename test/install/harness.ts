@@ -38,7 +38,7 @@ export interface Result {
 export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<Result> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, stdout, stderr }),
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -57,7 +57,11 @@ export async function nodeBinary(major: string): Promise<string> {
   const bin = join(prefix, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
   if (!existsSync(bin)) {
     mkdirSync(prefix, { recursive: true });
-    await mustRun('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, `node-linux-${arch}@${major}`], { cwd: prefix, timeout: 300_000 });
+    await mustRun(
+      'npm',
+      ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, `node-linux-${arch}@${major}`],
+      { cwd: prefix, timeout: 300_000 },
+    );
   }
   return bin;
 }
@@ -160,7 +164,11 @@ export async function packedTarballs(): Promise<string[]> {
   try {
     mkdirSync(dir);
   } catch {
-    const got = await waitFor('the tarballs another install test packs', async () => (existsSync(done) ? (JSON.parse(readFileSync(done, 'utf8')) as { files?: string[]; error?: string }) : undefined), 600_000);
+    const got = await waitFor(
+      'the tarballs another install test packs',
+      async () => (existsSync(done) ? (JSON.parse(readFileSync(done, 'utf8')) as { files?: string[]; error?: string }) : undefined),
+      600_000,
+    );
     if (!got.files) throw new Error(`packing failed in another test file: ${got.error}`);
     return got.files;
   }

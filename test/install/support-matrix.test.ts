@@ -13,7 +13,11 @@ import { matrix, repo } from './harness.ts';
 const json = (path: string) => JSON.parse(readFileSync(join(repo, path), 'utf8'));
 
 test('every tested SDK version is inside the range the instrumentation accepts, and is the one the workspace tests run', () => {
-  const ranges: Record<string, string[]> = { openai: OPENAI_SUPPORTED_VERSIONS, '@anthropic-ai/sdk': ANTHROPIC_SUPPORTED_VERSIONS, '@google/genai': GOOGLE_GENAI_SUPPORTED_VERSIONS };
+  const ranges: Record<string, string[]> = {
+    openai: OPENAI_SUPPORTED_VERSIONS,
+    '@anthropic-ai/sdk': ANTHROPIC_SUPPORTED_VERSIONS,
+    '@google/genai': GOOGLE_GENAI_SUPPORTED_VERSIONS,
+  };
   // The workspace's copies: the current major under its own name, older majors under aliases.
   const installed: Record<string, Record<string, string>> = {
     openai: { '5': 'openai-v5', '6': 'openai-v6', '7': 'openai' },

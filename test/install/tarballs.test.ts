@@ -13,7 +13,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeGemini, startFakeOpenAI, type FakeGeminiServer, type FakeOpenAIServer } from '@spendtrace/fake-providers';
-import { envFor, freePort, packedTarballs, matrix, mustRun, newestTested, nodeBinary, npmInstall, readmeSnippet, repo, run, startDaemon, usd, waitFor, type Daemon } from './harness.ts';
+import {
+  envFor,
+  freePort,
+  packedTarballs,
+  matrix,
+  mustRun,
+  newestTested,
+  nodeBinary,
+  npmInstall,
+  readmeSnippet,
+  repo,
+  run,
+  startDaemon,
+  usd,
+  waitFor,
+  type Daemon,
+} from './harness.ts';
 
 const TIMEOUT = 20 * 60_000;
 const nodes = matrix.node.tested;
@@ -71,18 +87,30 @@ beforeAll(async () => {
 
   // One app per Node major x OpenTelemetry line, installed once (all at once: npm waits on the
   // network more than on the CPU), several entry files run from it.
-  await Promise.all(nodes.flatMap((node) => otelLines.map(async (line) => {
-    const dir = join(tmp, appKey(node, line));
-    mkdirSync(dir, { recursive: true });
-    cpSync(join(repo, 'test', 'install', 'app'), dir, { recursive: true });
-    writeFileSync(join(dir, 'readme-app.mjs'), readmeSnippet('readme-esm-app'));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `app-${appKey(node, line)}`, private: true, type: 'module' }));
-    const otel = Object.entries(matrix.opentelemetry[line]!).map(([name, version]) => `${name}@${version}`);
-    const t = performance.now();
-    if (!reuse(dir)) await npmInstall(dir, nodeBin[node]!, [semconv, instrumentation, ...otel, `openai@${newestTested('openai')}`, `@google/genai@${newestTested('@google/genai')}`, '@types/node@24']);
-    timings.push(`npm install of ${appKey(node, line)}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    apps[appKey(node, line)] = dir;
-  })));
+  await Promise.all(
+    nodes.flatMap((node) =>
+      otelLines.map(async (line) => {
+        const dir = join(tmp, appKey(node, line));
+        mkdirSync(dir, { recursive: true });
+        cpSync(join(repo, 'test', 'install', 'app'), dir, { recursive: true });
+        writeFileSync(join(dir, 'readme-app.mjs'), readmeSnippet('readme-esm-app'));
+        writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `app-${appKey(node, line)}`, private: true, type: 'module' }));
+        const otel = Object.entries(matrix.opentelemetry[line]!).map(([name, version]) => `${name}@${version}`);
+        const t = performance.now();
+        if (!reuse(dir))
+          await npmInstall(dir, nodeBin[node]!, [
+            semconv,
+            instrumentation,
+            ...otel,
+            `openai@${newestTested('openai')}`,
+            `@google/genai@${newestTested('@google/genai')}`,
+            '@types/node@24',
+          ]);
+        timings.push(`npm install of ${appKey(node, line)}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        apps[appKey(node, line)] = dir;
+      }),
+    ),
+  );
   await serviceInstalled;
   timings.push(`setup: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }, TIMEOUT);
@@ -110,7 +138,12 @@ describe.each(nodes)('Node %s', (node) => {
     data = join(tmp, `data-node${node}`);
     rmSync(data, { recursive: true, force: true });
     service = startDaemon('npx', ['spendtrace', 'serve', '--port', String(port), '--data', data], { cwd: serviceDir, env: envFor(nodeBin[node]!) });
-    await waitFor(`spendtrace serve on Node ${node}`, async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 90_000, () => service.output());
+    await waitFor(
+      `spendtrace serve on Node ${node}`,
+      async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
+      90_000,
+      () => service.output(),
+    );
   }, TIMEOUT);
   afterAll(async () => service?.stop());
 
@@ -135,47 +168,73 @@ describe.each(nodes)('Node %s', (node) => {
     return r;
   };
 
-  test.each(otelLines)('OTel SDK %s: README snippet (ESM, static imports), CommonJS, --import register and strict TypeScript apps', async (line) => {
-    const dir = apps[appKey(node, line)]!;
-    if (node === nodes.at(-1)) {
-      // Type-checked once per OpenTelemetry line (the .d.ts are the same on every Node): the app
-      // against every package's types, then our .d.ts on their own with skipLibCheck off (a misuse
-      // must fail, so the types are real and not `any`).
-      const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-      const typecheck = await run(nodeBin[node]!, [tsc, '-p', 'tsconfig.json'], { cwd: dir, timeout: 180_000 });
-      expect(typecheck.stdout + typecheck.stderr).toBe('');
-      expect(typecheck.code).toBe(0);
-      writeFileSync(join(dir, 'typed-wrong.ts'), "import { recordToolCost, withTask } from '@spendtrace/instrumentation';\nrecordToolCost('0.005');\nawait withTask({ nam: 'x' }, async () => 1);\n");
-      const wrong = await run(nodeBin[node]!, [tsc, '--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--target', 'es2023', '--types', 'node', 'typed-wrong.ts'], { cwd: dir, timeout: 180_000 });
-      const errors = wrong.stdout.trim().split('\n');
-      expect(errors).toHaveLength(2);
-      expect(errors[0]).toMatch(/typed-wrong\.ts\(2,16\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'/);
-      expect(errors[1]).toMatch(/typed-wrong\.ts\(3,\d+\): error TS\d+: .*'nam' does not exist in type 'TaskOptions'/);
-    }
+  test.each(otelLines)(
+    'OTel SDK %s: README snippet (ESM, static imports), CommonJS, --import register and strict TypeScript apps',
+    async (line) => {
+      const dir = apps[appKey(node, line)]!;
+      if (node === nodes.at(-1)) {
+        // Type-checked once per OpenTelemetry line (the .d.ts are the same on every Node): the app
+        // against every package's types, then our .d.ts on their own with skipLibCheck off (a misuse
+        // must fail, so the types are real and not `any`).
+        const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+        const typecheck = await run(nodeBin[node]!, [tsc, '-p', 'tsconfig.json'], { cwd: dir, timeout: 180_000 });
+        expect(typecheck.stdout + typecheck.stderr).toBe('');
+        expect(typecheck.code).toBe(0);
+        writeFileSync(
+          join(dir, 'typed-wrong.ts'),
+          "import { recordToolCost, withTask } from '@spendtrace/instrumentation';\nrecordToolCost('0.005');\nawait withTask({ nam: 'x' }, async () => 1);\n",
+        );
+        const wrong = await run(
+          nodeBin[node]!,
+          [tsc, '--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--target', 'es2023', '--types', 'node', 'typed-wrong.ts'],
+          { cwd: dir, timeout: 180_000 },
+        );
+        const errors = wrong.stdout.trim().split('\n');
+        expect(errors).toHaveLength(2);
+        expect(errors[0]).toMatch(/typed-wrong\.ts\(2,16\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'/);
+        expect(errors[1]).toMatch(/typed-wrong\.ts\(3,\d+\): error TS\d+: .*'nam' does not exist in type 'TaskOptions'/);
+      }
 
-    const [, , , typed] = await Promise.all([
-      runApp(line, ['readme-app.mjs']),
-      runApp(line, ['cjs-app.cjs']),
-      runApp(line, ['--import', '@spendtrace/instrumentation/register', 'register-app.mjs']),
-      runApp(line, ['typed-app.ts']),
-    ]);
-    expect(typed.stdout).toMatch(/typed-app: \d+ chars/);
-  }, TIMEOUT);
+      const [, , , typed] = await Promise.all([
+        runApp(line, ['readme-app.mjs']),
+        runApp(line, ['cjs-app.cjs']),
+        runApp(line, ['--import', '@spendtrace/instrumentation/register', 'register-app.mjs']),
+        runApp(line, ['typed-app.ts']),
+      ]);
+      expect(typed.stdout).toMatch(/typed-app: \d+ chars/);
+    },
+    TIMEOUT,
+  );
 
-  test('npx spendtrace report --json: every task priced exactly at the published rates', async () => {
-    const want = Object.keys(EXPECTED).length * otelLines.length;
-    const rows = await waitFor('every task in the report', async () => {
-      const r = await mustRun('npx', ['spendtrace', 'report', '--by', 'task', '--json', '--since', '1h', '--data', data], { cwd: serviceDir, env: envFor(nodeBin[node]!) });
-      const got = (JSON.parse(r.stdout) as { rows: TaskRow[] }).rows;
-      return got.length >= want ? got : undefined;
-    }, 60_000, () => service.output());
-    expect(rows).toHaveLength(want);
-    for (const [name, pico] of Object.entries(EXPECTED)) {
-      expect(rows.filter((r) => r.taskName === name).map((r) => r.cost), name).toEqual(otelLines.map(() => usd(pico)));
-    }
-    // The demo fleet is not published: the installed CLI says so, with exit code 3 (config).
-    const demo = await run('npx', ['spendtrace', 'demo'], { cwd: serviceDir, env: envFor(nodeBin[node]!) });
-    expect(demo.code).toBe(3);
-    expect(demo.stderr).toMatch(/`spendtrace demo` runs only from a checkout of the spendtrace repository/);
-  }, TIMEOUT);
+  test(
+    'npx spendtrace report --json: every task priced exactly at the published rates',
+    async () => {
+      const want = Object.keys(EXPECTED).length * otelLines.length;
+      const rows = await waitFor(
+        'every task in the report',
+        async () => {
+          const r = await mustRun('npx', ['spendtrace', 'report', '--by', 'task', '--json', '--since', '1h', '--data', data], {
+            cwd: serviceDir,
+            env: envFor(nodeBin[node]!),
+          });
+          const got = (JSON.parse(r.stdout) as { rows: TaskRow[] }).rows;
+          return got.length >= want ? got : undefined;
+        },
+        60_000,
+        () => service.output(),
+      );
+      expect(rows).toHaveLength(want);
+      for (const [name, pico] of Object.entries(EXPECTED)) {
+        expect(
+          rows.filter((r) => r.taskName === name).map((r) => r.cost),
+          name,
+        ).toEqual(otelLines.map(() => usd(pico)));
+      }
+      // The demo fleet is not published: the installed CLI says so, with exit code 3 (config).
+      const demo = await run('npx', ['spendtrace', 'demo'], { cwd: serviceDir, env: envFor(nodeBin[node]!) });
+      expect(demo.code).toBe(3);
+      expect(demo.stderr).toMatch(/`spendtrace demo` runs only from a checkout of the spendtrace repository/);
+    },
+    TIMEOUT,
+  );
 });

@@ -36,15 +36,31 @@ export async function classifierAgent(f: ClassifierFleet): Promise<void> {
   const rnd = seeded(1500);
   const models: string[] = [];
   for (let i = 0; i < CLASSIFIER_TASKS; i++) {
-    const rec = { agent: 'classifier-agent', task: 'ticket-classification', outcome: 'success' as 'success' | 'failure', reason: undefined as string | undefined };
+    const rec = {
+      agent: 'classifier-agent',
+      task: 'ticket-classification',
+      outcome: 'success' as 'success' | 'failure',
+      reason: undefined as string | undefined,
+    };
     await withTask({ name: 'ticket-classification', agent: 'classifier-agent' }, async () => {
       const { model } = router.choose();
       models.push(model);
       const usable = rnd.next() < SUCCESS[model]!;
       const label = LABELS[Math.floor(rnd.next() * LABELS.length)]!;
-      const behaviour = { promptTokens: 260 + Math.floor(rnd.next() * 80), completionTokens: 30 + Math.floor(rnd.next() * 20), delayMs: 5, content: usable ? label : `${label}, or maybe not` };
+      const behaviour = {
+        promptTokens: 260 + Math.floor(rnd.next() * 80),
+        completionTokens: 30 + Math.floor(rnd.next() * 20),
+        delayMs: 5,
+        content: usable ? label : `${label}, or maybe not`,
+      };
       const res = (await f.client.chat.completions.create(
-        { model, messages: [{ role: 'system', content: `Classify the ticket as one of: ${LABELS.join(', ')}.` }, { role: 'user', content: `Ticket #${2000 + i}` }] } as never,
+        {
+          model,
+          messages: [
+            { role: 'system', content: `Classify the ticket as one of: ${LABELS.join(', ')}.` },
+            { role: 'user', content: `Ticket #${2000 + i}` },
+          ],
+        } as never,
         { headers: { 'x-fake-behavior': JSON.stringify(behaviour) } },
       )) as { choices?: Array<{ message?: { content?: string } }> };
       // The app's own check, as in production: a label it can file the ticket under.
@@ -66,6 +82,6 @@ export async function classifierAgent(f: ClassifierFleet): Promise<void> {
   };
   f.log(
     `classifier-agent: ${CLASSIFIER_TASKS} tickets routed by ModelRouter: the first 10 on gpt-4o ${on(first, 'gpt-4o')}×, the last 20 on gpt-4o-mini ${on(last, 'gpt-4o-mini')}× ` +
-    `(posterior success gpt-4o ${rate('gpt-4o')}, gpt-4o-mini ${rate('gpt-4o-mini')}; the report's routing section has the saving)`,
+      `(posterior success gpt-4o ${rate('gpt-4o')}, gpt-4o-mini ${rate('gpt-4o-mini')}; the report's routing section has the saving)`,
   );
 }

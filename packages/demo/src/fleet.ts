@@ -16,7 +16,14 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startFakeAnthropic, startFakeGemini, startFakeOpenAI } from '@spendtrace/fake-providers';
 import type { AnthropicReply, FakeAnthropicServer, FakeBehavior, FakeGeminiServer, FakeOpenAIServer, GeminiReply } from '@spendtrace/fake-providers';
 import {
-  BudgetExceededError, manuallyInstrument, recordToolCost, setTaskOutcome, SpendtraceInstrumentation, withPrompt, withTask, withTool,
+  BudgetExceededError,
+  manuallyInstrument,
+  recordToolCost,
+  setTaskOutcome,
+  SpendtraceInstrumentation,
+  withPrompt,
+  withTask,
+  withTool,
 } from '@spendtrace/instrumentation';
 import { classifierAgent } from './classifier-agent.ts';
 import { seeded } from './random.ts';
@@ -74,10 +81,9 @@ const EMBEDDINGS = 'text-embedding-3-small';
 
 /** Sends one scripted chat completion; the behaviour rides in a header the fake server reads. */
 function chat(client: OpenAIClient, model: string, messages: Message[], b: FakeBehavior, extra: Record<string, unknown> = {}) {
-  return client.chat.completions.create(
-    { model, messages, ...extra } as never,
-    { headers: { 'x-fake-behavior': JSON.stringify(b) } },
-  ) as unknown as Promise<any>;
+  return client.chat.completions.create({ model, messages, ...extra } as never, {
+    headers: { 'x-fake-behavior': JSON.stringify(b) },
+  }) as unknown as Promise<any>;
 }
 
 /** Per-request options that script the reply through the fakes' `x-fake-behavior` header. */
@@ -161,27 +167,43 @@ async function researchAgent(f: Fleet): Promise<void> {
           await new Promise((r) => setTimeout(r, f.rnd.int(5, 25))); // the search API call
           // Reading the results is an LLM call made inside the tool: a cheap model condenses them.
           const digest = await chat(f.client, CHEAP, [{ role: 'user', content: `Condense these results for "${q}"` }], {
-            promptTokens: f.rnd.int(2500, 4000), completionTokens: f.rnd.int(150, 300), delayMs: f.rnd.int(10, 30),
+            promptTokens: f.rnd.int(2500, 4000),
+            completionTokens: f.rnd.int(150, 300),
+            delayMs: f.rnd.int(10, 30),
           });
           results.push({ type: 'tool_result', tool_use_id: block.id, content: String(digest.choices?.[0]?.message?.content ?? '') });
         });
       }
       const report = f.anthropic.messages.stream(
         {
-          model: REASONING, max_tokens: 4096, system, tools: [WEB_SEARCH_TOOL],
-          messages: [{ role: 'user', content: `Research: ${topic}` }, { role: 'assistant', content: plan.content }, { role: 'user', content: results }],
+          model: REASONING,
+          max_tokens: 4096,
+          system,
+          tools: [WEB_SEARCH_TOOL],
+          messages: [
+            { role: 'user', content: `Research: ${topic}` },
+            { role: 'assistant', content: plan.content },
+            { role: 'user', content: results },
+          ],
         },
         scripted({
           message: {
             content: [{ type: 'text', text: `A report on ${topic}: findings, risks, open questions and recommended next steps for the team.` }],
-            usage: { input_tokens: f.rnd.int(2500, 3500), output_tokens: f.rnd.int(700, 1100), cache_creation_input_tokens: 0, cache_read_input_tokens: RESEARCH_PREFIX_TOKENS },
+            usage: {
+              input_tokens: f.rnd.int(2500, 3500),
+              output_tokens: f.rnd.int(700, 1100),
+              cache_creation_input_tokens: 0,
+              cache_read_input_tokens: RESEARCH_PREFIX_TOKENS,
+            },
           },
         }),
       );
       await report.finalMessage();
     });
   }
-  f.log(`research-agent: ${TOPICS.length} research tasks planned and written on ${REASONING} (cached system prompt, streamed reports), web_search at $${WEB_SEARCH_FEE_USD}/call read by ${CHEAP}`);
+  f.log(
+    `research-agent: ${TOPICS.length} research tasks planned and written on ${REASONING} (cached system prompt, streamed reports), web_search at $${WEB_SEARCH_FEE_USD}/call read by ${CHEAP}`,
+  );
 }
 
 const INVOICES = ['acme-hosting-2026-11.png', 'globex-gpu-rental-2026-11.png', 'initech-support-2026-11.png'];
@@ -247,7 +269,10 @@ async function triageAgent(f: Fleet): Promise<void> {
       if (i === 7) {
         // Sentiment on a custom model with no public price: it must show as unpriced, never as $0.
         await chat(f.client, UNPRICED_MODEL, [{ role: 'user', content: `Sentiment of ticket #${1000 + i}` }], {
-          promptTokens: 260, completionTokens: 4, content: 'negative', delayMs: 15,
+          promptTokens: 260,
+          completionTokens: 4,
+          content: 'negative',
+          delayMs: 15,
         });
       }
     });
@@ -257,27 +282,42 @@ async function triageAgent(f: Fleet): Promise<void> {
 
 /** Ten steps; each prompt carries everything so far, so input tokens grow (the stable prefix is cached). */
 async function nightlySummarizer(f: Fleet): Promise<void> {
-  await task(f, 'nightly-summary', 'nightly-summarizer', async () => {
-    const history: Message[] = [{ role: 'system', content: 'Summarize the day of support tickets, section by section.' }];
-    let prompt = 1200;
-    let previous = 0;
-    for (let step = 1; step <= 10; step++) {
-      history.push({ role: 'user', content: `Section ${step}: tickets ${step * 40 - 39}-${step * 40}` });
-      const output = f.rnd.int(250, 400);
-      // Prompt caching works in 128-token blocks over the prefix the previous call already sent.
-      const b: FakeBehavior = { promptTokens: prompt, completionTokens: output, cachedTokens: Math.floor(previous / 128) * 128, delayMs: f.rnd.int(15, 45) };
-      if (step === 5) {
-        // A stream without include_usage: the instrumentation counts tokens itself (marked estimated).
-        const text = await drain(await chat(f.client, SUMMARIZER, history, { ...b, content: `Section ${step} summary: volume up, two incidents, billing queue cleared.` }, { stream: true }));
-        history.push({ role: 'assistant', content: text });
-      } else {
-        const res = await chat(f.client, SUMMARIZER, history, { ...b, content: `Section ${step} summary.` });
-        history.push({ role: 'assistant', content: String(res.choices?.[0]?.message?.content ?? '') });
+  await task(
+    f,
+    'nightly-summary',
+    'nightly-summarizer',
+    async () => {
+      const history: Message[] = [{ role: 'system', content: 'Summarize the day of support tickets, section by section.' }];
+      let prompt = 1200;
+      let previous = 0;
+      for (let step = 1; step <= 10; step++) {
+        history.push({ role: 'user', content: `Section ${step}: tickets ${step * 40 - 39}-${step * 40}` });
+        const output = f.rnd.int(250, 400);
+        // Prompt caching works in 128-token blocks over the prefix the previous call already sent.
+        const b: FakeBehavior = { promptTokens: prompt, completionTokens: output, cachedTokens: Math.floor(previous / 128) * 128, delayMs: f.rnd.int(15, 45) };
+        if (step === 5) {
+          // A stream without include_usage: the instrumentation counts tokens itself (marked estimated).
+          const text = await drain(
+            await chat(
+              f.client,
+              SUMMARIZER,
+              history,
+              { ...b, content: `Section ${step} summary: volume up, two incidents, billing queue cleared.` },
+              { stream: true },
+            ),
+          );
+          history.push({ role: 'assistant', content: text });
+        } else {
+          const res = await chat(f.client, SUMMARIZER, history, { ...b, content: `Section ${step} summary.` });
+          history.push({ role: 'assistant', content: String(res.choices?.[0]?.message?.content ?? '') });
+        }
+        previous = prompt;
+        prompt += output + f.rnd.int(600, 900);
       }
-      previous = prompt;
-      prompt += output + f.rnd.int(600, 900);
-    }
-  }, undefined, { background: true }); // a nightly job: nobody waits for it
+    },
+    undefined,
+    { background: true },
+  ); // a nightly job: nobody waits for it
   f.log(`nightly-summarizer: 10 steps on ${SUMMARIZER}, prompts growing from 1,200 tokens with cached prefixes`);
 }
 
@@ -309,14 +349,22 @@ async function flakyAgent(f: Fleet): Promise<void> {
 
 /** A deep-research task with a $0.02 budget: the call that would exceed it fails fast. */
 async function budgetedTask(f: Fleet): Promise<void> {
-  await task(f, 'deep-research', 'research-agent', async () => {
-    const messages: Message[] = [{ role: 'user', content: 'Exhaustive literature review on agent cost controls.' }];
-    for (let i = 0; i < 5; i++) {
-      await chat(f.client, STRONG, messages, { promptTokens: 6000 + i * 1500, completionTokens: 800, delayMs: 30 });
-    }
-  }, 0.02);
+  await task(
+    f,
+    'deep-research',
+    'research-agent',
+    async () => {
+      const messages: Message[] = [{ role: 'user', content: 'Exhaustive literature review on agent cost controls.' }];
+      for (let i = 0; i < 5; i++) {
+        await chat(f.client, STRONG, messages, { promptTokens: 6000 + i * 1500, completionTokens: 800, delayMs: 30 });
+      }
+    },
+    0.02,
+  );
   const last = f.tasks.at(-1);
-  f.log(`research-agent: one deep-research task with budgetUsd 0.02: ${last?.reason === 'budget exceeded' ? 'stopped by BudgetExceededError' : `ended ${last?.outcome}`}`);
+  f.log(
+    `research-agent: one deep-research task with budgetUsd 0.02: ${last?.reason === 'budget exceeded' ? 'stopped by BudgetExceededError' : `ended ${last?.outcome}`}`,
+  );
 }
 
 // --- The culprits `spendtrace insights` is there to find ----------------------------------------
@@ -331,10 +379,17 @@ async function ticketRouter(f: Fleet): Promise<void> {
   for (let t = 0; t < ROUTER_TASKS; t++) {
     await task(f, 'route-ticket', 'ticket-router', async () => {
       for (let i = 0; i < ROUTER_TICKETS; i++) {
-        await withPrompt({ name: 'ticket-router', version: '2' }, () => chat(f.client, ROUTER_MODEL, [
-          { role: 'system', content: `Route the ticket to one of: ${queues.join(', ')}. Examples follow.` },
-          { role: 'user', content: `Ticket #${2000 + t * ROUTER_TICKETS + i}` },
-        ], { promptTokens: f.rnd.int(1100, 1400), completionTokens: f.rnd.int(2, 6), content: f.rnd.pick(queues), delayMs: f.rnd.int(5, 15) }));
+        await withPrompt({ name: 'ticket-router', version: '2' }, () =>
+          chat(
+            f.client,
+            ROUTER_MODEL,
+            [
+              { role: 'system', content: `Route the ticket to one of: ${queues.join(', ')}. Examples follow.` },
+              { role: 'user', content: `Ticket #${2000 + t * ROUTER_TICKETS + i}` },
+            ],
+            { promptTokens: f.rnd.int(1100, 1400), completionTokens: f.rnd.int(2, 6), content: f.rnd.pick(queues), delayMs: f.rnd.int(5, 15) },
+          ),
+        );
       }
     });
   }
@@ -346,19 +401,31 @@ async function crmSync(f: Fleet): Promise<void> {
   const runs = 5;
   for (let r = 0; r < runs; r++) {
     const loops = r === 3;
-    await task(f, 'crm-sync', 'sync-agent', async () => {
-      const calls = loops ? 12 : 2;
-      for (let c = 0; c < calls; c++) {
-        const b: FakeBehavior = { promptTokens: f.rnd.int(700, 900), completionTokens: f.rnd.int(150, 250), delayMs: f.rnd.int(5, 15), content: loops ? '{"contacts": [' : '{"contacts": []}' };
-        // In the loop the gateway rate-limits every other attempt: the SDK retries silently.
-        if (loops && c % 2 === 0 && f.fake) {
-          f.fake.enqueue({ fail: { status: 429, retryAfter: 0.01 } }, b);
-          await f.client.chat.completions.create({ model: CHEAP, messages: [{ role: 'user', content: `Sync batch ${r}, attempt ${c + 1}` }] });
-        } else {
-          await chat(f.client, CHEAP, [{ role: 'user', content: `Sync batch ${r}, attempt ${c + 1}` }], b);
+    await task(
+      f,
+      'crm-sync',
+      'sync-agent',
+      async () => {
+        const calls = loops ? 12 : 2;
+        for (let c = 0; c < calls; c++) {
+          const b: FakeBehavior = {
+            promptTokens: f.rnd.int(700, 900),
+            completionTokens: f.rnd.int(150, 250),
+            delayMs: f.rnd.int(5, 15),
+            content: loops ? '{"contacts": [' : '{"contacts": []}',
+          };
+          // In the loop the gateway rate-limits every other attempt: the SDK retries silently.
+          if (loops && c % 2 === 0 && f.fake) {
+            f.fake.enqueue({ fail: { status: 429, retryAfter: 0.01 } }, b);
+            await f.client.chat.completions.create({ model: CHEAP, messages: [{ role: 'user', content: `Sync batch ${r}, attempt ${c + 1}` }] });
+          } else {
+            await chat(f.client, CHEAP, [{ role: 'user', content: `Sync batch ${r}, attempt ${c + 1}` }], b);
+          }
         }
-      }
-    }, undefined, { background: true });
+      },
+      undefined,
+      { background: true },
+    );
   }
   f.log(`sync-agent: ${runs} crm-sync runs on ${CHEAP}; one loops 12 times on an unparsable reply, through 429s the SDK retries`);
 }
@@ -368,8 +435,15 @@ async function faqBot(f: Fleet): Promise<void> {
   const n = 4;
   for (let i = 0; i < n; i++) {
     await task(f, 'faq-answer', 'faq-bot', async () => {
-      await chat(f.client, REPLIES, [{ role: 'system', content: 'Answer from the help centre.' }, { role: 'user', content: 'How do I reset my password?' }],
-        { promptTokens: 640, completionTokens: 180, content: 'Open Settings, then Security, then Reset password.', delayMs: 10 });
+      await chat(
+        f.client,
+        REPLIES,
+        [
+          { role: 'system', content: 'Answer from the help centre.' },
+          { role: 'user', content: 'How do I reset my password?' },
+        ],
+        { promptTokens: 640, completionTokens: 180, content: 'Open Settings, then Security, then Reset password.', delayMs: 10 },
+      );
     });
   }
   f.log(`faq-bot: the same question answered ${n} times on ${REPLIES} (identical requests, no cache)`);
@@ -404,7 +478,11 @@ export async function runDemoFleet(options: DemoFleetOptions): Promise<DemoFleet
   const fakeGemini: FakeGeminiServer | undefined = given.geminiBaseUrl ? undefined : await startFakeGemini();
   const client = new openaiModule.OpenAI({ baseURL: given.openaiBaseUrl ?? fake!.url, apiKey: 'sk-demo-not-a-real-key', maxRetries: 2 });
   // Anthropic's SDK (1.x) traces its own calls: spendtrace prices and attributes that span.
-  const anthropic = new anthropicModule.Anthropic({ baseURL: given.anthropicBaseUrl ?? fakeAnthropic!.url, apiKey: 'sk-ant-demo-not-a-real-key', maxRetries: 2 });
+  const anthropic = new anthropicModule.Anthropic({
+    baseURL: given.anthropicBaseUrl ?? fakeAnthropic!.url,
+    apiKey: 'sk-ant-demo-not-a-real-key',
+    maxRetries: 2,
+  });
   const gemini = new genaiModule.GoogleGenAI({ apiKey: 'demo-not-a-real-key', httpOptions: { baseUrl: given.geminiBaseUrl ?? fakeGemini!.url } });
   const f: Fleet = { client, anthropic, gemini, fake, rnd: seeded(options.seed ?? 42), log, tasks: [] };
   let requests = 0;
@@ -429,7 +507,9 @@ export async function runDemoFleet(options: DemoFleetOptions): Promise<DemoFleet
     context.disable();
   }
   const failed = f.tasks.filter((t) => t.outcome === 'failure');
-  log(`fleet done: ${f.tasks.length} tasks (${failed.length} failed: ${[...new Set(failed.map((t) => t.reason))].join('; ')}), spans flushed to ${options.otlpEndpoint}`);
+  log(
+    `fleet done: ${f.tasks.length} tasks (${failed.length} failed: ${[...new Set(failed.map((t) => t.reason))].join('; ')}), spans flushed to ${options.otlpEndpoint}`,
+  );
   return {
     serviceName,
     tasks: f.tasks,

@@ -31,7 +31,10 @@ export function parseTokenList(text: string): string[] {
 }
 
 function parseTokensFile(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 export class TokenAuth {
@@ -155,6 +158,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 /** The warning `serve` prints when it listens beyond loopback with no token configured. */
 export function exposureWarning(host: string, auth: TokenAuth): string | undefined {
   if (auth.enabled || LOOPBACK.has(host) || host.startsWith('127.')) return undefined;
-  return `warning: listening on ${host} with no auth token: anyone who reaches these ports can write spans and read spend. ` +
-    'Set SPENDTRACE_AUTH_TOKENS or --auth-tokens-file.';
+  return (
+    `warning: listening on ${host} with no auth token: anyone who reaches these ports can write spans and read spend. ` +
+    'Set SPENDTRACE_AUTH_TOKENS or --auth-tokens-file.'
+  );
 }

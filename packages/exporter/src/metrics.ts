@@ -32,23 +32,47 @@ export class ServiceMetrics {
 
   constructor(o: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.spansReceived = new Counter({ name: 'spendtrace_spans_received_total', help: 'Spans in OTLP requests that decoded.', labelNames: ['protocol'], registers });
-    this.spansAccepted = new Counter({ name: 'spendtrace_spans_accepted_total', help: 'New spans taken for storage (acknowledged to the sender).', labelNames: ['protocol'], registers });
+    this.spansReceived = new Counter({
+      name: 'spendtrace_spans_received_total',
+      help: 'Spans in OTLP requests that decoded.',
+      labelNames: ['protocol'],
+      registers,
+    });
+    this.spansAccepted = new Counter({
+      name: 'spendtrace_spans_accepted_total',
+      help: 'New spans taken for storage (acknowledged to the sender).',
+      labelNames: ['protocol'],
+      registers,
+    });
     this.spansRejected = new Counter({
       name: 'spendtrace_spans_rejected_total',
       help: 'Spans refused, by reason: invalid (reported in partial success), busy (429 / RESOURCE_EXHAUSTED), store_unavailable (503 / UNAVAILABLE).',
-      labelNames: ['protocol', 'reason'], registers,
+      labelNames: ['protocol', 'reason'],
+      registers,
     });
-    this.spansDeduplicated = new Counter({ name: 'spendtrace_spans_deduplicated_total', help: 'Spans already stored (a replay): acknowledged, not stored again.', labelNames: ['protocol'], registers });
+    this.spansDeduplicated = new Counter({
+      name: 'spendtrace_spans_deduplicated_total',
+      help: 'Spans already stored (a replay): acknowledged, not stored again.',
+      labelNames: ['protocol'],
+      registers,
+    });
     this.requestsRejected = new Counter({
       name: 'spendtrace_otlp_requests_rejected_total',
       help: 'OTLP requests refused before their spans could be counted, by reason: malformed, too_large, unsupported, unauthenticated.',
-      labelNames: ['protocol', 'reason'], registers,
+      labelNames: ['protocol', 'reason'],
+      registers,
     });
-    this.spansInserted = new Counter({ name: 'spendtrace_spans_inserted_total', help: 'Spans the store confirmed inserted (new rows; replays it already had are not counted).', registers });
+    this.spansInserted = new Counter({
+      name: 'spendtrace_spans_inserted_total',
+      help: 'Spans the store confirmed inserted (new rows; replays it already had are not counted).',
+      registers,
+    });
     this.insertDuration = new Histogram({
-      name: 'spendtrace_store_insert_duration_seconds', help: 'Time of one insert of span rows into the store, by outcome (ok, error).',
-      labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+      name: 'spendtrace_store_insert_duration_seconds',
+      help: 'Time of one insert of span rows into the store, by outcome (ok, error).',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
     });
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'spendtrace_' });
   }
@@ -59,7 +83,9 @@ export class ServiceMetrics {
    */
   registerGauge(name: string, help: string, read: () => number | undefined): void {
     new Gauge({
-      name, help, registers: [this.registry],
+      name,
+      help,
+      registers: [this.registry],
       collect() {
         const v = read();
         if (v === undefined || !Number.isFinite(v)) this.reset();
@@ -74,7 +100,9 @@ export class ServiceMetrics {
    */
   registerCounter(name: string, help: string, read: () => number | undefined): void {
     new Counter({
-      name, help, registers: [this.registry],
+      name,
+      help,
+      registers: [this.registry],
       collect() {
         const v = read();
         this.reset();
@@ -87,13 +115,35 @@ export class ServiceMetrics {
   registerIngester(stats: () => IngesterStats): void {
     this.registerGauge('spendtrace_store_healthy', '1 while inserts into the store succeed, 0 while they fail.', () => (stats().storeHealthy ? 1 : 0));
     this.registerGauge('spendtrace_ingest_pending_spans', 'Accepted spans held in memory, not yet inserted.', () => stats().memoryRows);
-    this.registerGauge('spendtrace_ingest_backlog_records', 'Logged requests not yet inserted that are read back from the write-ahead log (store slow or down).', () => stats().backlogRecords);
-    this.registerGauge('spendtrace_wal_bytes', 'Bytes in the write-ahead log (accepted, not yet known to be in the store).', () => (stats().log.enabled ? stats().log.bytes : undefined));
-    this.registerGauge('spendtrace_wal_max_bytes', "The write-ahead log's disk budget; past it OTLP gets 503 / UNAVAILABLE.", () => (stats().log.enabled ? stats().log.maxBytes : undefined));
-    this.registerGauge('spendtrace_wal_oldest_entry_age_seconds', 'Age of the oldest accepted span not yet in the store.', () => stats().log.oldestAgeMs / 1000);
-    this.registerCounter('spendtrace_wal_fsyncs_total', 'fdatasync calls of the write-ahead log (group commit: several requests share one).', () => (stats().log.enabled ? stats().log.syncs : undefined));
-    this.registerCounter('spendtrace_spans_dead_lettered_total', 'Spans the store refused for their content, set aside in the dead-letter file.', () => stats().spansDeadLettered);
-    this.registerCounter('spendtrace_store_insert_failures_total', 'Failed insert attempts (the batch stays queued and is retried).', () => stats().insertFailures);
+    this.registerGauge(
+      'spendtrace_ingest_backlog_records',
+      'Logged requests not yet inserted that are read back from the write-ahead log (store slow or down).',
+      () => stats().backlogRecords,
+    );
+    this.registerGauge('spendtrace_wal_bytes', 'Bytes in the write-ahead log (accepted, not yet known to be in the store).', () =>
+      stats().log.enabled ? stats().log.bytes : undefined,
+    );
+    this.registerGauge('spendtrace_wal_max_bytes', "The write-ahead log's disk budget; past it OTLP gets 503 / UNAVAILABLE.", () =>
+      stats().log.enabled ? stats().log.maxBytes : undefined,
+    );
+    this.registerGauge(
+      'spendtrace_wal_oldest_entry_age_seconds',
+      'Age of the oldest accepted span not yet in the store.',
+      () => stats().log.oldestAgeMs / 1000,
+    );
+    this.registerCounter('spendtrace_wal_fsyncs_total', 'fdatasync calls of the write-ahead log (group commit: several requests share one).', () =>
+      stats().log.enabled ? stats().log.syncs : undefined,
+    );
+    this.registerCounter(
+      'spendtrace_spans_dead_lettered_total',
+      'Spans the store refused for their content, set aside in the dead-letter file.',
+      () => stats().spansDeadLettered,
+    );
+    this.registerCounter(
+      'spendtrace_store_insert_failures_total',
+      'Failed insert attempts (the batch stays queued and is retried).',
+      () => stats().insertFailures,
+    );
   }
 
   /** One batch insert of span rows (from the ingester's writer): timed, and its new rows counted. */

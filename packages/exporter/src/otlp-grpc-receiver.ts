@@ -40,7 +40,15 @@ const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export
 // The bytes travel untouched: decoding is ours (decode-protobuf.ts), so errors become statuses.
 const raw = (b: Buffer): Buffer => b;
 const TRACE_SERVICE: grpc.ServiceDefinition = {
-  Export: { path: EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
+  Export: {
+    path: EXPORT_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
+  },
 };
 
 /** google.rpc.Status{code, message, details: [Any(google.rpc.RetryInfo{retry_delay})]}, for grpc-status-details-bin. */
@@ -116,7 +124,9 @@ export async function startGrpcReceiver(o: GrpcReceiverOptions): Promise<GrpcRec
 
 /** grpc-js reports a taken port as a plain Error; give it the code the CLI maps (EADDRINUSE). */
 function listenError(err: Error, port: number): Error {
-  if (/EADDRINUSE|address already in use/i.test(err.message)) return Object.assign(new Error(`OTLP/gRPC port ${port} is in use`, { cause: err }), { code: 'EADDRINUSE', port });
-  if (/EACCES|permission denied/i.test(err.message)) return Object.assign(new Error(`OTLP/gRPC port ${port}: permission denied`, { cause: err }), { code: 'EACCES', port });
+  if (/EADDRINUSE|address already in use/i.test(err.message))
+    return Object.assign(new Error(`OTLP/gRPC port ${port} is in use`, { cause: err }), { code: 'EADDRINUSE', port });
+  if (/EACCES|permission denied/i.test(err.message))
+    return Object.assign(new Error(`OTLP/gRPC port ${port}: permission denied`, { cause: err }), { code: 'EACCES', port });
   return err;
 }

@@ -80,7 +80,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     database: options.database ?? 'spendtrace',
     batch: {
       ...options.ingest?.batch,
-      onError: options.ingest?.batch?.onError ?? ((e, i) => log(`spendtrace: insert of ${i.rows} spans failed (attempt ${i.attempt}, retry in ${i.retryInMs} ms): ${(e as Error)?.message ?? e}`)),
+      onError:
+        options.ingest?.batch?.onError ??
+        ((e, i) => log(`spendtrace: insert of ${i.rows} spans failed (attempt ${i.attempt}, retry in ${i.retryInMs} ms): ${(e as Error)?.message ?? e}`)),
     },
   });
   // Opens the log and drains what it holds in the background: the store may be down at start.
@@ -124,10 +126,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       if (req.method !== 'POST') throw new HttpError(405, `use POST for /v1/traces, not ${req.method}`);
       if (!encoding) {
-        throw new HttpError(415, `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/x-protobuf or application/json`);
+        throw new HttpError(
+          415,
+          `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/x-protobuf or application/json`,
+        );
       }
       const contentEncoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-      if (contentEncoding !== 'gzip' && contentEncoding !== 'identity') throw new HttpError(415, `unsupported content encoding ${contentEncoding}: send gzip or none`);
+      if (contentEncoding !== 'gzip' && contentEncoding !== 'identity')
+        throw new HttpError(415, `unsupported content encoding ${contentEncoding}: send gzip or none`);
       let body = await readBody(req, maxBodyBytes);
       if (contentEncoding === 'gzip') body = await gunzipWithin(body, maxBodyBytes);
 
@@ -142,11 +148,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (outcome.kind === 'ok') return reply(res, 200, CONTENT_TYPE[encoding], encodeExportResponse(encoding, outcome.rejected, outcome.message));
       res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
       const unavailable = outcome.kind === 'unavailable';
-      reply(res, unavailable ? 503 : 429, CONTENT_TYPE[encoding], encodeStatus(encoding, unavailable ? RPC_CODE.UNAVAILABLE : RPC_CODE.RESOURCE_EXHAUSTED, outcome.message));
+      reply(
+        res,
+        unavailable ? 503 : 429,
+        CONTENT_TYPE[encoding],
+        encodeStatus(encoding, unavailable ? RPC_CODE.UNAVAILABLE : RPC_CODE.RESOURCE_EXHAUSTED, outcome.message),
+      );
     } catch (e) {
       req.resume();
       if (e instanceof HttpError) {
-        options.metrics?.requestsRejected.inc({ protocol: 'http', reason: e.status === 413 ? 'too_large' : e.status === 415 || e.status === 405 ? 'unsupported' : 'malformed' });
+        options.metrics?.requestsRejected.inc({
+          protocol: 'http',
+          reason: e.status === 413 ? 'too_large' : e.status === 415 || e.status === 405 ? 'unsupported' : 'malformed',
+        });
         if (e.status === 413) res.setHeader('Connection', 'close');
         return reply(res, e.status, CONTENT_TYPE[errorEncoding], encodeStatus(errorEncoding, e.rpcCode, e.message));
       }
@@ -164,7 +178,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let grpc: GrpcReceiver | undefined;
   if (options.grpcPort !== undefined) {
     try {
-      grpc = await startGrpcReceiver({ ingester, port: options.grpcPort, host: options.host ?? '127.0.0.1', maxMessageBytes: maxBodyBytes, auth: options.auth, metrics: options.metrics, log });
+      grpc = await startGrpcReceiver({
+        ingester,
+        port: options.grpcPort,
+        host: options.host ?? '127.0.0.1',
+        maxMessageBytes: maxBodyBytes,
+        auth: options.auth,
+        metrics: options.metrics,
+        log,
+      });
     } catch (e) {
       server.close();
       throw e;
@@ -208,7 +230,8 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(new HttpError(413, `body of ${declared} bytes exceeds the limit of ${max}`, RPC_CODE.RESOURCE_EXHAUSTED));
+  if (Number.isFinite(declared) && declared > max)
+    return Promise.reject(new HttpError(413, `body of ${declared} bytes exceeds the limit of ${max}`, RPC_CODE.RESOURCE_EXHAUSTED));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -224,7 +247,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => { if (!over) resolve(Buffer.concat(chunks, size)); });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks, size));
+    });
     req.on('error', (e) => reject(new HttpError(400, `reading the body failed: ${e.message}`)));
   });
 }

@@ -21,7 +21,11 @@ describe('alerts config', () => {
       ['pager', 'webhook', 'https://alerts.example.com/spendtrace'],
     ]);
     expect(new Set(c.rules.map((r) => r.kind))).toEqual(new Set(RULE_KINDS));
-    expect(c).toMatchObject({ evaluateEverySeconds: 15, resolveAfterEvaluations: 2, delivery: { attempts: 5, initialBackoffMs: 1000, maxBackoffMs: 30_000, timeoutMs: 10_000 } });
+    expect(c).toMatchObject({
+      evaluateEverySeconds: 15,
+      resolveAfterEvaluations: 2,
+      delivery: { attempts: 5, initialBackoffMs: 1000, maxBackoffMs: 30_000, timeoutMs: 10_000 },
+    });
     const byName = Object.fromEntries(c.rules.map((r) => [r.name, r]));
     expect(byName['research-daily']).toMatchObject({ budget: 5_000_000_000_000n, thresholds: [80, 100], sinks: ['ops-slack', 'ops-discord', 'pager'] });
     expect(byName['users-monthly']).toMatchObject({ scope: 'user', period: 'month', budget: 20_000_000_000_000n, thresholds: [80, 100], sinks: ['ops-slack'] });
@@ -38,20 +42,37 @@ describe('alerts config', () => {
   });
 
   it('keeps budgets exact and refuses sub-pico or negative amounts', () => {
-    const rule = (budgetUsd: unknown) => ({ sinks: [{ name: 's', type: 'webhook', url: 'http://127.0.0.1:1/' }], rules: [{ name: 'b', kind: 'budget', scope: 'agent', period: 'day', budgetUsd }] });
+    const rule = (budgetUsd: unknown) => ({
+      sinks: [{ name: 's', type: 'webhook', url: 'http://127.0.0.1:1/' }],
+      rules: [{ name: 'b', kind: 'budget', scope: 'agent', period: 'day', budgetUsd }],
+    });
     expect((parseAlertsConfig(rule('0.000000000001')).rules[0] as any).budget).toBe(1n);
     expect((parseAlertsConfig(rule(0.1)).rules[0] as any).budget).toBe(100_000_000_000n);
     for (const bad of ['0.0000000000001', '-1', 0, 'five', null]) {
-      const err = (() => { try { parseAlertsConfig(rule(bad)); } catch (e) { return e; } })() as AlertsConfigError;
+      const err = (() => {
+        try {
+          parseAlertsConfig(rule(bad));
+        } catch (e) {
+          return e;
+        }
+      })() as AlertsConfigError;
       expect(err).toBeInstanceOf(AlertsConfigError);
-      expect(err.problems).toEqual([`alerts.rules[0].budgetUsd must be a positive USD amount such as "5.00" (at most 12 decimals), got ${JSON.stringify(bad)}`]);
+      expect(err.problems).toEqual([
+        `alerts.rules[0].budgetUsd must be a positive USD amount such as "5.00" (at most 12 decimals), got ${JSON.stringify(bad)}`,
+      ]);
     }
   });
 
   it('rejects rules without sinks, duplicate names and unknown keys, all at once', () => {
     const err = (() => {
       try {
-        parseAlertsConfig({ rules: [{ name: 'u', kind: 'unpriced_model' }, { name: 'u', kind: 'unpriced_model', extra: 1 }], foo: true });
+        parseAlertsConfig({
+          rules: [
+            { name: 'u', kind: 'unpriced_model' },
+            { name: 'u', kind: 'unpriced_model', extra: 1 },
+          ],
+          foo: true,
+        });
       } catch (e) {
         return e as AlertsConfigError;
       }

@@ -27,7 +27,13 @@ async function startServe(data: string) {
   let out = '';
   let err = '';
   let code: number | undefined;
-  const done = run(['serve', '--port', '0', '--data', data], { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd: dir, signal: ac.signal });
+  const done = run(['serve', '--port', '0', '--data', data], {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: {},
+    cwd: dir,
+    signal: ac.signal,
+  });
   void done.then((c) => (code = c));
   const t0 = Date.now();
   while (!/listening on (\S+)/.test(out)) {
@@ -53,45 +59,49 @@ function titleOf(path: string, body: any): string {
 }
 
 // Each rule kind gets a subject that crosses its threshold and one that does not.
-const scenario = (now: number) => ({ fleet: [
-  // budget per agent per day ($0.05; 50 % and 100 %): hot spends $0.06, cool $0.01
-  { agent: 'budget-hot', taskName: 'spend', at: now - 2 * MIN, calls: [{ cost: 0.02 }, { cost: 0.04 }] },
-  { agent: 'budget-cool', taskName: 'spend', at: now - 2 * MIN, calls: [{ cost: 0.01 }] },
-  // budget per user per month ($0.03, 100 %): u-hot $0.035, u-cool $0.01
-  { agent: 'user-agent', taskName: 'chat', at: now - 3 * MIN, user: 'u-hot', calls: [{ cost: 0.02 }, { cost: 0.015 }] },
-  { agent: 'user-agent', taskName: 'chat', at: now - 3 * MIN, user: 'u-cool', calls: [{ cost: 0.01 }] },
-  // spend spike (last 60 min against a 4 h baseline, 3×): baseline $0.008 = $0.002 per hour;
-  // spiky spends $0.010 now (5×), steady $0.002 (1×)
-  ...times(8, (k) => ({ agent: 'spiky', taskName: 'work', at: now - 65 * MIN - k * 25 * MIN, calls: [{ cost: 0.001 }] })),
-  ...times(5, (k) => ({ agent: 'spiky', taskName: 'work', at: now - (k + 1) * 2 * MIN, calls: [{ cost: 0.002 }] })),
-  ...times(8, (k) => ({ agent: 'steady', taskName: 'work', at: now - 65 * MIN - k * 25 * MIN, calls: [{ cost: 0.001 }] })),
-  ...times(2, (k) => ({ agent: 'steady', taskName: 'work', at: now - (k + 1) * 2 * MIN, calls: [{ cost: 0.001 }] })),
-  // call rate (2× the expected attempts, at least 20): loopy expects 2 an hour and makes 10 calls
-  // with 2 silent SDK retries each = 30 attempts; calm expects 25 and makes 30 plain calls
-  ...times(8, (k) => ({ agent: 'loopy', taskName: 'poll', at: now - 65 * MIN - k * 25 * MIN, calls: [{ cost: 0.0005 }] })),
-  ...times(10, (k) => ({ agent: 'loopy', taskName: 'poll', at: now - (k + 1) * MIN, calls: [{ cost: 0.0001, retries: 2 }] })),
-  ...times(100, (k) => ({ agent: 'calm', taskName: 'poll', at: now - 65 * MIN - k * 2 * MIN, calls: [{ cost: 0.00001 }] })),
-  ...times(30, (k) => ({ agent: 'calm', taskName: 'poll', at: now - (k + 1) * MIN, calls: [{ cost: 0.00001 }] })),
-  // P90 cost per task (last 1 h against the 24 h before, +50 %): drifting triples, stable +20 %
-  ...times(10, (k) => ({ agent: 'p90-agent', taskName: 'drifting', at: now - 2 * HOUR - k * HOUR, calls: [{ cost: 0.0005 }, { cost: 0.0005 }] })),
-  ...times(6, (k) => ({ agent: 'p90-agent', taskName: 'drifting', at: now - (k + 1) * 5 * MIN, calls: [{ cost: 0.001 }, { cost: 0.002 }] })),
-  ...times(10, (k) => ({ agent: 'p90-agent', taskName: 'stable', at: now - 2 * HOUR - k * HOUR, calls: [{ cost: 0.001 }] })),
-  ...times(6, (k) => ({ agent: 'p90-agent', taskName: 'stable', at: now - (k + 1) * 5 * MIN, calls: [{ cost: 0.0012 }] })),
-  // a model with no known price, among priced ones
-  { agent: 'research-agent', taskName: 'classify', at: now - MIN, calls: [{ model: 'acme-unknown-7b', provider: 'acme' }, { model: 'gpt-4o-mini' }] },
-  // resolve: blip spikes within a 1-minute window that the spike leaves ~20 s after it is sent
-  ...times(4, (k) => ({ agent: 'blip', taskName: 'blip', at: now - 5 * MIN - k * 5 * MIN, calls: [{ cost: 0.0005 }] })),
-  { agent: 'blip', taskName: 'blip', at: now - 40_000, calls: [{ cost: 0.005 }] },
-] as TaskSpec[],
-// deployment regression (cost per task of the newest service.version vs the previous, +15 %)
-deployments: [
-  deploy('checkout', '1.0.0', 'checkout-task', 0.001, now - 3 * HOUR),
-  deploy('checkout', '1.1.0', 'checkout-task', 0.0012, now - MIN), // +20 %
-  deploy('billing', '2.0.0', 'billing-task', 0.001, now - 3 * HOUR),
-  deploy('billing', '2.1.0', 'billing-task', 0.0011, now - MIN), // +10 %
-] });
-const deploy = (service: string, version: string, taskName: string, cost: number, from: number) =>
-  ({ resource: { 'service.name': service, 'service.version': version }, tasks: times(6, (k) => ({ agent: 'deploy-agent', taskName, at: from - k * 10 * MIN, calls: [{ cost }] })) });
+const scenario = (now: number) => ({
+  fleet: [
+    // budget per agent per day ($0.05; 50 % and 100 %): hot spends $0.06, cool $0.01
+    { agent: 'budget-hot', taskName: 'spend', at: now - 2 * MIN, calls: [{ cost: 0.02 }, { cost: 0.04 }] },
+    { agent: 'budget-cool', taskName: 'spend', at: now - 2 * MIN, calls: [{ cost: 0.01 }] },
+    // budget per user per month ($0.03, 100 %): u-hot $0.035, u-cool $0.01
+    { agent: 'user-agent', taskName: 'chat', at: now - 3 * MIN, user: 'u-hot', calls: [{ cost: 0.02 }, { cost: 0.015 }] },
+    { agent: 'user-agent', taskName: 'chat', at: now - 3 * MIN, user: 'u-cool', calls: [{ cost: 0.01 }] },
+    // spend spike (last 60 min against a 4 h baseline, 3×): baseline $0.008 = $0.002 per hour;
+    // spiky spends $0.010 now (5×), steady $0.002 (1×)
+    ...times(8, (k) => ({ agent: 'spiky', taskName: 'work', at: now - 65 * MIN - k * 25 * MIN, calls: [{ cost: 0.001 }] })),
+    ...times(5, (k) => ({ agent: 'spiky', taskName: 'work', at: now - (k + 1) * 2 * MIN, calls: [{ cost: 0.002 }] })),
+    ...times(8, (k) => ({ agent: 'steady', taskName: 'work', at: now - 65 * MIN - k * 25 * MIN, calls: [{ cost: 0.001 }] })),
+    ...times(2, (k) => ({ agent: 'steady', taskName: 'work', at: now - (k + 1) * 2 * MIN, calls: [{ cost: 0.001 }] })),
+    // call rate (2× the expected attempts, at least 20): loopy expects 2 an hour and makes 10 calls
+    // with 2 silent SDK retries each = 30 attempts; calm expects 25 and makes 30 plain calls
+    ...times(8, (k) => ({ agent: 'loopy', taskName: 'poll', at: now - 65 * MIN - k * 25 * MIN, calls: [{ cost: 0.0005 }] })),
+    ...times(10, (k) => ({ agent: 'loopy', taskName: 'poll', at: now - (k + 1) * MIN, calls: [{ cost: 0.0001, retries: 2 }] })),
+    ...times(100, (k) => ({ agent: 'calm', taskName: 'poll', at: now - 65 * MIN - k * 2 * MIN, calls: [{ cost: 0.00001 }] })),
+    ...times(30, (k) => ({ agent: 'calm', taskName: 'poll', at: now - (k + 1) * MIN, calls: [{ cost: 0.00001 }] })),
+    // P90 cost per task (last 1 h against the 24 h before, +50 %): drifting triples, stable +20 %
+    ...times(10, (k) => ({ agent: 'p90-agent', taskName: 'drifting', at: now - 2 * HOUR - k * HOUR, calls: [{ cost: 0.0005 }, { cost: 0.0005 }] })),
+    ...times(6, (k) => ({ agent: 'p90-agent', taskName: 'drifting', at: now - (k + 1) * 5 * MIN, calls: [{ cost: 0.001 }, { cost: 0.002 }] })),
+    ...times(10, (k) => ({ agent: 'p90-agent', taskName: 'stable', at: now - 2 * HOUR - k * HOUR, calls: [{ cost: 0.001 }] })),
+    ...times(6, (k) => ({ agent: 'p90-agent', taskName: 'stable', at: now - (k + 1) * 5 * MIN, calls: [{ cost: 0.0012 }] })),
+    // a model with no known price, among priced ones
+    { agent: 'research-agent', taskName: 'classify', at: now - MIN, calls: [{ model: 'acme-unknown-7b', provider: 'acme' }, { model: 'gpt-4o-mini' }] },
+    // resolve: blip spikes within a 1-minute window that the spike leaves ~20 s after it is sent
+    ...times(4, (k) => ({ agent: 'blip', taskName: 'blip', at: now - 5 * MIN - k * 5 * MIN, calls: [{ cost: 0.0005 }] })),
+    { agent: 'blip', taskName: 'blip', at: now - 40_000, calls: [{ cost: 0.005 }] },
+  ] as TaskSpec[],
+  // deployment regression (cost per task of the newest service.version vs the previous, +15 %)
+  deployments: [
+    deploy('checkout', '1.0.0', 'checkout-task', 0.001, now - 3 * HOUR),
+    deploy('checkout', '1.1.0', 'checkout-task', 0.0012, now - MIN), // +20 %
+    deploy('billing', '2.0.0', 'billing-task', 0.001, now - 3 * HOUR),
+    deploy('billing', '2.1.0', 'billing-task', 0.0011, now - MIN), // +10 %
+  ],
+});
+const deploy = (service: string, version: string, taskName: string, cost: number, from: number) => ({
+  resource: { 'service.name': service, 'service.version': version },
+  tasks: times(6, (k) => ({ agent: 'deploy-agent', taskName, at: from - k * 10 * MIN, calls: [{ cost }] })),
+});
 
 const EXPECTED_FIRING = [
   'Budget 50 % reached: agent budget-hot (today)',
@@ -148,7 +158,7 @@ describe('alerts against a real spendtrace serve', () => {
     data = join(dir, 'data');
     recv = await startReceiver();
     writeFileSync(join(dir, 'spendtrace.config.json'), JSON.stringify(config(recv.url), null, 2));
-    recv.failNext('/slack', [429]);        // Retry-After: 1
+    recv.failNext('/slack', [429]); // Retry-After: 1
     recv.failNext('/discord', [500, 500]); // then Discord's own 204
     svc = await startServe(data);
     sentAt = Date.now();
@@ -182,7 +192,13 @@ describe('alerts against a real spendtrace serve', () => {
     expect(byRule('spike-spiky')[0].evidence).toMatchObject({ recentSpend: '0.010000000000', expectedSpend: '0.002000000000' });
     expect(byRule('rate-loopy')[0].evidence).toMatchObject({ recentAttempts: 30, expectedAttempts: 2 });
     expect(byRule('p90-drifting')[0].evidence).toMatchObject({ recentP90: '0.003000000000', baselineP90: '0.001000000000', recentTasks: 6, baselineTasks: 10 });
-    expect(byRule('deploys')[0].evidence).toMatchObject({ version: '1.1.0', previousVersion: '1.0.0', costPerTask: '0.001200000000', previousCostPerTask: '0.001000000000', tasks: 6 });
+    expect(byRule('deploys')[0].evidence).toMatchObject({
+      version: '1.1.0',
+      previousVersion: '1.0.0',
+      costPerTask: '0.001200000000',
+      previousCostPerTask: '0.001000000000',
+      tasks: 6,
+    });
     expect(byRule('unpriced')[0].evidence).toMatchObject({ provider: 'acme', model: 'acme-unknown-7b', unpricedCalls: 1 });
   });
 
@@ -234,7 +250,12 @@ describe('alerts against a real spendtrace serve', () => {
     const firingBefore = ((await (await fetch(`${svc.url}/api/alerts`)).json()) as any).firing.map((i: any) => i.id).sort();
     expect(await svc.stop()).toBe(0);
     const file = JSON.parse(readFileSync(join(data, 'alert-incidents.json'), 'utf8'));
-    expect(file.incidents.filter((i: any) => i.status === 'firing').map((i: any) => i.id).sort()).toEqual(firingBefore);
+    expect(
+      file.incidents
+        .filter((i: any) => i.status === 'firing')
+        .map((i: any) => i.id)
+        .sort(),
+    ).toEqual(firingBefore);
     svc = await startServe(data);
     await sleep(3500);
     expect(recv.received.length).toBe(before);
@@ -248,7 +269,11 @@ describe('alerts against a real spendtrace serve', () => {
     expect(viaServer.code).toBe(0);
     const j = JSON.parse(viaServer.out);
     expect(j.firing).toHaveLength(EXPECTED_FIRING.length - 1);
-    expect(j.sinks).toEqual([{ name: 'slack', type: 'slack' }, { name: 'discord', type: 'discord' }, { name: 'hook', type: 'webhook' }]);
+    expect(j.sinks).toEqual([
+      { name: 'slack', type: 'slack' },
+      { name: 'discord', type: 'discord' },
+      { name: 'hook', type: 'webhook' },
+    ]);
     expect(viaServer.out).not.toContain(recv.url); // sink URLs are secrets
     const table = await cli(['alerts', '--data', data]);
     expect(table.code).toBe(0);
@@ -279,17 +304,23 @@ describe('alerts config', () => {
   it('reports every problem of the alerts section at once', async () => {
     dir = mkdtempSync(join(tmpdir(), 'spendtrace-alerts-config-'));
     try {
-      writeFileSync(join(dir, 'spendtrace.config.json'), JSON.stringify({
-        alerts: {
-          evaluateEverySeconds: 0,
-          sinks: [{ name: 'a', type: 'teams', url: 'ftp://x' }, { name: 'b', type: 'slack', urlEnv: 'NO_SUCH_VAR' }],
-          rules: [
-            { name: 'r1', kind: 'budget', scope: 'team', period: 'day', budgetUsd: '-1' },
-            { name: 'r2', kind: 'spend_spike', factr: 2, sinks: ['nope'] },
-            { kind: 'wat' },
-          ],
-        },
-      }));
+      writeFileSync(
+        join(dir, 'spendtrace.config.json'),
+        JSON.stringify({
+          alerts: {
+            evaluateEverySeconds: 0,
+            sinks: [
+              { name: 'a', type: 'teams', url: 'ftp://x' },
+              { name: 'b', type: 'slack', urlEnv: 'NO_SUCH_VAR' },
+            ],
+            rules: [
+              { name: 'r1', kind: 'budget', scope: 'team', period: 'day', budgetUsd: '-1' },
+              { name: 'r2', kind: 'spend_spike', factr: 2, sinks: ['nope'] },
+              { kind: 'wat' },
+            ],
+          },
+        }),
+      );
       const r = await cli(['serve', '--port', '0', '--data', join(dir, 'd')]);
       expect(r.code).toBe(3);
       for (const p of [
@@ -303,7 +334,8 @@ describe('alerts config', () => {
         'alerts.rules[1].sinks: no sink named "nope"',
         'alerts.rules[2].name is required',
         'alerts.rules[2].kind must be one of budget, spend_spike, call_rate, p90_drift, deployment_regression, unpriced_model, got "wat"',
-      ]) expect(r.err).toContain(p);
+      ])
+        expect(r.err).toContain(p);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -315,10 +347,15 @@ describe('alert latency with default settings', () => {
     dir = mkdtempSync(join(tmpdir(), 'spendtrace-alerts-latency-'));
     const receiver = await startReceiver();
     // Only what a user must write: a sink and a rule. Interval, delivery and resolve are defaults.
-    writeFileSync(join(dir, 'spendtrace.config.json'), JSON.stringify({ alerts: {
-      sinks: [{ name: 'hook', type: 'webhook', url: `${receiver.url}/hook` }],
-      rules: [{ name: 'tiny', kind: 'budget', scope: 'agent', match: 'latency-agent', period: 'day', budgetUsd: '0.001', thresholds: [100] }],
-    } }));
+    writeFileSync(
+      join(dir, 'spendtrace.config.json'),
+      JSON.stringify({
+        alerts: {
+          sinks: [{ name: 'hook', type: 'webhook', url: `${receiver.url}/hook` }],
+          rules: [{ name: 'tiny', kind: 'budget', scope: 'agent', match: 'latency-agent', period: 'day', budgetUsd: '0.001', thresholds: [100] }],
+        },
+      }),
+    );
     const s = await startServe(join(dir, 'data'));
     try {
       // Send just after an evaluation ends: the worst case waits a whole interval for the next one.

@@ -25,7 +25,14 @@ describe('TokenAuth', () => {
       expect(a.verifyHeaders({ authorization: basic(t, '') })).toBe(true);
       expect(a.verifyHeaders({ 'x-clickhouse-user': 'grafana', 'x-clickhouse-key': t })).toBe(true);
     }
-    for (const h of [{}, { authorization: 'Bearer first-tokenX' }, { authorization: 'Bearer first' }, { authorization: basic('first-token', 'wrong') }, { authorization: 'Token first-token' }, { 'x-clickhouse-key': '' }]) {
+    for (const h of [
+      {},
+      { authorization: 'Bearer first-tokenX' },
+      { authorization: 'Bearer first' },
+      { authorization: basic('first-token', 'wrong') },
+      { authorization: 'Token first-token' },
+      { 'x-clickhouse-key': '' },
+    ]) {
       expect(a.verifyHeaders(h)).toBe(false);
     }
   });

@@ -26,7 +26,12 @@ describe('chDB store: writes never wait behind reads', () => {
 
   it('an insert issued behind a running read and two queued reads completes before any of them; reads run one at a time', async () => {
     const done: string[] = [];
-    const reads = [0, 1, 2].map((i) => store.query<{ z: string; n: string }>(SLOW_READ).then((r) => { done.push(`read-${i}`); return r; }));
+    const reads = [0, 1, 2].map((i) =>
+      store.query<{ z: string; n: string }>(SLOW_READ).then((r) => {
+        done.push(`read-${i}`);
+        return r;
+      }),
+    );
     const running = () => store.query<{ n: string }>(RUNNING_PROBES, undefined, { lane: 'write' }).then((r) => Number(r[0]!.n));
 
     // Wait (on the write lane) until the first read is running in the engine.
@@ -34,9 +39,14 @@ describe('chDB store: writes never wait behind reads', () => {
     while (seen === 0 && done.length === 0) seen = await running();
     expect(seen).toBe(1);
 
-    await store.insert('default.lane_rows', [{ x: 1, cost: '0.000000000001' }, { x: 2, cost: '123456789.123456789012' }]);
+    await store.insert('default.lane_rows', [
+      { x: 1, cost: '0.000000000001' },
+      { x: 2, cost: '123456789.123456789012' },
+    ]);
     done.push('insert');
-    const [row] = await store.query<{ n: string; total: string }>('SELECT count() AS n, toString(sum(cost)) AS total FROM default.lane_rows', undefined, { lane: 'write' });
+    const [row] = await store.query<{ n: string; total: string }>('SELECT count() AS n, toString(sum(cost)) AS total FROM default.lane_rows', undefined, {
+      lane: 'write',
+    });
     done.push('write-query');
     expect(row).toEqual({ n: '2', total: '123456789.123456789013' });
 

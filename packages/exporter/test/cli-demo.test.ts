@@ -31,9 +31,12 @@ describe('spendtrace demo', () => {
     expect(table.err).not.toMatch(/internal error/);
     expect(table.code).toBe(0);
     const out = table.out;
-    for (const s of ['Summary (last 24h', 'Cost per successful task', 'Top 3 most expensive tasks', 'By task', 'By tool', 'By model', 'By agent', 'By hour']) expect(out).toContain(s);
-    for (const agent of ['research-agent', 'document-agent', 'triage-agent', 'nightly-summarizer', 'support-agent', 'ticket-router', 'sync-agent', 'faq-bot']) expect(out).toContain(agent);
-    for (const model of ['claude-sonnet-4-6', 'gemini-2.5-flash', 'gpt-4.1', 'gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o', 'text-embedding-3-small']) expect(out).toContain(model);
+    for (const s of ['Summary (last 24h', 'Cost per successful task', 'Top 3 most expensive tasks', 'By task', 'By tool', 'By model', 'By agent', 'By hour'])
+      expect(out).toContain(s);
+    for (const agent of ['research-agent', 'document-agent', 'triage-agent', 'nightly-summarizer', 'support-agent', 'ticket-router', 'sync-agent', 'faq-bot'])
+      expect(out).toContain(agent);
+    for (const model of ['claude-sonnet-4-6', 'gemini-2.5-flash', 'gpt-4.1', 'gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o', 'text-embedding-3-small'])
+      expect(out).toContain(model);
     expect(out).toMatch(/^\s+anthropic\s+claude-sonnet-4-6 /m);
     expect(out).toMatch(/^\s+gcp\.gemini\s+gemini-2\.5-flash /m);
     expect(out).toMatch(/acme-sentiment-7b .*unpriced/);
@@ -42,7 +45,9 @@ describe('spendtrace demo', () => {
     expect(out).toMatch(/Total cost\s+\$0\.\d{6}/);
     expect(table.err).toContain('BudgetExceededError');
     // ends with the alert the service delivered to the webhook receiver the demo started
-    expect(out).toMatch(/Alert delivered to the local webhook http:\/\/127\.0\.0\.1:\d+\/alerts[^\n]*\n {2}\[FIRING\] Unpriced model: openai\/acme-sentiment-7b\n/);
+    expect(out).toMatch(
+      /Alert delivered to the local webhook http:\/\/127\.0\.0\.1:\d+\/alerts[^\n]*\n {2}\[FIRING\] Unpriced model: openai\/acme-sentiment-7b\n/,
+    );
   });
 
   it('keeps the demo incident with --data, for `spendtrace alerts`', async () => {
@@ -79,7 +84,17 @@ describe('spendtrace demo', () => {
     expect(sum(j.byAgent)).toBe(total);
     expect(parsePico(s.llmCost) + parsePico(s.toolCost)).toBe(total);
 
-    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual(['classifier-agent', 'document-agent', 'faq-bot', 'nightly-summarizer', 'research-agent', 'support-agent', 'sync-agent', 'ticket-router', 'triage-agent']);
+    expect(j.byAgent.map((a: any) => a.agent).sort()).toEqual([
+      'classifier-agent',
+      'document-agent',
+      'faq-bot',
+      'nightly-summarizer',
+      'research-agent',
+      'support-agent',
+      'sync-agent',
+      'ticket-router',
+      'triage-agent',
+    ]);
     const search = j.byTool.find((t: any) => t.tool === 'web_search');
     expect(search.calls).toBeGreaterThanOrEqual(6);
     expect(parsePico(search.toolCost)).toBe(BigInt(search.calls) * 5_000_000_000n); // $0.005 each, exactly
@@ -130,7 +145,7 @@ describe('spendtrace demo', () => {
     const j = JSON.parse((await cli(['report', '--json', '--since', '24h', '--data', join(dir, 'data')])).out);
     const row = (provider: string, model: string) => j.byModel.find((m: any) => m.provider === provider && m.model === model);
     // Pico-USD for `tokens` at `usdPerMTok` dollars per million tokens (rates in tenths of a cent keep it integral).
-    const at = (tokens: number, usdPerMTok: number) => (BigInt(tokens) * BigInt(Math.round(usdPerMTok * 1000))) * 1_000_000n / 1000n;
+    const at = (tokens: number, usdPerMTok: number) => (BigInt(tokens) * BigInt(Math.round(usdPerMTok * 1000)) * 1_000_000n) / 1000n;
 
     // claude-sonnet-4-6: $3 input, $0.30 cache read, $3.75 5-minute cache write, $15 output per 1M tokens.
     // The input count includes cache reads and writes (as spendtrace normalizes it), so the fresh part is what is left.

@@ -7,14 +7,27 @@ import { COMMANDS, EXIT, run } from '../src/cli/index.ts';
 
 let dir: string;
 
-interface Result { code: number; out: string; err: string }
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
 
 async function cli(argv: string[], opts: { env?: Record<string, string>; signal?: AbortSignal; onOut?: (s: string) => void } = {}): Promise<Result> {
   let out = '';
   let err = '';
   const code = await run(argv, {
-    stdout: { write: (s: string) => { out += s; opts.onOut?.(out); } },
-    stderr: { write: (s: string) => { err += s; } },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        opts.onOut?.(out);
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+      },
+    },
     env: opts.env ?? {},
     cwd: dir,
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -65,7 +78,10 @@ describe('usage and config errors', () => {
     [['rep'], /did you mean `report`/],
     [['report', '--bogus'], /Unknown option '--bogus'/],
     [['report', '--since', 'yesterday'], /invalid --since "yesterday".*30m, 24h, 7d/],
-    [['report', '--by', 'planet'], /invalid --by "planet": expected one of task, tool, model, agent, hour, or a comma-separated list of agent, task, model, provider, user, tenant/],
+    [
+      ['report', '--by', 'planet'],
+      /invalid --by "planet": expected one of task, tool, model, agent, hour, or a comma-separated list of agent, task, model, provider, user, tenant/,
+    ],
     [['report', '--by', 'agent,planet'], /invalid --by "agent,planet"/],
     [['report', '--concentration', '1.5'], /invalid --concentration "1.5": expected a share between 0 and 1/],
     [['insights', '--since', 'soon'], /invalid --since "soon"/],
@@ -114,7 +130,19 @@ describe('report on an empty store', () => {
     const r = await cli(['report', '--json'], { env: { SPENDTRACE_DATA: data() } });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).toEqual(['summary', 'byTask', 'byTool', 'byModel', 'byAgent', 'byHour', 'byTaskName', 'dailyTrend', 'projection', 'ticker', 'routing']);
+    expect(Object.keys(j)).toEqual([
+      'summary',
+      'byTask',
+      'byTool',
+      'byModel',
+      'byAgent',
+      'byHour',
+      'byTaskName',
+      'dailyTrend',
+      'projection',
+      'ticker',
+      'routing',
+    ]);
     expect(j.projection).toMatchObject({ method: 'no spend in the last 7 days', days: [], projectedMonth: '0.000000000000' });
     expect(j.routing).toEqual({ since: '7d', service: null, taskTypes: [], findings: [] });
     expect(j.summary).toMatchObject({ since: '7d', totalCost: '0.000000000000', tasks: 0, costPerSuccessfulTask: null, unpricedCalls: 0 });
@@ -138,30 +166,71 @@ describe('report on an empty store', () => {
 function otlpJson(traceId: string, now: bigint) {
   const attr = (key: string, v: string | number | boolean) => ({
     key,
-    value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v },
+    value:
+      typeof v === 'string'
+        ? { stringValue: v }
+        : typeof v === 'boolean'
+          ? { boolValue: v }
+          : Number.isInteger(v)
+            ? { intValue: String(v) }
+            : { doubleValue: v },
   });
   const common = [attr('spendtrace.task.name', 'cli-test'), attr('gen_ai.agent.name', 'cli-agent')];
   return {
-    resourceSpans: [{
-      resource: { attributes: [attr('service.name', 'cli-svc')] },
-      scopeSpans: [{
-        scope: { name: 'test' },
-        spans: [
-          { traceId, spanId: '1111111111111111', name: 'invoke_agent cli-agent', kind: 1,
-            startTimeUnixNano: String(now), endTimeUnixNano: String(now + 3_000_000n),
-            attributes: [...common, attr('spendtrace.task.root', true), attr('spendtrace.task.outcome', 'success')] },
-          { traceId, spanId: '2222222222222222', parentSpanId: '1111111111111111', name: 'chat gpt-4o-mini', kind: 3,
-            startTimeUnixNano: String(now + 1_000n), endTimeUnixNano: String(now + 2_000_000n),
-            attributes: [...common, attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'),
-              attr('gen_ai.request.model', 'gpt-4o-mini'), attr('gen_ai.usage.input_tokens', 1000),
-              attr('gen_ai.usage.output_tokens', 100), attr('gen_ai.usage.cost.amount', 0.00021)] },
-          { traceId, spanId: '3333333333333333', parentSpanId: '1111111111111111', name: 'execute_tool web_search', kind: 1,
-            startTimeUnixNano: String(now + 5_000n), endTimeUnixNano: String(now + 1_000_000n),
-            attributes: [...common, attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', 'web_search'),
-              attr('spendtrace.tool.cost.amount', 0.005)] },
+    resourceSpans: [
+      {
+        resource: { attributes: [attr('service.name', 'cli-svc')] },
+        scopeSpans: [
+          {
+            scope: { name: 'test' },
+            spans: [
+              {
+                traceId,
+                spanId: '1111111111111111',
+                name: 'invoke_agent cli-agent',
+                kind: 1,
+                startTimeUnixNano: String(now),
+                endTimeUnixNano: String(now + 3_000_000n),
+                attributes: [...common, attr('spendtrace.task.root', true), attr('spendtrace.task.outcome', 'success')],
+              },
+              {
+                traceId,
+                spanId: '2222222222222222',
+                parentSpanId: '1111111111111111',
+                name: 'chat gpt-4o-mini',
+                kind: 3,
+                startTimeUnixNano: String(now + 1_000n),
+                endTimeUnixNano: String(now + 2_000_000n),
+                attributes: [
+                  ...common,
+                  attr('gen_ai.operation.name', 'chat'),
+                  attr('gen_ai.provider.name', 'openai'),
+                  attr('gen_ai.request.model', 'gpt-4o-mini'),
+                  attr('gen_ai.usage.input_tokens', 1000),
+                  attr('gen_ai.usage.output_tokens', 100),
+                  attr('gen_ai.usage.cost.amount', 0.00021),
+                ],
+              },
+              {
+                traceId,
+                spanId: '3333333333333333',
+                parentSpanId: '1111111111111111',
+                name: 'execute_tool web_search',
+                kind: 1,
+                startTimeUnixNano: String(now + 5_000n),
+                endTimeUnixNano: String(now + 1_000_000n),
+                attributes: [
+                  ...common,
+                  attr('gen_ai.operation.name', 'execute_tool'),
+                  attr('gen_ai.tool.name', 'web_search'),
+                  attr('spendtrace.tool.cost.amount', 0.005),
+                ],
+              },
+            ],
+          },
         ],
-      }],
-    }],
+      },
+    ],
   };
 }
 
@@ -169,12 +238,22 @@ describe('serve', () => {
   it('serves OTLP and the API, stops on abort after flushing; report then reads what it stored', async () => {
     const ac = new AbortController();
     let listening!: (url: string) => void;
-    const ready = new Promise<string>((r) => { listening = r; });
+    const ready = new Promise<string>((r) => {
+      listening = r;
+    });
     const served = cli(['serve', '--port', '0', '--grpc-port', '0', '--clickhouse-http-port', '0', '--data', data()], {
       signal: ac.signal,
-      onOut: (out) => { const m = /listening on (http:\/\/\S+)/.exec(out); if (m) listening(m[1]!); },
+      onOut: (out) => {
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) listening(m[1]!);
+      },
     });
-    const url = await Promise.race([ready, served.then((r) => { throw new Error(`serve exited ${r.code}: ${r.err}`); })]);
+    const url = await Promise.race([
+      ready,
+      served.then((r) => {
+        throw new Error(`serve exited ${r.code}: ${r.err}`);
+      }),
+    ]);
     expect(existsSync(join(data(), 'serve.json'))).toBe(true);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const page = await fetch(`${url}/`);
@@ -182,7 +261,11 @@ describe('serve', () => {
     expect(await page.text()).toContain("fetch('/api/report?since='");
 
     const now = BigInt(Date.now()) * 1_000_000n;
-    const post = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpJson('0af7651916cd43dd8448eb211c80319c', now)) });
+    const post = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(otlpJson('0af7651916cd43dd8448eb211c80319c', now)),
+    });
     expect(post.status).toBe(200);
 
     // While serve owns the directory, report reads through its API (spans land once the batch flushes).
@@ -212,7 +295,8 @@ describe('serve', () => {
     expect(table.out).toMatch(/Cost per successful task\s+\$0\.005210/);
     expect(table.out).toContain('Top 1 most expensive tasks');
     for (const h of ['By task', 'By tool', 'By model', 'By agent', 'By hour', 'cli-agent', 'web_search', 'gpt-4o-mini']) expect(table.out).toContain(h);
-    for (const h of ['By task name', 'Cost per successful task by day', 'Projection', 'method: mean of the daily totals of the last 1 day']) expect(table.out).toContain(h);
+    for (const h of ['By task name', 'Cost per successful task by day', 'Projection', 'method: mean of the daily totals of the last 1 day'])
+      expect(table.out).toContain(h);
     expect(table.out).toMatch(/p50 \$0\.005210 · p90 \$0\.005210 · p95/);
     expect(table.out).toMatch(/! Top model\s+openai\/gpt-4o-mini: 100\.0% of LLM spend \(\$0\.000210\): concentrated, over 70%/);
 
@@ -224,8 +308,13 @@ describe('serve', () => {
     expect(weekly.out).toMatch(/cli-agent\s+cli-test\s+\(tool fees\)\s+0\s+0\s+0\s+0\s+\$0\.005000\s+96\.0%/);
     expect(weekly.out).toMatch(/cli-agent\s+cli-test\s+gpt-4o-mini\s+1\s+1\s+1,000\s+100\s+\$0\.000210\s+4\.0%/);
     const json = JSON.parse((await cli(['report', '--by', 'task,model', '--json', '--data', data()])).out);
-    expect(json.rows.map((r: any) => [r.key.model, r.cost])).toEqual([['', '0.005000000000'], ['gpt-4o-mini', '0.000210000000']]);
-    expect((await cli(['report', '--concentration', '1', '--data', data()])).out).toMatch(/^\s+Top model\s+openai\/gpt-4o-mini: 100\.0% of LLM spend \(\$0\.000210\)$/m);
+    expect(json.rows.map((r: any) => [r.key.model, r.cost])).toEqual([
+      ['', '0.005000000000'],
+      ['gpt-4o-mini', '0.000210000000'],
+    ]);
+    expect((await cli(['report', '--concentration', '1', '--data', data()])).out).toMatch(
+      /^\s+Top model\s+openai\/gpt-4o-mini: 100\.0% of LLM spend \(\$0\.000210\)$/m,
+    );
 
     // Insights on one small task: nothing to change, said plainly; --json for scripts.
     const ins = JSON.parse((await cli(['insights', '--json', '--data', data()])).out);

@@ -43,7 +43,9 @@ afterAll(async () => {
 });
 
 const get = (query: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) =>
-  fetch(`${ch.url}/?${new URLSearchParams({ query, ...extra })}`, { headers: { authorization: `Basic ${Buffer.from(`default:${TOKEN}`).toString('base64')}`, ...headers } });
+  fetch(`${ch.url}/?${new URLSearchParams({ query, ...extra })}`, {
+    headers: { authorization: `Basic ${Buffer.from(`default:${TOKEN}`).toString('base64')}`, ...headers },
+  });
 
 describe('@clickhouse/client against the embedded store', () => {
   it('pings, selects the live rollups as JSON, binds query parameters', async () => {
@@ -63,7 +65,9 @@ describe('@clickhouse/client against the embedded store', () => {
   });
 
   it('returns TSV as text, and gzip when the client asks for it', async () => {
-    const tsv = await (await client.query({ query: "SELECT model, sum(calls) FROM hourly_costs WHERE model != '' GROUP BY model ORDER BY model", format: 'TabSeparated' })).text();
+    const tsv = await (
+      await client.query({ query: "SELECT model, sum(calls) FROM hourly_costs WHERE model != '' GROUP BY model ORDER BY model", format: 'TabSeparated' })
+    ).text();
     expect(tsv).toBe('gpt-4o\t2\ngpt-4o-mini\t1\n');
     const zipped = createClient({ url: ch.url, password: TOKEN, compression: { response: true } });
     try {
@@ -137,14 +141,18 @@ describe('plain HTTP, as curl and Grafana send it', () => {
     const post = await fetch(`${ch.url}/?default_format=TSV`, { method: 'POST', headers: auth, body: 'SELECT 3' });
     expect(await post.text()).toBe('3\n');
     const { gzipSync } = await import('node:zlib');
-    const z = await fetch(`${ch.url}/?query=${encodeURIComponent('SELECT')}`, { method: 'POST', headers: { ...auth, 'content-encoding': 'gzip' }, body: gzipSync(' 4 AS four FORMAT TSVWithNames') });
+    const z = await fetch(`${ch.url}/?query=${encodeURIComponent('SELECT')}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-encoding': 'gzip' },
+      body: gzipSync(' 4 AS four FORMAT TSVWithNames'),
+    });
     expect(await z.text()).toBe('four\n4\n');
   });
 });
 
 describe('query text', () => {
   it('sees FORMAT, statements and INTO OUTFILE outside literals and comments only', () => {
-    expect(shapeOf("SELECT 'a; b', \"x;\" FORMAT JSON")).toMatchObject({ format: 'JSON', multiStatement: false, intoOutfile: false });
+    expect(shapeOf('SELECT \'a; b\', "x;" FORMAT JSON')).toMatchObject({ format: 'JSON', multiStatement: false, intoOutfile: false });
     expect(shapeOf("SELECT 1 -- INTO OUTFILE 'x'\n/* ; SELECT 2 */;")).toMatchObject({ format: undefined, multiStatement: false, intoOutfile: false });
     expect(shapeOf("SELECT formatDateTime(now(), '%F') FORMAT TSV;  ")).toMatchObject({ format: 'TSV', multiStatement: false });
     expect(shapeOf('SELECT 1; DROP TABLE x').multiStatement).toBe(true);

@@ -44,7 +44,9 @@ describe('the gateway, through @clickhouse/client features the store does not us
     const c = createClient({ url: gw.url, compression: { request: true, response: true }, log: { level: ClickHouseLogLevel.OFF } });
     try {
       const params = { s: "it's\t\\x", a: ["q'x", 'b\\'], m: { k: "v'" } };
-      const [row] = await (await c.query({ query: 'SELECT {s:String} AS s, {a:Array(String)} AS a, {m:Map(String, String)} AS m', query_params: params, format: 'JSONEachRow' })).json();
+      const [row] = await (
+        await c.query({ query: 'SELECT {s:String} AS s, {a:Array(String)} AS a, {m:Map(String, String)} AS m', query_params: params, format: 'JSONEachRow' })
+      ).json();
       expect(row).toEqual(params);
       const ex = await c.exec({ query: 'SELECT number FROM system.numbers LIMIT 3 FORMAT JSONEachRow' });
       expect([ex.response_headers['content-encoding'], ex.response_headers['x-clickhouse-format']]).toEqual(['gzip', 'JSONEachRow']);
@@ -53,9 +55,14 @@ describe('the gateway, through @clickhouse/client features the store does not us
       await c.command({ query: 'INSERT INTO tmp VALUES (7)', session_id: 'gw-s1' });
       expect(await (await c.query({ query: 'SELECT a FROM tmp', session_id: 'gw-s1', format: 'JSONEachRow' })).json()).toEqual([{ a: 7 }]);
       await expect(c.query({ query: 'SELECT a FROM tmp', format: 'JSONEachRow' })).rejects.toMatchObject({ type: 'UNKNOWN_TABLE' });
-      await expect(c.command({ query: 'SELECT 1', clickhouse_settings: { no_such_setting: 1 } as never })).rejects.toMatchObject({ code: '115', type: 'UNKNOWN_SETTING' });
+      await expect(c.command({ query: 'SELECT 1', clickhouse_settings: { no_such_setting: 1 } as never })).rejects.toMatchObject({
+        code: '115',
+        type: 'UNKNOWN_SETTING',
+      });
       const mp = createClient({ url: gw.url, use_multipart_params: true, log: { level: ClickHouseLogLevel.OFF } });
-      expect(await (await mp.query({ query: 'SELECT {v:String} AS v', query_params: { v: 'x'.repeat(10_000) }, format: 'JSONEachRow' })).json()).toEqual([{ v: 'x'.repeat(10_000) }]);
+      expect(await (await mp.query({ query: 'SELECT {v:String} AS v', query_params: { v: 'x'.repeat(10_000) }, format: 'JSONEachRow' })).json()).toEqual([
+        { v: 'x'.repeat(10_000) },
+      ]);
       await mp.close();
       const get = await fetch(`${gw.url}/?query=${encodeURIComponent('CREATE TABLE gw_ro (a UInt8) ENGINE = Memory')}`);
       expect([get.status, get.headers.get('x-clickhouse-exception-code')]).toEqual([500, '164']); // READONLY, as for GET on a server
@@ -118,7 +125,7 @@ describe('ClickHouseStore over HTTP: the protocol edges', () => {
     const s = await createStore({ clickhouseUrl: gw.url });
     // The server's message for an unknown table quotes the query ("in scope SELECT ..."), a syntax error quotes the text after the error.
     for (const sql of ['SELECT * FROM system.no_such_table WHERE secret = 1', "SELECT 'secret' FROM system.one WHERE WHERE"]) {
-      const e = await s.query(sql).catch((x: unknown) => x) as StoreError;
+      const e = (await s.query(sql).catch((x: unknown) => x)) as StoreError;
       expect(e.code).toBe('SPENDTRACE_STORE_QUERY');
       expect(e.clickhouseCode).toBeGreaterThan(0);
       expect(e.message).not.toContain('secret');
@@ -126,7 +133,7 @@ describe('ClickHouseStore over HTTP: the protocol edges', () => {
     await s.close();
     const lines: string[] = [];
     const logged = await ClickHouseStore.open({ url: gw.url, logQueries: true, log: (l) => lines.push(l) });
-    const e = await logged.query('SELECT * FROM system.no_such_table WHERE secret = 1').catch((x: unknown) => x) as StoreError;
+    const e = (await logged.query('SELECT * FROM system.no_such_table WHERE secret = 1').catch((x: unknown) => x)) as StoreError;
     expect(e.message).toContain('secret');
     expect(lines.join('\n')).toContain('secret');
     await logged.close();
@@ -162,8 +169,12 @@ describe('the service end to end on a ClickHouseStore over HTTP', () => {
 
   async function rollups() {
     await server.flush();
-    const [tasks] = await store.query<Record<string, string>>(`SELECT toString(sum(cost)) AS cost, toString(sum(tool_cost)) AS tool_cost, sum(llm_calls) AS llm, sum(tool_calls) AS tools, sum(input_tokens) AS input, count(DISTINCT task_id) AS n FROM ${DB}.task_costs`);
-    const [hourly] = await store.query<Record<string, string>>(`SELECT toString(sum(cost)) AS cost, sum(calls) AS calls, sum(input_tokens) AS input FROM ${DB}.hourly_costs`);
+    const [tasks] = await store.query<Record<string, string>>(
+      `SELECT toString(sum(cost)) AS cost, toString(sum(tool_cost)) AS tool_cost, sum(llm_calls) AS llm, sum(tool_calls) AS tools, sum(input_tokens) AS input, count(DISTINCT task_id) AS n FROM ${DB}.task_costs`,
+    );
+    const [hourly] = await store.query<Record<string, string>>(
+      `SELECT toString(sum(cost)) AS cost, sum(calls) AS calls, sum(input_tokens) AS input FROM ${DB}.hourly_costs`,
+    );
     const [spans] = await store.query<Record<string, string>>(`SELECT count() AS n, toString(sum(cost)) AS cost FROM ${DB}.spans`);
     return { tasks, hourly, spans };
   }
@@ -228,7 +239,8 @@ describe('the service end to end on a ClickHouseStore over HTTP', () => {
       try {
         for (const name of ['cmp-1', 'cmp-2']) {
           const body = ProtobufTraceSerializer.serializeRequest(await recorded(name))!;
-          for (const s of [a, b]) expect((await fetch(`${s.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } })).status).toBe(200);
+          for (const s of [a, b])
+            expect((await fetch(`${s.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } })).status).toBe(200);
         }
         await a.flush();
         await b.flush();

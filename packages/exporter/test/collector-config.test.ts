@@ -11,15 +11,25 @@ const files = readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml'));
 
 type Section = Record<string, Record<string, unknown> | null>;
 interface CollectorConfig {
-  receivers?: Section; processors?: Section; exporters?: Section; extensions?: Section; connectors?: Section;
+  receivers?: Section;
+  processors?: Section;
+  exporters?: Section;
+  extensions?: Section;
+  connectors?: Section;
   service: { pipelines: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }>; extensions?: string[] };
 }
-interface K8sObject { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, any> }
+interface K8sObject {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec: Record<string, any>;
+}
 
 const k8s = parseAllDocuments(readFileSync(join(ROOT, 'deploy/kubernetes/spendtrace.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
 const deployment = k8s.find((o) => o.kind === 'Deployment' && o.metadata.name === 'spendtrace')!;
 const container = deployment.spec.template.spec.containers[0];
-const compose = parse(readFileSync(join(ROOT, 'deploy/compose/compose.yaml'), 'utf8')) as { services: Record<string, { command?: string[]; volumes?: string[] }> };
+const compose = parse(readFileSync(join(ROOT, 'deploy/compose/compose.yaml'), 'utf8')) as {
+  services: Record<string, { command?: string[]; volumes?: string[] }>;
+};
 
 /** The ports `serve` listens on for these args (defaults as `spendtrace serve --help` states them). */
 function servePorts(args: string[]): { http: number; grpc: number } {
@@ -34,7 +44,11 @@ const servedTokens = container.env?.some((e: { name: string }) => e.name === 'SP
 
 /** The host spendtrace is reached at, by Kubernetes Service DNS name or compose service name. */
 function spendtraceTarget(host: string): { kind: 'k8s'; service: K8sObject } | { kind: 'compose'; ports: { http: number; grpc: number } } | undefined {
-  const svc = k8s.find((o) => o.kind === 'Service' && [o.metadata.name, `${o.metadata.name}.${o.metadata.namespace}.svc.cluster.local`, `${o.metadata.name}.${o.metadata.namespace}`].includes(host));
+  const svc = k8s.find(
+    (o) =>
+      o.kind === 'Service' &&
+      [o.metadata.name, `${o.metadata.name}.${o.metadata.namespace}.svc.cluster.local`, `${o.metadata.name}.${o.metadata.namespace}`].includes(host),
+  );
   if (svc) return { kind: 'k8s', service: svc };
   if (compose.services[host]?.command?.[0] === 'serve') return { kind: 'compose', ports: servePorts(compose.services[host].command!) };
   return undefined;
@@ -61,14 +75,19 @@ describe.each(files)('collector-config/%s', (file) => {
       expect(name).toMatch(/^(traces|metrics|logs)(\/.+)?$/);
       expect(p.receivers?.length, `${name} has no receivers`).toBeGreaterThan(0);
       expect(p.exporters?.length, `${name} has no exporters`).toBeGreaterThan(0);
-      for (const [kind, list] of [['receivers', p.receivers], ['processors', p.processors], ['exporters', p.exporters]] as const) {
+      for (const [kind, list] of [
+        ['receivers', p.receivers],
+        ['processors', p.processors],
+        ['exporters', p.exporters],
+      ] as const) {
         for (const c of list ?? []) {
           expect(Object.keys(cfg[kind] ?? {}), `${name} uses ${kind.slice(0, -1)} ${c}`).toContain(c);
           used.add(`${kind}:${c}`);
         }
       }
     }
-    for (const kind of ['receivers', 'processors', 'exporters'] as const) for (const c of Object.keys(cfg[kind] ?? {})) expect(used, `${kind} ${c} is defined but unused`).toContain(`${kind}:${c}`);
+    for (const kind of ['receivers', 'processors', 'exporters'] as const)
+      for (const c of Object.keys(cfg[kind] ?? {})) expect(used, `${kind} ${c} is defined but unused`).toContain(`${kind}:${c}`);
   });
 
   it('sends to spendtrace on a port and protocol it serves, with its token', () => {
@@ -84,7 +103,9 @@ describe.each(files)('collector-config/%s', (file) => {
         if (servedTokens) expect(conf.headers?.authorization).toMatch(/^Bearer \S+/);
         toSpendtrace++;
       } else if (type === 'otlp') {
-        const [host, port] = String(conf.endpoint).replace(/^\w+:\/\//, '').split(':');
+        const [host, port] = String(conf.endpoint)
+          .replace(/^\w+:\/\//, '')
+          .split(':');
         checkTarget(host!, Number(port), 'grpc');
         toSpendtrace++;
       } else if (type === 'loadbalancing') {

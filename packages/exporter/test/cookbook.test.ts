@@ -59,16 +59,26 @@ describe('SQL cookbook (src/schema/README.md)', () => {
     async 'weekly-agent-task-model'() {
       const calls = weekLlmCalls();
       const total = sum(calls.map((c) => c.cost));
-      const expected = [...groupBy(calls, (c) => `${c.task.agent}|${c.task.taskName}|${c.model}`)].map(([k, cs]) => {
-        const [agent_name, task_name, model] = k.split('|');
-        const cost = sum(cs.map((c) => c.cost));
-        return {
-          agent_name, task_name, model, llm_calls: cs.length, unpriced_calls: cs.filter((c) => c.unpriced).length,
-          avg_input_tokens: round(cs.reduce((a, c) => a + c.input, 0) / cs.length, 1),
-          avg_output_tokens: round(cs.reduce((a, c) => a + c.output, 0) / cs.length, 1),
-          usd: pico(cost), share: round(Number(cost) / Number(total), 4), cost,
-        };
-      }).sort((a, b) => (a.cost === b.cost ? `${a.agent_name}|${a.task_name}|${a.model}`.localeCompare(`${b.agent_name}|${b.task_name}|${b.model}`) : a.cost > b.cost ? -1 : 1))
+      const expected = [...groupBy(calls, (c) => `${c.task.agent}|${c.task.taskName}|${c.model}`)]
+        .map(([k, cs]) => {
+          const [agent_name, task_name, model] = k.split('|');
+          const cost = sum(cs.map((c) => c.cost));
+          return {
+            agent_name,
+            task_name,
+            model,
+            llm_calls: cs.length,
+            unpriced_calls: cs.filter((c) => c.unpriced).length,
+            avg_input_tokens: round(cs.reduce((a, c) => a + c.input, 0) / cs.length, 1),
+            avg_output_tokens: round(cs.reduce((a, c) => a + c.output, 0) / cs.length, 1),
+            usd: pico(cost),
+            share: round(Number(cost) / Number(total), 4),
+            cost,
+          };
+        })
+        .sort((a, b) =>
+          a.cost === b.cost ? `${a.agent_name}|${a.task_name}|${a.model}`.localeCompare(`${b.agent_name}|${b.task_name}|${b.model}`) : a.cost > b.cost ? -1 : 1,
+        )
         .map(({ cost: _c, ...r }) => r);
       expect(expected).toHaveLength(6); // research on two models, support, triage on two (one unpriced), summarizer
       expect(expected.find((r) => r.model === 'acme-sentiment-7b')).toMatchObject({ unpriced_calls: 1, usd: pico(0n) });
@@ -76,24 +86,39 @@ describe('SQL cookbook (src/schema/README.md)', () => {
     },
 
     async 'p90-per-task-name'() {
-      const expected = [...groupBy(weekTasks(), (t) => t.taskName)].map(([task_name, ts]) => {
-        const sorted = ts.map((t) => t.cost).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        const rank = (p: number) => sorted[Math.ceil((p * sorted.length) / 100) - 1]!; // nearest rank
-        return { task_name, n_tasks: ts.length, p50_usd: pico(rank(50)), p90_usd: pico(rank(90)), max_usd: pico(sorted.at(-1)!), p90: rank(90) };
-      }).sort((a, b) => (a.p90 === b.p90 ? a.task_name.localeCompare(b.task_name) : a.p90 > b.p90 ? -1 : 1)).map(({ p90: _p, ...r }) => r);
+      const expected = [...groupBy(weekTasks(), (t) => t.taskName)]
+        .map(([task_name, ts]) => {
+          const sorted = ts.map((t) => t.cost).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const rank = (p: number) => sorted[Math.ceil((p * sorted.length) / 100) - 1]!; // nearest rank
+          return { task_name, n_tasks: ts.length, p50_usd: pico(rank(50)), p90_usd: pico(rank(90)), max_usd: pico(sorted.at(-1)!), p90: rank(90) };
+        })
+        .sort((a, b) => (a.p90 === b.p90 ? a.task_name.localeCompare(b.task_name) : a.p90 > b.p90 ? -1 : 1))
+        .map(({ p90: _p, ...r }) => r);
       expect(expected.find((r) => r.task_name === 'deep-research')!.n_tasks).toBe(16); // days 0..7, two a day
       expect(normalize(await run('p90-per-task-name'), ['p50_usd', 'p90_usd', 'max_usd'])).toEqual(expected);
     },
 
     async 'cost-per-successful-task-per-day'() {
       const today = dayOf(Date.now(), tz);
-      const expected = [...groupBy(fx.fleet.filter((t) => dayOf(t.start, tz) >= addDays(today, -29)), (t) => dayOf(t.start, tz))]
+      const expected = [
+        ...groupBy(
+          fx.fleet.filter((t) => dayOf(t.start, tz) >= addDays(today, -29)),
+          (t) => dayOf(t.start, tz),
+        ),
+      ]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([day, ts]) => {
           const total = sum(ts.map((t) => t.cost));
           const ok = ts.filter((t) => t.outcome === 'success').length;
           // Failed tasks' cost stays in the numerator; Decimal division truncates to the pico-dollar.
-          return { day, n_tasks: ts.length, succeeded: ok, failed: ts.length - ok, usd: pico(total), usd_per_successful_task: ok ? pico(total / BigInt(ok)) : null };
+          return {
+            day,
+            n_tasks: ts.length,
+            succeeded: ok,
+            failed: ts.length - ok,
+            usd: pico(total),
+            usd_per_successful_task: ok ? pico(total / BigInt(ok)) : null,
+          };
         });
       expect(expected.length).toBeGreaterThanOrEqual(8);
       expect(expected.some((r) => r.failed > 0)).toBe(true);
@@ -103,13 +128,21 @@ describe('SQL cookbook (src/schema/README.md)', () => {
     async 'model-concentration'() {
       const calls = weekLlmCalls();
       const total = sum(calls.map((c) => c.cost));
-      const rows = [...groupBy(calls, (c) => c.model)].map(([model, cs]) => ({ model, cost: sum(cs.map((c) => c.cost)) }))
+      const rows = [...groupBy(calls, (c) => c.model)]
+        .map(([model, cs]) => ({ model, cost: sum(cs.map((c) => c.cost)) }))
         .sort((a, b) => (a.cost === b.cost ? a.model.localeCompare(b.model) : a.cost > b.cost ? -1 : 1));
       const hhi = rows.reduce((a, r) => a + (Number(r.cost) / Number(total)) ** 2, 0);
       let running = 0n;
       const expected = rows.map((r) => {
         running += r.cost;
-        return { provider: 'openai', model: r.model, usd: pico(r.cost), share: round(Number(r.cost) / Number(total), 4), cumulative_share: round(Number(running) / Number(total), 4), hhi: round(hhi, 4) };
+        return {
+          provider: 'openai',
+          model: r.model,
+          usd: pico(r.cost),
+          share: round(Number(r.cost) / Number(total), 4),
+          cumulative_share: round(Number(running) / Number(total), 4),
+          hhi: round(hhi, 4),
+        };
       });
       expect(expected.at(-1)!.cumulative_share).toBe(1);
       expect(normalize(await run('model-concentration'), ['usd'])).toEqual(expected);
@@ -118,7 +151,13 @@ describe('SQL cookbook (src/schema/README.md)', () => {
     async 'monthly-projection'() {
       const today = dayOf(Date.now(), tz);
       const days = Array.from({ length: 7 }, (_, i) => addDays(today, i - 7));
-      const perDay = days.map((d) => sum(fleetCalls(fx.fleet).filter((c) => dayOf(c.start, tz) === d).map((c) => c.cost)));
+      const perDay = days.map((d) =>
+        sum(
+          fleetCalls(fx.fleet)
+            .filter((c) => dayOf(c.start, tz) === d)
+            .map((c) => c.cost),
+        ),
+      );
       const [y, m] = today.split('-').map(Number);
       const daysInMonth = new Date(Date.UTC(y!, m!, 0)).getUTCDate();
       const mean = sum(perDay) / 7n; // Decimal division truncates
@@ -128,8 +167,12 @@ describe('SQL cookbook (src/schema/README.md)', () => {
       const sorted = [...perDay].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const [r] = normalize(await run('monthly-projection'), ['daily_mean_usd', 'projected_usd', 'projected_low_usd', 'projected_high_usd']);
       expect(r).toEqual({
-        days: 7, days_in_month: daysInMonth, daily_mean_usd: pico(mean), projected_usd: pico(mean * BigInt(daysInMonth)),
-        projected_low_usd: pico(sorted[0]! * BigInt(daysInMonth)), projected_high_usd: pico(sorted[6]! * BigInt(daysInMonth)),
+        days: 7,
+        days_in_month: daysInMonth,
+        daily_mean_usd: pico(mean),
+        projected_usd: pico(mean * BigInt(daysInMonth)),
+        projected_low_usd: pico(sorted[0]! * BigInt(daysInMonth)),
+        projected_high_usd: pico(sorted[6]! * BigInt(daysInMonth)),
         daily_stddev_usd: expect.closeTo(round(stddev, 6), 6),
       });
       expect(sorted[6]).toBeGreaterThan(sorted[0]!); // the spread is real: days differ
@@ -138,10 +181,21 @@ describe('SQL cookbook (src/schema/README.md)', () => {
     async 'cost-per-user'() {
       const ts = weekTasks();
       const total = sum(ts.map((t) => t.cost));
-      const expected = [...groupBy(ts, (t) => t.userId)].map(([user_id, us]: [string, FleetTask[]]) => {
-        const cost = sum(us.map((t) => t.cost));
-        return { user_id, n_tasks: us.length, succeeded: us.filter((t) => t.outcome === 'success').length, usd: pico(cost), usd_per_task: pico(cost / BigInt(us.length)), share: round(Number(cost) / Number(total), 4), cost };
-      }).sort((a, b) => (a.cost === b.cost ? a.user_id.localeCompare(b.user_id) : a.cost > b.cost ? -1 : 1)).map(({ cost: _c, ...r }) => r);
+      const expected = [...groupBy(ts, (t) => t.userId)]
+        .map(([user_id, us]: [string, FleetTask[]]) => {
+          const cost = sum(us.map((t) => t.cost));
+          return {
+            user_id,
+            n_tasks: us.length,
+            succeeded: us.filter((t) => t.outcome === 'success').length,
+            usd: pico(cost),
+            usd_per_task: pico(cost / BigInt(us.length)),
+            share: round(Number(cost) / Number(total), 4),
+            cost,
+          };
+        })
+        .sort((a, b) => (a.cost === b.cost ? a.user_id.localeCompare(b.user_id) : a.cost > b.cost ? -1 : 1))
+        .map(({ cost: _c, ...r }) => r);
       expect(expected.map((r) => r.user_id).sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'ops']);
       expect(normalize(await run('cost-per-user'), ['usd', 'usd_per_task'])).toEqual(expected);
     },

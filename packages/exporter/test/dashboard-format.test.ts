@@ -5,8 +5,17 @@ import { compareTasks, costHistogram, costText, money, parsePico, percent, timeB
 
 describe('dashboard format.js', () => {
   it.each([
-    '0.000000000000', '0.179384700000', '0.009441350000', '0.000000500000', '0.000000000001', '0.000000499999',
-    '1234567.891234500000', '-0.004350000000', '12.5', '7', '0.0000005',
+    '0.000000000000',
+    '0.179384700000',
+    '0.009441350000',
+    '0.000000500000',
+    '0.000000000001',
+    '0.000000499999',
+    '1234567.891234500000',
+    '-0.004350000000',
+    '12.5',
+    '7',
+    '0.0000005',
   ])('money(%s) matches the CLI', (usd) => {
     expect(money(usd)).toBe(cliMoney(usd));
     expect(money(usd, 2)).toBe(cliMoney(usd, 2));
@@ -52,13 +61,28 @@ describe('dashboard format.js', () => {
   it('costHistogram: equal bins from $0 to the dearest task; edges fall in the lower bin; nothing lost', () => {
     const { max, bins } = costHistogram([0n, 10n, 50n, 51n, 100n], 4);
     expect(max).toBe(100n);
-    expect(bins.map((b) => [b.lo, b.hi, b.count])).toEqual([[0n, 25n, 2], [25n, 50n, 1], [50n, 75n, 1], [75n, 100n, 1]]);
+    expect(bins.map((b) => [b.lo, b.hi, b.count])).toEqual([
+      [0n, 25n, 2],
+      [25n, 50n, 1],
+      [50n, 75n, 1],
+      [75n, 100n, 1],
+    ]);
     expect(costHistogram([], 4).bins).toEqual([]);
     expect(costHistogram([0n, 0n], 4).bins).toEqual([{ lo: 0n, hi: 0n, count: 2 }]);
   });
 
   it('compareTasks: by the column asked, ties keeping the order given', () => {
-    const t = (taskId: string, cost: string, calls: number, vsMedian: number | null) => ({ taskId, taskName: taskId, agent: '', outcome: '', firstSeen: '', llmCalls: calls, toolCalls: 0, cost, vsMedian });
+    const t = (taskId: string, cost: string, calls: number, vsMedian: number | null) => ({
+      taskId,
+      taskName: taskId,
+      agent: '',
+      outcome: '',
+      firstSeen: '',
+      llmCalls: calls,
+      toolCalls: 0,
+      cost,
+      vsMedian,
+    });
     const rows = [t('a', '0.1', 3, 1), t('b', '0.3', 1, null), t('c', '0.2', 3, 2.5)];
     expect([...rows].sort((x, y) => compareTasks(x, y, 'cost', -1)).map((r) => r.taskId)).toEqual(['b', 'c', 'a']);
     expect([...rows].sort((x, y) => compareTasks(x, y, 'calls', -1)).map((r) => r.taskId)).toEqual(['a', 'c', 'b']);

@@ -28,30 +28,63 @@ const BACKFILL = { task: 'quarterly-backfill', agent: 'batch-agent', tool: 'bulk
 function backfillSpans(now: bigint) {
   const attr = (key: string, v: string | number | boolean) => ({
     key,
-    value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v },
+    value:
+      typeof v === 'string'
+        ? { stringValue: v }
+        : typeof v === 'boolean'
+          ? { boolValue: v }
+          : Number.isInteger(v)
+            ? { intValue: String(v) }
+            : { doubleValue: v },
   });
   const t0 = now - 3n * 86_400n * 1_000_000_000n;
   const traceId = '5d1a2b3c4d5e6f708192a3b4c5d6e7f8';
   const common = [attr('spendtrace.task.name', BACKFILL.task), attr('gen_ai.agent.name', BACKFILL.agent)];
   const span = (spanId: string, name: string, startNs: bigint, attributes: unknown[], parentSpanId?: string) => ({
-    traceId, spanId, ...(parentSpanId ? { parentSpanId } : {}), name, kind: name.startsWith('chat') ? 3 : 1,
-    startTimeUnixNano: String(startNs), endTimeUnixNano: String(startNs + 2_000_000n), attributes: [...common, ...attributes],
+    traceId,
+    spanId,
+    ...(parentSpanId ? { parentSpanId } : {}),
+    name,
+    kind: name.startsWith('chat') ? 3 : 1,
+    startTimeUnixNano: String(startNs),
+    endTimeUnixNano: String(startNs + 2_000_000n),
+    attributes: [...common, ...attributes],
   });
   return {
-    resourceSpans: [{
-      resource: { attributes: [attr('service.name', 'batch-svc')] },
-      scopeSpans: [{
-        scope: { name: 'dashboard-test' },
-        spans: [
-          span('a000000000000001', `invoke_agent ${BACKFILL.agent}`, t0, [attr('spendtrace.task.root', true), attr('spendtrace.task.outcome', 'success')]),
-          span('a000000000000002', 'chat gpt-4.1', t0 + 1_000n, [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'),
-            attr('gen_ai.request.model', 'gpt-4.1'), attr('gen_ai.usage.input_tokens', 200_000), attr('gen_ai.usage.output_tokens', 40_000),
-            attr('gen_ai.usage.cost.amount', BACKFILL.llm)], 'a000000000000001'),
-          span('a000000000000003', `execute_tool ${BACKFILL.tool}`, t0 + 5_000n, [attr('gen_ai.operation.name', 'execute_tool'),
-            attr('gen_ai.tool.name', BACKFILL.tool), attr('spendtrace.tool.cost.amount', BACKFILL.fee)], 'a000000000000001'),
+    resourceSpans: [
+      {
+        resource: { attributes: [attr('service.name', 'batch-svc')] },
+        scopeSpans: [
+          {
+            scope: { name: 'dashboard-test' },
+            spans: [
+              span('a000000000000001', `invoke_agent ${BACKFILL.agent}`, t0, [attr('spendtrace.task.root', true), attr('spendtrace.task.outcome', 'success')]),
+              span(
+                'a000000000000002',
+                'chat gpt-4.1',
+                t0 + 1_000n,
+                [
+                  attr('gen_ai.operation.name', 'chat'),
+                  attr('gen_ai.provider.name', 'openai'),
+                  attr('gen_ai.request.model', 'gpt-4.1'),
+                  attr('gen_ai.usage.input_tokens', 200_000),
+                  attr('gen_ai.usage.output_tokens', 40_000),
+                  attr('gen_ai.usage.cost.amount', BACKFILL.llm),
+                ],
+                'a000000000000001',
+              ),
+              span(
+                'a000000000000003',
+                `execute_tool ${BACKFILL.tool}`,
+                t0 + 5_000n,
+                [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', BACKFILL.tool), attr('spendtrace.tool.cost.amount', BACKFILL.fee)],
+                'a000000000000001',
+              ),
+            ],
+          },
         ],
-      }],
-    }],
+      },
+    ],
   };
 }
 
@@ -72,13 +105,28 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`CI is set but ${CHROMIUM} is missing: CI must run scripts/install-chromium.sh before the tests`);
     dir = mkdtempSync(join(tmpdir(), 'spendtrace-dashboard-'));
-    svc = await startService({ settings: { data: join(dir, 'data'), clickhouseUrl: undefined, database: 'spendtrace' }, port: 0, host: '127.0.0.1', prices: undefined, log: () => {} });
+    svc = await startService({
+      settings: { data: join(dir, 'data'), clickhouseUrl: undefined, database: 'spendtrace' },
+      port: 0,
+      host: '127.0.0.1',
+      prices: undefined,
+      log: () => {},
+    });
     const { chromium } = await import('playwright-core');
     // Debian's chromium, never a downloaded one; a fresh profile so nothing leaks between runs.
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 900 },
       colorScheme: 'light',
       timezoneId: 'UTC',
@@ -91,7 +139,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('request', (r) => { if (r.url().includes('/api/report')) reportRequests.push(new URL(r.url()).search); });
+    page.on('request', (r) => {
+      if (r.url().includes('/api/report')) reportRequests.push(new URL(r.url()).search);
+    });
     page.on('response', async (r) => {
       if (r.url().includes('/api/report') && r.status() === 200) pageReport = (await r.json().catch(() => pageReport)) as FullReport;
     });
@@ -117,7 +167,11 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
   });
 
   it('after the demo fleet runs, shows what the API reports: total, headline numbers, top tasks, models (unpriced flagged, not $0)', async () => {
-    const post = await fetch(`${svc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(backfillSpans(BigInt(Date.now()) * 1_000_000n)) });
+    const post = await fetch(`${svc.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(backfillSpans(BigInt(Date.now()) * 1_000_000n)),
+    });
     expect(post.status).toBe(200);
     const demoPath = new URL('../../demo/src/index.ts', import.meta.url).href;
     const { runDemoFleet } = (await import(demoPath)) as typeof import('../../demo/src/index.ts');
@@ -137,7 +191,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await page.locator('[data-kpi="total"] .value').getAttribute('title')).toBe(`$${s.totalCost} exactly`);
     expect(await text('[data-kpi="per-success"] .value')).toBe(money(s.costPerSuccessfulTask));
     expect(await text('[data-kpi="success-rate"] .value')).toBe(`${(s.successRate! * 100).toFixed(1)}%`);
-    expect(await text('[data-kpi="per-task"]')).toBe(`Cost per taskp50${money(s.costPerTask!.p50)}p90${money(s.costPerTask!.p90)}p95${money(s.costPerTask!.p95)}p99${money(s.costPerTask!.p99)}`);
+    expect(await text('[data-kpi="per-task"]')).toBe(
+      `Cost per taskp50${money(s.costPerTask!.p50)}p90${money(s.costPerTask!.p90)}p95${money(s.costPerTask!.p95)}p99${money(s.costPerTask!.p99)}`,
+    );
     expect(await text('[data-kpi="retry"] .value')).toBe(`${(s.retryOverhead! * 100).toFixed(1)}%`);
     expect(await text('[data-kpi="unpriced"] .value')).toBe('1');
     expect(await page.locator('[data-kpi="unpriced"]').getAttribute('class')).toContain('bad');
@@ -145,7 +201,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
 
     // The unpriced call is announced loudly, by model.
     expect(await page.locator('#unpriced').isVisible()).toBe(true);
-    expect(await text('#unpriced')).toMatch(/1 LLM call has no known price\. Their cost is missing from every total on this page\.\s*Unpriced: acme-sentiment-7b \(1 call\)/);
+    expect(await text('#unpriced')).toMatch(
+      /1 LLM call has no known price\. Their cost is missing from every total on this page\.\s*Unpriced: acme-sentiment-7b \(1 call\)/,
+    );
 
     // Top tasks: the ten dearest, in the API's order, with its costs.
     const rows = page.locator('#tasks tbody tr');
@@ -164,7 +222,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     const labels = await page.locator('#models .bar-row .label').allTextContents();
     const amounts = await page.locator('#models .bar-row .amount').allTextContents();
     expect(labels.map((l) => l.replace(/ unpriced$/, ''))).toEqual(r.byModel.map((m) => m.model));
-    r.byModel.forEach((m, i) => { if (!m.unpricedCalls) expect(amounts[i]).toBe(money(m.cost)); });
+    r.byModel.forEach((m, i) => {
+      if (!m.unpricedCalls) expect(amounts[i]).toBe(money(m.cost));
+    });
     const unpriced = r.byModel.filter((m) => m.unpricedCalls > 0);
     expect(unpriced.map((m) => m.model)).toEqual(['acme-sentiment-7b']);
     const acme = page.locator(`#models .bar-row[data-key="${unpriced[0]!.provider}/acme-sentiment-7b"]`);
@@ -209,13 +269,19 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
 
     // Task table: sortable by any column; tasks over 2x their task name's median flagged.
     await page.click('#tasks-more'); // all 98
-    const over = r.byTask.filter((t) => t.overMedian).map((t) => t.taskId).sort();
+    const over = r.byTask
+      .filter((t) => t.overMedian)
+      .map((t) => t.taskId)
+      .sort();
     expect(over.length).toBeGreaterThan(0);
     const flagged = await page.locator('#tasks tbody tr.over-median').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.task)));
     expect(flagged.sort()).toEqual(over);
     expect(await page.locator('#tasks tbody tr.over-median .badge.flag').count()).toBe(over.length);
     const ids = () => page.locator('#tasks tbody tr').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.task)));
-    const calls = (id: string) => { const t = r.byTask.find((x) => x.taskId === id)!; return t.llmCalls + t.toolCalls; };
+    const calls = (id: string) => {
+      const t = r.byTask.find((x) => x.taskId === id)!;
+      return t.llmCalls + t.toolCalls;
+    };
     await page.click('#tasks th[data-sort="calls"] button');
     expect(await page.locator('#tasks th[data-sort="calls"]').getAttribute('aria-sort')).toBe('descending');
     const desc = (await ids()).map(calls);
@@ -256,7 +322,13 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
   });
 
   it('firing alerts from /api/alerts are listed when the service serves them', async () => {
-    await page.route('**/api/alerts?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ firing: [{ rule: 'daily budget triage-agent', message: '92 % of $5.00 spent', since: '2026-12-04T10:00:00Z' }] }) }));
+    await page.route('**/api/alerts?*', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ firing: [{ rule: 'daily budget triage-agent', message: '92 % of $5.00 spent', since: '2026-12-04T10:00:00Z' }] }),
+      }),
+    );
     await page.click('#refresh');
     await page.waitForSelector('#alerts .alert-row', { timeout: 15_000 });
     expect(await text('#alerts .alert-row strong')).toBe('daily budget triage-agent');
@@ -303,7 +375,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
 
   it('when the API fails, says so and keeps the last numbers on screen; the next good answer clears it', async () => {
     const shown = await text('[data-kpi="total"] .value');
-    await page.route('**/api/report?*', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'query failed: store unavailable' }) }));
+    await page.route('**/api/report?*', (route) =>
+      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'query failed: store unavailable' }) }),
+    );
     await page.click('#refresh');
     await page.waitForSelector('#app[data-state="error"]', { timeout: 15_000 });
     expect(await text('#error')).toBe('Cannot load the report: query failed: store unavailable. Showing the last data loaded, if any.');

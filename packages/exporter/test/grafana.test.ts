@@ -16,7 +16,9 @@ const datasources = yamlFile(join(GRAFANA, 'provisioning/datasources/clickhouse.
 const providers = yamlFile(join(GRAFANA, 'provisioning/dashboards/spendtrace.yaml')).providers as any[];
 const compose = yamlFile(join(DEPLOY, 'compose/compose.yaml'));
 const DASHBOARD_DIR = join(GRAFANA, 'dashboards');
-const dashboards = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort()
+const dashboards = readdirSync(DASHBOARD_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(DASHBOARD_DIR, f), 'utf8')) as any }));
 const DS = { type: 'grafana-clickhouse-datasource', uid: 'spendtrace-clickhouse' };
 
@@ -51,7 +53,10 @@ describe.each(dashboards.map((d) => [d.file, d.json]))('dashboard %s is well-for
     expect(d.uid).toMatch(/^spendtrace-[a-z-]+$/);
     expect(d.title).toMatch(/^spendtrace: /);
     expect(d.time).toEqual({ from: 'now-7d', to: 'now' });
-    expect(d.templating.list.map((v: any) => [v.name, v.type, v.multi, v.includeAll])).toEqual([['service', 'query', true, true], ['agent', 'query', true, true]]);
+    expect(d.templating.list.map((v: any) => [v.name, v.type, v.multi, v.includeAll])).toEqual([
+      ['service', 'query', true, true],
+      ['agent', 'query', true, true],
+    ]);
     for (const v of d.templating.list) {
       expect(v.datasource).toEqual(DS);
       expect(v.query.editorType).toBe('sql');
@@ -79,10 +84,11 @@ describe.each(dashboards.map((d) => [d.file, d.json]))('dashboard %s is well-for
     }
     const cells = new Set<string>();
     for (const p of d.panels) {
-      for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
-        expect(cells.has(`${x},${y}`), `panel ${p.title} overlaps another`).toBe(false);
-        cells.add(`${x},${y}`);
-      }
+      for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++)
+        for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+          expect(cells.has(`${x},${y}`), `panel ${p.title} overlaps another`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
     }
   });
 });
@@ -113,7 +119,17 @@ let fromMs: number;
 let toMs: number;
 
 /** The time strings ClickHouse prints for a DateTime (server time zone). */
-const chTime = (ms: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
+const chTime = (ms: number) =>
+  new Intl.DateTimeFormat('sv-SE', {
+    timeZone: tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(ms);
 
 beforeAll(async () => {
   fx = await populatedStore();
@@ -131,7 +147,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => fx?.close());
 
-const hourlySpans = (kind?: 'inference' | 'tool') => fleetCalls(fx.fleet).filter((c) => (!kind || c.kind === kind) && hourOf(c.start) >= fromMs && hourOf(c.start) <= toMs);
+const hourlySpans = (kind?: 'inference' | 'tool') =>
+  fleetCalls(fx.fleet).filter((c) => (!kind || c.kind === kind) && hourOf(c.start) >= fromMs && hourOf(c.start) <= toMs);
 const rangeTasks = () => fx.fleet.filter((t) => t.start >= fromMs && t.start <= toMs);
 const cost = (xs: Array<{ cost: bigint }>) => sum(xs.map((x) => x.cost));
 const perSuccess = (ts: FleetTask[]) => {
@@ -144,7 +161,8 @@ const rank = (ts: FleetTask[], p: number) => {
 };
 /** Rows of a time series: (interval start, series label) -> summed value, ordered by time then label. */
 function series<T>(xs: T[], at: (x: T) => number, label: (x: T) => string, value: (xs: T[]) => unknown, labelName: string, valueName: string): Row[] {
-  return [...groupBy(xs, (x) => `${chTime(hourOf(at(x)))}|${label(x)}`)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return [...groupBy(xs, (x) => `${chTime(hourOf(at(x)))}|${label(x)}`)]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, g]) => ({ time: k.split('|')[0], [labelName]: k.split('|')[1], [valueName]: value(g) }));
 }
 const sortRows = (rows: Row[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -154,30 +172,57 @@ const PANELS: Record<string, Record<string, { money: string[]; expected: () => R
   'spendtrace-overview': {
     Spend: { money: ['spend'], expected: () => [{ spend: pico(cost(hourlySpans())) }] },
     'Cost per successful task': { money: ['cost_per_successful_task'], expected: () => [{ cost_per_successful_task: perSuccess(rangeTasks()) }] },
-    Tasks: { money: [], expected: () => {
-      const ts = rangeTasks();
-      return [{ n_tasks: ts.length, succeeded: ts.filter((t) => t.outcome === 'success').length, failed: ts.filter((t) => t.outcome === 'failure').length }];
-    } },
+    Tasks: {
+      money: [],
+      expected: () => {
+        const ts = rangeTasks();
+        return [{ n_tasks: ts.length, succeeded: ts.filter((t) => t.outcome === 'success').length, failed: ts.filter((t) => t.outcome === 'failure').length }];
+      },
+    },
     'Unpriced LLM calls': { money: [], expected: () => [{ unpriced_calls: hourlySpans('inference').filter((c) => c.unpriced).length }] },
-    'Spend by kind': { money: ['spend'], expected: () => series(hourlySpans(), (c) => c.start, (c) => c.kind, (g) => pico(cost(g)), 'kind', 'spend') },
-    'Monthly projection': { money: ['projected', 'projected_low', 'projected_high'], expected: () => {
-      const day = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: tz }).format(ms);
-      const today = day(Date.now());
-      const days = Array.from({ length: 7 }, (_, i) => new Date(Date.parse(`${today}T00:00:00Z`) + (i - 7) * 86_400_000).toISOString().slice(0, 10));
-      const perDay = days.map((d) => cost(fleetCalls(fx.fleet).filter((c) => day(c.start) === d))).sort((a, b) => -byBigDesc(a, b));
-      const [y, m] = today.split('-').map(Number);
-      const dim = BigInt(new Date(Date.UTC(y!, m!, 0)).getUTCDate());
-      return [{ projected: pico((sum(perDay) / 7n) * dim), projected_low: pico(perDay[0]! * dim), projected_high: pico(perDay[6]! * dim) }];
-    } },
+    'Spend by kind': {
+      money: ['spend'],
+      expected: () =>
+        series(
+          hourlySpans(),
+          (c) => c.start,
+          (c) => c.kind,
+          (g) => pico(cost(g)),
+          'kind',
+          'spend',
+        ),
+    },
+    'Monthly projection': {
+      money: ['projected', 'projected_low', 'projected_high'],
+      expected: () => {
+        const day = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: tz }).format(ms);
+        const today = day(Date.now());
+        const days = Array.from({ length: 7 }, (_, i) => new Date(Date.parse(`${today}T00:00:00Z`) + (i - 7) * 86_400_000).toISOString().slice(0, 10));
+        const perDay = days.map((d) => cost(fleetCalls(fx.fleet).filter((c) => day(c.start) === d))).sort((a, b) => -byBigDesc(a, b));
+        const [y, m] = today.split('-').map(Number);
+        const dim = BigInt(new Date(Date.UTC(y!, m!, 0)).getUTCDate());
+        return [{ projected: pico((sum(perDay) / 7n) * dim), projected_low: pico(perDay[0]! * dim), projected_high: pico(perDay[6]! * dim) }];
+      },
+    },
   },
   'spendtrace-tasks': {
     'Most expensive tasks': {
       money: ['cost'],
-      expected: () => rangeTasks().sort((a, b) => byBigDesc(a.cost, b.cost)).slice(0, 50).map((t) => ({
-        task_name: t.taskName, agent: t.agent, user_id: t.userId, outcome: t.outcome, cost: pico(t.cost),
-        llm_calls: t.calls.filter((c) => c.kind === 'inference').length, tool_calls: t.calls.filter((c) => c.kind === 'tool').length,
-        errors: t.calls.filter((c) => c.error).length, started: chTime(t.start),
-      })),
+      expected: () =>
+        rangeTasks()
+          .sort((a, b) => byBigDesc(a.cost, b.cost))
+          .slice(0, 50)
+          .map((t) => ({
+            task_name: t.taskName,
+            agent: t.agent,
+            user_id: t.userId,
+            outcome: t.outcome,
+            cost: pico(t.cost),
+            llm_calls: t.calls.filter((c) => c.kind === 'inference').length,
+            tool_calls: t.calls.filter((c) => c.kind === 'tool').length,
+            errors: t.calls.filter((c) => c.error).length,
+            started: chTime(t.start),
+          })),
       // Tasks of equal cost come in task id order (random trace ids): compare as sets, then the order by cost.
       compare(got, want) {
         for (const r of got) expect(r.task_id).toMatch(/^[0-9a-f]{32}$/);
@@ -186,68 +231,176 @@ const PANELS: Record<string, Record<string, { money: string[]; expected: () => R
         expect(got.map((r) => r.cost)).toEqual(want.map((r) => r.cost));
       },
     },
-    'By task name': { money: ['spend', 'cost_per_successful_task', 'p50', 'p90'], expected: () => [...groupBy(rangeTasks(), (t) => t.taskName)]
-      .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
-      .map(([task_name, ts]) => ({
-        task_name, n_tasks: ts.length, succeeded: ts.filter((t) => t.outcome === 'success').length, failed: ts.filter((t) => t.outcome === 'failure').length,
-        spend: pico(cost(ts)), cost_per_successful_task: perSuccess(ts), p50: rank(ts, 50), p90: rank(ts, 90),
-      })) },
-    'Tasks started, by outcome': { money: [], expected: () => series(rangeTasks(), (t) => t.start, (t) => t.outcome, (g) => g.length, 'outcome', 'n_tasks') },
+    'By task name': {
+      money: ['spend', 'cost_per_successful_task', 'p50', 'p90'],
+      expected: () =>
+        [...groupBy(rangeTasks(), (t) => t.taskName)]
+          .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
+          .map(([task_name, ts]) => ({
+            task_name,
+            n_tasks: ts.length,
+            succeeded: ts.filter((t) => t.outcome === 'success').length,
+            failed: ts.filter((t) => t.outcome === 'failure').length,
+            spend: pico(cost(ts)),
+            cost_per_successful_task: perSuccess(ts),
+            p50: rank(ts, 50),
+            p90: rank(ts, 90),
+          })),
+    },
+    'Tasks started, by outcome': {
+      money: [],
+      expected: () =>
+        series(
+          rangeTasks(),
+          (t) => t.start,
+          (t) => t.outcome,
+          (g) => g.length,
+          'outcome',
+          'n_tasks',
+        ),
+    },
   },
   'spendtrace-models': {
-    'Spend by model': { money: ['spend'], expected: () => {
-      const calls = hourlySpans('inference');
-      return [...groupBy(calls, (c) => c.model)].sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b)).map(([model, cs]) => ({
-        provider: 'openai', model, llm_calls: cs.length, unpriced_calls: cs.filter((c) => c.unpriced).length, errors: cs.filter((c) => c.error).length,
-        input_tokens: cs.reduce((a, c) => a + c.input, 0), output_tokens: cs.reduce((a, c) => a + c.output, 0),
-        spend: pico(cost(cs)), share: round(Number(cost(cs)) / Number(cost(calls)), 4), p95_ms: 800, // every fleet span lasts 800 ms
-      }));
-    } },
-    'Spend by model over time': { money: ['spend'], expected: () => series(hourlySpans('inference'), (c) => c.start, (c) => c.model, (g) => pico(cost(g)), 'model', 'spend') },
-    Tokens: { money: [], expected: () => [...groupBy(hourlySpans('inference'), (c) => chTime(hourOf(c.start)))].sort(([a], [b]) => a.localeCompare(b))
-      .map(([time, g]) => ({ time, input: g.reduce((a, c) => a + c.input, 0), output: g.reduce((a, c) => a + c.output, 0), cache_read: 0 })) },
+    'Spend by model': {
+      money: ['spend'],
+      expected: () => {
+        const calls = hourlySpans('inference');
+        return [...groupBy(calls, (c) => c.model)]
+          .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
+          .map(([model, cs]) => ({
+            provider: 'openai',
+            model,
+            llm_calls: cs.length,
+            unpriced_calls: cs.filter((c) => c.unpriced).length,
+            errors: cs.filter((c) => c.error).length,
+            input_tokens: cs.reduce((a, c) => a + c.input, 0),
+            output_tokens: cs.reduce((a, c) => a + c.output, 0),
+            spend: pico(cost(cs)),
+            share: round(Number(cost(cs)) / Number(cost(calls)), 4),
+            p95_ms: 800, // every fleet span lasts 800 ms
+          }));
+      },
+    },
+    'Spend by model over time': {
+      money: ['spend'],
+      expected: () =>
+        series(
+          hourlySpans('inference'),
+          (c) => c.start,
+          (c) => c.model,
+          (g) => pico(cost(g)),
+          'model',
+          'spend',
+        ),
+    },
+    Tokens: {
+      money: [],
+      expected: () =>
+        [...groupBy(hourlySpans('inference'), (c) => chTime(hourOf(c.start)))]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([time, g]) => ({ time, input: g.reduce((a, c) => a + c.input, 0), output: g.reduce((a, c) => a + c.output, 0), cache_read: 0 })),
+    },
   },
   'spendtrace-tools': {
-    Tools: { money: ['tool_fees', 'llm_cost_inside', 'spend'], expected: () => {
-      const cs = hourlySpans().filter((c) => c.tool === 'web_search');
-      const tools = cs.filter((c) => c.kind === 'tool');
-      const inside = cs.filter((c) => c.kind === 'inference');
-      return [{ tool: 'web_search', tool_calls: tools.length, tool_fees: pico(cost(tools)), llm_calls_inside: inside.length, llm_cost_inside: pico(cost(inside)), spend: pico(cost(cs)), errors: 0, p95_ms: 800 }];
-    } },
-    'Tool fees': { money: ['fees'], expected: () => series(hourlySpans('tool'), (c) => c.start, (c) => c.tool, (g) => pico(cost(g)), 'tool', 'fees') },
+    Tools: {
+      money: ['tool_fees', 'llm_cost_inside', 'spend'],
+      expected: () => {
+        const cs = hourlySpans().filter((c) => c.tool === 'web_search');
+        const tools = cs.filter((c) => c.kind === 'tool');
+        const inside = cs.filter((c) => c.kind === 'inference');
+        return [
+          {
+            tool: 'web_search',
+            tool_calls: tools.length,
+            tool_fees: pico(cost(tools)),
+            llm_calls_inside: inside.length,
+            llm_cost_inside: pico(cost(inside)),
+            spend: pico(cost(cs)),
+            errors: 0,
+            p95_ms: 800,
+          },
+        ];
+      },
+    },
+    'Tool fees': {
+      money: ['fees'],
+      expected: () =>
+        series(
+          hourlySpans('tool'),
+          (c) => c.start,
+          (c) => c.tool,
+          (g) => pico(cost(g)),
+          'tool',
+          'fees',
+        ),
+    },
   },
   'spendtrace-agents': {
-    Agents: { money: ['spend', 'cost_per_successful_task'], expected: () => [...groupBy(rangeTasks(), (t) => t.agent)]
-      .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
-      .map(([agent, ts]) => {
-        const ok = ts.filter((t) => t.outcome === 'success').length;
-        return { agent, n_tasks: ts.length, succeeded: ok, failed: ts.length - ok, success_rate: round(ok / ts.length, 4), spend: pico(cost(ts)), cost_per_successful_task: perSuccess(ts) };
-      }) },
-    'Spend by agent': { money: ['spend'], expected: () => series(hourlySpans(), (c) => c.start, (c) => c.task.agent, (g) => pico(cost(g)), 'agent', 'spend') },
-    'Agent × task × model': { money: ['spend'], expected: () => {
-      const calls = hourlySpans('inference');
-      return [...groupBy(calls, (c) => `${c.task.agent}|${c.task.taskName}|${c.model}`)]
-        .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
-        .map(([k, cs]) => {
-          const [agent, task_name, model] = k.split('|');
-          return {
-            agent, task_name, model, llm_calls: cs.length, unpriced_calls: cs.filter((c) => c.unpriced).length,
-            avg_input_tokens: round(cs.reduce((a, c) => a + c.input, 0) / cs.length, 1), avg_output_tokens: round(cs.reduce((a, c) => a + c.output, 0) / cs.length, 1),
-            spend: pico(cost(cs)), share: round(Number(cost(cs)) / Number(cost(calls)), 4),
-          };
-        });
-    } },
+    Agents: {
+      money: ['spend', 'cost_per_successful_task'],
+      expected: () =>
+        [...groupBy(rangeTasks(), (t) => t.agent)]
+          .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
+          .map(([agent, ts]) => {
+            const ok = ts.filter((t) => t.outcome === 'success').length;
+            return {
+              agent,
+              n_tasks: ts.length,
+              succeeded: ok,
+              failed: ts.length - ok,
+              success_rate: round(ok / ts.length, 4),
+              spend: pico(cost(ts)),
+              cost_per_successful_task: perSuccess(ts),
+            };
+          }),
+    },
+    'Spend by agent': {
+      money: ['spend'],
+      expected: () =>
+        series(
+          hourlySpans(),
+          (c) => c.start,
+          (c) => c.task.agent,
+          (g) => pico(cost(g)),
+          'agent',
+          'spend',
+        ),
+    },
+    'Agent × task × model': {
+      money: ['spend'],
+      expected: () => {
+        const calls = hourlySpans('inference');
+        return [...groupBy(calls, (c) => `${c.task.agent}|${c.task.taskName}|${c.model}`)]
+          .sort(([a, x], [b, y]) => byBigDesc(cost(x), cost(y)) || a.localeCompare(b))
+          .map(([k, cs]) => {
+            const [agent, task_name, model] = k.split('|');
+            return {
+              agent,
+              task_name,
+              model,
+              llm_calls: cs.length,
+              unpriced_calls: cs.filter((c) => c.unpriced).length,
+              avg_input_tokens: round(cs.reduce((a, c) => a + c.input, 0) / cs.length, 1),
+              avg_output_tokens: round(cs.reduce((a, c) => a + c.output, 0) / cs.length, 1),
+              spend: pico(cost(cs)),
+              share: round(Number(cost(cs)) / Number(cost(calls)), 4),
+            };
+          });
+      },
+    },
   },
 };
 
-describe('every panel runs on a populated store with Grafana\'s expansion', () => {
-  it('the variables list the fleet\'s services and agents', () => {
+describe("every panel runs on a populated store with Grafana's expansion", () => {
+  it("the variables list the fleet's services and agents", () => {
     expect(q.variables).toEqual({ service: ['batch', 'fleet'], agent: ['research-agent', 'summarizer', 'support-agent', 'triage-agent'] });
   });
 
   it('every panel has an expectation here, and every expectation a panel', () => {
     const keys = dashboards.flatMap(({ json: d }) => d.panels.map((p: any) => `${d.uid} / ${p.title}`)).sort();
-    const specs = Object.entries(PANELS).flatMap(([uid, ps]) => Object.keys(ps).map((t) => `${uid} / ${t}`)).sort();
+    const specs = Object.entries(PANELS)
+      .flatMap(([uid, ps]) => Object.keys(ps).map((t) => `${uid} / ${t}`))
+      .sort();
     expect(keys).toEqual(specs);
     expect(keys.length).toBeGreaterThanOrEqual(17);
   });

@@ -59,9 +59,18 @@ describe('exactly-once writer', () => {
     const newer = Array.from({ length: 6 }, () => goodBody(50));
     for (const b of newer) expect((await post(b.text)).status).toBe(200);
     await server.flush();
-    const totals = async () => (await store.query(`SELECT (SELECT count() FROM ${db}.spans) n, (SELECT toString(sum(cost)) FROM ${db}.task_costs) c, (SELECT sum(calls) FROM ${db}.hourly_costs) h`))[0];
+    const totals = async () =>
+      (
+        await store.query(
+          `SELECT (SELECT count() FROM ${db}.spans) n, (SELECT toString(sum(cost)) FROM ${db}.task_costs) c, (SELECT sum(calls) FROM ${db}.hourly_costs) h`,
+        )
+      )[0];
     const before = await totals();
-    expect(server.ingester.seen.has(JSON.parse(first.text).resourceSpans[0].scopeSpans[0].spans[0].traceId + JSON.parse(first.text).resourceSpans[0].scopeSpans[0].spans[0].spanId)).toBe(false);
+    expect(
+      server.ingester.seen.has(
+        JSON.parse(first.text).resourceSpans[0].scopeSpans[0].spans[0].traceId + JSON.parse(first.text).resourceSpans[0].scopeSpans[0].spans[0].spanId,
+      ),
+    ).toBe(false);
     expect((await post(first.text)).status).toBe(200);
     await server.flush();
     expect(await totals()).toEqual(before);
@@ -78,7 +87,10 @@ describe('exactly-once writer', () => {
     const db = 'spendtrace_poison';
     await migrate(store, { database: db });
     const day = 86_400_000;
-    const rows: SpanRow[] = Array.from({ length: 120 }, (_, i) => requestToRows(decodeJsonRequest(Buffer.from(goodBody(1, i * day).text)), new Pricer()).rows[0]!);
+    const rows: SpanRow[] = Array.from(
+      { length: 120 },
+      (_, i) => requestToRows(decodeJsonRequest(Buffer.from(goodBody(1, i * day).text)), new Pricer()).rows[0]!,
+    );
     const bad = { ...rows[7]!, span_id: 'badbadbadbadbad1', start_time: rows[7]!.start_time, input_tokens: 'not a number' as unknown as number };
     const dead = join(dir, 'dead');
     const writer = new SpanWriter({ store, database: db, deadLetterDir: dead, writerId: 'poison' });
@@ -87,7 +99,10 @@ describe('exactly-once writer', () => {
     const [t] = await store.query<{ n: string; d: string }>(`SELECT count() n, uniqExact(toDate(start_time)) d FROM ${db}.spans`);
     expect(t).toEqual({ n: '120', d: '120' });
     expect(writer.deadLettered).toBe(2);
-    const lines = readFileSync(join(dead, 'dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { row: SpanRow; reason: string });
+    const lines = readFileSync(join(dead, 'dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { row: SpanRow; reason: string });
     expect(lines[0]!.row.span_id).toBe('badbadbadbadbad1');
     expect(lines[0]!.reason).toMatch(/input_tokens|parse/i);
   });
@@ -95,10 +110,30 @@ describe('exactly-once writer', () => {
 
 describe('span-to-row limits', () => {
   const span = (attrs: Record<string, unknown>, name = 'chat') => ({
-    resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 's' } }, { key: 'big', value: { stringValue: 'r'.repeat(1_000_000) } }] }, scopeSpans: [{ spans: [{
-      traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name, startTimeUnixNano: '1750000000000000000', endTimeUnixNano: '1750000001000000000',
-      attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: typeof v === 'number' ? { doubleValue: v } : { stringValue: v } })),
-    }] }] }],
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 's' } },
+            { key: 'big', value: { stringValue: 'r'.repeat(1_000_000) } },
+          ],
+        },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: 'ab'.repeat(16),
+                spanId: 'cd'.repeat(8),
+                name,
+                startTimeUnixNano: '1750000000000000000',
+                endTimeUnixNano: '1750000001000000000',
+                attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: typeof v === 'number' ? { doubleValue: v } : { stringValue: v } })),
+              },
+            ],
+          },
+        ],
+      },
+    ],
   });
   const rowOf = (req: object) => requestToRows(decodeJsonRequest(Buffer.from(JSON.stringify(req))), new Pricer());
   const chat = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini' };
@@ -112,18 +147,28 @@ describe('span-to-row limits', () => {
     expect(JSON.stringify(row.resource_attributes).length).toBeLessThan(20_000);
   });
 
-  it('token counts above 20M and costs above $5,000 for one call never reach the rollups; a peer\'s $0 with tokens is priced', () => {
+  it("token counts above 20M and costs above $5,000 for one call never reach the rollups; a peer's $0 with tokens is priced", () => {
     const huge = rowOf(span({ ...chat, 'gen_ai.usage.input_tokens': 1e10, 'gen_ai.usage.output_tokens': 10, 'gen_ai.usage.cost': 7_500_000 }));
     expect(huge.rows[0]).toMatchObject({ input_tokens: 0, output_tokens: 10 });
     expect(Number(huge.rows[0]!.cost)).toBeLessThan(1);
     expect(huge.clamped).toBe(1);
     expect(huge.messages.join(' ')).toMatch(/not a token count/);
-    const o1 = rowOf(span({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'o1-pro', 'gen_ai.usage.input_tokens': 19_000_000, 'gen_ai.usage.output_tokens': 19_000_000 }));
+    const o1 = rowOf(
+      span({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'o1-pro',
+        'gen_ai.usage.input_tokens': 19_000_000,
+        'gen_ai.usage.output_tokens': 19_000_000,
+      }),
+    );
     expect(o1.rows[0]).toMatchObject({ unpriced: 1, cost: '0.000000000000' });
     const peer = rowOf(span({ ...chat, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100, 'gen_ai.usage.cost': 0 }));
     expect(peer.rows[0]).toMatchObject({ cost_source: 'exporter', unpriced: 0 });
     expect(Number(peer.rows[0]!.cost)).toBeGreaterThan(0);
-    const provider = rowOf(span({ ...chat, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100, 'gen_ai.usage.cost': 0, 'gen_ai.usage.cost.source': 'provider' }));
+    const provider = rowOf(
+      span({ ...chat, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100, 'gen_ai.usage.cost': 0, 'gen_ai.usage.cost.source': 'provider' }),
+    );
     expect(provider.rows[0]).toMatchObject({ cost: '0.000000000000', cost_source: 'provider' });
   });
 });

@@ -17,7 +17,11 @@ import { queryChdb, startServe, waitHealth, type ServeProcess } from './support/
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dirs: string[] = [];
-const tmp = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); dirs.push(d); return d; };
+const tmp = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
 const procs: ServeProcess[] = [];
 afterAll(async () => {
   for (const p of procs) await p.kill('SIGKILL');
@@ -35,10 +39,27 @@ const TOTALS = `SELECT
 
 function expectExact(t: Record<string, string>, ledger: Ledger, label: string) {
   const want = formatPico(ledger.pico);
-  const got = { spans: Number(t.spans), doubled: Number(t.spans) - Number(t.unique_spans), spanCost: formatPico(parsePico(t.span_cost!)),
-    taskCost: formatPico(parsePico(t.task_cost!)), taskCalls: Number(t.task_calls), hourlyCost: formatPico(parsePico(t.hourly_cost!)), hourlyCalls: Number(t.hourly_calls) };
-  console.log(`${label}: acknowledged ${ledger.spans} spans $${want}; stored ${got.spans} (lost ${ledger.spans - Number(t.unique_spans)}, doubled ${got.doubled}); refusals ${JSON.stringify(ledger.refusals)}`);
-  expect(got).toEqual({ spans: ledger.spans, doubled: 0, spanCost: want, taskCost: want, taskCalls: ledger.spans, hourlyCost: want, hourlyCalls: ledger.spans });
+  const got = {
+    spans: Number(t.spans),
+    doubled: Number(t.spans) - Number(t.unique_spans),
+    spanCost: formatPico(parsePico(t.span_cost!)),
+    taskCost: formatPico(parsePico(t.task_cost!)),
+    taskCalls: Number(t.task_calls),
+    hourlyCost: formatPico(parsePico(t.hourly_cost!)),
+    hourlyCalls: Number(t.hourly_calls),
+  };
+  console.log(
+    `${label}: acknowledged ${ledger.spans} spans $${want}; stored ${got.spans} (lost ${ledger.spans - Number(t.unique_spans)}, doubled ${got.doubled}); refusals ${JSON.stringify(ledger.refusals)}`,
+  );
+  expect(got).toEqual({
+    spans: ledger.spans,
+    doubled: 0,
+    spanCost: want,
+    taskCost: want,
+    taskCalls: ledger.spans,
+    hourlyCost: want,
+    hourlyCalls: ledger.spans,
+  });
 }
 
 const drained = (h: Record<string, unknown>) => h.backlogRecords === 0 && h.memoryRows === 0;
@@ -70,7 +91,10 @@ describe('fault harness: the real serve process', () => {
     // shuffled, half before and half after another kill -9.
     const picked = [...load.ledger.bodies].sort(() => Math.random() - 0.5).slice(0, 40);
     const replays = picked.flatMap((b) => Array.from({ length: 2 + Math.floor(Math.random() * 4) }, () => shuffled(b)));
-    for (let i = replays.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [replays[i], replays[j]] = [replays[j]!, replays[i]!]; }
+    for (let i = replays.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [replays[i], replays[j]] = [replays[j]!, replays[i]!];
+    }
     const half = replays.length >> 1;
     const replay = async (list: typeof replays) => {
       for (let i = 0; i < list.length; i += 8) {
@@ -147,34 +171,48 @@ describe('fault harness: the real serve process', () => {
     let hostileAccepted = 0;
     const items = corpus.flatMap((h, i) => (i % 3 === 0 ? [h, goodBody(20)] : [h]));
     let next = 0;
-    await Promise.all(Array.from({ length: 6 }, async () => {
-      while (next < items.length) {
-        const it = items[next++]!;
-        if ('text' in it) {
-          const r = await sendUntilAcked(() => srv.url, it.text, 'application/json', ledger.refusals);
-          expect(r.status).toBe(200);
-          ledger.bodies.push(it); ledger.spans += it.spans; ledger.pico += it.pico;
-        } else {
-          const r = await sendUntilAcked(() => srv.url, it.body as string, it.contentType, ledger.refusals);
-          expect(r.status, String(r.json.partialSuccess?.errorMessage)).toBe(200);
-          hostileAccepted += it.spans - Number(r.json.partialSuccess?.rejectedSpans ?? 0);
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (next < items.length) {
+          const it = items[next++]!;
+          if ('text' in it) {
+            const r = await sendUntilAcked(() => srv.url, it.text, 'application/json', ledger.refusals);
+            expect(r.status).toBe(200);
+            ledger.bodies.push(it);
+            ledger.spans += it.spans;
+            ledger.pico += it.pico;
+          } else {
+            const r = await sendUntilAcked(() => srv.url, it.body as string, it.contentType, ledger.refusals);
+            expect(r.status, String(r.json.partialSuccess?.errorMessage)).toBe(200);
+            hostileAccepted += it.spans - Number(r.json.partialSuccess?.rejectedSpans ?? 0);
+          }
         }
-      }
-    }));
+      }),
+    );
     const health = await waitHealth(srv.url, drained, 120_000);
     expect(health).toMatchObject({ status: 'ok', storeHealthy: true, spansDeadLettered: 0 });
     expect((await srv.kill('SIGTERM')).code).toBe(0);
-    const [t] = await queryChdb(data, `SELECT
+    const [t] = await queryChdb(
+      data,
+      `SELECT
       countIf(service_name = 'fault-fleet') AS good, toString(sumIf(cost, service_name = 'fault-fleet')) AS good_cost,
       countIf(service_name != 'fault-fleet') AS hostile, count() - uniqExact(trace_id, span_id) AS doubled,
       toString(max(cost)) AS max_cost, toString(sum(cost)) AS total, uniqExact(toDate(start_time)) AS days,
       countIf(NOT isValidUTF8(span_name) OR NOT isValidUTF8(agent_name) OR NOT isValidUTF8(request_model) OR arrayExists(v -> NOT isValidUTF8(v), mapValues(attributes))
         OR arrayExists(k -> NOT isValidUTF8(k), mapKeys(attributes)) OR arrayExists(v -> NOT isValidUTF8(v), mapValues(resource_attributes))) AS bad_utf8,
       (SELECT toString(sum(cost)) FROM spendtrace.task_costs) AS task_total
-      FROM spendtrace.spans`);
-    console.log(`fuzz: ${corpus.length} hostile bodies (${hostileAccepted} spans accepted, ${t!.hostile} stored) + ${ledger.bodies.length} good (${ledger.spans} spans); max span cost $${t!.max_cost}; refusals ${JSON.stringify(ledger.refusals)}`);
-    expect({ good: Number(t!.good), goodCost: formatPico(parsePico(t!.good_cost!)), hostile: Number(t!.hostile), doubled: Number(t!.doubled), badUtf8: Number(t!.bad_utf8) })
-      .toEqual({ good: ledger.spans, goodCost: formatPico(ledger.pico), hostile: hostileAccepted, doubled: 0, badUtf8: 0 });
+      FROM spendtrace.spans`,
+    );
+    console.log(
+      `fuzz: ${corpus.length} hostile bodies (${hostileAccepted} spans accepted, ${t!.hostile} stored) + ${ledger.bodies.length} good (${ledger.spans} spans); max span cost $${t!.max_cost}; refusals ${JSON.stringify(ledger.refusals)}`,
+    );
+    expect({
+      good: Number(t!.good),
+      goodCost: formatPico(parsePico(t!.good_cost!)),
+      hostile: Number(t!.hostile),
+      doubled: Number(t!.doubled),
+      badUtf8: Number(t!.bad_utf8),
+    }).toEqual({ good: ledger.spans, goodCost: formatPico(ledger.pico), hostile: hostileAccepted, doubled: 0, badUtf8: 0 });
     expect(parsePico(t!.max_cost!)).toBeLessThanOrEqual(5000n * 10n ** 12n);
     expect(t!.task_total).toBe(t!.total);
     expect(Number(t!.days)).toBeGreaterThanOrEqual(120);

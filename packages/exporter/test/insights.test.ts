@@ -19,7 +19,10 @@ let session: Session;
 let store: QueryableStore;
 const HOUR = 3_600_000;
 const t0 = Date.now() - 2 * 86_400_000; // two days ago: inside 7d
-const dim = (() => { const d = new Date(); return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(); })();
+const dim = (() => {
+  const d = new Date();
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+})();
 /** What the detectors do to a 7-day window's figure. */
 const monthly7d = (pico: bigint) => formatPico((pico * BigInt(dim * 86_400)) / BigInt(7 * 86_400));
 
@@ -30,32 +33,140 @@ const B = { service: 'bad' };
 const G = { service: 'good' };
 
 // Context bloat (and batch-eligible: nightly, nobody waiting): 3 runs of 8 calls resending a growing history.
-for (const run of range(3)) bad.push({ ...B, id: `sum${run}`, name: 'nightly-summary', agent: 'summarizer', at: t0 + run * HOUR, calls: range(8).map((i) => ({ model: 'gpt-4.1-mini', input: 1000 + 1500 * i, output: 300 })) });
+for (const run of range(3))
+  bad.push({
+    ...B,
+    id: `sum${run}`,
+    name: 'nightly-summary',
+    agent: 'summarizer',
+    at: t0 + run * HOUR,
+    calls: range(8).map((i) => ({ model: 'gpt-4.1-mini', input: 1000 + 1500 * i, output: 300 })),
+  });
 // The same job done well: a running summary keeps the input flat; users attached (not background).
-for (const run of range(3)) good.push({ ...G, id: `gsum${run}`, name: 'nightly-summary', agent: 'summarizer', user: 'ops', at: t0 + run * HOUR, calls: range(8).map(() => ({ model: 'gpt-4.1-mini', input: 1000, output: 300 })) });
+for (const run of range(3))
+  good.push({
+    ...G,
+    id: `gsum${run}`,
+    name: 'nightly-summary',
+    agent: 'summarizer',
+    user: 'ops',
+    at: t0 + run * HOUR,
+    calls: range(8).map(() => ({ model: 'gpt-4.1-mini', input: 1000, output: 300 })),
+  });
 
 // Context bloat across runs: each weekly account review sends 1,000 more tokens per call than the last.
-for (const run of range(4)) bad.push({ ...B, id: `acct${run}`, name: 'account-review', agent: 'analyst', user: 'cfo', at: t0 + run * 6 * HOUR, calls: range(2).map(() => ({ model: 'gpt-4.1-mini', input: 2000 + 1000 * run, output: 300 })) });
-for (const run of range(4)) good.push({ ...G, id: `gacct${run}`, name: 'account-review', agent: 'analyst', user: 'cfo', at: t0 + run * 6 * HOUR, calls: range(2).map(() => ({ model: 'gpt-4.1-mini', input: 2000, output: 300 })) });
+for (const run of range(4))
+  bad.push({
+    ...B,
+    id: `acct${run}`,
+    name: 'account-review',
+    agent: 'analyst',
+    user: 'cfo',
+    at: t0 + run * 6 * HOUR,
+    calls: range(2).map(() => ({ model: 'gpt-4.1-mini', input: 2000 + 1000 * run, output: 300 })),
+  });
+for (const run of range(4))
+  good.push({
+    ...G,
+    id: `gacct${run}`,
+    name: 'account-review',
+    agent: 'analyst',
+    user: 'cfo',
+    at: t0 + run * 6 * HOUR,
+    calls: range(2).map(() => ({ model: 'gpt-4.1-mini', input: 2000, output: 300 })),
+  });
 
 // Wrong model: 30 classifications on gpt-4.1 with 5-token answers; gpt-4.1-nano does the same task name as well.
-for (const i of range(30)) bad.push({ ...B, id: `cls${i}`, name: 'classify', agent: 'triage', user: `u${i % 3}`, at: t0 + 4 * HOUR + i * 60_000, calls: [{ model: 'gpt-4.1', input: 300, output: 5 }] });
-for (const i of range(10)) bad.push({ ...B, id: `ncls${i}`, name: 'classify', agent: 'triage', user: `u${i % 3}`, at: t0 + 5 * HOUR + i * 60_000, calls: [{ model: 'gpt-4.1-nano', input: 300, output: 5 }] });
-for (const i of range(30)) good.push({ ...G, id: `gcls${i}`, name: 'classify', agent: 'triage', user: `u${i % 3}`, at: t0 + 4 * HOUR + i * 60_000, calls: [{ model: 'gpt-4.1-nano', input: 300, output: 5 }] });
+for (const i of range(30))
+  bad.push({
+    ...B,
+    id: `cls${i}`,
+    name: 'classify',
+    agent: 'triage',
+    user: `u${i % 3}`,
+    at: t0 + 4 * HOUR + i * 60_000,
+    calls: [{ model: 'gpt-4.1', input: 300, output: 5 }],
+  });
+for (const i of range(10))
+  bad.push({
+    ...B,
+    id: `ncls${i}`,
+    name: 'classify',
+    agent: 'triage',
+    user: `u${i % 3}`,
+    at: t0 + 5 * HOUR + i * 60_000,
+    calls: [{ model: 'gpt-4.1-nano', input: 300, output: 5 }],
+  });
+for (const i of range(30))
+  good.push({
+    ...G,
+    id: `gcls${i}`,
+    name: 'classify',
+    agent: 'triage',
+    user: `u${i % 3}`,
+    at: t0 + 4 * HOUR + i * 60_000,
+    calls: [{ model: 'gpt-4.1-nano', input: 300, output: 5 }],
+  });
 
 // Retry loop: a sync job makes 2 calls, except one run that makes 12 calls with 8 SDK retries.
-for (const i of range(5)) bad.push({ ...B, id: `crm${i}`, name: 'crm-update', agent: 'crm', user: 'sales', at: t0 + 6 * HOUR + i * 60_000, calls: range(2).map(() => ({ model: 'gpt-4o-mini', input: 800, output: 250 })) });
-bad.push({ ...B, id: 'crm-loop', name: 'crm-update', agent: 'crm', user: 'sales', outcome: 'failure', at: t0 + 7 * HOUR, calls: range(12).map((i) => ({ model: 'gpt-4o-mini', input: 800, output: 250, retry: i < 8 ? 1 : 0 })) });
-for (const i of range(6)) good.push({ ...G, id: `gcrm${i}`, name: 'crm-update', agent: 'crm', user: 'sales', at: t0 + 6 * HOUR + i * 60_000, calls: range(2 + (i % 2)).map(() => ({ model: 'gpt-4o-mini', input: 800, output: 250 })) });
+for (const i of range(5))
+  bad.push({
+    ...B,
+    id: `crm${i}`,
+    name: 'crm-update',
+    agent: 'crm',
+    user: 'sales',
+    at: t0 + 6 * HOUR + i * 60_000,
+    calls: range(2).map(() => ({ model: 'gpt-4o-mini', input: 800, output: 250 })),
+  });
+bad.push({
+  ...B,
+  id: 'crm-loop',
+  name: 'crm-update',
+  agent: 'crm',
+  user: 'sales',
+  outcome: 'failure',
+  at: t0 + 7 * HOUR,
+  calls: range(12).map((i) => ({ model: 'gpt-4o-mini', input: 800, output: 250, retry: i < 8 ? 1 : 0 })),
+});
+for (const i of range(6))
+  good.push({
+    ...G,
+    id: `gcrm${i}`,
+    name: 'crm-update',
+    agent: 'crm',
+    user: 'sales',
+    at: t0 + 6 * HOUR + i * 60_000,
+    calls: range(2 + (i % 2)).map(() => ({ model: 'gpt-4o-mini', input: 800, output: 250 })),
+  });
 
 // Duplicates: the same FAQ question answered afresh for 6 users within minutes.
 const faq: Call = { model: 'gpt-4o', input: 600, output: 150, hash: 'faq-reset-password' };
 for (const i of range(6)) bad.push({ ...B, id: `faq${i}`, name: 'faq', agent: 'support', user: `c${i}`, at: t0 + 8 * HOUR + i * 120_000, calls: [faq] });
-for (const i of range(6)) good.push({ ...G, id: `gfaq${i}`, name: 'faq', agent: 'support', user: `c${i}`, at: t0 + 8 * HOUR + i * 120_000, calls: [{ ...faq, hash: `faq-${i}` }] });
+for (const i of range(6))
+  good.push({ ...G, id: `gfaq${i}`, name: 'faq', agent: 'support', user: `c${i}`, at: t0 + 8 * HOUR + i * 120_000, calls: [{ ...faq, hash: `faq-${i}` }] });
 
 // Prompt caching unused: one 3,000-token template, 12 calls, no cache reads; done well, the prefix is read from cache.
-for (const i of range(12)) bad.push({ ...B, id: `ans${i}`, name: 'answer', agent: 'support', user: `c${i}`, at: t0 + 9 * HOUR + i * 60_000, calls: [{ model: 'gpt-4o', input: 3000 + i * 10, output: 300, prompt: 'support-answer' }] });
-for (const i of range(12)) good.push({ ...G, id: `gans${i}`, name: 'answer', agent: 'support', user: `c${i}`, at: t0 + 9 * HOUR + i * 60_000, calls: [{ model: 'gpt-4o', input: 3000 + i * 10, output: 300, prompt: 'support-answer', cacheRead: i ? 2944 : 0 }] });
+for (const i of range(12))
+  bad.push({
+    ...B,
+    id: `ans${i}`,
+    name: 'answer',
+    agent: 'support',
+    user: `c${i}`,
+    at: t0 + 9 * HOUR + i * 60_000,
+    calls: [{ model: 'gpt-4o', input: 3000 + i * 10, output: 300, prompt: 'support-answer' }],
+  });
+for (const i of range(12))
+  good.push({
+    ...G,
+    id: `gans${i}`,
+    name: 'answer',
+    agent: 'support',
+    user: `c${i}`,
+    at: t0 + 9 * HOUR + i * 60_000,
+    calls: [{ model: 'gpt-4o', input: 3000 + i * 10, output: 300, prompt: 'support-answer', cacheRead: i ? 2944 : 0 }],
+  });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'spendtrace-insights-'));
@@ -133,7 +244,10 @@ describe('insights on a fleet with every culprit', () => {
   it('batch-eligible: the nightly summarizer (no user waiting), at 50 % of its cost', () => {
     const fs = ofKind(found, 'batch-eligible');
     expect(fs.map((f) => f.subject.taskName)).toEqual(['nightly-summary']);
-    const cost = bad.filter((t) => t.name === 'nightly-summary').flatMap((t) => t.calls).reduce((a, c) => a + callCost(c), 0n);
+    const cost = bad
+      .filter((t) => t.name === 'nightly-summary')
+      .flatMap((t) => t.calls)
+      .reduce((a, c) => a + callCost(c), 0n);
     expect(fs[0]!.windowSaving).toBe(formatPico(cost / 2n));
   });
 
@@ -165,8 +279,22 @@ describe('insights on a fleet doing the same work well', () => {
 
 describe('the registry', () => {
   it('runs every detector, and one that fails is reported while the others still run', async () => {
-    expect(DETECTORS.map((d) => d.id)).toEqual(['context-bloat', 'wrong-model', 'retry-loops', 'duplicate-requests', 'prompt-caching-unused', 'batch-eligible', 'over-provisioned-model']);
-    const broken: Detector = { id: 'broken', describe: 'always fails', detect: async () => { throw new Error('boom'); } };
+    expect(DETECTORS.map((d) => d.id)).toEqual([
+      'context-bloat',
+      'wrong-model',
+      'retry-loops',
+      'duplicate-requests',
+      'prompt-caching-unused',
+      'batch-eligible',
+      'over-provisioned-model',
+    ]);
+    const broken: Detector = {
+      id: 'broken',
+      describe: 'always fails',
+      detect: async () => {
+        throw new Error('boom');
+      },
+    };
     const r = await insights(store, { database: DB, since: '7d', service: 'bad' }, [broken, ...DETECTORS]);
     expect(r.errors).toEqual([{ detector: 'broken', message: 'boom' }]);
     expect(r.findings.length).toBe(7);

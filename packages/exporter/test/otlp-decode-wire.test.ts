@@ -21,7 +21,9 @@ function same(body: Uint8Array, label = ''): boolean {
   const got = run(decodeProtobufRequest, body);
   if (!got.ok && !(got.error instanceof OtlpDecodeError)) throw new Error(`${label}: threw ${String(got.error)}`);
   if (ref.ok !== got.ok) {
-    const why = ref.ok ? `wire decoder threw ${(got as { error: Error }).error.message}` : `reference threw ${(ref.error as Error).message}, wire decoder accepted`;
+    const why = ref.ok
+      ? `wire decoder threw ${(got as { error: Error }).error.message}`
+      : `reference threw ${(ref.error as Error).message}, wire decoder accepted`;
     throw new Error(`${label}: ${why} on ${Buffer.from(body).toString('hex')}`);
   }
   if (ref.ok && got.ok) expect(got.value, label).toEqual(ref.value);
@@ -35,23 +37,45 @@ const BIG = 2n ** 63n - 1n;
 async function sdkSpans(): Promise<ReadableSpan[]> {
   const exporter = new InMemorySpanExporter();
   const out: ReadableSpan[] = [];
-  for (const [service, extra] of [['wire-a', { 'host.names': ['a', 'b'], 'process.pid': 4242, ratio: 0.5, ok: true }], ['wire-b', {}]] as const) {
-    const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': service, ...extra }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  for (const [service, extra] of [
+    ['wire-a', { 'host.names': ['a', 'b'], 'process.pid': 4242, ratio: 0.5, ok: true }],
+    ['wire-b', {}],
+  ] as const) {
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service, ...extra }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     const t1 = provider.getTracer('scope-one', '1.0.0');
     const t2 = provider.getTracer('scope-two', undefined, { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
-    const root = t1.startSpan('invoke_agent fleet', { kind: SpanKind.SERVER, attributes: { 'gen_ai.operation.name': 'invoke_agent', 'spendtrace.task.root': true } });
+    const root = t1.startSpan('invoke_agent fleet', {
+      kind: SpanKind.SERVER,
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'spendtrace.task.root': true },
+    });
     const ctx = trace.setSpan(context.active(), root);
     const link: Link = { context: root.spanContext(), attributes: { 'link.why': 'retry', n: 3 } };
-    const chat = t1.startSpan('chat gpt-4o', {
-      kind: SpanKind.CLIENT,
-      startTime: [1_750_000_000, 999_999_999],
-      links: [link],
-      attributes: {
-        'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 1200, 'gen_ai.usage.output_tokens': 0, neg: -7, big: Number.MAX_SAFE_INTEGER,
-        frac: 1e-12, 'gen_ai.response.finish_reasons': ['stop', 'length'], nums: [1, 2.5, -3], flags: [true, false], empty: '', unicode: 'café — 漢字 🚀',
-        'empty.array': [],
+    const chat = t1.startSpan(
+      'chat gpt-4o',
+      {
+        kind: SpanKind.CLIENT,
+        startTime: [1_750_000_000, 999_999_999],
+        links: [link],
+        attributes: {
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.usage.input_tokens': 1200,
+          'gen_ai.usage.output_tokens': 0,
+          neg: -7,
+          big: Number.MAX_SAFE_INTEGER,
+          frac: 1e-12,
+          'gen_ai.response.finish_reasons': ['stop', 'length'],
+          nums: [1, 2.5, -3],
+          flags: [true, false],
+          empty: '',
+          unicode: 'café — 漢字 🚀',
+          'empty.array': [],
+        },
       },
-    }, ctx);
+      ctx,
+    );
     chat.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'hi', tokens: 3 });
     chat.addEvent('bare');
     chat.recordException(new Error('upstream 500'));
@@ -134,7 +158,12 @@ describe('wire decoder = protobufjs reference', async () => {
   // ---- fuzz: random mutations of valid requests
 
   it('random mutations: both decoders accept the same bodies with the same result, or both reject', () => {
-    const seeds = [...bodies.map(([, b]) => Buffer.from(b)), ...handMade().filter(([, , ok]) => ok).map(([, b]) => b)];
+    const seeds = [
+      ...bodies.map(([, b]) => Buffer.from(b)),
+      ...handMade()
+        .filter(([, , ok]) => ok)
+        .map(([, b]) => b),
+    ];
     const rand = prng(0x5eed);
     let accepted = 0;
     let rejected = 0;
@@ -181,11 +210,26 @@ function varint(n: number | bigint): number[] {
 }
 const key = (field: number, wt: number) => varint((field << 3) | wt);
 const vint = (field: number, n: number | bigint) => cat(key(field, 0), varint(n));
-const ld = (field: number, ...parts: Part[]) => { const body = cat(...parts); return cat(key(field, 2), varint(body.length), body); };
+const ld = (field: number, ...parts: Part[]) => {
+  const body = cat(...parts);
+  return cat(key(field, 2), varint(body.length), body);
+};
 const str = (field: number, s: string | Buffer) => ld(field, Buffer.isBuffer(s) ? s : Buffer.from(s));
-const f64 = (field: number, n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(n); return cat(key(field, 1), b); };
-const dbl = (field: number, n: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(n); return cat(key(field, 1), b); };
-const f32 = (field: number, n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return cat(key(field, 5), b); };
+const f64 = (field: number, n: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(n);
+  return cat(key(field, 1), b);
+};
+const dbl = (field: number, n: number) => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(n);
+  return cat(key(field, 1), b);
+};
+const f32 = (field: number, n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return cat(key(field, 5), b);
+};
 const group = (field: number, ...parts: Part[]) => cat(key(field, 3), ...parts, key(field, 4));
 
 /** request -> resource_spans -> scope_spans -> span, wrapping span fields. */
@@ -197,36 +241,113 @@ const sid = Buffer.from('b7ad6b7169203331', 'hex');
 function handMade(): Array<[string, Buffer, boolean]> {
   const unknownEverywhere = (n: number) => [vint(n, 7), f32(n + 1, 9), f64(n + 2, 5n), str(n + 3, 'x'), group(n + 4, vint(1, 1), str(2, 'g'))];
   return [
-    ['unknown fields of every wire type in every message', cat(
-      ...unknownEverywhere(100),
-      ld(1, ...unknownEverywhere(200), ld(1, ...unknownEverywhere(300), ld(1, str(1, 'service.name'), ...unknownEverywhere(400), ld(2, str(1, 'svc'), ...unknownEverywhere(500)))),
-        ld(2, ...unknownEverywhere(600), ld(1, str(1, 'scope'), ...unknownEverywhere(700)),
-          ld(2, str(1, tid), str(2, sid), str(5, 'n'), ...unknownEverywhere(800), ld(15, vint(3, 2), ...unknownEverywhere(900)),
-            ld(11, f64(1, 1n), str(2, 'event'), ld(3, str(1, 'k'), ld(2, str(1, 'v')))), // span event: not in trace.proto, skipped
-            ld(13, str(1, tid), str(2, sid)), // link, likewise
-            ld(9, str(1, 'k'), ...unknownEverywhere(1000), ld(2, vint(3, 5), ...unknownEverywhere(1100)))))),
-    ), true],
-    ['known fields with another wire type are skipped', inSpan(vint(1, 5), f32(5, 1), str(6, 'x'), str(7, 'x'), vint(15, 1), str(16, 'x'), f64(9, 1n), str(5, 'kept')), true],
-    ['a repeated singular field: the last wins, an empty one clears', inSpan(str(1, tid), str(1, Buffer.alloc(0)), str(2, sid), str(2, Buffer.from('0102', 'hex')), str(5, 'first'), str(5, 'second'), vint(6, 3), vint(6, 0), f64(7, 1n), f64(7, 2n)), true],
-    ['message fields merge: status, scope, resource, an attribute value', cat(ld(1,
-      ld(1, ld(1, str(1, 'a'), ld(2, str(1, '1')))), ld(1, ld(1, str(1, 'b'), ld(2, vint(3, 2)))),
-      ld(2, ld(1, str(1, 's'), str(2, 'v1')), ld(1, str(2, 'v2')),
-        ld(2, ld(15, vint(3, 2)), ld(15, str(2, 'msg')), ld(9, str(1, 'k'), ld(2, ld(5, ld(1, str(1, 'x')))), ld(2, ld(5, ld(1, vint(3, 1)))))),
+    [
+      'unknown fields of every wire type in every message',
+      cat(
+        ...unknownEverywhere(100),
+        ld(
+          1,
+          ...unknownEverywhere(200),
+          ld(1, ...unknownEverywhere(300), ld(1, str(1, 'service.name'), ...unknownEverywhere(400), ld(2, str(1, 'svc'), ...unknownEverywhere(500)))),
+          ld(
+            2,
+            ...unknownEverywhere(600),
+            ld(1, str(1, 'scope'), ...unknownEverywhere(700)),
+            ld(
+              2,
+              str(1, tid),
+              str(2, sid),
+              str(5, 'n'),
+              ...unknownEverywhere(800),
+              ld(15, vint(3, 2), ...unknownEverywhere(900)),
+              ld(11, f64(1, 1n), str(2, 'event'), ld(3, str(1, 'k'), ld(2, str(1, 'v')))), // span event: not in trace.proto, skipped
+              ld(13, str(1, tid), str(2, sid)), // link, likewise
+              ld(9, str(1, 'k'), ...unknownEverywhere(1000), ld(2, vint(3, 5), ...unknownEverywhere(1100))),
+            ),
+          ),
+        ),
       ),
-    )), true],
-    ['the AnyValue oneof: the last member wins, arrays restart after another member', inSpan(
-      attr('a', str(1, 's'), vint(3, 1)), attr('b', vint(3, 1), str(1, 's')), attr('c', ld(5, ld(1, str(1, 'x'))), str(1, 's'), ld(5, ld(1, str(1, 'y')))),
-      attr('d', ld(5, ld(1, str(1, 'x'))), ld(5, ld(1, str(1, 'y')))), attr('e', ld(6, ld(1, str(1, 'p'), ld(2, vint(2, 1)))), ld(6, ld(1, str(1, 'q'), ld(2, dbl(4, -0))))),
-      attr('f', vint(2, 2n ** 32n), vint(2, 0)), attr('g', vint(2, 2n ** 32n)), attr('h'), attr('i', ld(7)), attr('j', str(1, '')),
-      ld(9, str(1, 'no-value')), ld(9, ld(2, str(1, 'no-key'))), attr('dup', str(1, 'one')), attr('dup', str(1, 'two')),
-    ), true],
-    ['int64: negative, beyond 2^53, 10-byte encodings', inSpan(attr('a', vint(3, -1)), attr('b', vint(3, BIG)), attr('c', vint(3, -BIG - 1n)), attr('d', vint(3, 2n ** 53n)), attr('e', vint(3, -(2n ** 53n) + 1n)),
-      attr('f', [0x18, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f])), true],
+      true,
+    ],
+    [
+      'known fields with another wire type are skipped',
+      inSpan(vint(1, 5), f32(5, 1), str(6, 'x'), str(7, 'x'), vint(15, 1), str(16, 'x'), f64(9, 1n), str(5, 'kept')),
+      true,
+    ],
+    [
+      'a repeated singular field: the last wins, an empty one clears',
+      inSpan(
+        str(1, tid),
+        str(1, Buffer.alloc(0)),
+        str(2, sid),
+        str(2, Buffer.from('0102', 'hex')),
+        str(5, 'first'),
+        str(5, 'second'),
+        vint(6, 3),
+        vint(6, 0),
+        f64(7, 1n),
+        f64(7, 2n),
+      ),
+      true,
+    ],
+    [
+      'message fields merge: status, scope, resource, an attribute value',
+      cat(
+        ld(
+          1,
+          ld(1, ld(1, str(1, 'a'), ld(2, str(1, '1')))),
+          ld(1, ld(1, str(1, 'b'), ld(2, vint(3, 2)))),
+          ld(
+            2,
+            ld(1, str(1, 's'), str(2, 'v1')),
+            ld(1, str(2, 'v2')),
+            ld(2, ld(15, vint(3, 2)), ld(15, str(2, 'msg')), ld(9, str(1, 'k'), ld(2, ld(5, ld(1, str(1, 'x')))), ld(2, ld(5, ld(1, vint(3, 1)))))),
+          ),
+        ),
+      ),
+      true,
+    ],
+    [
+      'the AnyValue oneof: the last member wins, arrays restart after another member',
+      inSpan(
+        attr('a', str(1, 's'), vint(3, 1)),
+        attr('b', vint(3, 1), str(1, 's')),
+        attr('c', ld(5, ld(1, str(1, 'x'))), str(1, 's'), ld(5, ld(1, str(1, 'y')))),
+        attr('d', ld(5, ld(1, str(1, 'x'))), ld(5, ld(1, str(1, 'y')))),
+        attr('e', ld(6, ld(1, str(1, 'p'), ld(2, vint(2, 1)))), ld(6, ld(1, str(1, 'q'), ld(2, dbl(4, -0))))),
+        attr('f', vint(2, 2n ** 32n), vint(2, 0)),
+        attr('g', vint(2, 2n ** 32n)),
+        attr('h'),
+        attr('i', ld(7)),
+        attr('j', str(1, '')),
+        ld(9, str(1, 'no-value')),
+        ld(9, ld(2, str(1, 'no-key'))),
+        attr('dup', str(1, 'one')),
+        attr('dup', str(1, 'two')),
+      ),
+      true,
+    ],
+    [
+      'int64: negative, beyond 2^53, 10-byte encodings',
+      inSpan(
+        attr('a', vint(3, -1)),
+        attr('b', vint(3, BIG)),
+        attr('c', vint(3, -BIG - 1n)),
+        attr('d', vint(3, 2n ** 53n)),
+        attr('e', vint(3, -(2n ** 53n) + 1n)),
+        attr('f', [0x18, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f]),
+      ),
+      true,
+    ],
     ['fixed64 times up to 2^64-1', inSpan(f64(7, 2n ** 64n - 1n), f64(8, 1_750_000_000_000_000_123n)), true],
-    ['non-canonical varints for tags, lengths and enums', (() => {
-      const inner = ld(2, ld(2, [0xb0, 0x80, 0x80, 0x00, 0x83, 0x80, 0x80, 0x80, 0x00])); // kind = 3: a 4-byte tag, a 5-byte value
-      return cat([0x8a, 0x00], [(inner.length & 127) | 128, 0x80, 0x00], inner); // a 2-byte tag, a 3-byte length
-    })(), true],
+    [
+      'non-canonical varints for tags, lengths and enums',
+      (() => {
+        const inner = ld(2, ld(2, [0xb0, 0x80, 0x80, 0x00, 0x83, 0x80, 0x80, 0x80, 0x00])); // kind = 3: a 4-byte tag, a 5-byte value
+        return cat([0x8a, 0x00], [(inner.length & 127) | 128, 0x80, 0x00], inner); // a 2-byte tag, a 3-byte length
+      })(),
+      true,
+    ],
     ['kind and status code of 10 bytes (negative int32)', inSpan(vint(6, -1), ld(15, vint(3, -2))), true],
     ['invalid UTF-8 in a kept string', inSpan(str(5, Buffer.from([0x61, 0xc3, 0x28]))), false],
     ['invalid UTF-8 in a skipped string (trace_state)', inSpan(str(3, Buffer.from([0xed, 0xa0, 0x80]))), false],
@@ -280,14 +401,35 @@ function mutate(seed: Buffer, rand: () => number, all: Buffer[]): Buffer {
   const at = () => Math.floor(rand() * (b.length + 1));
   for (let k = 0; k < n; k++) {
     const op = Math.floor(rand() * 8);
-    if (op === 0 && b.length) b[Math.min(at(), b.length - 1)]! ^= 1 << Math.floor(rand() * 8); // bit flip
+    if (op === 0 && b.length)
+      b[Math.min(at(), b.length - 1)]! ^= 1 << Math.floor(rand() * 8); // bit flip
     else if (op === 1 && b.length) b[Math.min(at(), b.length - 1)] = INTERESTING[Math.floor(rand() * INTERESTING.length)]!;
-    else if (op === 2) b = b.subarray(0, at()); // truncate
-    else if (op === 3) { const i = at(); b = Buffer.concat([b.subarray(0, i), Buffer.from([INTERESTING[Math.floor(rand() * INTERESTING.length)]!]), b.subarray(i)]); }
-    else if (op === 4) { const i = at(); const j = Math.min(b.length, i + 1 + Math.floor(rand() * 8)); b = Buffer.concat([b.subarray(0, i), b.subarray(j)]); } // delete
-    else if (op === 5) { const i = at(); const j = Math.min(b.length, i + 1 + Math.floor(rand() * 16)); b = Buffer.concat([b.subarray(0, j), b.subarray(i, j), b.subarray(j)]); } // duplicate
-    else if (op === 6) { const o = all[Math.floor(rand() * all.length)]!; const i = Math.floor(rand() * o.length); const chunk = o.subarray(i, i + 1 + Math.floor(rand() * 32)); const j = at(); b = Buffer.concat([b.subarray(0, j), chunk, b.subarray(j)]); } // splice
-    else if (b.length) { const i = Math.min(at(), b.length - 1); b[i] = (b[i]! + (rand() < 0.5 ? 1 : -1)) & 255; } // length +-1
+    else if (op === 2)
+      b = b.subarray(0, at()); // truncate
+    else if (op === 3) {
+      const i = at();
+      b = Buffer.concat([b.subarray(0, i), Buffer.from([INTERESTING[Math.floor(rand() * INTERESTING.length)]!]), b.subarray(i)]);
+    } else if (op === 4) {
+      const i = at();
+      const j = Math.min(b.length, i + 1 + Math.floor(rand() * 8));
+      b = Buffer.concat([b.subarray(0, i), b.subarray(j)]);
+    } // delete
+    else if (op === 5) {
+      const i = at();
+      const j = Math.min(b.length, i + 1 + Math.floor(rand() * 16));
+      b = Buffer.concat([b.subarray(0, j), b.subarray(i, j), b.subarray(j)]);
+    } // duplicate
+    else if (op === 6) {
+      const o = all[Math.floor(rand() * all.length)]!;
+      const i = Math.floor(rand() * o.length);
+      const chunk = o.subarray(i, i + 1 + Math.floor(rand() * 32));
+      const j = at();
+      b = Buffer.concat([b.subarray(0, j), chunk, b.subarray(j)]);
+    } // splice
+    else if (b.length) {
+      const i = Math.min(at(), b.length - 1);
+      b[i] = (b[i]! + (rand() < 0.5 ? 1 : -1)) & 255;
+    } // length +-1
   }
   return b;
 }

@@ -15,20 +15,24 @@ async function makeSpans(): Promise<ReadableSpan[]> {
   const tracer = provider.getTracer('spendtrace-test', '1.2.3');
   const root = tracer.startSpan('invoke_agent research', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'invoke_agent' } });
   {
-    const chat = tracer.startSpan('chat gpt-4o-mini', {
-      kind: SpanKind.CLIENT,
-      startTime: [1_750_000_000, 123_456_789],
-      attributes: {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': 'gpt-4o-mini',
-        'gen_ai.usage.input_tokens': 1200,
-        'gen_ai.usage.output_tokens': 345,
-        'gen_ai.usage.cost.amount': 0.000387,
-        'gen_ai.response.finish_reasons': ['stop'],
-        'spendtrace.task.root': false,
-        'big.int': 9_007_199_254_740_991,
+    const chat = tracer.startSpan(
+      'chat gpt-4o-mini',
+      {
+        kind: SpanKind.CLIENT,
+        startTime: [1_750_000_000, 123_456_789],
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.usage.input_tokens': 1200,
+          'gen_ai.usage.output_tokens': 345,
+          'gen_ai.usage.cost.amount': 0.000387,
+          'gen_ai.response.finish_reasons': ['stop'],
+          'spendtrace.task.root': false,
+          'big.int': 9_007_199_254_740_991,
+        },
       },
-    }, trace.setSpan(context.active(), root));
+      trace.setSpan(context.active(), root),
+    );
     chat.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
     chat.end([1_750_000_001, 5]);
     root.end();
@@ -77,13 +81,32 @@ describe('OTLP decoding of real serializer output', async () => {
   });
 
   it('accepts enum names, snake_case keys and string int64 in JSON', () => {
-    const req = decodeJsonRequest(JSON.stringify({
-      resource_spans: [{ scope_spans: [{ spans: [{
-        trace_id: '0AF7651916CD43DD8448EB211C80319C', span_id: 'B7AD6B7169203331', name: 'x',
-        kind: 'SPAN_KIND_CLIENT', start_time_unix_nano: '1750000000000000001', status: { code: 'STATUS_CODE_ERROR' },
-        attributes: [{ key: 'n', value: { intValue: '42' } }, { key: 'd', value: { doubleValue: 'NaN' } }],
-      }] }] }],
-    }));
+    const req = decodeJsonRequest(
+      JSON.stringify({
+        resource_spans: [
+          {
+            scope_spans: [
+              {
+                spans: [
+                  {
+                    trace_id: '0AF7651916CD43DD8448EB211C80319C',
+                    span_id: 'B7AD6B7169203331',
+                    name: 'x',
+                    kind: 'SPAN_KIND_CLIENT',
+                    start_time_unix_nano: '1750000000000000001',
+                    status: { code: 'STATUS_CODE_ERROR' },
+                    attributes: [
+                      { key: 'n', value: { intValue: '42' } },
+                      { key: 'd', value: { doubleValue: 'NaN' } },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
     const s = req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     expect(s.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(s.kind).toBe(3);
@@ -101,7 +124,11 @@ describe('OTLP decoding of real serializer output', async () => {
     ['JSON not an object', () => decodeJsonRequest('[1,2]'), /request: expected an object/],
   ])('rejects %s with a typed error and a reason', (_name, run, reason) => {
     let err: unknown;
-    try { run(); } catch (e) { err = e; }
+    try {
+      run();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(OtlpDecodeError);
     expect((err as OtlpDecodeError).reason).toMatch(reason);
   });

@@ -36,8 +36,16 @@ beforeAll(async () => {
   await migrate(store, { database: DB });
   metrics = new ServiceMetrics({ processMetrics: false });
   server = await startServer({
-    port: 0, grpcPort: 0, store, pricer: new Pricer(), database: DB, maxBodyBytes: 1024 * 1024, log: () => {},
-    ingest: { batch: { maxBatchAgeMs: 20 }, onInsert: (i) => metrics.observeInsert(i) }, auth: new TokenAuth({ tokens: ['old-token-still-valid', TOKEN] }), metrics,
+    port: 0,
+    grpcPort: 0,
+    store,
+    pricer: new Pricer(),
+    database: DB,
+    maxBodyBytes: 1024 * 1024,
+    log: () => {},
+    ingest: { batch: { maxBatchAgeMs: 20 }, onInsert: (i) => metrics.observeInsert(i) },
+    auth: new TokenAuth({ tokens: ['old-token-still-valid', TOKEN] }),
+    metrics,
   });
 });
 afterAll(async () => {
@@ -60,10 +68,17 @@ function exportOnce(exporter: SpanExporter, spans: ReadableSpan[]): Promise<{ co
 function rawExport(body: Uint8Array, md = bearer()): Promise<{ err: grpc.ServiceError | null; res: Buffer | undefined }> {
   const client = new grpc.Client(server.grpcAddress!, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(body), md, (err, res) => {
-      client.close();
-      resolve({ err, res });
-    });
+    client.makeUnaryRequest(
+      '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(body),
+      md,
+      (err, res) => {
+        client.close();
+        resolve({ err, res });
+      },
+    );
   });
 }
 
@@ -94,12 +109,20 @@ describe('OTLP/gRPC beside OTLP/HTTP', () => {
 
   it('answers partial success for rejected spans, INVALID_ARGUMENT for a body that does not decode', async () => {
     const t = otlpTypes().request;
-    const span = (traceId: Buffer) => ({ traceId, spanId: Buffer.alloc(8, 7), name: 'chat gpt-4o', startTimeUnixNano: 1, endTimeUnixNano: 2,
-      attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }] });
+    const span = (traceId: Buffer) => ({
+      traceId,
+      spanId: Buffer.alloc(8, 7),
+      name: 'chat gpt-4o',
+      startTimeUnixNano: 1,
+      endTimeUnixNano: 2,
+      attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }],
+    });
     const body = t.encode(t.create({ resourceSpans: [{ scopeSpans: [{ spans: [span(Buffer.alloc(3, 1)), span(Buffer.alloc(16, 9))] }] }] })).finish();
     const ok = await rawExport(body);
     expect(ok.err).toBeNull();
-    const res = otlpTypes().response.toObject(otlpTypes().response.decode(ok.res!), { longs: String }) as { partialSuccess?: { rejectedSpans: string; errorMessage: string } };
+    const res = otlpTypes().response.toObject(otlpTypes().response.decode(ok.res!), { longs: String }) as {
+      partialSuccess?: { rejectedSpans: string; errorMessage: string };
+    };
     expect(res.partialSuccess?.rejectedSpans).toBe('1');
     expect(res.partialSuccess?.errorMessage).toMatch(/1 spans rejected/);
 
@@ -125,7 +148,11 @@ describe('OTLP/gRPC beside OTLP/HTTP', () => {
     }
     for (const path of ['/api/summary', '/metrics', '/']) expect((await fetch(`${server.url}${path}`)).status).toBe(401);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    const old = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer old-token-still-valid' }, body });
+    const old = await fetch(`${server.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer old-token-still-valid' },
+      body,
+    });
     expect(old.status).toBe(200);
     await server.flush();
     const [n] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${DB}.spans WHERE task_name = 'unauthenticated'`);
@@ -152,33 +179,68 @@ describe('OTLP/gRPC beside OTLP/HTTP', () => {
 
 describe('OTLP/gRPC while the store fails', () => {
   it('answers UNAVAILABLE with a google.rpc.RetryInfo once the buffer of a failing store is full', async () => {
-    const failing = new Proxy(store, { get: (t, p) => (p === 'insert' ? () => Promise.reject(new Error('store down (test)')) : (Reflect.get(t, p, t) as () => unknown).bind?.(t) ?? Reflect.get(t, p, t)) });
-    const s = await startServer({ port: 0, grpcPort: 0, store: failing, pricer: new Pricer(), database: DB, log: () => {}, ingest: { seenWindow: 100, batch: { maxMemoryRows: 5, maxBatchAgeMs: 10, retryInitialMs: 10 } } });
+    const failing = new Proxy(store, {
+      get: (t, p) =>
+        p === 'insert' ? () => Promise.reject(new Error('store down (test)')) : ((Reflect.get(t, p, t) as () => unknown).bind?.(t) ?? Reflect.get(t, p, t)),
+    });
+    const s = await startServer({
+      port: 0,
+      grpcPort: 0,
+      store: failing,
+      pricer: new Pricer(),
+      database: DB,
+      log: () => {},
+      ingest: { seenWindow: 100, batch: { maxMemoryRows: 5, maxBatchAgeMs: 10, retryInitialMs: 10 } },
+    });
     try {
       const t = otlpTypes().request;
       const grpcAddress = s.grpcAddress!;
-      const call = (body: Uint8Array) => new Promise<{ err: grpc.ServiceError | null }>((resolve) => {
-        const client = new grpc.Client(grpcAddress, grpc.credentials.createInsecure());
-        client.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(body), new grpc.Metadata(), (err) => { client.close(); resolve({ err }); });
-      });
-      const spans = Array.from({ length: 5 }, (_, i) => ({ traceId: Buffer.alloc(16, 0xa0 + i), spanId: Buffer.alloc(8, 1 + i), name: 'chat gpt-4o', startTimeUnixNano: Date.now() * 1e6, endTimeUnixNano: Date.now() * 1e6 + 1,
-        attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } }] }));
+      const call = (body: Uint8Array) =>
+        new Promise<{ err: grpc.ServiceError | null }>((resolve) => {
+          const client = new grpc.Client(grpcAddress, grpc.credentials.createInsecure());
+          client.makeUnaryRequest(
+            '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            Buffer.from(body),
+            new grpc.Metadata(),
+            (err) => {
+              client.close();
+              resolve({ err });
+            },
+          );
+        });
+      const spans = Array.from({ length: 5 }, (_, i) => ({
+        traceId: Buffer.alloc(16, 0xa0 + i),
+        spanId: Buffer.alloc(8, 1 + i),
+        name: 'chat gpt-4o',
+        startTimeUnixNano: Date.now() * 1e6,
+        endTimeUnixNano: Date.now() * 1e6 + 1,
+        attributes: [
+          { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+          { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+        ],
+      }));
       expect((await call(t.encode(t.create({ resourceSpans: [{ scopeSpans: [{ spans }] }] })).finish())).err).toBeNull();
       await new Promise((r) => setTimeout(r, 100)); // the first insert fails: the store is marked unhealthy
       const more = [{ ...spans[0]!, traceId: Buffer.alloc(16, 0xee) }];
       const { err } = await call(t.encode(t.create({ resourceSpans: [{ scopeSpans: [{ spans: more }] }] })).finish());
       expect(err?.code).toBe(grpc.status.UNAVAILABLE);
       const details = err!.metadata.get('grpc-status-details-bin')[0] as Buffer;
-      const root = protobuf.Root.fromJSON({ nested: {
-        Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } } },
-        Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
-        RetryInfo: { fields: { retry_delay: { type: 'Duration', id: 1 } } },
-        Duration: { fields: { seconds: { type: 'int64', id: 1 } } },
-      } });
+      const root = protobuf.Root.fromJSON({
+        nested: {
+          Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } } },
+          Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
+          RetryInfo: { fields: { retry_delay: { type: 'Duration', id: 1 } } },
+          Duration: { fields: { seconds: { type: 'int64', id: 1 } } },
+        },
+      });
       const st = root.lookupType('Status').decode(details) as unknown as { code: number; details: Array<{ type_url: string; value: Uint8Array }> };
       expect(st.code).toBe(grpc.status.UNAVAILABLE);
       expect(st.details[0]!.type_url).toBe('type.googleapis.com/google.rpc.RetryInfo');
-      const retry = root.lookupType('RetryInfo').toObject(root.lookupType('RetryInfo').decode(st.details[0]!.value), { longs: Number }) as { retry_delay: { seconds: number } };
+      const retry = root.lookupType('RetryInfo').toObject(root.lookupType('RetryInfo').decode(st.details[0]!.value), { longs: Number }) as {
+        retry_delay: { seconds: number };
+      };
       expect(retry.retry_delay.seconds).toBeGreaterThan(0);
     } finally {
       await s.close(0);

@@ -15,7 +15,11 @@ const BIN = join(ROOT, 'packages/exporter/bin/spendtrace.js');
 const TOKEN = 'readme-token-0123456789';
 let data: string;
 
-interface Result { code: number; out: string; err: string }
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
 /** The CLI in its own process, as a user runs it beside the service (in-process it would share the engine). */
 function cli(argv: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve) => {
@@ -30,15 +34,37 @@ async function serve(env: Record<string, string> = {}) {
   const ac = new AbortController();
   let out = '';
   let ready!: () => void;
-  const up = new Promise<void>((r) => { ready = r; });
-  const done = run(['serve', '--port', '0', '--grpc-port', '0', '--clickhouse-http-port', '0'], {
-    stdout: { write: (s: string) => { out += s; if (out.includes('Ctrl-C')) ready(); } }, stderr: { write: () => {} },
-    env: { SPENDTRACE_DATA: data, ...env }, cwd: data, signal: ac.signal,
+  const up = new Promise<void>((r) => {
+    ready = r;
   });
-  await Promise.race([up, done.then((c) => { throw new Error(`serve exited ${c}`); })]);
+  const done = run(['serve', '--port', '0', '--grpc-port', '0', '--clickhouse-http-port', '0'], {
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        if (out.includes('Ctrl-C')) ready();
+      },
+    },
+    stderr: { write: () => {} },
+    env: { SPENDTRACE_DATA: data, ...env },
+    cwd: data,
+    signal: ac.signal,
+  });
+  await Promise.race([
+    up,
+    done.then((c) => {
+      throw new Error(`serve exited ${c}`);
+    }),
+  ]);
   const url = /listening on (\S+)/.exec(out)![1]!;
   const ch = /ClickHouse\s+(http:\/\/\S+)\/\?query/.exec(out)![1]!;
-  return { url, ch, stop: async () => { ac.abort(); expect(await done).toBe(0); } };
+  return {
+    url,
+    ch,
+    stop: async () => {
+      ac.abort();
+      expect(await done).toBe(0);
+    },
+  };
 }
 
 function readmeExamples(): string[] {
@@ -51,7 +77,10 @@ function readmeExamples(): string[] {
 const sh = promisify(execFile);
 async function runExample(line: string, chUrl: string) {
   const cmd = line.replaceAll('http://127.0.0.1:8123', chUrl).replaceAll('./dev spendtrace', `node ${BIN}`);
-  const { stdout } = await sh('bash', ['-c', cmd], { env: { PATH: process.env.PATH!, SPENDTRACE_DATA: data, SPENDTRACE_GRPC_PORT: '0', SPENDTRACE_CLICKHOUSE_HTTP_PORT: '0' }, cwd: data });
+  const { stdout } = await sh('bash', ['-c', cmd], {
+    env: { PATH: process.env.PATH!, SPENDTRACE_DATA: data, SPENDTRACE_GRPC_PORT: '0', SPENDTRACE_CLICKHOUSE_HTTP_PORT: '0' },
+    cwd: data,
+  });
   return stdout;
 }
 
@@ -100,8 +129,15 @@ describe('the README query examples', () => {
     try {
       const [byTask, byModel, byAgentTool, count] = readmeExamples();
       expect(await runExample(byTask!, s.ch)).toMatch(/task_name[\s\S]*readme-task[\s\S]*0\.018653/);
-      const models = (await runExample(byModel!, s.ch)).trim().split('\n').map((l) => JSON.parse(l) as { model: string; calls: number });
-      expect(models.map((m) => [m.model, Number(m.calls)])).toEqual([['gpt-4o', 2], ['', 1], ['gpt-4o-mini', 1]]);
+      const models = (await runExample(byModel!, s.ch))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { model: string; calls: number });
+      expect(models.map((m) => [m.model, Number(m.calls)])).toEqual([
+        ['gpt-4o', 2],
+        ['', 1],
+        ['gpt-4o-mini', 1],
+      ]);
       const table = await runExample(byAgentTool!, s.ch);
       expect(table).toMatch(/research-agent[\s│]+3[\s│]+0\.013653 │/);
       expect(table).toMatch(/web_search[\s│]+1[\s│]+0\.005 │/);

@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { formatPico, parsePico } from '@spendtrace/semconv';
 import {
-  breakdown, costPerSuccessByDay, costsByTask, costsByTaskName, costsByTool, fullReport, parseDimensions, projection, summary, ticker,
+  breakdown,
+  costPerSuccessByDay,
+  costsByTask,
+  costsByTaskName,
+  costsByTool,
+  fullReport,
+  parseDimensions,
+  projection,
+  summary,
+  ticker,
 } from '../src/reports/index.ts';
 import type { QueryableStore } from '../src/reports/index.ts';
 import { createReportRoutes } from '../src/reports/index.ts';
@@ -28,12 +37,40 @@ const S = { service: 'svc', agent: 'writer' };
 const tasks: TaskSpec[] = [
   { ...S, id: 'd1', name: 'draft', user: 'u1', tenant: 'acme', charged: 0.01, at: now - 3 * DAY, calls: [small], tools: [{ name: 'search', cost: '0.00001' }] },
   { ...S, id: 'd2', name: 'draft', user: 'u1', tenant: 'acme', charged: 0.02, at: now - 3 * DAY + 60_000, calls: [small] },
-  { ...S, id: 'd3', name: 'draft', user: 'u2', tenant: 'globex', at: now - 2 * DAY, calls: [small], tools: [{ name: 'search', cost: '0.00001', error: true }], outcome: 'failure' },
+  {
+    ...S,
+    id: 'd3',
+    name: 'draft',
+    user: 'u2',
+    tenant: 'globex',
+    at: now - 2 * DAY,
+    calls: [small],
+    tools: [{ name: 'search', cost: '0.00001', error: true }],
+    outcome: 'failure',
+  },
   { ...S, id: 'd4', name: 'draft', user: 'u2', tenant: 'globex', at: now - 2 * DAY + 60_000, calls: [small] },
-  { ...S, id: 'd5', name: 'draft', user: 'u2', tenant: 'globex', at: now - 30 * 60_000, calls: [small, small, small, small, { ...small, retry: 2 }], tools: [{ name: 'search', cost: '0.00001' }] },
+  {
+    ...S,
+    id: 'd5',
+    name: 'draft',
+    user: 'u2',
+    tenant: 'globex',
+    at: now - 30 * 60_000,
+    calls: [small, small, small, small, { ...small, retry: 2 }],
+    tools: [{ name: 'search', cost: '0.00001' }],
+  },
   // A review on gpt-4.1, and one whose second call is on a model nobody priced.
   { ...S, agent: 'reviewer', id: 'r1', name: 'review', user: 'u1', tenant: 'acme', charged: 0.05, at: now - DAY - 60_000, calls: [big] },
-  { ...S, agent: 'reviewer', id: 'r2', name: 'review', user: 'u1', tenant: 'acme', at: now - 20 * 60_000, calls: [big, { model: 'acme-7b', input: 100, output: 10, unpriced: true }] },
+  {
+    ...S,
+    agent: 'reviewer',
+    id: 'r2',
+    name: 'review',
+    user: 'u1',
+    tenant: 'acme',
+    at: now - 20 * 60_000,
+    calls: [big, { model: 'acme-7b', input: 100, output: 10, unpriced: true }],
+  },
 ];
 const cost = (id: string) => {
   const t = tasks.find((x) => x.id === id)!;
@@ -56,7 +93,15 @@ describe('breakdown by any dimensions', () => {
     const total = tasks.reduce((a, t) => a + cost(t.id), 0n);
     expect(rows.reduce((a, r) => a + parsePico(r.cost), 0n)).toBe(total);
     const draftSmall = rows.find((r) => r.key.agent === 'writer' && r.key.task === 'draft' && r.key.model === 'gpt-4o-mini')!;
-    expect(draftSmall).toMatchObject({ calls: 9, attempts: 11, avgInputTokens: 1000, avgOutputTokens: 100, tasks: 5, unpricedCalls: 0, cost: formatPico(9n * callCost(small)) });
+    expect(draftSmall).toMatchObject({
+      calls: 9,
+      attempts: 11,
+      avgInputTokens: 1000,
+      avgOutputTokens: 100,
+      tasks: 5,
+      unpricedCalls: 0,
+      cost: formatPico(9n * callCost(small)),
+    });
     const fees = rows.find((r) => r.key.task === 'draft' && r.key.model === '')!;
     expect(fees).toMatchObject({ calls: 0, toolCalls: 3, cost: '0.000030000000' });
     const unpriced = rows.find((r) => r.key.model === 'acme-7b')!;

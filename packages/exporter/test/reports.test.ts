@@ -5,9 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'chdb';
-import {
-  costsByAgent, costsByHour, costsByModel, costsByTask, costsByTool, fullReport, summary,
-} from '../src/reports/index.ts';
+import { costsByAgent, costsByHour, costsByModel, costsByTask, costsByTool, fullReport, summary } from '../src/reports/index.ts';
 import type { QueryableStore } from '../src/reports/index.ts';
 import { createReportRoutes } from '../src/reports/api.ts';
 
@@ -32,7 +30,10 @@ function openStore(): QueryableStore {
   return {
     async query<T>(sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
       const text = (await session.queryBindAsync(sql, params, { format: 'JSONEachRow' })).text();
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as T);
     },
   };
 }
@@ -44,22 +45,51 @@ const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').repl
 let seq = 0;
 
 interface SpanSpec {
-  task: string; kind: 'inference' | 'tool' | 'task'; service?: string; agent?: string; taskName?: string;
-  model?: string; cost?: string; tool?: string; outcome?: string; retry?: number; repeat?: number; error?: boolean;
-  unpriced?: boolean; input?: number; output?: number; at?: number; durMs?: number;
+  task: string;
+  kind: 'inference' | 'tool' | 'task';
+  service?: string;
+  agent?: string;
+  taskName?: string;
+  model?: string;
+  cost?: string;
+  tool?: string;
+  outcome?: string;
+  retry?: number;
+  repeat?: number;
+  error?: boolean;
+  unpriced?: boolean;
+  input?: number;
+  output?: number;
+  at?: number;
+  durMs?: number;
 }
 function span(s: SpanSpec): Record<string, unknown> {
   const at = s.at ?? base;
   const dur = s.durMs ?? 100;
   return {
-    trace_id: s.task, span_id: `s${++seq}`, start_time: chTime(at), end_time: chTime(at + dur),
-    duration_ns: dur * 1_000_000, service_name: s.service ?? 'svc-a', kind: s.kind, task_id: s.task,
-    task_name: s.taskName ?? '', agent_name: s.agent ?? '', tool_name: s.tool ?? '',
+    trace_id: s.task,
+    span_id: `s${++seq}`,
+    start_time: chTime(at),
+    end_time: chTime(at + dur),
+    duration_ns: dur * 1_000_000,
+    service_name: s.service ?? 'svc-a',
+    kind: s.kind,
+    task_id: s.task,
+    task_name: s.taskName ?? '',
+    agent_name: s.agent ?? '',
+    tool_name: s.tool ?? '',
     operation: s.kind === 'inference' ? 'chat' : s.kind === 'tool' ? 'execute_tool' : 'invoke_agent',
-    provider: s.kind === 'inference' ? 'openai' : '', request_model: s.model ?? '', response_model: s.model ?? '',
-    input_tokens: s.input ?? 0, output_tokens: s.output ?? 0, cost: s.cost ?? '0',
-    unpriced: s.unpriced ? 1 : 0, status_code: s.error ? 'error' : 'unset', outcome: s.outcome ?? '',
-    retry_attempt: s.retry ?? 0, request_repeat: s.repeat ?? 0,
+    provider: s.kind === 'inference' ? 'openai' : '',
+    request_model: s.model ?? '',
+    response_model: s.model ?? '',
+    input_tokens: s.input ?? 0,
+    output_tokens: s.output ?? 0,
+    cost: s.cost ?? '0',
+    unpriced: s.unpriced ? 1 : 0,
+    status_code: s.error ? 'error' : 'unset',
+    outcome: s.outcome ?? '',
+    retry_attempt: s.retry ?? 0,
+    request_repeat: s.repeat ?? 0,
   };
 }
 
@@ -69,26 +99,32 @@ beforeAll(async () => {
   const research = { service: 'svc-a', agent: 'research-agent', taskName: 'research' };
   const triage = { service: 'svc-a', agent: 'triage-agent', taskName: 'triage' };
   // Two inserts, so task_costs and hourly_costs hold unmerged parts that reads must re-aggregate.
-  await session.insert({ table: `${DB}.spans`, values: [
-    span({ task: 'T1', kind: 'task', ...research, outcome: 'success' }),
-    span({ task: 'T1', kind: 'inference', ...research, model: 'gpt-4.1', cost: '0.00435', input: 1000, output: 300 }),
-    span({ task: 'T1', kind: 'inference', ...research, model: 'gpt-4o-mini', cost: '0.000123', input: 500, output: 80 }),
-    span({ task: 'T2', kind: 'task', ...research, outcome: 'failure' }),
-    span({ task: 'T2', kind: 'inference', ...research, model: 'gpt-4.1', cost: '0.002', error: true }),
-    span({ task: 'T2', kind: 'inference', ...research, model: 'gpt-4.1', cost: '0.002', retry: 1 }),
-    span({ task: 'T3', kind: 'task', ...triage, outcome: 'success' }),
-    span({ task: 'T3', kind: 'inference', ...triage, model: 'gpt-4o-mini', cost: '0.000045' }),
-    span({ task: 'T6', kind: 'inference', ...research, model: 'gpt-4.1', cost: '1', at: Date.now() - 10 * 86_400_000 }),
-  ] });
-  await session.insert({ table: `${DB}.spans`, values: [
-    span({ task: 'T1', kind: 'tool', ...research, tool: 'web_search', cost: '0.005', durMs: 250 }),
-    span({ task: 'T1', kind: 'inference', ...research, tool: 'web_search', model: 'gpt-4o-mini', cost: '0.0002' }),
-    span({ task: 'T4', kind: 'task', ...triage, outcome: 'success' }),
-    span({ task: 'T4', kind: 'inference', ...triage, model: 'my-finetune', unpriced: true, input: 100, output: 10 }),
-    span({ task: 'T4', kind: 'inference', ...triage, model: 'gpt-4o-mini', cost: '0.000055' }),
-    span({ task: 'T5', kind: 'task', service: 'svc-b', agent: 'summarizer', taskName: 'nightly', outcome: 'success' }),
-    span({ task: 'T5', kind: 'inference', service: 'svc-b', agent: 'summarizer', model: 'gpt-4o-mini', cost: '0.001' }),
-  ] });
+  await session.insert({
+    table: `${DB}.spans`,
+    values: [
+      span({ task: 'T1', kind: 'task', ...research, outcome: 'success' }),
+      span({ task: 'T1', kind: 'inference', ...research, model: 'gpt-4.1', cost: '0.00435', input: 1000, output: 300 }),
+      span({ task: 'T1', kind: 'inference', ...research, model: 'gpt-4o-mini', cost: '0.000123', input: 500, output: 80 }),
+      span({ task: 'T2', kind: 'task', ...research, outcome: 'failure' }),
+      span({ task: 'T2', kind: 'inference', ...research, model: 'gpt-4.1', cost: '0.002', error: true }),
+      span({ task: 'T2', kind: 'inference', ...research, model: 'gpt-4.1', cost: '0.002', retry: 1 }),
+      span({ task: 'T3', kind: 'task', ...triage, outcome: 'success' }),
+      span({ task: 'T3', kind: 'inference', ...triage, model: 'gpt-4o-mini', cost: '0.000045' }),
+      span({ task: 'T6', kind: 'inference', ...research, model: 'gpt-4.1', cost: '1', at: Date.now() - 10 * 86_400_000 }),
+    ],
+  });
+  await session.insert({
+    table: `${DB}.spans`,
+    values: [
+      span({ task: 'T1', kind: 'tool', ...research, tool: 'web_search', cost: '0.005', durMs: 250 }),
+      span({ task: 'T1', kind: 'inference', ...research, tool: 'web_search', model: 'gpt-4o-mini', cost: '0.0002' }),
+      span({ task: 'T4', kind: 'task', ...triage, outcome: 'success' }),
+      span({ task: 'T4', kind: 'inference', ...triage, model: 'my-finetune', unpriced: true, input: 100, output: 10 }),
+      span({ task: 'T4', kind: 'inference', ...triage, model: 'gpt-4o-mini', cost: '0.000055' }),
+      span({ task: 'T5', kind: 'task', service: 'svc-b', agent: 'summarizer', taskName: 'nightly', outcome: 'success' }),
+      span({ task: 'T5', kind: 'inference', service: 'svc-b', agent: 'summarizer', model: 'gpt-4o-mini', cost: '0.001' }),
+    ],
+  });
 });
 
 afterAll(() => {
@@ -111,7 +147,9 @@ describe('summary', () => {
     // priced, sorted: 0.000045, 0.001, 0.004, 0.009673 -> ranks ceil(.5*4)=2, ceil(.9*4)=4, ceil(.95*4)=4, ceil(.99*4)=4
     expect(s.costPerTask).toEqual({ p50: '0.001000000000', p90: '0.009673000000', p95: '0.009673000000', p99: '0.009673000000' });
     expect(s.topTasks.map((t) => [t.taskId, t.cost])).toEqual([
-      ['T1', '0.009673000000'], ['T2', '0.004000000000'], ['T5', '0.001000000000'],
+      ['T1', '0.009673000000'],
+      ['T2', '0.004000000000'],
+      ['T5', '0.001000000000'],
     ]);
     expect(s.unpricedCalls).toBe(1);
     expect(s).toMatchObject({ llmCalls: 9, toolCalls: 1, errors: 1, retries: 1, retryCost: '0.002000000000' });
@@ -137,8 +175,15 @@ describe('summary', () => {
   it('an empty window is zeros and nulls, never NaN', async () => {
     const s = await summary(store, { database: DB, since: '1m' });
     expect(s).toMatchObject({
-      totalCost: '0.000000000000', tasks: 0, costPerSuccessfulTask: null, successRate: null,
-      costPerTask: null, topTasks: [], retryOverhead: null, topModel: null, unpricedCalls: 0,
+      totalCost: '0.000000000000',
+      tasks: 0,
+      costPerSuccessfulTask: null,
+      successRate: null,
+      costPerTask: null,
+      topTasks: [],
+      retryOverhead: null,
+      topModel: null,
+      unpricedCalls: 0,
     });
   });
 });
@@ -148,9 +193,18 @@ describe('groupings', () => {
     const rows = await costsByTask(store, { database: DB, since: '7d' });
     expect(rows.map((r) => r.taskId)).toEqual(['T1', 'T2', 'T5', 'T4', 'T3']);
     expect(rows[0]).toMatchObject({
-      taskName: 'research', agent: 'research-agent', service: 'svc-a', outcome: 'success',
-      cost: '0.009673000000', llmCost: '0.004673000000', toolCost: '0.005000000000',
-      llmCalls: 3, toolCalls: 1, errors: 0, unpricedCalls: 0, tokens: { input: 1500, output: 380 },
+      taskName: 'research',
+      agent: 'research-agent',
+      service: 'svc-a',
+      outcome: 'success',
+      cost: '0.009673000000',
+      llmCost: '0.004673000000',
+      toolCost: '0.005000000000',
+      llmCalls: 3,
+      toolCalls: 1,
+      errors: 0,
+      unpricedCalls: 0,
+      tokens: { input: 1500, output: 380 },
     });
     expect(rows[0]!.firstSeen).toBe(new Date(base).toISOString());
     expect(rows.find((r) => r.taskId === 'T4')).toMatchObject({ unpricedCalls: 1, cost: '0.000055000000' });
@@ -158,11 +212,21 @@ describe('groupings', () => {
   });
 
   it('by tool: the fee and the LLM calls made inside the tool', async () => {
-    expect(await costsByTool(store, { database: DB })).toEqual([{
-      tool: 'web_search', calls: 1, toolCost: '0.005000000000', llmCalls: 1, llmCost: '0.000200000000',
-      cost: '0.005200000000', errors: 0, unpricedCalls: 0, latencyMs: { p50: 250, p95: 250, p99: 250 },
-      errorRate: 0, successRate: 1,
-    }]);
+    expect(await costsByTool(store, { database: DB })).toEqual([
+      {
+        tool: 'web_search',
+        calls: 1,
+        toolCost: '0.005000000000',
+        llmCalls: 1,
+        llmCost: '0.000200000000',
+        cost: '0.005200000000',
+        errors: 0,
+        unpricedCalls: 0,
+        latencyMs: { p50: 250, p95: 250, p99: 250 },
+        errorRate: 0,
+        successRate: 1,
+      },
+    ]);
   });
 
   it('by model: spend, share and the unpriced model shown as unpriced', async () => {
@@ -188,8 +252,12 @@ describe('groupings', () => {
     const rows = await costsByHour(store, { database: DB });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
-      hour: new Date(Math.floor(base / HOUR) * HOUR).toISOString(), cost: '0.014773000000',
-      llmCalls: 9, toolCalls: 1, errors: 1, unpricedCalls: 1,
+      hour: new Date(Math.floor(base / HOUR) * HOUR).toISOString(),
+      cost: '0.014773000000',
+      llmCalls: 9,
+      toolCalls: 1,
+      errors: 1,
+      unpricedCalls: 1,
     });
     expect(rows[0]!.latencyMs.p50).toBe(100);
   });
@@ -213,9 +281,16 @@ describe('HTTP API routes', () => {
     let status = 0;
     let text = '';
     const res = {
-      writeHead(s: number) { status = s; return res; },
-      setHeader() { return res; },
-      end(b?: string) { text = b ?? ''; },
+      writeHead(s: number) {
+        status = s;
+        return res;
+      },
+      setHeader() {
+        return res;
+      },
+      end(b?: string) {
+        text = b ?? '';
+      },
     };
     const url = new URL(path, 'http://127.0.0.1');
     const handled = await routes({ method: 'GET', url: path } as any, res as any, url);

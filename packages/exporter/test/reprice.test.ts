@@ -20,15 +20,34 @@ const TASK_B = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 async function cli(argv: string[], env: Record<string, string> = {}) {
   let out = '';
   let err = '';
-  const code = await run(argv, { stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } }, env, cwd: dir });
+  const code = await run(argv, {
+    stdout: {
+      write: (s: string) => {
+        out += s;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+      },
+    },
+    env,
+    cwd: dir,
+  });
   return { code, out, err };
 }
 
 function span(id: number, trace: string, attributes: Attributes, status = 0): OtlpSpan {
   return {
-    traceId: trace, spanId: id.toString(16).padStart(16, '0'), parentSpanId: '', name: 'chat', kind: 3,
-    startTimeUnixNano: T0 + BigInt(id) * 1_000_000_000n, endTimeUnixNano: T0 + BigInt(id) * 1_000_000_000n + 500_000_000n,
-    attributes: { 'gen_ai.operation.name': 'chat', 'spendtrace.task.name': 'research', ...attributes }, status: { code: status, message: '' },
+    traceId: trace,
+    spanId: id.toString(16).padStart(16, '0'),
+    parentSpanId: '',
+    name: 'chat',
+    kind: 3,
+    startTimeUnixNano: T0 + BigInt(id) * 1_000_000_000n,
+    endTimeUnixNano: T0 + BigInt(id) * 1_000_000_000n + 500_000_000n,
+    attributes: { 'gen_ai.operation.name': 'chat', 'spendtrace.task.name': 'research', ...attributes },
+    status: { code: status, message: '' },
   };
 }
 
@@ -42,16 +61,36 @@ function fleet(): OtlpSpan[] {
     // no usage at all: nothing to price, stays unpriced
     span(3, TASK_A, { ...llama }),
     // the provider's own bill: never repriced
-    span(4, TASK_B, { ...llama, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 500, 'gen_ai.usage.cost.amount': 0.01, 'gen_ai.usage.cost.source': 'provider' }),
+    span(4, TASK_B, {
+      ...llama,
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 500,
+      'gen_ai.usage.cost.amount': 0.01,
+      'gen_ai.usage.cost.source': 'provider',
+    }),
     // priced by the catalogue at ingest: 1000 x 0.15 + 100 x 0.60 per Mtok = $0.000210
-    span(5, TASK_B, { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100 }),
+    span(5, TASK_B, {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 100,
+    }),
   ];
 }
 
 async function ingest(db: string): Promise<void> {
   await migrate(store, { database: db });
-  const out = requestToRows({ resourceSpans: [{ resource: { 'service.name': 'svc' }, scopeSpans: [{ scope: { name: 'test', version: '1' }, spans: fleet() }] }] }, new Pricer({ overrides: [] }));
-  expect(out.rows.map((r) => [r.span_id.slice(-1), r.unpriced, r.cost_source])).toEqual([['1', 1, ''], ['2', 1, ''], ['3', 1, ''], ['4', 0, 'provider'], ['5', 0, 'exporter']]);
+  const out = requestToRows(
+    { resourceSpans: [{ resource: { 'service.name': 'svc' }, scopeSpans: [{ scope: { name: 'test', version: '1' }, spans: fleet() }] }] },
+    new Pricer({ overrides: [] }),
+  );
+  expect(out.rows.map((r) => [r.span_id.slice(-1), r.unpriced, r.cost_source])).toEqual([
+    ['1', 1, ''],
+    ['2', 1, ''],
+    ['3', 1, ''],
+    ['4', 0, 'provider'],
+    ['5', 0, 'exporter'],
+  ]);
   await store.insert(`${db}.spans`, out.rows, { dedupToken: `ingest-${db}` });
 }
 
@@ -62,19 +101,45 @@ function pricesFile(name: string, models: object[]): string {
 }
 
 async function state(db: string) {
-  const spans = Object.fromEntries((await store.query<{ id: string; cost: string; unpriced: number; source: string; version: string; input: string; cr: string; output: string }>(
-    `SELECT right(span_id, 1) AS id, toString(cost) AS cost, unpriced, cost_source AS source, pricing_version AS version,
+  const spans = Object.fromEntries(
+    (
+      await store.query<{ id: string; cost: string; unpriced: number; source: string; version: string; input: string; cr: string; output: string }>(
+        `SELECT right(span_id, 1) AS id, toString(cost) AS cost, unpriced, cost_source AS source, pricing_version AS version,
        toString(cost_input) AS input, toString(cost_cache_read) AS cr, toString(cost_output) AS output
-     FROM ${db}.spans ORDER BY span_id`)).map((r) => [r.id, r]));
-  const tasks = Object.fromEntries((await store.query<{ task_id: string; cost: string; llm: string; retry: string; unpriced: string; calls: string; input: string; first: string; last: string; name: string }>(
-    `SELECT task_id, toString(sum(cost)) AS cost, toString(sum(llm_cost)) AS llm, toString(sum(retry_cost)) AS retry,
+     FROM ${db}.spans ORDER BY span_id`,
+      )
+    ).map((r) => [r.id, r]),
+  );
+  const tasks = Object.fromEntries(
+    (
+      await store.query<{
+        task_id: string;
+        cost: string;
+        llm: string;
+        retry: string;
+        unpriced: string;
+        calls: string;
+        input: string;
+        first: string;
+        last: string;
+        name: string;
+      }>(
+        `SELECT task_id, toString(sum(cost)) AS cost, toString(sum(llm_cost)) AS llm, toString(sum(retry_cost)) AS retry,
        sum(unpriced_calls) AS unpriced, sum(llm_calls) AS calls, sum(input_tokens) AS input,
        toString(min(first_seen)) AS first, toString(max(last_seen)) AS last, max(task_name) AS name
-     FROM ${db}.task_costs GROUP BY task_id`)).map((r) => [r.task_id, r]));
-  const hourly = Object.fromEntries((await store.query<{ model: string; provider: string; cost: string; retry: string; unpriced: string; calls: string; p50: string }>(
-    `SELECT model, provider, toString(sum(cost)) AS cost, toString(sum(retry_cost)) AS retry, sum(unpriced_calls) AS unpriced,
+     FROM ${db}.task_costs GROUP BY task_id`,
+      )
+    ).map((r) => [r.task_id, r]),
+  );
+  const hourly = Object.fromEntries(
+    (
+      await store.query<{ model: string; provider: string; cost: string; retry: string; unpriced: string; calls: string; p50: string }>(
+        `SELECT model, provider, toString(sum(cost)) AS cost, toString(sum(retry_cost)) AS retry, sum(unpriced_calls) AS unpriced,
        sum(calls) AS calls, toString(quantilesMerge(0.5, 0.95, 0.99)(duration_quantiles)[1]) AS p50
-     FROM ${db}.hourly_costs GROUP BY model, provider`)).map((r) => [`${r.provider}/${r.model}`, r]));
+     FROM ${db}.hourly_costs GROUP BY model, provider`,
+      )
+    ).map((r) => [`${r.provider}/${r.model}`, r]),
+  );
   return { spans, tasks, hourly };
 }
 
@@ -155,7 +220,10 @@ describe('spendtrace reprice (CLI, embedded chDB)', () => {
     // New rates: house-llama input $4; gpt-4o-mini negotiated at $1 input / $2 output.
     // span 1: 1000 x 4 + 500 x 8 = $0.008000 (+0.002); span 2: 2000 x 4 + 500 + 1600 = $0.010100 (+0.004)
     // span 5: 1000 x 1 + 100 x 2 = $0.001200 (+0.000990)
-    const v2 = pricesFile('v2.json', [{ ...LLAMA, prices: { ...LLAMA.prices, input_mtok: 4 } }, { provider: 'openai', model: 'gpt-4o-mini', prices: { input_mtok: 1, output_mtok: 2 } }]);
+    const v2 = pricesFile('v2.json', [
+      { ...LLAMA, prices: { ...LLAMA.prices, input_mtok: 4 } },
+      { provider: 'openai', model: 'gpt-4o-mini', prices: { input_mtok: 1, output_mtok: 2 } },
+    ]);
     const unpricedOnly = await cli(['reprice', '--data', data, '--database', 'rp_all', '--prices', v2]);
     expect(unpricedOnly.out).toContain('repriced 0 spans');
 
@@ -210,9 +278,18 @@ describe('reprice() crash safety and batching', () => {
   /** The same store, except that statements matching `fail` throw, as a killed process would leave it. */
   function crashingOn(fail: (kind: 'insert' | 'command', what: string) => boolean): Store {
     return {
-      kind: store.kind, ping: () => store.ping(), close: async () => {}, query: (sql, p) => store.query(sql, p),
-      insert: async (table, rows, o) => { if (fail('insert', table)) throw new Error('killed'); return store.insert(table, rows, o); },
-      command: async (sql) => { if (fail('command', sql)) throw new Error('killed'); return store.command(sql); },
+      kind: store.kind,
+      ping: () => store.ping(),
+      close: async () => {},
+      query: (sql, p) => store.query(sql, p),
+      insert: async (table, rows, o) => {
+        if (fail('insert', table)) throw new Error('killed');
+        return store.insert(table, rows, o);
+      },
+      command: async (sql) => {
+        if (fail('command', sql)) throw new Error('killed');
+        return store.command(sql);
+      },
     };
   }
 
@@ -230,7 +307,11 @@ describe('reprice() crash safety and batching', () => {
 
     // The rerun uses other batches and a higher price: the interrupted batch is finished as
     // planned (at the old price), then nothing is left unpriced to reprice.
-    const res = await reprice(store, { pricer: new Pricer({ overrides: [{ ...LLAMA, prices: { ...LLAMA.prices, input_mtok: 4 } }] }), database: 'rp_crash', batchSize: 10 });
+    const res = await reprice(store, {
+      pricer: new Pricer({ overrides: [{ ...LLAMA, prices: { ...LLAMA.prices, input_mtok: 4 } }] }),
+      database: 'rp_crash',
+      batchSize: 10,
+    });
     expect(res).toMatchObject({ recovered: 1, repriced: 0, stillUnpriced: 1 });
     const after = await state('rp_crash');
     expect(after.tasks[TASK_A]).toMatchObject({ cost: '0.0121', retry: '0.0061', unpriced: '1' });
@@ -242,7 +323,12 @@ describe('reprice() crash safety and batching', () => {
   it('a crash between the two rollup inserts: the rerun adds the missing one and deduplicates the other', async () => {
     await ingest('rp_crash2');
     const pricer = new Pricer({ overrides: [LLAMA] });
-    await expect(reprice(crashingOn((kind, what) => kind === 'insert' && what.endsWith('.hourly_costs')), { pricer, database: 'rp_crash2' })).rejects.toThrow('killed');
+    await expect(
+      reprice(
+        crashingOn((kind, what) => kind === 'insert' && what.endsWith('.hourly_costs')),
+        { pricer, database: 'rp_crash2' },
+      ),
+    ).rejects.toThrow('killed');
     expect((await state('rp_crash2')).tasks[TASK_A]).toMatchObject({ cost: '0.0121' });
     expect((await state('rp_crash2')).hourly['self_hosted/house-llama']).toMatchObject({ cost: '0.01', unpriced: '3' });
     const res = await reprice(store, { pricer, database: 'rp_crash2' });
@@ -262,9 +348,12 @@ describe('reprice() crash safety and batching', () => {
 
   it('a store created with UInt64 unpriced_calls is converted before the first signed delta', async () => {
     await ingest('rp_old');
-    for (const t of ['task_costs', 'hourly_costs']) await store.command(`ALTER TABLE rp_old.${t} MODIFY COLUMN unpriced_calls SimpleAggregateFunction(sum, UInt64) SETTINGS mutations_sync = 2`);
+    for (const t of ['task_costs', 'hourly_costs'])
+      await store.command(`ALTER TABLE rp_old.${t} MODIFY COLUMN unpriced_calls SimpleAggregateFunction(sum, UInt64) SETTINGS mutations_sync = 2`);
     await reprice(store, { pricer: new Pricer({ overrides: [LLAMA] }), database: 'rp_old' });
-    const types = await store.query<{ type: string }>(`SELECT type FROM system.columns WHERE database = 'rp_old' AND table IN ('task_costs', 'hourly_costs') AND name = 'unpriced_calls'`);
+    const types = await store.query<{ type: string }>(
+      `SELECT type FROM system.columns WHERE database = 'rp_old' AND table IN ('task_costs', 'hourly_costs') AND name = 'unpriced_calls'`,
+    );
     expect(types.map((t) => t.type)).toEqual(['SimpleAggregateFunction(sum, Int64)', 'SimpleAggregateFunction(sum, Int64)']);
     expect((await state('rp_old')).tasks[TASK_A]).toMatchObject({ cost: '0.0121', unpriced: '1' });
   });
@@ -272,7 +361,12 @@ describe('reprice() crash safety and batching', () => {
   it('small batches give the same result as one batch, with progress per batch', async () => {
     await ingest('rp_batch');
     const progress: number[] = [];
-    const res = await reprice(store, { pricer: new Pricer({ overrides: [LLAMA] }), database: 'rp_batch', batchSize: 1, onProgress: (p) => progress.push(p.scanned) });
+    const res = await reprice(store, {
+      pricer: new Pricer({ overrides: [LLAMA] }),
+      database: 'rp_batch',
+      batchSize: 1,
+      onProgress: (p) => progress.push(p.scanned),
+    });
     expect(res).toMatchObject({ scanned: 3, repriced: 2, stillUnpriced: 1, newlyPriced: 2, delta: 12_100_000_000n });
     expect(progress).toEqual([1, 2, 3]);
     expect((await state('rp_batch')).tasks[TASK_A]).toMatchObject({ cost: '0.0121', retry: '0.0061', unpriced: '1' });
@@ -284,7 +378,10 @@ describe('spendtrace reprice keeps the Batch API discount', () => {
     const db = 'rp_batch_api';
     await migrate(store, { database: db });
     const batchSpan = span(9, TASK_A, { ...llama, 'spendtrace.batch': true, 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 500 });
-    const out = requestToRows({ resourceSpans: [{ resource: { 'service.name': 'svc' }, scopeSpans: [{ scope: { name: 'test', version: '1' }, spans: [batchSpan] }] }] }, new Pricer({ overrides: [] }));
+    const out = requestToRows(
+      { resourceSpans: [{ resource: { 'service.name': 'svc' }, scopeSpans: [{ scope: { name: 'test', version: '1' }, spans: [batchSpan] }] }] },
+      new Pricer({ overrides: [] }),
+    );
     await store.insert(`${db}.spans`, out.rows, { dedupToken: `ingest-${db}` });
     const r = await reprice(store, { database: db, pricer: new Pricer({ overrides: [LLAMA] }) });
     // half of (1000 x 2 + 500 x 8) per Mtok = $0.003

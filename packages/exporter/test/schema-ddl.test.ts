@@ -17,10 +17,13 @@ async function cli(argv: string[]) {
 
 /** `migrate --print` output -> [file, statement] (each statement is headed by `-- file` and ends with `;`). */
 function statements(printed: string): Array<[string, string]> {
-  return printed.split(/^-- (\S+\.sql)\n/m).slice(1).reduce<Array<[string, string]>>((acc, part, i, all) => {
-    if (i % 2 === 0) acc.push([part, all[i + 1]!.trim().replace(/;$/, '')]);
-    return acc;
-  }, []);
+  return printed
+    .split(/^-- (\S+\.sql)\n/m)
+    .slice(1)
+    .reduce<Array<[string, string]>>((acc, part, i, all) => {
+      if (i % 2 === 0) acc.push([part, all[i + 1]!.trim().replace(/;$/, '')]);
+      return acc;
+    }, []);
 }
 
 beforeAll(() => {
@@ -36,27 +39,42 @@ const TTL_FLAGS = ['--ttl-days', '30', '--task-ttl-days', '400', '--hourly-ttl-d
 // [variant, flags, files in order, text the engine's own formatting of the statements must contain]
 const VARIANTS: Array<[string, string[], string[], RegExp[]]> = [
   ['plain', [], CREATES, [/CREATE TABLE IF NOT EXISTS costs\.spans\n/, /ENGINE = AggregatingMergeTree\n/, /TO costs\.task_costs\n/]],
-  ['cluster', ['--cluster', 'prod-eu'], [...CREATES, ...DISTRIBUTED], [
-    /CREATE DATABASE IF NOT EXISTS costs ON CLUSTER `prod-eu`/,
-    /CREATE TABLE IF NOT EXISTS costs\.spans_local ON CLUSTER `prod-eu`/,
-    /ENGINE = ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/,
-    /CREATE MATERIALIZED VIEW IF NOT EXISTS costs\.task_costs_mv ON CLUSTER `prod-eu` TO costs\.task_costs_local/,
-    /FROM costs\.spans_local AS s/,
-    /CREATE TABLE IF NOT EXISTS costs\.spans ON CLUSTER `prod-eu` AS costs\.spans_local\nENGINE = Distributed\('prod-eu', 'costs', 'spans_local', cityHash64\(task_id\)\)/,
-    /CREATE TABLE IF NOT EXISTS costs\.task_costs ON CLUSTER `prod-eu` AS costs\.task_costs_local\nENGINE = Distributed\('prod-eu', 'costs', 'task_costs_local', cityHash64\(task_id\)\)/,
-    /CREATE TABLE IF NOT EXISTS costs\.hourly_costs ON CLUSTER `prod-eu` AS costs\.hourly_costs_local\nENGINE = Distributed\('prod-eu', 'costs', 'hourly_costs_local', /,
-  ]],
-  ['ttl', TTL_FLAGS, [...CREATES, ...TTLS], [
-    /TTL toDateTime\(start_time\) \+ toIntervalDay\(30\)/,
-    /TTL toDateTime\(last_seen\) \+ toIntervalDay\(400\)/,
-    /TTL hour \+ toIntervalDay\(800\)/,
-    /ALTER TABLE costs\.spans\n\s+\(MODIFY TTL toDateTime\(start_time\) \+ toIntervalDay\(30\)\)/,
-    /ALTER TABLE costs\.hourly_costs\n\s+\(MODIFY TTL hour \+ toIntervalDay\(800\)\)/,
-  ]],
-  ['cluster + ttl', ['--cluster', 'prod-eu', ...TTL_FLAGS], [...CREATES, ...DISTRIBUTED, ...TTLS], [
-    /ALTER TABLE costs\.spans_local ON CLUSTER `prod-eu`\n\s+\(MODIFY TTL toDateTime\(start_time\) \+ toIntervalDay\(30\)\)/,
-    /ALTER TABLE costs\.task_costs_local ON CLUSTER `prod-eu`\n\s+\(MODIFY TTL toDateTime\(last_seen\) \+ toIntervalDay\(400\)\)/,
-  ]],
+  [
+    'cluster',
+    ['--cluster', 'prod-eu'],
+    [...CREATES, ...DISTRIBUTED],
+    [
+      /CREATE DATABASE IF NOT EXISTS costs ON CLUSTER `prod-eu`/,
+      /CREATE TABLE IF NOT EXISTS costs\.spans_local ON CLUSTER `prod-eu`/,
+      /ENGINE = ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/,
+      /CREATE MATERIALIZED VIEW IF NOT EXISTS costs\.task_costs_mv ON CLUSTER `prod-eu` TO costs\.task_costs_local/,
+      /FROM costs\.spans_local AS s/,
+      /CREATE TABLE IF NOT EXISTS costs\.spans ON CLUSTER `prod-eu` AS costs\.spans_local\nENGINE = Distributed\('prod-eu', 'costs', 'spans_local', cityHash64\(task_id\)\)/,
+      /CREATE TABLE IF NOT EXISTS costs\.task_costs ON CLUSTER `prod-eu` AS costs\.task_costs_local\nENGINE = Distributed\('prod-eu', 'costs', 'task_costs_local', cityHash64\(task_id\)\)/,
+      /CREATE TABLE IF NOT EXISTS costs\.hourly_costs ON CLUSTER `prod-eu` AS costs\.hourly_costs_local\nENGINE = Distributed\('prod-eu', 'costs', 'hourly_costs_local', /,
+    ],
+  ],
+  [
+    'ttl',
+    TTL_FLAGS,
+    [...CREATES, ...TTLS],
+    [
+      /TTL toDateTime\(start_time\) \+ toIntervalDay\(30\)/,
+      /TTL toDateTime\(last_seen\) \+ toIntervalDay\(400\)/,
+      /TTL hour \+ toIntervalDay\(800\)/,
+      /ALTER TABLE costs\.spans\n\s+\(MODIFY TTL toDateTime\(start_time\) \+ toIntervalDay\(30\)\)/,
+      /ALTER TABLE costs\.hourly_costs\n\s+\(MODIFY TTL hour \+ toIntervalDay\(800\)\)/,
+    ],
+  ],
+  [
+    'cluster + ttl',
+    ['--cluster', 'prod-eu', ...TTL_FLAGS],
+    [...CREATES, ...DISTRIBUTED, ...TTLS],
+    [
+      /ALTER TABLE costs\.spans_local ON CLUSTER `prod-eu`\n\s+\(MODIFY TTL toDateTime\(start_time\) \+ toIntervalDay\(30\)\)/,
+      /ALTER TABLE costs\.task_costs_local ON CLUSTER `prod-eu`\n\s+\(MODIFY TTL toDateTime\(last_seen\) \+ toIntervalDay\(400\)\)/,
+    ],
+  ],
 ];
 
 describe('migrate --print: every statement parses in ClickHouse', () => {
@@ -107,7 +125,10 @@ describe('on a cluster the service and the reports use the Distributed tables', 
       expect(create?.[1], name).toMatch(new RegExp(`AS spendtrace\\.${name}_local\\nENGINE = Distributed\\('c1', 'spendtrace', '${name}_local', `));
     }
     const views = ddl.filter(([f]) => f.endsWith('-mv.sql')).map(([, sql]) => sql);
-    expect(views.map((v) => [/TO spendtrace\.(\w+)/.exec(v)![1], /FROM spendtrace\.(\w+)/.exec(v)![1]])).toEqual([['task_costs_local', 'spans_local'], ['hourly_costs_local', 'spans_local']]);
+    expect(views.map((v) => [/TO spendtrace\.(\w+)/.exec(v)![1], /FROM spendtrace\.(\w+)/.exec(v)![1]])).toEqual([
+      ['task_costs_local', 'spans_local'],
+      ['hourly_costs_local', 'spans_local'],
+    ]);
   });
 });
 
@@ -118,8 +139,17 @@ describe('TTL options on a store that already exists', () => {
     await migrate(store, { database: 'spendtrace' });
     const ago = (days: number) => ((Date.now() - days * 86_400_000) / 1000).toFixed(3);
     const row = (id: string, days: number) => ({
-      trace_id: id.repeat(32), span_id: id.repeat(16), start_time: ago(days), end_time: ago(days), service_name: 'svc',
-      kind: 'inference', task_id: `task-${id}`, provider: 'openai', request_model: 'gpt-4o-mini', input_tokens: 10, cost: '0.000001',
+      trace_id: id.repeat(32),
+      span_id: id.repeat(16),
+      start_time: ago(days),
+      end_time: ago(days),
+      service_name: 'svc',
+      kind: 'inference',
+      task_id: `task-${id}`,
+      provider: 'openai',
+      request_model: 'gpt-4o-mini',
+      input_tokens: 10,
+      cost: '0.000001',
     });
     await store.insert('spendtrace.spans', [row('a', 60), row('b', 1)]);
     await store.close();
@@ -131,13 +161,21 @@ describe('TTL options on a store that already exists', () => {
     store = await createStore({ dataDir: data });
     try {
       const tables = await store.query<{ name: string; q: string }>(
-        "SELECT name, create_table_query AS q FROM system.tables WHERE database = 'spendtrace' AND name IN ('spans', 'task_costs', 'hourly_costs') ORDER BY name");
-      expect(tables.map((t) => [t.name, /TTL .*toIntervalDay\(30\)/.test(t.q)])).toEqual([['hourly_costs', true], ['spans', true], ['task_costs', true]]);
+        "SELECT name, create_table_query AS q FROM system.tables WHERE database = 'spendtrace' AND name IN ('spans', 'task_costs', 'hourly_costs') ORDER BY name",
+      );
+      expect(tables.map((t) => [t.name, /TTL .*toIntervalDay\(30\)/.test(t.q)])).toEqual([
+        ['hourly_costs', true],
+        ['spans', true],
+        ['task_costs', true],
+      ]);
       // The TTL is materialized on the existing parts by a mutation that runs in the background.
-      const counts = async () => (await store.query<Record<string, string>>(`SELECT
+      const counts = async () =>
+        (
+          await store.query<Record<string, string>>(`SELECT
           (SELECT count() FROM spendtrace.spans) AS spans,
           (SELECT count(DISTINCT task_id) FROM spendtrace.task_costs) AS tasks,
-          (SELECT count(DISTINCT hour) FROM spendtrace.hourly_costs) AS hours`))[0];
+          (SELECT count(DISTINCT hour) FROM spendtrace.hourly_costs) AS hours`)
+        )[0];
       const deadline = Date.now() + 20_000;
       const done = (c: Record<string, string> | undefined) => c?.spans === '1' && c.tasks === '1' && c.hours === '1';
       while (Date.now() < deadline && !done(await counts())) await new Promise((res) => setTimeout(res, 200));

@@ -30,8 +30,12 @@ afterAll(async () => {
 
 async function rollups(db = DB) {
   await server.flush();
-  const [tasks] = await store.query<Record<string, string>>(`SELECT toString(sum(cost)) AS cost, toString(sum(tool_cost)) AS tool_cost, sum(llm_calls) AS llm, sum(tool_calls) AS tools, sum(input_tokens) AS input, count(DISTINCT task_id) AS n FROM ${db}.task_costs`);
-  const [hourly] = await store.query<Record<string, string>>(`SELECT toString(sum(cost)) AS cost, sum(calls) AS calls, sum(input_tokens) AS input FROM ${db}.hourly_costs`);
+  const [tasks] = await store.query<Record<string, string>>(
+    `SELECT toString(sum(cost)) AS cost, toString(sum(tool_cost)) AS tool_cost, sum(llm_calls) AS llm, sum(tool_calls) AS tools, sum(input_tokens) AS input, count(DISTINCT task_id) AS n FROM ${db}.task_costs`,
+  );
+  const [hourly] = await store.query<Record<string, string>>(
+    `SELECT toString(sum(cost)) AS cost, sum(calls) AS calls, sum(input_tokens) AS input FROM ${db}.hourly_costs`,
+  );
   const [spans] = await store.query<Record<string, string>>(`SELECT count() AS n, toString(sum(cost)) AS cost FROM ${db}.spans`);
   return { tasks, hourly, spans };
 }
@@ -43,8 +47,7 @@ async function taskCost(traceId: string): Promise<string> {
   return r[0] ? formatPico(parsePico(r[0].cost)) : 'missing';
 }
 
-const post = (body: Uint8Array | string, headers: Record<string, string>, url = server.url) =>
-  fetch(`${url}/v1/traces`, { method: 'POST', body, headers });
+const post = (body: Uint8Array | string, headers: Record<string, string>, url = server.url) => fetch(`${url}/v1/traces`, { method: 'POST', body, headers });
 
 describe('the service end to end', () => {
   it('real OTLP exporters (protobuf, JSON, gzip) -> exact rolled-up cost per task', async () => {
@@ -60,7 +63,9 @@ describe('the service end to end', () => {
     expect(r.hourly!.cost).toBe(r.tasks!.cost);
     expect(r.spans!.cost).toBe(r.tasks!.cost);
     expect(r.tasks).toMatchObject({ tool_cost: '0.02', llm: '12', tools: '4', n: '4' });
-    const [row] = await store.query<Record<string, string>>(`SELECT kind, cost_source, task_name, agent_name, outcome FROM ${DB}.spans WHERE kind = 'task' AND task_name = 'proto'`);
+    const [row] = await store.query<Record<string, string>>(
+      `SELECT kind, cost_source, task_name, agent_name, outcome FROM ${DB}.spans WHERE kind = 'task' AND task_name = 'proto'`,
+    );
     expect(row).toEqual({ kind: 'task', cost_source: '', task_name: 'proto', agent_name: 'research-agent', outcome: 'success' });
   });
 
@@ -95,7 +100,12 @@ describe('the service end to end', () => {
       ['invalid JSON', await post('{"resourceSpans": [', { 'content-type': 'application/json' }), 400, /invalid JSON/],
       ['JSON of the wrong shape', await post('{"resourceSpans": 7}', { 'content-type': 'application/json' }), 400, /expected an array/],
       ['oversized body', await post(Buffer.alloc(2 * 1024 * 1024, 1), { 'content-type': 'application/x-protobuf' }), 413, /exceeds the limit/],
-      ['gzip bomb', await post(gzipSync(Buffer.alloc(8 * 1024 * 1024)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, /decompressed body exceeds/],
+      [
+        'gzip bomb',
+        await post(gzipSync(Buffer.alloc(8 * 1024 * 1024)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+        413,
+        /decompressed body exceeds/,
+      ],
       ['broken gzip', await post(Buffer.from('not gzip'), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 400, /invalid gzip/],
       ['GET on /v1/traces', await fetch(`${server.url}/v1/traces`, { headers: { 'content-type': 'application/json' } }), 405, /use POST/],
     ];
@@ -107,16 +117,38 @@ describe('the service end to end', () => {
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
 
     // Absurd attribute values: accepted with a partial-success message, the span stored with the values clamped.
-    const absurd = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'x'.repeat(100_000) } }] }, scopeSpans: [{ spans: [
-      { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'chat', startTimeUnixNano: '-5', endTimeUnixNano: 'soon', attributes: [
-        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
-        { key: 'gen_ai.usage.input_tokens', value: { intValue: '99999999999999999999999' } }, { key: 'gen_ai.usage.output_tokens', value: { doubleValue: 'NaN' } },
-        { key: 'gen_ai.usage.cost.amount', value: { doubleValue: 'Infinity' } }, { key: 'huge', value: { stringValue: 'y'.repeat(500_000) } }] },
-      { traceId: 'not-hex', spanId: '', name: 'broken' },
-    ] }] }] };
+    const absurd = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'x'.repeat(100_000) } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'ab'.repeat(16),
+                  spanId: 'cd'.repeat(8),
+                  name: 'chat',
+                  startTimeUnixNano: '-5',
+                  endTimeUnixNano: 'soon',
+                  attributes: [
+                    { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+                    { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+                    { key: 'gen_ai.usage.input_tokens', value: { intValue: '99999999999999999999999' } },
+                    { key: 'gen_ai.usage.output_tokens', value: { doubleValue: 'NaN' } },
+                    { key: 'gen_ai.usage.cost.amount', value: { doubleValue: 'Infinity' } },
+                    { key: 'huge', value: { stringValue: 'y'.repeat(500_000) } },
+                  ],
+                },
+                { traceId: 'not-hex', spanId: '', name: 'broken' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
     const res = await post(JSON.stringify(absurd), { 'content-type': 'application/json' });
     expect(res.status).toBe(200);
-    const body = await res.json() as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
+    const body = (await res.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
     expect(body.partialSuccess.rejectedSpans).toBe('1');
     expect(body.partialSuccess.errorMessage).toMatch(/invalid trace id.*clamped|clamped.*invalid trace id/s);
 
@@ -125,7 +157,10 @@ describe('the service end to end', () => {
     await server.flush();
     expect(await taskCost(good1[0]!.spanContext().traceId)).toBe(TASK_COST);
     expect(await taskCost(good2[0]!.spanContext().traceId)).toBe(TASK_COST);
-    const [a] = await store.query<Record<string, string>>(`SELECT input_tokens, output_tokens, unpriced, length(attributes['huge']) AS huge, attributes['spendtrace.ingest.warnings'] AS w FROM ${DB}.spans WHERE span_id = {id:String}`, { id: 'cd'.repeat(8) });
+    const [a] = await store.query<Record<string, string>>(
+      `SELECT input_tokens, output_tokens, unpriced, length(attributes['huge']) AS huge, attributes['spendtrace.ingest.warnings'] AS w FROM ${DB}.spans WHERE span_id = {id:String}`,
+      { id: 'cd'.repeat(8) },
+    );
     expect(a).toMatchObject({ input_tokens: '0', output_tokens: '0', unpriced: 1 });
     expect(Number(a!.huge)).toBeLessThan(17_000);
     expect(a!.w).toMatch(/not a token count/);
@@ -147,8 +182,13 @@ describe('the service end to end', () => {
         return store.insert(table, rows, opts);
       },
     };
-    const s = await startServer({ port: 0, store: flaky, database: db, log: () => {},
-      ingest: { batch: { maxBatchAgeMs: 5, maxMemoryRows: 6, retryInitialMs: 10, retryMaxMs: 40 } } });
+    const s = await startServer({
+      port: 0,
+      store: flaky,
+      database: db,
+      log: () => {},
+      ingest: { batch: { maxBatchAgeMs: 5, maxMemoryRows: 6, retryInitialMs: 10, retryMaxMs: 40 } },
+    });
     try {
       const first = await recorded('flaky-1'); // 5 spans
       const second = await recorded('flaky-2');
@@ -159,7 +199,7 @@ describe('the service end to end', () => {
       const refused = await post(ProtobufTraceSerializer.serializeRequest(second)!, { 'content-type': 'application/x-protobuf' }, s.url);
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
-      const health = await (await fetch(`${s.url}/healthz`)).json() as { status: string; storeHealthy: boolean; memoryRows: number };
+      const health = (await (await fetch(`${s.url}/healthz`)).json()) as { status: string; storeHealthy: boolean; memoryRows: number };
       expect(health).toMatchObject({ status: 'degraded', storeHealthy: false, memoryRows: 5 });
       failing = false;
       await s.flush();

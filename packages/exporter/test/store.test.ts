@@ -5,10 +5,32 @@ import { describeStoreSuite } from './support/store-suite.ts';
 
 describe.each([
   ['plain', {}, [/ENGINE = MergeTree\s/, /ENGINE = AggregatingMergeTree\s/], [/ON CLUSTER/, /Replicated/, /TTL/, /\{\{/]],
-  ['cluster', { cluster: 'prod' }, [/CREATE DATABASE IF NOT EXISTS spendtrace ON CLUSTER `prod`/, /ENGINE = ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/, /ENGINE = ReplicatedAggregatingMergeTree\(/, /task_costs_mv ON CLUSTER `prod`/], [/TTL/, /\{\{/]],
-  ['ttl', { database: 'costs', ttlDays: 30, taskTtlDays: 400, hourlyTtlDays: 800 }, [/TTL toDateTime\(start_time\) \+ INTERVAL 30 DAY/, /TTL toDateTime\(last_seen\) \+ INTERVAL 400 DAY/, /TTL hour \+ INTERVAL 800 DAY/, /CREATE TABLE IF NOT EXISTS costs\.spans/], [/ON CLUSTER/, /\{\{/, /spendtrace\.spans/]],
+  [
+    'cluster',
+    { cluster: 'prod' },
+    [
+      /CREATE DATABASE IF NOT EXISTS spendtrace ON CLUSTER `prod`/,
+      /ENGINE = ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/,
+      /ENGINE = ReplicatedAggregatingMergeTree\(/,
+      /task_costs_mv ON CLUSTER `prod`/,
+    ],
+    [/TTL/, /\{\{/],
+  ],
+  [
+    'ttl',
+    { database: 'costs', ttlDays: 30, taskTtlDays: 400, hourlyTtlDays: 800 },
+    [
+      /TTL toDateTime\(start_time\) \+ INTERVAL 30 DAY/,
+      /TTL toDateTime\(last_seen\) \+ INTERVAL 400 DAY/,
+      /TTL hour \+ INTERVAL 800 DAY/,
+      /CREATE TABLE IF NOT EXISTS costs\.spans/,
+    ],
+    [/ON CLUSTER/, /\{\{/, /spendtrace\.spans/],
+  ],
 ])('schema DDL, %s', (_name, opts, present, absent) => {
-  const text = renderSchema(opts).map((s) => s.sql).join('\n;\n');
+  const text = renderSchema(opts)
+    .map((s) => s.sql)
+    .join('\n;\n');
   it.each(present.map((r) => [r]))('contains %s', (r) => expect(text).toMatch(r));
   it.each(absent.map((r) => [r]))('does not contain %s', (r) => expect(text).not.toMatch(r));
 });
@@ -16,7 +38,9 @@ describe.each([
 describe('schema and store config validation', () => {
   it('reports every schema problem at once', () => {
     expect(() => renderSchema({ database: 'bad-name', cluster: 'x y', ttlDays: -1 })).toThrow(SchemaConfigError);
-    try { renderSchema({ database: 'bad-name', cluster: 'x y', ttlDays: -1 }); } catch (e) {
+    try {
+      renderSchema({ database: 'bad-name', cluster: 'x y', ttlDays: -1 });
+    } catch (e) {
       expect((e as Error).message).toMatch(/database:.*cluster:.*ttlDays:/);
     }
   });

@@ -163,7 +163,10 @@ export function anthropicStreamEvents(message: ReturnType<typeof messageOf>): Ar
   const { content, usage, stop_reason, ...head } = message;
   const events: Array<{ event: string; data: unknown }> = [];
   // message_start carries the input-side usage and a placeholder output count; message_delta the final output.
-  events.push({ event: 'message_start', data: { type: 'message_start', message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } } });
+  events.push({
+    event: 'message_start',
+    data: { type: 'message_start', message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } },
+  });
   content.forEach((block, index) => {
     if (block.type === 'text') {
       events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'text', text: '' } } });
@@ -172,13 +175,22 @@ export function anthropicStreamEvents(message: ReturnType<typeof messageOf>): Ar
         events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } } });
       }
     } else if (block.type === 'thinking') {
-      events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } } });
+      events.push({
+        event: 'content_block_start',
+        data: { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      });
       for (const piece of chunks(block.thinking)) {
         events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } } });
       }
-      events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } } });
+      events.push({
+        event: 'content_block_delta',
+        data: { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } },
+      });
     } else {
-      events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } } });
+      events.push({
+        event: 'content_block_start',
+        data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } },
+      });
       for (const piece of chunks(JSON.stringify(block.input))) {
         events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } } });
       }
@@ -218,14 +230,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 function sendError(res: ServerResponse, e: AnthropicErrorReply) {
   const headers = { 'x-should-retry': e.status === 429 || e.status >= 500 ? 'true' : 'false', ...retryAfterHeaders(e) };
   const requestId = nextId('req');
-  sendJson(res, e.status, { type: 'error', error: { type: e.type, message: e.message ?? e.type }, request_id: requestId }, { ...headers, 'request-id': requestId });
+  sendJson(
+    res,
+    e.status,
+    { type: 'error', error: { type: e.type, message: e.message ?? e.type }, request_id: requestId },
+    { ...headers, 'request-id': requestId },
+  );
 }
 
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropicServer> {
   const queue: AnthropicReply[] = [];
   const requests: AnthropicRecordedRequest[] = [];
   let counter = 0;
-  const batches = messageBatches(() => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`, (rec, index) => scriptedReply(rec, index, queue, options));
+  const batches = messageBatches(
+    () => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`,
+    (rec, index) => scriptedReply(rec, index, queue, options),
+  );
 
   const server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -299,14 +319,26 @@ function messageBatches(origin: () => string, replyFor: (rec: AnthropicRecordedR
     const requests = rec.body?.requests;
     // The batch's own shape is checked now (https://docs.anthropic.com/en/api/creating-message-batches):
     // 1 to 100,000 requests, each a unique custom_id matching ^[a-zA-Z0-9_-]{1,64}$ and a params object.
-    if (!Array.isArray(requests) || !requests.length) return sendError(res, { status: 400, type: 'invalid_request_error', message: 'requests: List should have at least 1 item' });
+    if (!Array.isArray(requests) || !requests.length)
+      return sendError(res, { status: 400, type: 'invalid_request_error', message: 'requests: List should have at least 1 item' });
     const ids = new Set<string>();
     for (const [i, r] of requests.entries()) {
       const id = r?.custom_id;
-      if (typeof id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(id)) return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'` });
-      if (ids.has(id)) return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.custom_id: Duplicate custom_id '${id}': each request in a Message Batch needs a unique custom_id` });
+      if (typeof id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(id))
+        return sendError(res, {
+          status: 400,
+          type: 'invalid_request_error',
+          message: `requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`,
+        });
+      if (ids.has(id))
+        return sendError(res, {
+          status: 400,
+          type: 'invalid_request_error',
+          message: `requests.${i}.custom_id: Duplicate custom_id '${id}': each request in a Message Batch needs a unique custom_id`,
+        });
       ids.add(id);
-      if (!r.params || typeof r.params !== 'object') return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.params: Field required` });
+      if (!r.params || typeof r.params !== 'object')
+        return sendError(res, { status: 400, type: 'invalid_request_error', message: `requests.${i}.params: Field required` });
     }
     const reply = replyFor(rec, index);
     if (reply && 'error' in reply) return sendError(res, reply.error);

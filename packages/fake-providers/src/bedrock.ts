@@ -92,7 +92,11 @@ function split(text: string, n: number): string[] {
 const b64 = (v: unknown) => ({ bytes: Buffer.from(JSON.stringify(v)).toString('base64') });
 
 function converseUsage(u: BedrockUsage): Record<string, number> {
-  const out: Record<string, number> = { inputTokens: u.inputTokens, outputTokens: u.outputTokens, totalTokens: u.inputTokens + u.outputTokens + (u.cacheReadInputTokens ?? 0) + (u.cacheWriteInputTokens ?? 0) };
+  const out: Record<string, number> = {
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    totalTokens: u.inputTokens + u.outputTokens + (u.cacheReadInputTokens ?? 0) + (u.cacheWriteInputTokens ?? 0),
+  };
   if (u.cacheReadInputTokens !== undefined) out.cacheReadInputTokens = u.cacheReadInputTokens;
   if (u.cacheWriteInputTokens !== undefined) out.cacheWriteInputTokens = u.cacheWriteInputTokens;
   return out;
@@ -113,7 +117,16 @@ function invokeBody(family: Family, modelId: string, text: string, u: BedrockUsa
       const usage: Record<string, number> = { input_tokens: u.inputTokens, output_tokens: u.outputTokens };
       if (u.cacheReadInputTokens !== undefined) usage.cache_read_input_tokens = u.cacheReadInputTokens;
       if (u.cacheWriteInputTokens !== undefined) usage.cache_creation_input_tokens = u.cacheWriteInputTokens;
-      return { id, type: 'message', role: 'assistant', model: modelId.replace(/^.*anthropic\./, '').replace(/-v\d+:\d+$/, ''), content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage };
+      return {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: modelId.replace(/^.*anthropic\./, '').replace(/-v\d+:\d+$/, ''),
+        content: [{ type: 'text', text }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage,
+      };
     }
     case 'meta':
       return { generation: text, prompt_token_count: u.inputTokens, generation_token_count: u.outputTokens, stop_reason: 'stop' };
@@ -124,7 +137,9 @@ function invokeBody(family: Family, modelId: string, text: string, u: BedrockUsa
 
 /** The family's native stream events for InvokeModelWithResponseStream (the metrics go on the last). */
 function invokeStreamEvents(family: Family, modelId: string, pieces: string[], u: BedrockUsage, id: string): unknown[] {
-  const metrics = { 'amazon-bedrock-invocationMetrics': { inputTokenCount: u.inputTokens, outputTokenCount: u.outputTokens, invocationLatency: 120, firstByteLatency: 40 } };
+  const metrics = {
+    'amazon-bedrock-invocationMetrics': { inputTokenCount: u.inputTokens, outputTokenCount: u.outputTokens, invocationLatency: 120, firstByteLatency: 40 },
+  };
   switch (family) {
     case 'anthropic': {
       const startUsage: Record<string, number> = { input_tokens: u.inputTokens, output_tokens: 1 };
@@ -168,7 +183,12 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     const url = new URL(req.url ?? '/', 'http://fake');
     const m = ROUTE.exec(url.pathname);
     if (req.method !== 'POST' || !m) {
-      writeJson(res as never, 404, { message: `no route for ${req.method} ${url.pathname}` }, { 'content-type': 'application/json', 'x-amzn-errortype': 'UnknownOperationException' });
+      writeJson(
+        res as never,
+        404,
+        { message: `no route for ${req.method} ${url.pathname}` },
+        { 'content-type': 'application/json', 'x-amzn-errortype': 'UnknownOperationException' },
+      );
       return;
     }
     const modelId = decodeURIComponent(m[1]!);
@@ -180,17 +200,32 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     const requestId = `fake-req-${++counter}`;
     const headers = { 'x-amzn-requestid': requestId };
     if (reply.error) {
-      writeJson(res as never, reply.error.status, { message: reply.error.message ?? reply.error.type }, { ...headers, 'content-type': 'application/json', 'x-amzn-errortype': reply.error.type });
+      writeJson(
+        res as never,
+        reply.error.status,
+        { message: reply.error.message ?? reply.error.type },
+        { ...headers, 'content-type': 'application/json', 'x-amzn-errortype': reply.error.type },
+      );
       return;
     }
     const family = familyOf(modelId);
     if ((operation === 'invoke' || operation === 'invoke-with-response-stream') && !family) {
-      writeJson(res as never, 400, { message: `The provided model identifier is invalid: ${modelId}` }, { ...headers, 'content-type': 'application/json', 'x-amzn-errortype': 'ValidationException' });
+      writeJson(
+        res as never,
+        400,
+        { message: `The provided model identifier is invalid: ${modelId}` },
+        { ...headers, 'content-type': 'application/json', 'x-amzn-errortype': 'ValidationException' },
+      );
       return;
     }
     if (operation === 'converse' || operation === 'converse-stream') {
       if (!Array.isArray(rec.body?.messages) || rec.body.messages.length === 0) {
-        writeJson(res as never, 400, { message: 'A conversation must start with a user message.' }, { ...headers, 'content-type': 'application/json', 'x-amzn-errortype': 'ValidationException' });
+        writeJson(
+          res as never,
+          400,
+          { message: 'A conversation must start with a user message.' },
+          { ...headers, 'content-type': 'application/json', 'x-amzn-errortype': 'ValidationException' },
+        );
         return;
       }
     }
@@ -198,11 +233,21 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     const answer = reply.text ?? 'Hello from the fake Bedrock.';
     const stopReason = reply.stopReason ?? 'end_turn';
     if (operation === 'converse') {
-      writeJson(res as never, 200, { output: { message: { role: 'assistant', content: [{ text: answer }] } }, stopReason, usage: converseUsage(usage), metrics: { latencyMs: 120 } }, { ...headers, 'content-type': 'application/json' });
+      writeJson(
+        res as never,
+        200,
+        { output: { message: { role: 'assistant', content: [{ text: answer }] } }, stopReason, usage: converseUsage(usage), metrics: { latencyMs: 120 } },
+        { ...headers, 'content-type': 'application/json' },
+      );
       return;
     }
     if (operation === 'invoke') {
-      res.writeHead(200, { ...headers, 'content-type': 'application/json', 'x-amzn-bedrock-input-token-count': String(usage.inputTokens), 'x-amzn-bedrock-output-token-count': String(usage.outputTokens) });
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'application/json',
+        'x-amzn-bedrock-input-token-count': String(usage.inputTokens),
+        'x-amzn-bedrock-output-token-count': String(usage.outputTokens),
+      });
       res.end(JSON.stringify(invokeBody(family!, modelId, answer, usage, `msg_fake_${counter}`)));
       return;
     }

@@ -116,7 +116,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 function sendError(res: ServerResponse, e: GeminiErrorReply) {
   const details: unknown[] = [];
   if (e.retryAfter !== undefined) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${e.retryAfter}s` });
-  sendJson(res, e.status, { error: { code: e.status, message: e.message ?? e.rpcStatus, status: e.rpcStatus, ...(details.length ? { details } : {}) } }, retryAfterHeaders(e));
+  sendJson(
+    res,
+    e.status,
+    { error: { code: e.status, message: e.message ?? e.rpcStatus, status: e.rpcStatus, ...(details.length ? { details } : {}) } },
+    retryAfterHeaders(e),
+  );
 }
 
 export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<FakeGeminiServer> {
@@ -138,7 +143,10 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     const index = counter++;
     // Gemini API: /v1beta/models/{m}:method. Vertex AI: /v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:method,
     // or /v1beta1/publishers/google/models/{m}:method in express mode (API key, no project).
-    const m = /^\/v1(?:beta1?|alpha)?\/(?:projects\/[^/]+\/locations\/[^/]+\/)?(?:publishers\/google\/)?models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict)$/.exec(path);
+    const m =
+      /^\/v1(?:beta1?|alpha)?\/(?:projects\/[^/]+\/locations\/[^/]+\/)?(?:publishers\/google\/)?models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict)$/.exec(
+        path,
+      );
     if (req.method !== 'POST' || !m) {
       return sendError(res, { status: 404, rpcStatus: 'NOT_FOUND', message: `no route ${req.method} ${path}` });
     }
@@ -154,7 +162,10 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       const instances: unknown[] = Array.isArray(body?.instances) ? body.instances : [];
       const dims = e.dimensions ?? 8;
       const predictions = instances.map((_, i) => ({
-        embeddings: { values: Array.from({ length: dims }, (_, d) => ((i + 1) * (d + 1)) / 100), statistics: { token_count: e.tokenCounts?.[i] ?? 4, truncated: false } },
+        embeddings: {
+          values: Array.from({ length: dims }, (_, d) => ((i + 1) * (d + 1)) / 100),
+          statistics: { token_count: e.tokenCounts?.[i] ?? 4, truncated: false },
+        },
       }));
       const chars = instances.reduce((n: number, x) => n + String((x as { content?: unknown })?.content ?? '').length, 0);
       return sendJson(res, 200, { predictions, metadata: { billableCharacterCount: chars } });
@@ -198,7 +209,11 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       if (!g.omitUsage) {
         chunk.usageMetadata = last
           ? usage
-          : { promptTokenCount: usage.promptTokenCount, ...(usage.cachedContentTokenCount ? { cachedContentTokenCount: usage.cachedContentTokenCount } : {}), totalTokenCount: usage.promptTokenCount };
+          : {
+              promptTokenCount: usage.promptTokenCount,
+              ...(usage.cachedContentTokenCount ? { cachedContentTokenCount: usage.cachedContentTokenCount } : {}),
+              totalTokenCount: usage.promptTokenCount,
+            };
       }
       return { data: JSON.stringify(chunk) };
     });
@@ -209,7 +224,10 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
 
 /** Splits text parts into `n` chunks of parts (non-text parts go in the last chunk, as the API sends them whole). */
 function splitParts(parts: GeminiPart[], n: number): GeminiPart[][] {
-  const text = parts.filter((p): p is { text: string; thought?: boolean } => 'text' in p && !p.thought).map((p) => p.text).join('');
+  const text = parts
+    .filter((p): p is { text: string; thought?: boolean } => 'text' in p && !p.thought)
+    .map((p) => p.text)
+    .join('');
   const thoughts = parts.filter((p) => 'text' in p && p.thought);
   const others = parts.filter((p) => !('text' in p));
   const size = Math.ceil(text.length / n) || 1;

@@ -197,7 +197,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const snapshots = { ...MODEL_SNAPSHOTS, ...options.modelSnapshots };
   const recordLimit = options.recordLimit ?? 10_000;
   let counter = 0;
-  const batches = filesAndBatches(() => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`, (rec, index) => behaviorFor(rec, index), (res, f, id) => sendError(res, f, id));
+  const batches = filesAndBatches(
+    () => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`,
+    (rec, index) => behaviorFor(rec, index),
+    (res, f, id) => sendError(res, f, id),
+  );
 
   function behaviorFor(rec: RecordedRequest, index: number): FakeBehavior {
     return scriptedReply(rec, index, queue, options, parseJson(rec.body?.metadata?.fake_behavior)) ?? {};
@@ -207,7 +211,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const [type, code, message] = ERROR_TYPES[f.status] ?? (f.status >= 500 ? ERROR_TYPES[500]! : ERROR_TYPES[400]!);
     // The SDK obeys x-should-retry over its own status rules; leave it unset so its defaults apply.
     const headers = { 'content-type': 'application/json', 'x-request-id': requestId, ...retryAfterHeaders(f) };
-    writeJson(res, f.status, { error: { message: f.message ?? message, type: f.type ?? type, param: null, code: f.code !== undefined ? f.code : code } }, headers);
+    writeJson(
+      res,
+      f.status,
+      { error: { message: f.message ?? message, type: f.type ?? type, param: null, code: f.code !== undefined ? f.code : code } },
+      headers,
+    );
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
@@ -282,7 +291,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         logprobs: null,
         finish_reason: finishReason,
       }));
-      return sendJson(res, { id, object: 'chat.completion', created, model, choices, usage, service_tier: 'default', system_fingerprint: 'fp_fake' }, requestId);
+      return sendJson(
+        res,
+        { id, object: 'chat.completion', created, model, choices, usage, service_tier: 'default', system_fingerprint: 'fp_fake' },
+        requestId,
+      );
     }
 
     // Streaming, as the API sends it: role chunk, content chunks, tool call chunks, finish chunk,
@@ -303,13 +316,19 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       events.push(chunk({ tool_calls: [{ index: i, id: t.id, type: 'function', function: { name: t.function.name, arguments: '' } }] }));
       const args = t.function.arguments;
       const half = Math.ceil(args.length / 2);
-      for (const piece of [args.slice(0, half), args.slice(half)]) if (piece) events.push(chunk({ tool_calls: [{ index: i, function: { arguments: piece } }] }));
+      for (const piece of [args.slice(0, half), args.slice(half)])
+        if (piece) events.push(chunk({ tool_calls: [{ index: i, function: { arguments: piece } }] }));
     });
     events.push(chunk({}, finishReason));
     if (includeUsage) events.push(JSON.stringify({ ...base, choices: [], usage }));
     events.push('[DONE]');
 
-    await writeEvents(res, events.map((data) => ({ data })), b, requestId);
+    await writeEvents(
+      res,
+      events.map((data) => ({ data })),
+      b,
+      requestId,
+    );
   }
 
   const server = createServer((req, res) => {
@@ -460,7 +479,8 @@ function answerResponses(res: ServerResponse, body: any, b: FakeBehavior, model:
   // `sequence_number`; usage only on the terminal response.completed / .incomplete (null on .failed).
   let seq = 0;
   const events: Array<{ event: string; data: string }> = [];
-  const emit = (type: string, fields: Record<string, unknown>) => events.push({ event: type, data: JSON.stringify({ type, sequence_number: seq++, ...fields }) });
+  const emit = (type: string, fields: Record<string, unknown>) =>
+    events.push({ event: type, data: JSON.stringify({ type, sequence_number: seq++, ...fields }) });
   const pending = { ...base, status: 'in_progress', incomplete_details: null, output: [], usage: null };
   emit('response.created', { response: pending });
   emit('response.in_progress', { response: pending });
@@ -472,8 +492,14 @@ function answerResponses(res: ServerResponse, body: any, b: FakeBehavior, model:
     } else if (item.type === 'message') {
       const text: string = item.content[0].text;
       emit('response.output_item.added', { output_index: outputIndex, item: { ...item, status: 'in_progress', content: [] } });
-      emit('response.content_part.added', { item_id: item.id, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
-      for (const delta of chunksOf(text, b)) emit('response.output_text.delta', { item_id: item.id, output_index: outputIndex, content_index: 0, delta, logprobs: [] });
+      emit('response.content_part.added', {
+        item_id: item.id,
+        output_index: outputIndex,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      });
+      for (const delta of chunksOf(text, b))
+        emit('response.output_text.delta', { item_id: item.id, output_index: outputIndex, content_index: 0, delta, logprobs: [] });
       emit('response.output_text.done', { item_id: item.id, output_index: outputIndex, content_index: 0, text, logprobs: [] });
       emit('response.content_part.done', { item_id: item.id, output_index: outputIndex, content_index: 0, part: item.content[0] });
       emit('response.output_item.done', { output_index: outputIndex, item });
@@ -549,7 +575,12 @@ function answerCompletions(res: ServerResponse, body: any, b: FakeBehavior, mode
   events.push(chunk('', finishReason));
   if (includeUsage) events.push(JSON.stringify({ ...base, choices: [], usage }));
   events.push('[DONE]');
-  return writeEvents(res, events.map((data) => ({ data })), b, requestId);
+  return writeEvents(
+    res,
+    events.map((data) => ({ data })),
+    b,
+    requestId,
+  );
 }
 
 interface StoredFile {
@@ -597,15 +628,35 @@ function validateBatchInput(lines: Array<{ line: number; request: any }>, endpoi
       errors.push({ code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null, line });
       continue;
     }
-    if (typeof r.custom_id !== 'string' || !r.custom_id) errors.push({ code: 'missing_required_parameter', message: "Missing required parameter: 'custom_id'.", param: 'custom_id', line });
-    else if (seen.has(r.custom_id)) errors.push({ code: 'duplicate_custom_id', message: `The custom_id for this request is a duplicate of another request: ${r.custom_id}.`, param: 'custom_id', line });
+    if (typeof r.custom_id !== 'string' || !r.custom_id)
+      errors.push({ code: 'missing_required_parameter', message: "Missing required parameter: 'custom_id'.", param: 'custom_id', line });
+    else if (seen.has(r.custom_id))
+      errors.push({
+        code: 'duplicate_custom_id',
+        message: `The custom_id for this request is a duplicate of another request: ${r.custom_id}.`,
+        param: 'custom_id',
+        line,
+      });
     else seen.add(r.custom_id);
     if (r.method !== 'POST') errors.push({ code: 'invalid_method', message: "Only 'POST' is supported as a request method.", param: 'method', line });
-    if (r.url !== endpoint) errors.push({ code: 'mismatched_endpoint', message: `The url of this request (${r.url}) does not match the batch endpoint (${endpoint}).`, param: 'url', line });
+    if (r.url !== endpoint)
+      errors.push({
+        code: 'mismatched_endpoint',
+        message: `The url of this request (${r.url}) does not match the batch endpoint (${endpoint}).`,
+        param: 'url',
+        line,
+      });
     const m = r.body?.model;
-    if (typeof m !== 'string') errors.push({ code: 'missing_required_parameter', message: "Missing required parameter: 'body.model'.", param: 'body.model', line });
+    if (typeof m !== 'string')
+      errors.push({ code: 'missing_required_parameter', message: "Missing required parameter: 'body.model'.", param: 'body.model', line });
     else if (model === undefined) model = m;
-    else if (m !== model) errors.push({ code: 'mismatched_model', message: `The model of this request (${m}) differs from the batch's model (${model}): each input file can only include requests to a single model.`, param: 'body.model', line });
+    else if (m !== model)
+      errors.push({
+        code: 'mismatched_model',
+        message: `The model of this request (${m}) differs from the batch's model (${model}): each input file can only include requests to a single model.`,
+        param: 'body.model',
+        line,
+      });
   }
   if (!lines.length) errors.push({ code: 'empty_file', message: 'The input file is empty.', param: null, line: null });
   return errors;
@@ -655,7 +706,17 @@ function filesAndBatches(
   function storeFile(content: string, filename: string, purpose: string): StoredFile {
     const id = `file-fake${++seq}`;
     const file: StoredFile = {
-      meta: { id, object: 'file', bytes: Buffer.byteLength(content), created_at: now(), filename, purpose, status: 'processed', expires_at: null, status_details: null },
+      meta: {
+        id,
+        object: 'file',
+        bytes: Buffer.byteLength(content),
+        created_at: now(),
+        filename,
+        purpose,
+        status: 'processed',
+        expires_at: null,
+        status_details: null,
+      },
       content,
     };
     files.set(id, file);
@@ -686,7 +747,13 @@ function filesAndBatches(
       const body = parseJson(text);
       const id = `batch_req_fake${++seq}`;
       // An answer that is not JSON (a scripted `truncatedBody`) is a request the batch could not complete.
-      if (body === undefined) lines.push({ id, custom_id: line.custom_id, response: null, error: { code: 'batch_request_failed', message: `The request's response could not be read: ${text.slice(0, 80)}` } });
+      if (body === undefined)
+        lines.push({
+          id,
+          custom_id: line.custom_id,
+          response: null,
+          error: { code: 'batch_request_failed', message: `The request's response could not be read: ${text.slice(0, 80)}` },
+        });
       else lines.push({ id, custom_id: line.custom_id, response: { status_code: r.status, request_id: r.headers.get('x-request-id'), body }, error: null });
     }
     return lines;
@@ -695,7 +762,8 @@ function filesAndBatches(
   async function create(rec: RecordedRequest, index: number, res: ServerResponse, requestId: string) {
     const body = rec.body;
     for (const field of ['input_file_id', 'endpoint', 'completion_window']) {
-      if (typeof body?.[field] !== 'string') return sendError(res, { status: 400, message: `Missing required parameter: '${field}'.`, code: 'missing_required_parameter' }, requestId);
+      if (typeof body?.[field] !== 'string')
+        return sendError(res, { status: 400, message: `Missing required parameter: '${field}'.`, code: 'missing_required_parameter' }, requestId);
     }
     const input = files.get(body.input_file_id);
     if (!input) return sendError(res, { status: 404, message: `No such File object: ${body.input_file_id}`, code: null }, requestId);
@@ -709,7 +777,13 @@ function filesAndBatches(
       .filter((l) => l.text.trim())
       .map((l) => ({ line: l.line, request: parseJson(l.text) }));
     const errors = validateBatchInput(parsed, body.endpoint);
-    const lines = errors.length ? [] : (b.batchOutput ?? (await run(parsed.map((l) => l.request), id)));
+    const lines = errors.length
+      ? []
+      : (b.batchOutput ??
+        (await run(
+          parsed.map((l) => l.request),
+          id,
+        )));
     const succeeded = (l: any) => !l.error && typeof l.response?.status_code === 'number' && l.response.status_code < 300;
     const jsonl = (ls: Array<Record<string, unknown>>) => ls.map((l) => `${JSON.stringify(l)}\n`).join('');
     const ok = lines.filter(succeeded);

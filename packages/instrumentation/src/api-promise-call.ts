@@ -148,7 +148,10 @@ export abstract class APIPromiseCall extends InferenceCall {
           props.response
             .clone()
             .json()
-            .then((json: unknown) => this.onResult(json), () => this.finish());
+            .then(
+              (json: unknown) => this.onResult(json),
+              () => this.finish(),
+            );
         });
       }
     } catch (err) {

@@ -127,20 +127,30 @@ function parseOpenAI(line: any, request: any): Parsed {
   const body = res?.body;
   if (line.error || !res || (typeof res.status_code === 'number' && res.status_code >= 400) || body?.error) {
     const e = line.error ?? body?.error;
-    p.error = { type: e?.code || e?.type || (res?.status_code ? String(res.status_code) : 'batch_request_failed'), status: res?.status_code, message: e?.message };
+    p.error = {
+      type: e?.code || e?.type || (res?.status_code ? String(res.status_code) : 'batch_request_failed'),
+      status: res?.status_code,
+      message: e?.message,
+    };
     return p;
   }
   p.responseModel = body?.model;
   p.responseId = body?.id;
   if (Array.isArray(body?.choices)) p.finishReasons = body.choices.map((c: any) => c?.finish_reason).filter(Boolean);
   const webSearches = Array.isArray(body?.output) ? body.output.filter((o: any) => o?.type === 'web_search_call').length : 0;
-  if (body?.object === 'response' && body.status === 'completed') p.finishReasons = [body.output?.some((o: any) => o?.type === 'function_call') ? 'tool_calls' : 'stop'];
+  if (body?.object === 'response' && body.status === 'completed')
+    p.finishReasons = [body.output?.some((o: any) => o?.type === 'function_call') ? 'tool_calls' : 'stop'];
   if (body?.usage) p.usage = openaiUsage(body.usage, webSearches);
   return p;
 }
 
 function parseAnthropic(line: any, request: any): Parsed {
-  const p: Parsed = { customId: line.custom_id, provider: A.GEN_AI_PROVIDER.ANTHROPIC, operation: A.GEN_AI_OPERATION.CHAT, requestModel: request?.params?.model };
+  const p: Parsed = {
+    customId: line.custom_id,
+    provider: A.GEN_AI_PROVIDER.ANTHROPIC,
+    operation: A.GEN_AI_OPERATION.CHAT,
+    requestModel: request?.params?.model,
+  };
   const result = line.result;
   if (result?.type !== 'succeeded') {
     // errored (with the API's error envelope), canceled, expired: not billed.
@@ -176,7 +186,10 @@ export type AsyncBatchLines = AsyncIterable<string | object> | Response;
 function isAsyncSource(x: unknown): x is AsyncBatchLines {
   if (!x || typeof x !== 'object' || typeof x === 'string') return false;
   if (typeof Response !== 'undefined' && x instanceof Response) return true;
-  return typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' && typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
+  return (
+    typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' &&
+    typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+  );
 }
 
 async function collect(source: AsyncBatchLines): Promise<BatchLines> {
@@ -198,7 +211,10 @@ async function collect(source: AsyncBatchLines): Promise<BatchLines> {
  */
 export function recordBatchResults(results: BatchLines, options?: BatchResultsOptions): BatchResultsSummary;
 export function recordBatchResults(results: AsyncBatchLines, options?: BatchResultsOptions): Promise<BatchResultsSummary>;
-export function recordBatchResults(results: BatchLines | AsyncBatchLines, options: BatchResultsOptions = {}): BatchResultsSummary | Promise<BatchResultsSummary> {
+export function recordBatchResults(
+  results: BatchLines | AsyncBatchLines,
+  options: BatchResultsOptions = {},
+): BatchResultsSummary | Promise<BatchResultsSummary> {
   if (isAsyncSource(results)) {
     // The task's scope follows the await (AsyncLocalStorage).
     return collect(results).then((lines) => recordLines(lines, options));
@@ -251,7 +267,9 @@ function recordLines(results: BatchLines, options: BatchResultsOptions): BatchRe
         span.setStatus({ code: SpanStatusCode.ERROR, message: p.error.message ?? p.error.type });
       } else if (p.usage) {
         Object.assign(end, usageAttributes(p.usage));
-        const quote = inst.pricer.price(p.provider, p.responseModel ?? p.requestModel, p.usage) ?? (p.requestModel ? inst.pricer.price(p.provider, p.requestModel, p.usage) : undefined);
+        const quote =
+          inst.pricer.price(p.provider, p.responseModel ?? p.requestModel, p.usage) ??
+          (p.requestModel ? inst.pricer.price(p.provider, p.requestModel, p.usage) : undefined);
         if (quote) {
           const batch = batchQuote(quote);
           Object.assign(end, costAttributes(batch, 'local', inst.costDetail));

@@ -69,7 +69,14 @@ const unpricedWarned = new Set<string>();
  * Call only when `task.budgetPico !== undefined` somewhere in the chain (the call-site template
  * checks `task` first, so calls outside budgeted tasks pay nothing here).
  */
-export function budgetGate(host: BudgetHost, task: TaskState, provider: string, model: string | undefined, body: unknown, describe: DescribeRequest | undefined): GateResult {
+export function budgetGate(
+  host: BudgetHost,
+  task: TaskState,
+  provider: string,
+  model: string | undefined,
+  body: unknown,
+  describe: DescribeRequest | undefined,
+): GateResult {
   const spent = checkBudget(task, model);
   if (spent) return { refused: spent };
   let worstCase = false;
@@ -128,7 +135,24 @@ function worstPico(pricer: Pricer, provider: string, model: string | undefined, 
 // --- Reading requests: the text the model reads, without media ---------------------------------
 
 /** Keys whose values are media or references, never text the model reads as tokens of text. */
-const MEDIA_KEYS = new Set(['image_url', 'image', 'input_image', 'input_audio', 'audio', 'file', 'file_data', 'file_id', 'file_url', 'fileData', 'inlineData', 'inline_data', 'data', 'b64_json', 'url', 'source']);
+const MEDIA_KEYS = new Set([
+  'image_url',
+  'image',
+  'input_image',
+  'input_audio',
+  'audio',
+  'file',
+  'file_data',
+  'file_id',
+  'file_url',
+  'fileData',
+  'inlineData',
+  'inline_data',
+  'data',
+  'b64_json',
+  'url',
+  'source',
+]);
 /** Keys that name a part's kind, not its content. */
 const SKIP_KEYS = new Set(['type', 'role', 'cache_control', 'id', 'tool_call_id', 'tool_use_id', 'call_id', 'mimeType', 'media_type', 'detail']);
 

@@ -52,7 +52,11 @@ export interface CallSite<Self, Target extends CallTarget, Call extends Inferenc
 export const OWN_SPAN: unique symbol = Symbol('spendtrace.ownSpan');
 
 /** The patched method for `original`, running `site`'s template. */
-export function instrumentedMethod<Self, Target extends CallTarget, Call extends InferenceCall>(host: CallSiteHost, site: CallSite<Self, Target, Call>, original: Method): Method {
+export function instrumentedMethod<Self, Target extends CallTarget, Call extends InferenceCall>(
+  host: CallSiteHost,
+  site: CallSite<Self, Target, Call>,
+  original: Method,
+): Method {
   return function instrumented(this: Self, body: any, options?: any) {
     return runCall(host, site, original, this, body, options, arguments.length);
   };

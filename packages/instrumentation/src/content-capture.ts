@@ -24,7 +24,12 @@ export interface ConventionMessage {
   finish_reason?: string;
 }
 
-const modalityOf = (mime: unknown) => (typeof mime === 'string' ? (mime.split('/')[0] === 'image' || mime.split('/')[0] === 'audio' || mime.split('/')[0] === 'video' ? mime.split('/')[0] : 'document') : 'document');
+const modalityOf = (mime: unknown) =>
+  typeof mime === 'string'
+    ? mime.split('/')[0] === 'image' || mime.split('/')[0] === 'audio' || mime.split('/')[0] === 'video'
+      ? mime.split('/')[0]
+      : 'document'
+    : 'document';
 
 // --- Anthropic Messages API ----------------------------------------------------------------------
 
@@ -71,14 +76,23 @@ const anthropicParts = (content: unknown): MessagePart[] =>
 export function anthropicInput(body: { messages?: unknown; system?: unknown } | undefined): Attributes {
   const attrs: Attributes = {};
   if (Array.isArray(body?.messages)) {
-    const messages = (body.messages as Array<{ role?: string; content?: unknown }>).map((m) => ({ role: m?.role ?? 'user', parts: anthropicParts(m?.content) }));
+    const messages = (body.messages as Array<{ role?: string; content?: unknown }>).map((m) => ({
+      role: m?.role ?? 'user',
+      parts: anthropicParts(m?.content),
+    }));
     attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(messages);
   }
   if (body?.system !== undefined) attrs[A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(anthropicParts(body.system));
   return attrs;
 }
 
-const ANTHROPIC_FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_call', refusal: 'content_filter' };
+const ANTHROPIC_FINISH: Record<string, string> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_call',
+  refusal: 'content_filter',
+};
 
 export function anthropicOutput(msg: { role?: string; content?: unknown; stop_reason?: string | null } | undefined): Attributes {
   if (!msg || !Array.isArray(msg.content)) return {};
@@ -129,9 +143,19 @@ export function geminiInput(params: { contents?: unknown; config?: { systemInstr
   return attrs;
 }
 
-const GEMINI_FINISH: Record<string, string> = { STOP: 'stop', MAX_TOKENS: 'length', SAFETY: 'content_filter', RECITATION: 'content_filter', PROHIBITED_CONTENT: 'content_filter', BLOCKLIST: 'content_filter', SPII: 'content_filter' };
+const GEMINI_FINISH: Record<string, string> = {
+  STOP: 'stop',
+  MAX_TOKENS: 'length',
+  SAFETY: 'content_filter',
+  RECITATION: 'content_filter',
+  PROHIBITED_CONTENT: 'content_filter',
+  BLOCKLIST: 'content_filter',
+  SPII: 'content_filter',
+};
 
-export function geminiOutput(response: { candidates?: Array<{ finishReason?: string; content?: { role?: string; parts?: GeminiPart[] } }> } | undefined): Attributes {
+export function geminiOutput(
+  response: { candidates?: Array<{ finishReason?: string; content?: { role?: string; parts?: GeminiPart[] } }> } | undefined,
+): Attributes {
   if (!Array.isArray(response?.candidates)) return {};
   const out = response.candidates.map((c) => {
     const m: ConventionMessage = { role: geminiRole(c?.content?.role ?? 'model'), parts: (c?.content?.parts ?? []).map(geminiPart) };
@@ -221,7 +245,8 @@ interface OpenAIChatMessage {
 
 function chatMessage(m: OpenAIChatMessage): ConventionMessage {
   const role = m?.role ?? 'user';
-  if (role === 'tool') return { role, parts: [{ type: 'tool_call_response', id: m.tool_call_id, response: typeof m.content === 'string' ? m.content : openaiParts(m.content) }] };
+  if (role === 'tool')
+    return { role, parts: [{ type: 'tool_call_response', id: m.tool_call_id, response: typeof m.content === 'string' ? m.content : openaiParts(m.content) }] };
   // The deprecated `function` role answers a `function_call` by name.
   if (role === 'function') return { role: 'tool', parts: [{ type: 'tool_call_response', id: m.name, response: m.content }] };
   const parts = openaiParts(m?.content);
@@ -246,7 +271,13 @@ export function openaiChatInput(body: { messages?: unknown } | undefined): Attri
   return { [A.ATTR_GEN_AI_INPUT_MESSAGES]: JSON.stringify((body.messages as OpenAIChatMessage[]).map(chatMessage)) };
 }
 
-const OPENAI_FINISH: Record<string, string> = { stop: 'stop', length: 'length', content_filter: 'content_filter', tool_calls: 'tool_call', function_call: 'tool_call' };
+const OPENAI_FINISH: Record<string, string> = {
+  stop: 'stop',
+  length: 'length',
+  content_filter: 'content_filter',
+  tool_calls: 'tool_call',
+  function_call: 'tool_call',
+};
 
 /** Chat Completions result: one output message per choice. */
 export function openaiChatOutput(choices: Array<{ finish_reason?: string | null; message?: unknown }> | undefined): Attributes {
@@ -283,7 +314,17 @@ function responsesItem(item: ResponsesItem): { role: string; parts: MessagePart[
       return { role: 'assistant', parts: [{ type: 'tool_call', id: item.call_id, name: item.name, arguments: item.input }], merge: true };
     case 'function_call_output':
     case 'custom_tool_call_output':
-      return { role: 'tool', parts: [{ type: 'tool_call_response', id: item.call_id, response: typeof item.output === 'string' ? item.output : Array.isArray(item.output) ? openaiParts(item.output) : item.output }], merge: true };
+      return {
+        role: 'tool',
+        parts: [
+          {
+            type: 'tool_call_response',
+            id: item.call_id,
+            response: typeof item.output === 'string' ? item.output : Array.isArray(item.output) ? openaiParts(item.output) : item.output,
+          },
+        ],
+        merge: true,
+      };
     case 'reasoning':
       return { role: 'assistant', parts: (item.summary ?? []).map((s) => ({ type: 'reasoning', content: s?.text ?? '' })), merge: true };
     default:

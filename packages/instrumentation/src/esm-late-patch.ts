@@ -48,11 +48,26 @@ const sdks = (openaiVersions: string[]): Sdk[] => [
     patch: (host, ns) => void host.patchOpenAI(ns),
     unpatch: (ns, w) => unpatchOpenAITargets(w, openaiTargets(ns)),
   },
-  { name: '@anthropic-ai/sdk', versions: ANTHROPIC_SUPPORTED_VERSIONS, patchable: isAnthropicPatchable, patch: (host, ns) => void patchAnthropic(ns, host), unpatch: unpatchAnthropic },
-  { name: '@google/genai', versions: GOOGLE_GENAI_SUPPORTED_VERSIONS, patchable: isGoogleGenAIPatchable, patch: (host, ns) => void patchGoogleGenAI(ns, host), unpatch: unpatchGoogleGenAI },
   {
-    name: '@aws-sdk/client-bedrock-runtime', versions: BEDROCK_RUNTIME_SUPPORTED_VERSIONS, patchable: isBedrockRuntimePatchable,
-    patch: (host, ns) => void patchBedrockRuntime(ns, host), unpatch: unpatchBedrockRuntime,
+    name: '@anthropic-ai/sdk',
+    versions: ANTHROPIC_SUPPORTED_VERSIONS,
+    patchable: isAnthropicPatchable,
+    patch: (host, ns) => void patchAnthropic(ns, host),
+    unpatch: unpatchAnthropic,
+  },
+  {
+    name: '@google/genai',
+    versions: GOOGLE_GENAI_SUPPORTED_VERSIONS,
+    patchable: isGoogleGenAIPatchable,
+    patch: (host, ns) => void patchGoogleGenAI(ns, host),
+    unpatch: unpatchGoogleGenAI,
+  },
+  {
+    name: '@aws-sdk/client-bedrock-runtime',
+    versions: BEDROCK_RUNTIME_SUPPORTED_VERSIONS,
+    patchable: isBedrockRuntimePatchable,
+    patch: (host, ns) => void patchBedrockRuntime(ns, host),
+    unpatch: unpatchBedrockRuntime,
   },
 ];
 
@@ -60,7 +75,12 @@ const sdks = (openaiVersions: string[]): Sdk[] => [
 export const ESM_HOOK_REGISTERED = Symbol.for('spendtrace.esm-hook-registered');
 
 /** The `manuallyInstrument` option that takes each SDK's module (for the warning's fix). */
-const MANUAL_KEY: Record<string, string> = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic', '@google/genai': 'googleGenAI', '@aws-sdk/client-bedrock-runtime': 'bedrockRuntime' };
+const MANUAL_KEY: Record<string, string> = {
+  openai: 'openai',
+  '@anthropic-ai/sdk': 'anthropic',
+  '@google/genai': 'googleGenAI',
+  '@aws-sdk/client-bedrock-runtime': 'bedrockRuntime',
+};
 
 const patched = new WeakMap<object, Array<{ sdk: Sdk; ns: unknown }>>();
 const warned = new Set<string>();
@@ -134,7 +154,12 @@ function packageDir(entry: string, name: string): string | undefined {
 
 /** `>=a.b.c <N` ranges, the only form the module definitions use. */
 export function versionSupported(version: string, ranges: readonly string[]): boolean {
-  const parse = (v: string) => v.replace(/^[^\d]*/, '').split(/[.+-]/).slice(0, 3).map(Number);
+  const parse = (v: string) =>
+    v
+      .replace(/^[^\d]*/, '')
+      .split(/[.+-]/)
+      .slice(0, 3)
+      .map(Number);
   const cmp = (a: number[], b: number[]) => {
     for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
     return 0;
@@ -146,11 +171,16 @@ export function versionSupported(version: string, ranges: readonly string[]): bo
       if (!m) return false;
       const c = cmp(v, parse(m[2]!));
       switch (m[1]) {
-        case '>=': return c >= 0;
-        case '>': return c > 0;
-        case '<=': return c <= 0;
-        case '<': return c < 0;
-        default: return c === 0;
+        case '>=':
+          return c >= 0;
+        case '>':
+          return c > 0;
+        case '<=':
+          return c <= 0;
+        case '<':
+          return c < 0;
+        default:
+          return c === 0;
       }
     }),
   );

@@ -15,5 +15,12 @@ export { ModelRouter, RouterConfigError } from './routing/model-router.ts';
 export { seededRandom } from './routing/random.ts';
 export type { RandomSource } from './routing/random.ts';
 export type {
-  ExperimentOptions, ExperimentStatus, ModelRouterOptions, RecordOutcomeDetails, RouterCandidate, RouterHistoryOptions, RouterModelStats, RoutingDecision,
+  ExperimentOptions,
+  ExperimentStatus,
+  ModelRouterOptions,
+  RecordOutcomeDetails,
+  RouterCandidate,
+  RouterHistoryOptions,
+  RouterModelStats,
+  RoutingDecision,
 } from './routing/types.ts';

@@ -13,7 +13,16 @@
  */
 import { SpanKind, SpanStatusCode, type Attributes, type Context, type DiagLogger, type Span, type Tracer } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
-import { usdToPico, writeCostAttributes, writeProviderCostAttributes, writeUsageAttributes, type CostDetail, type Pico, type Pricer, type Usage } from '@spendtrace/semconv';
+import {
+  usdToPico,
+  writeCostAttributes,
+  writeProviderCostAttributes,
+  writeUsageAttributes,
+  type CostDetail,
+  type Pico,
+  type Pricer,
+  type Usage,
+} from '@spendtrace/semconv';
 import type { Reservation } from './budget-gate.ts';
 import { CallContext } from './call-context.ts';
 import type { GenAIMetrics } from './metrics.ts';

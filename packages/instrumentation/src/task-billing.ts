@@ -29,7 +29,8 @@ export function recordTaskCharge(usd: number): void {
   try {
     const task = currentScope()?.task;
     if (!task) return diag.warn('spendtrace: recordTaskCharge called outside withTask; ignored');
-    if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) return diag.warn(`spendtrace: recordTaskCharge expects a finite amount >= 0 in USD, got ${String(usd)}; ignored`);
+    if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0)
+      return diag.warn(`spendtrace: recordTaskCharge expects a finite amount >= 0 in USD, got ${String(usd)}; ignored`);
     const total = (charged.get(task.span) ?? 0n) + usdToPico(usd);
     charged.set(task.span, total);
     task.span.setAttribute(A.ATTR_SPENDTRACE_TASK_CHARGED, picoToUsd(total));

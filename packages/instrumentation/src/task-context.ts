@@ -9,18 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import {
-  context,
-  diag,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Baggage,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
+import { context, diag, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Baggage, type Context, type Span } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import { picoToUsd, usdToPico, type Pico, type TaskOutcome, type Usage } from '@spendtrace/semconv';
 import { BudgetExceededError, type BudgetCheck, type BudgetExceededInfo, type OnBudgetExceeded } from './budget.ts';
@@ -125,7 +114,10 @@ export class TaskState implements TaskHandle {
     this.span = span;
     this.parent = parent;
     this.budgeted = this.budgetPico !== undefined || !!parent?.budgeted;
-    const attribution: Attributes = span.spanContext().traceId === id ? { [A.ATTR_SPENDTRACE_TASK_NAME]: o.name } : { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
+    const attribution: Attributes =
+      span.spanContext().traceId === id
+        ? { [A.ATTR_SPENDTRACE_TASK_NAME]: o.name }
+        : { [A.ATTR_SPENDTRACE_TASK_ID]: id, [A.ATTR_SPENDTRACE_TASK_NAME]: o.name };
     if (o.agent) attribution[A.ATTR_GEN_AI_AGENT_NAME] = o.agent;
     if (o.userId) attribution[A.ATTR_USER_ID] = o.userId;
     this.attribution = attribution;
@@ -373,13 +365,20 @@ export function withTask<T>(options: TaskOptions, fn: (task: TaskHandle) => T): 
     diag.error('spendtrace: withTask could not start the task; running it untracked', err);
     return fn(untrackedHandle(options));
   }
-  return runScoped(ctx, { task: state, tool: undefined }, state.span, () => fn(state), (err) => {
-    if (!state.outcomeSet) {
-      state.outcome = A.TASK_OUTCOME.FAILURE;
-      state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME, A.TASK_OUTCOME.FAILURE);
-      state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON, errorType(err));
-    }
-  }, () => notifyEnd(state));
+  return runScoped(
+    ctx,
+    { task: state, tool: undefined },
+    state.span,
+    () => fn(state),
+    (err) => {
+      if (!state.outcomeSet) {
+        state.outcome = A.TASK_OUTCOME.FAILURE;
+        state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME, A.TASK_OUTCOME.FAILURE);
+        state.span.setAttribute(A.ATTR_SPENDTRACE_TASK_OUTCOME_REASON, errorType(err));
+      }
+    },
+    () => notifyEnd(state),
+  );
 }
 
 function notifyEnd(state: TaskState): void {
@@ -409,7 +408,10 @@ export function withTool<T>(name: string, fn: () => T): T {
     const active = context.active();
     const span = tracer().startSpan(
       `${A.GEN_AI_OPERATION.EXECUTE_TOOL} ${name}`,
-      { kind: SpanKind.INTERNAL, attributes: { [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.EXECUTE_TOOL, [A.ATTR_GEN_AI_TOOL_NAME]: name, ...task?.attribution } },
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION.EXECUTE_TOOL, [A.ATTR_GEN_AI_TOOL_NAME]: name, ...task?.attribution },
+      },
       active,
     );
     tool = new ToolState(name, span);

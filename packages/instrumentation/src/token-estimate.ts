@@ -24,7 +24,9 @@ export function encodingFor(model: string | undefined): Encoding {
 function counterSync(encoding: Encoding): Counter {
   let c = loaded.get(encoding);
   if (!c) {
-    const mod = (encoding === 'o200k_base' ? require('gpt-tokenizer/encoding/o200k_base') : require('gpt-tokenizer/encoding/cl100k_base')) as { countTokens(text: string): number };
+    const mod = (encoding === 'o200k_base' ? require('gpt-tokenizer/encoding/o200k_base') : require('gpt-tokenizer/encoding/cl100k_base')) as {
+      countTokens(text: string): number;
+    };
     c = (text: string) => (text ? mod.countTokens(text) : 0);
     loaded.set(encoding, c);
   }

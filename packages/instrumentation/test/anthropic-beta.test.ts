@@ -19,15 +19,26 @@ const h = genAIHarness();
 const { host, spans } = h;
 
 const user = [{ role: 'user' as const, content: 'What is 2+2?' }];
-const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
+const client = (native: boolean) =>
+  new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
 
 // 400 fresh input tokens + 1600 cache reads + 200 5-minute cache writes, 120 output tokens.
-const USAGE = { input_tokens: 400, output_tokens: 120, cache_read_input_tokens: 1600, cache_creation_input_tokens: 200, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 0 } };
+const USAGE = {
+  input_tokens: 400,
+  output_tokens: 120,
+  cache_read_input_tokens: 1600,
+  cache_creation_input_tokens: 200,
+  cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 0 },
+};
 const COST = usd(400, SONNET_45.input) + usd(1600, SONNET_45.cacheRead) + usd(200, SONNET_45.cacheWrite5m) + usd(120, SONNET_45.output);
 const STREAM_USAGE = { input_tokens: 70, output_tokens: 20 };
 const STREAM_COST = usd(70, SONNET_45.input) + usd(20, SONNET_45.output);
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, {
+  patch: () => patchAnthropic(anthropicModule, host),
+  unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper),
+  startFake: () => startFakeAnthropic(),
+});
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 

@@ -31,9 +31,14 @@ const { exporter, host, spans } = h;
 let captureContent = false;
 Object.defineProperty(host, 'captureMessageContent', { get: () => captureContent, configurable: true });
 
-const client = (native: boolean) => new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
+const client = (native: boolean) =>
+  new Anthropic({ apiKey: 'sk-ant-test', baseURL: suite.fake.url, maxRetries: 0, ...(native ? {} : { openTelemetry: false }) });
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, {
+  patch: () => patchAnthropic(anthropicModule, host),
+  unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper),
+  startFake: () => startFakeAnthropic(),
+});
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 afterEach(() => {
@@ -147,7 +152,12 @@ const PARSE_COST = usd(320, HAIKU_45.input) + usd(2048, HAIKU_45.cacheRead) + us
 const BETA_PARSE_REPLY: AnthropicMessageReply = {
   id: 'msg_parse_02',
   content: [{ type: 'text', text: JSON.stringify(PARSED) }],
-  usage: { input_tokens: 500, output_tokens: 45, cache_creation_input_tokens: 800, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 800 } },
+  usage: {
+    input_tokens: 500,
+    output_tokens: 45,
+    cache_creation_input_tokens: 800,
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 800 },
+  },
 };
 const BETA_PARSE_COST = usd(500, HAIKU_45.input) + usd(800, HAIKU_45.cacheWrite1h) + usd(45, HAIKU_45.output);
 
@@ -163,12 +173,23 @@ const TURNS: AnthropicMessageReply[] = [
       { type: 'tool_use', id: 'toolu_w1', name: 'get_weather', input: { city: 'Paris' } },
       { type: 'tool_use', id: 'toolu_t1', name: 'get_time', input: { city: 'Paris' } },
     ],
-    usage: { input_tokens: 400, output_tokens: 60, cache_creation_input_tokens: 1200, cache_creation: { ephemeral_5m_input_tokens: 1200, ephemeral_1h_input_tokens: 0 } },
+    usage: {
+      input_tokens: 400,
+      output_tokens: 60,
+      cache_creation_input_tokens: 1200,
+      cache_creation: { ephemeral_5m_input_tokens: 1200, ephemeral_1h_input_tokens: 0 },
+    },
   },
   {
     id: 'msg_turn_2',
     content: [{ type: 'tool_use', id: 'toolu_w2', name: 'get_weather', input: { city: 'London' } }],
-    usage: { input_tokens: 150, output_tokens: 80, cache_read_input_tokens: 1200, cache_creation_input_tokens: 460, cache_creation: { ephemeral_5m_input_tokens: 460, ephemeral_1h_input_tokens: 0 } },
+    usage: {
+      input_tokens: 150,
+      output_tokens: 80,
+      cache_read_input_tokens: 1200,
+      cache_creation_input_tokens: 460,
+      cache_creation: { ephemeral_5m_input_tokens: 460, ephemeral_1h_input_tokens: 0 },
+    },
   },
   {
     id: 'msg_turn_3',
@@ -275,7 +296,11 @@ async function expectRunSpans(native: boolean, task: string, stream = false): Pr
   const byCall = Object.fromEntries(tools.map((s) => [s.attributes[A.ATTR_GEN_AI_TOOL_CALL_ID], s]));
   expect(Object.keys(byCall).sort()).toEqual(['toolu_t1', 'toolu_w1', 'toolu_w2']);
   expect(tools).toHaveLength(3);
-  for (const [id, name] of [['toolu_w1', 'get_weather'], ['toolu_t1', 'get_time'], ['toolu_w2', 'get_weather']] as const) {
+  for (const [id, name] of [
+    ['toolu_w1', 'get_weather'],
+    ['toolu_t1', 'get_time'],
+    ['toolu_w2', 'get_weather'],
+  ] as const) {
     const s = byCall[id]!;
     expect(s.name).toBe(`anthropic.custom_tool_use ${name}`);
     expect(s.status.code).toBe(SpanStatusCode.OK);
@@ -304,7 +329,12 @@ for (const native of [false, true]) {
 
   describe(`structured output, ${label}`, () => {
     it('messages.parse(): one priced span; the parsed message and the promise are what the SDK gives unpatched', async () => {
-      const params = { model: MODEL, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }], output_config: { format: jsonSchemaOutputFormat(WEATHER_SCHEMA) } };
+      const params = {
+        model: MODEL,
+        max_tokens: 256,
+        messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }],
+        output_config: { format: jsonSchemaOutputFormat(WEATHER_SCHEMA) },
+      };
       suite.fake.enqueue({ message: PARSE_REPLY }, { message: PARSE_REPLY });
       const baselinePromise = await withoutSpendtrace(async () => {
         const p = client(native).messages.parse(params);
@@ -331,13 +361,26 @@ for (const native of [false, true]) {
       const all = await spans();
       const llm = llmSpans(all);
       expect(llm).toHaveLength(1);
-      expectPricedCall(llm[0]!, native, { id: 'msg_parse_01', finish: 'end_turn', input: 2368, output: 18, cacheRead: 2048, cost: PARSE_COST, task: 'extract' });
+      expectPricedCall(llm[0]!, native, {
+        id: 'msg_parse_01',
+        finish: 'end_turn',
+        input: 2368,
+        output: 18,
+        cacheRead: 2048,
+        cost: PARSE_COST,
+        task: 'extract',
+      });
       expect(llm[0]!.parentSpanContext?.spanId).toBe(taskRoot(all).spanContext().spanId);
       expect(nano(costUsd)).toBe(nano(PARSE_COST));
     });
 
     it('beta.messages.parse() (output_format, 1-hour cache writes): one priced span, parsed as unpatched', async () => {
-      const params = { model: MODEL, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }], output_format: betaJSONSchemaOutputFormat(WEATHER_SCHEMA) };
+      const params = {
+        model: MODEL,
+        max_tokens: 256,
+        messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }],
+        output_format: betaJSONSchemaOutputFormat(WEATHER_SCHEMA),
+      };
       suite.fake.enqueue({ message: BETA_PARSE_REPLY }, { message: BETA_PARSE_REPLY });
       const baseline = await withoutSpendtrace(() => client(native).beta.messages.parse(params));
 
@@ -356,7 +399,15 @@ for (const native of [false, true]) {
       await settle();
       const llm = llmSpans(await spans());
       expect(llm).toHaveLength(1);
-      expectPricedCall(llm[0]!, native, { id: 'msg_parse_02', finish: 'end_turn', input: 1300, output: 45, cacheWrite: 800, cost: BETA_PARSE_COST, task: 'extract-beta' });
+      expectPricedCall(llm[0]!, native, {
+        id: 'msg_parse_02',
+        finish: 'end_turn',
+        input: 1300,
+        output: 45,
+        cacheWrite: 800,
+        cost: BETA_PARSE_COST,
+        task: 'extract-beta',
+      });
       expect(nano(costUsd)).toBe(nano(BETA_PARSE_COST));
     });
   });
@@ -367,7 +418,13 @@ for (const native of [false, true]) {
       suite.fake.enqueue(...script);
       const baseline = await withoutSpendtrace(async () => {
         const yielded: BetaMessage[] = [];
-        for await (const m of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools: agentTools().tools })) yielded.push(m);
+        for await (const m of client(native).beta.messages.toolRunner({
+          model: MODEL,
+          max_tokens: 1024,
+          messages: [{ role: 'user', content: PROMPT }],
+          tools: agentTools().tools,
+        }))
+          yielded.push(m);
         return { yielded, requests: messageRequests().map((r) => r.body) };
       });
       suite.fake.reset();
@@ -376,7 +433,8 @@ for (const native of [false, true]) {
       const { tools, ran } = agentTools();
       const { yielded, costUsd } = await withTask({ name: 'weather-agent' }, async (task) => {
         const yielded: BetaMessage[] = [];
-        for await (const m of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools })) yielded.push(m);
+        for await (const m of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools }))
+          yielded.push(m);
         return { yielded, costUsd: task.costUsd };
       });
       expect(yielded.map((m) => [m.id, m.stop_reason])).toEqual([
@@ -429,7 +487,13 @@ for (const native of [false, true]) {
       const { finals, stops, costUsd } = await withTask({ name: 'weather-agent' }, async (task) => {
         const finals: BetaMessage[] = [];
         let stops = 0;
-        for await (const stream of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, stream: true, messages: [{ role: 'user', content: PROMPT }], tools })) {
+        for await (const stream of client(native).beta.messages.toolRunner({
+          model: MODEL,
+          max_tokens: 1024,
+          stream: true,
+          messages: [{ role: 'user', content: PROMPT }],
+          tools,
+        })) {
           for await (const event of stream) if (event.type === 'message_stop') stops++;
           finals.push(await stream.finalMessage());
         }
@@ -452,7 +516,9 @@ for (const native of [false, true]) {
       suite.fake.enqueue(...TURNS.map((message) => ({ message })));
       const { tools, ran } = agentTools();
       await withTask({ name: 'weather-agent' }, async () => {
-        await client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, thread: false, messages: [{ role: 'user', content: PROMPT }], tools }).runUntilDone();
+        await client(native)
+          .beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, thread: false, messages: [{ role: 'user', content: PROMPT }], tools })
+          .runUntilDone();
       });
       expectLoopRan(ran, false);
       for (const r of messageRequests()) expect(r.body).not.toHaveProperty('thread');
@@ -465,7 +531,10 @@ for (const native of [false, true]) {
       expect(input(0)).toEqual([{ role: 'user', parts: [{ type: 'text', content: PROMPT }] }]);
       expect(input(2)).toEqual([
         { role: 'user', parts: [{ type: 'text', content: PROMPT }] },
-        { role: 'assistant', parts: [{ type: 'text', content: 'Let me look both up.' }, toolCall('toolu_w1', 'get_weather', 'Paris'), toolCall('toolu_t1', 'get_time', 'Paris')] },
+        {
+          role: 'assistant',
+          parts: [{ type: 'text', content: 'Let me look both up.' }, toolCall('toolu_w1', 'get_weather', 'Paris'), toolCall('toolu_t1', 'get_time', 'Paris')],
+        },
         { role: 'user', parts: [toolResponse('toolu_w1', 'Sunny, 24°C'), toolResponse('toolu_t1', '14:00')] },
         { role: 'assistant', parts: [toolCall('toolu_w2', 'get_weather', 'London')] },
         { role: 'user', parts: [toolResponse('toolu_w2', 'Rain, 14°C')] },
@@ -473,7 +542,11 @@ for (const native of [false, true]) {
       // The output of a native span is the SDK's own content mode, not spendtrace's to add.
       if (!native) {
         expect(JSON.parse(llm[0]!.attributes[A.ATTR_GEN_AI_OUTPUT_MESSAGES] as string)).toEqual([
-          { role: 'assistant', parts: [{ type: 'text', content: 'Let me look both up.' }, toolCall('toolu_w1', 'get_weather', 'Paris'), toolCall('toolu_t1', 'get_time', 'Paris')], finish_reason: 'tool_call' },
+          {
+            role: 'assistant',
+            parts: [{ type: 'text', content: 'Let me look both up.' }, toolCall('toolu_w1', 'get_weather', 'Paris'), toolCall('toolu_t1', 'get_time', 'Paris')],
+            finish_reason: 'tool_call',
+          },
         ]);
       }
     });
@@ -489,7 +562,13 @@ for (const native of [false, true]) {
       const { result, unhandled } = await collectingUnhandledRejections(() =>
         withTask({ name: 'capped-agent', budgetUsd: 0.002, budgetCheck: 'spent' }, async (task) => {
           try {
-            for await (const _ of client(native).beta.messages.toolRunner({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: PROMPT }], tools })) void _;
+            for await (const _ of client(native).beta.messages.toolRunner({
+              model: MODEL,
+              max_tokens: 1024,
+              messages: [{ role: 'user', content: PROMPT }],
+              tools,
+            }))
+              void _;
           } finally {
             costUsd = task.costUsd;
           }
@@ -537,7 +616,10 @@ for (const native of [false, true]) {
       const c = client(native);
       const plain = await c.messages.create(params).withResponse();
       const beta = await c.beta.messages.create(params).withResponse();
-      for (const [r, expected] of [[plain, baseline.messages], [beta, baseline.beta]] as const) {
+      for (const [r, expected] of [
+        [plain, baseline.messages],
+        [beta, baseline.beta],
+      ] as const) {
         expect(r.data).toEqual(expected);
         expect(r.response).toBeInstanceOf(Response);
         expect(r.response.status).toBe(200);
@@ -556,9 +638,17 @@ for (const native of [false, true]) {
       for (const s of llm) expectPricedCall(s, native, { id: 'msg_with_response', finish: 'end_turn', input: 700, output: 30, cost });
     });
 
-    it('.withResponse() on a stream: true call: the Stream is the app\'s to read, and the call is priced once it is read', async () => {
-      suite.fake.enqueue({ message: { id: 'msg_streamed', content: [{ type: 'text', text: 'Four, as it happens.' }], usage: { input_tokens: 210, output_tokens: 12 } } });
-      const { data: stream, response, request_id } = await client(native).messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'What is 2+2?' }] }).withResponse();
+    it(".withResponse() on a stream: true call: the Stream is the app's to read, and the call is priced once it is read", async () => {
+      suite.fake.enqueue({
+        message: { id: 'msg_streamed', content: [{ type: 'text', text: 'Four, as it happens.' }], usage: { input_tokens: 210, output_tokens: 12 } },
+      });
+      const {
+        data: stream,
+        response,
+        request_id,
+      } = await client(native)
+        .messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'What is 2+2?' }] })
+        .withResponse();
       expect(response.headers.get('content-type')).toBe('text/event-stream');
       expect(request_id).toBe(response.headers.get('request-id'));
       let text = '';
@@ -569,12 +659,21 @@ for (const native of [false, true]) {
       const llm = llmSpans(await spans());
       expect(llm).toHaveLength(1);
       // 210 × $1 + 12 × $5 = $0.00021 + $0.00006 = $0.00027
-      expectPricedCall(llm[0]!, native, { id: 'msg_streamed', finish: 'end_turn', input: 210, output: 12, cost: usd(210, HAIKU_45.input) + usd(12, HAIKU_45.output), stream: true });
+      expectPricedCall(llm[0]!, native, {
+        id: 'msg_streamed',
+        finish: 'end_turn',
+        input: 210,
+        output: 12,
+        cost: usd(210, HAIKU_45.input) + usd(12, HAIKU_45.output),
+        stream: true,
+      });
     });
 
-    it('.asResponse(): the raw Response is the app\'s to read; the call still makes exactly one span', async () => {
+    it(".asResponse(): the raw Response is the app's to read; the call still makes exactly one span", async () => {
       suite.fake.enqueue({ message: { id: 'msg_raw', content: [{ type: 'text', text: '4' }], usage: { input_tokens: 700, output_tokens: 30 } } });
-      const response = await client(native).messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'What is 2+2?' }] }).asResponse();
+      const response = await client(native)
+        .messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'What is 2+2?' }] })
+        .asResponse();
       expect(response.status).toBe(200);
       expect(response.bodyUsed).toBe(false);
       expect(await response.json()).toMatchObject({ id: 'msg_raw', usage: { input_tokens: 700, output_tokens: 30 } });
@@ -589,7 +688,13 @@ for (const native of [false, true]) {
         expect(llm[0]!.attributes).toMatchObject({ [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL, [A.ATTR_SERVER_PORT]: suite.fake.port });
       } else {
         // spendtrace reads the usage from a clone of the body, leaving the app's untouched: 700 × $1 + 30 × $5 = $0.00085.
-        expectPricedCall(llm[0]!, native, { id: 'msg_raw', finish: 'end_turn', input: 700, output: 30, cost: usd(700, HAIKU_45.input) + usd(30, HAIKU_45.output) });
+        expectPricedCall(llm[0]!, native, {
+          id: 'msg_raw',
+          finish: 'end_turn',
+          input: 700,
+          output: 30,
+          cost: usd(700, HAIKU_45.input) + usd(30, HAIKU_45.output),
+        });
       }
     });
   });

@@ -34,7 +34,9 @@ for (const native of [false, true]) {
         { [A.ATTR_SPENDTRACE_RETRY_ATTEMPT]: 2, [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: 529, [A.ATTR_ERROR_TYPE]: '529' },
       ]);
       expect(span!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(2);
-      expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(10, PRICES['claude-sonnet-4-5'].input) + usd(5, PRICES['claude-sonnet-4-5'].output)));
+      expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(
+        nano(usd(10, PRICES['claude-sonnet-4-5'].input) + usd(5, PRICES['claude-sonnet-4-5'].output)),
+      );
     });
 
     it('retries exhausted: the failed span still carries spendtrace.retry.attempt and one event per retry', async () => {

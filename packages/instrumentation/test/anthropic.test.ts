@@ -42,7 +42,11 @@ const CACHED_COST = {
 };
 const CACHED_TOTAL = Object.values(CACHED_COST).reduce((a, b) => a + b, 0);
 
-const suite = providerSuite(h, { patch: () => patchAnthropic(anthropicModule, host), unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper), startFake: () => startFakeAnthropic() });
+const suite = providerSuite(h, {
+  patch: () => patchAnthropic(anthropicModule, host),
+  unpatch: () => unpatchAnthropic(anthropicModule, host.wrapper),
+  startFake: () => startFakeAnthropic(),
+});
 // The SDK warns on every call to a model it lists as deprecated; not what these tests look at.
 beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
 
@@ -50,7 +54,10 @@ describe('native tracing off (spendtrace span)', () => {
   it('prices messages.create with cache reads, 5m and 1h cache writes and thinking to the nano-dollar', async () => {
     suite.fake.enqueue({
       message: {
-        content: [{ type: 'thinking', thinking: 'add them', signature: 'sig' }, { type: 'text', text: '4' }],
+        content: [
+          { type: 'thinking', thinking: 'add them', signature: 'sig' },
+          { type: 'text', text: '4' },
+        ],
         usage: CACHED_USAGE,
       },
     });
@@ -119,7 +126,10 @@ describe('native tracing off (spendtrace span)', () => {
   it('prices a stream: true call from message_start and message_delta usage, with tool_use blocks', async () => {
     suite.fake.enqueue({
       message: {
-        content: [{ type: 'text', text: 'Let me look that up.' }, { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } }],
+        content: [
+          { type: 'text', text: 'Let me look that up.' },
+          { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } },
+        ],
         usage: { input_tokens: 400, output_tokens: 120, cache_read_input_tokens: 1600 },
       },
     });
@@ -155,7 +165,9 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('records a 429 as a failed span with error.type from the error envelope and no cost', async () => {
-    suite.fake.enqueue({ error: { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfter: 7 } });
+    suite.fake.enqueue({
+      error: { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfter: 7 },
+    });
     await expect(nativeOff().messages.create({ model: MODEL, max_tokens: 64, messages: user })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
     const [span, ...rest] = await spans();
     expect(rest).toHaveLength(0);
@@ -167,11 +179,15 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('marks a stream cut before message_delta as estimated, priced from what arrived', async () => {
-    suite.fake.enqueue({ message: { content: [{ type: 'text', text: 'A partial answer that never finishes' }], usage: { input_tokens: 30, output_tokens: 99 }, cutAfterEvents: 5 } });
+    suite.fake.enqueue({
+      message: { content: [{ type: 'text', text: 'A partial answer that never finishes' }], usage: { input_tokens: 30, output_tokens: 99 }, cutAfterEvents: 5 },
+    });
     const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: user });
-    await expect((async () => {
-      for await (const _ of stream) void _;
-    })()).resolves.toBeUndefined();
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).resolves.toBeUndefined();
     await new Promise((r) => setTimeout(r, 50));
     const [span] = await spans();
     expect(span!.attributes[A.ATTR_SPENDTRACE_USAGE_ESTIMATED]).toBe(true);
@@ -197,7 +213,12 @@ describe('native tracing off (spendtrace span)', () => {
   });
 
   it('a stream the app stops reading ends its span, its output counted from the text that arrived', async () => {
-    suite.fake.enqueue({ message: { content: [{ type: 'text', text: 'A long answer the app stops reading part of the way through' }], usage: { input_tokens: 40, output_tokens: 90 } } });
+    suite.fake.enqueue({
+      message: {
+        content: [{ type: 'text', text: 'A long answer the app stops reading part of the way through' }],
+        usage: { input_tokens: 40, output_tokens: 90 },
+      },
+    });
     const stream = await nativeOff().messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: user });
     let deltas = 0;
     for await (const event of stream) if (event.type === 'content_block_delta' && ++deltas === 2) break;
@@ -264,7 +285,10 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
   });
 
   it('keeps the SDK retry of a 429 (retry-after) in one priced span with spendtrace.retry.attempt', async () => {
-    suite.fake.enqueue({ error: { status: 429, type: 'rate_limit_error', retryAfter: 1, retryAfterMs: 5 } }, { message: { usage: { input_tokens: 10, output_tokens: 5 } } });
+    suite.fake.enqueue(
+      { error: { status: 429, type: 'rate_limit_error', retryAfter: 1, retryAfterMs: 5 } },
+      { message: { usage: { input_tokens: 10, output_tokens: 5 } } },
+    );
     await nativeOn(2).messages.create({ model: MODEL, max_tokens: 64, messages: user });
     const all = await spans();
     expect(all).toHaveLength(1);
@@ -306,10 +330,15 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
 
 describe('budgets before the money is spent (worst case: input counted locally + max_tokens)', () => {
   // The case from issue 13: a $0.01 budget, one call that could cost far more.
-  for (const [label, make] of [['native tracing off', nativeOff], ['native tracing on', nativeOn]] as const) {
+  for (const [label, make] of [
+    ['native tracing off', nativeOff],
+    ['native tracing on', nativeOn],
+  ] as const) {
     it(`${label}: a call whose max_tokens alone could cross the budget is refused before any request, with its estimate`, async () => {
       const outcome = await withTask({ name: 'capped', budgetUsd: 0.01 }, async (task) => {
-        const err = await make().messages.create({ model: MODEL, max_tokens: 64_000, messages: user }).catch((e: unknown) => e);
+        const err = await make()
+          .messages.create({ model: MODEL, max_tokens: 64_000, messages: user })
+          .catch((e: unknown) => e);
         return { err, refusals: (task as unknown as { refusals: number }).refusals };
       });
       expect(suite.fake.requests).toHaveLength(0);
@@ -321,9 +350,21 @@ describe('budgets before the money is spent (worst case: input counted locally +
       expect(nano(err.estimateUsd)).toBe(nano(usd(promptTokens, SONNET_45.input) + usd(64_000, SONNET_45.output)));
       expect(err.message).toContain(`could cost up to $${err.estimateUsd!.toFixed(6)}`);
       const root = (await spans()).find((s) => s.name === 'task capped')!;
-      expect(root.attributes).toMatchObject({ [A.ATTR_SPENDTRACE_BUDGET_REFUSALS]: 1, [A.ATTR_SPENDTRACE_TASK_COST]: 0, [A.ATTR_SPENDTRACE_BUDGET_CHECK]: 'worst-case' });
+      expect(root.attributes).toMatchObject({
+        [A.ATTR_SPENDTRACE_BUDGET_REFUSALS]: 1,
+        [A.ATTR_SPENDTRACE_TASK_COST]: 0,
+        [A.ATTR_SPENDTRACE_BUDGET_CHECK]: 'worst-case',
+      });
       expect(root.events.map((e) => [e.name, e.attributes])).toEqual([
-        [A.EVENT_SPENDTRACE_BUDGET_REFUSED, { [A.ATTR_SPENDTRACE_BUDGET_REASON]: 'worst-case', [A.ATTR_SPENDTRACE_TASK_COST]: 0, [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL, [A.ATTR_SPENDTRACE_BUDGET_ESTIMATE]: err.estimateUsd }],
+        [
+          A.EVENT_SPENDTRACE_BUDGET_REFUSED,
+          {
+            [A.ATTR_SPENDTRACE_BUDGET_REASON]: 'worst-case',
+            [A.ATTR_SPENDTRACE_TASK_COST]: 0,
+            [A.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+            [A.ATTR_SPENDTRACE_BUDGET_ESTIMATE]: err.estimateUsd,
+          },
+        ],
       ]);
     });
 
@@ -337,7 +378,10 @@ describe('budgets before the money is spent (worst case: input counted locally +
           client.messages.create({ model: MODEL, max_tokens: 400, messages: user }),
         ]);
         // After the first ended, only its real cost counts: a third call fits.
-        const c = await client.messages.create({ model: MODEL, max_tokens: 400, messages: user }).then(() => 'sent', (e: unknown) => e);
+        const c = await client.messages.create({ model: MODEL, max_tokens: 400, messages: user }).then(
+          () => 'sent',
+          (e: unknown) => e,
+        );
         return { a: a.status, b: b.status === 'rejected' ? b.reason : b.status, c };
       });
       expect(out.a).toBe('fulfilled');
@@ -361,7 +405,11 @@ describe('budgets before the money is spent (worst case: input counted locally +
 
   it('a call in an unbudgeted task nested in a budgeted one is checked against the outer budget', async () => {
     const err = await withTask({ name: 'outer', budgetUsd: 0.01 }, () =>
-      withTask({ name: 'inner' }, () => nativeOff().messages.create({ model: MODEL, max_tokens: 64_000, messages: user }).catch((e: unknown) => e)),
+      withTask({ name: 'inner' }, () =>
+        nativeOff()
+          .messages.create({ model: MODEL, max_tokens: 64_000, messages: user })
+          .catch((e: unknown) => e),
+      ),
     );
     expect(err).toBeInstanceOf(BudgetExceededError);
     expect((err as BudgetExceededError).taskName).toBe('outer');

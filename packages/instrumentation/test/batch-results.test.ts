@@ -76,8 +76,20 @@ describe('recordBatchResults: OpenAI Batch output file', () => {
   test('with the input file: gen_ai.request.model and the endpoint come from the matching request', () => {
     recordBatchResults(openaiOutput.split('\n'), { requests: openaiInput });
     const spans = batchSpans();
-    expect(spans.map((s) => s.name)).toEqual(['chat gpt-4o-mini', 'chat gpt-4o-mini', 'embeddings text-embedding-3-small', 'chat gpt-4o-mini', 'chat gpt-4o-mini']);
-    expect(spans.map((s) => s.attributes[A.ATTR_GEN_AI_REQUEST_MODEL])).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'text-embedding-3-small', 'gpt-4o-mini', 'gpt-4o-mini']);
+    expect(spans.map((s) => s.name)).toEqual([
+      'chat gpt-4o-mini',
+      'chat gpt-4o-mini',
+      'embeddings text-embedding-3-small',
+      'chat gpt-4o-mini',
+      'chat gpt-4o-mini',
+    ]);
+    expect(spans.map((s) => s.attributes[A.ATTR_GEN_AI_REQUEST_MODEL])).toEqual([
+      'gpt-4o-mini',
+      'gpt-4o-mini',
+      'text-embedding-3-small',
+      'gpt-4o-mini',
+      'gpt-4o-mini',
+    ]);
     expect(spans[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(CHAT);
   });
 
@@ -124,7 +136,10 @@ describe('recordBatchResults: Anthropic Message Batch results', () => {
   });
 
   test('request params give gen_ai.request.model', () => {
-    recordBatchResults(anthropicResults, { provider: 'anthropic', requests: [{ custom_id: 'review-1', params: { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [] } }] });
+    recordBatchResults(anthropicResults, {
+      provider: 'anthropic',
+      requests: [{ custom_id: 'review-1', params: { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [] } }],
+    });
     expect(batchSpans()[0]!.name).toBe('chat claude-sonnet-4-5');
     expect(batchSpans()[0]!.attributes[A.ATTR_GEN_AI_REQUEST_MODEL]).toBe('claude-sonnet-4-5');
   });

@@ -56,7 +56,10 @@ async function runOpenAIBatch(input: string, endpoint: BatchEndpoint) {
   const file = await client.files.create({ file: await toFile(Buffer.from(input), 'batch-input.jsonl'), purpose: 'batch' });
   expect(file).toMatchObject({ object: 'file', purpose: 'batch', bytes: Buffer.byteLength(input) });
   // The fake keeps the batch in progress for one poll (`pendingPolls`), so the loop really polls.
-  let batch = await client.batches.create({ input_file_id: file.id, endpoint, completion_window: '24h' }, { headers: { 'x-fake-behavior': JSON.stringify({ pendingPolls: 1 }) } });
+  let batch = await client.batches.create(
+    { input_file_id: file.id, endpoint, completion_window: '24h' },
+    { headers: { 'x-fake-behavior': JSON.stringify({ pendingPolls: 1 }) } },
+  );
   const statuses: string[] = [batch.status];
   for (let polls = 0; !['completed', 'failed', 'expired', 'cancelled'].includes(batch.status); polls++) {
     if (polls === 10) throw new Error(`batch ${batch.id} still ${batch.status}`);
@@ -69,9 +72,24 @@ async function runOpenAIBatch(input: string, endpoint: BatchEndpoint) {
 
 describe('OpenAI Batch API through the openai SDK', () => {
   const CHAT_INPUT = [
-    { custom_id: 'classify-1', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Sentiment of: great product' }] } },
-    { custom_id: 'classify-2', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Sentiment of: arrived late' }] } },
-    { custom_id: 'classify-3', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Sentiment of: (a very long review)' }] } },
+    {
+      custom_id: 'classify-1',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Sentiment of: great product' }] },
+    },
+    {
+      custom_id: 'classify-2',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Sentiment of: arrived late' }] },
+    },
+    {
+      custom_id: 'classify-3',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Sentiment of: (a very long review)' }] },
+    },
   ];
 
   test('a chat completions batch with a failing line: one span per line at half price, attributed to the task; the file and batch calls leave no span', async () => {
@@ -104,7 +122,12 @@ describe('OpenAI Batch API through the openai SDK', () => {
 
     const spans = byCustomId(batchSpans());
     expect(Object.keys(spans).sort()).toEqual(['classify-1', 'classify-2', 'classify-3']);
-    const outputBodies = Object.fromEntries(output.split('\n').filter(Boolean).map((l) => [JSON.parse(l).custom_id, JSON.parse(l).response.body]));
+    const outputBodies = Object.fromEntries(
+      output
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [JSON.parse(l).custom_id, JSON.parse(l).response.body]),
+    );
     const ok = spans['classify-1']!;
     expect(ok.name).toBe('chat gpt-4o-mini');
     expect(ok.kind).toBe(SpanKind.CLIENT);
@@ -139,7 +162,11 @@ describe('OpenAI Batch API through the openai SDK', () => {
     // The line the API refused (from the error file): an error span, no usage, no cost.
     const refused = spans['classify-3']!;
     expect(refused.status.code).toBe(SpanStatusCode.ERROR);
-    expect(refused.attributes).toMatchObject({ [A.ATTR_ERROR_TYPE]: 'context_length_exceeded', [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: 400, [A.ATTR_SPENDTRACE_TASK_NAME]: 'nightly-classify' });
+    expect(refused.attributes).toMatchObject({
+      [A.ATTR_ERROR_TYPE]: 'context_length_exceeded',
+      [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: 400,
+      [A.ATTR_SPENDTRACE_TASK_NAME]: 'nightly-classify',
+    });
     expect(refused.attributes).not.toHaveProperty(A.ATTR_GEN_AI_USAGE_COST_AMOUNT);
     expect(refused.attributes).not.toHaveProperty(A.ATTR_GEN_AI_USAGE_INPUT_TOKENS);
 
@@ -154,8 +181,17 @@ describe('OpenAI Batch API through the openai SDK', () => {
 
     // The management calls really went over HTTP, and the (instrumented) SDK turned none of them into
     // a span: the task's spans are its root, the three batch lines and the real-time call, nothing else.
-    const management = h.fake.requests.filter((r) => !r.headers['x-fake-batch-id'] && r.path !== '/v1/chat/completions').map((r) => `${r.method} ${r.path.replace(/(file-|batch_)fake\d+/, '$1…')}`);
-    expect(management).toEqual(['POST /v1/files', 'POST /v1/batches', 'GET /v1/batches/batch_…', 'GET /v1/batches/batch_…', 'GET /v1/files/file-…/content', 'GET /v1/files/file-…/content']);
+    const management = h.fake.requests
+      .filter((r) => !r.headers['x-fake-batch-id'] && r.path !== '/v1/chat/completions')
+      .map((r) => `${r.method} ${r.path.replace(/(file-|batch_)fake\d+/, '$1…')}`);
+    expect(management).toEqual([
+      'POST /v1/files',
+      'POST /v1/batches',
+      'GET /v1/batches/batch_…',
+      'GET /v1/batches/batch_…',
+      'GET /v1/files/file-…/content',
+      'GET /v1/files/file-…/content',
+    ]);
     const others = h.spans().filter((s) => s !== root);
     expect(others.map((s) => s.name)).toEqual(['chat gpt-4o-mini', 'chat gpt-4o-mini', 'chat gpt-4o-mini', 'chat gpt-4o-mini']);
     expect(others.filter((s) => s.attributes[A.ATTR_SPENDTRACE_BATCH] === true)).toHaveLength(3);
@@ -180,7 +216,10 @@ describe('OpenAI Batch API through the openai SDK', () => {
     expect(nano(taskCost)).toBe(nano(EMBED_1 + EMBED_2));
 
     const spans = byCustomId(batchSpans());
-    for (const [id, cost, tokens] of [['embed-1', EMBED_1, 250_000], ['embed-2', EMBED_2, 50_000]] as const) {
+    for (const [id, cost, tokens] of [
+      ['embed-1', EMBED_1, 250_000],
+      ['embed-2', EMBED_2, 50_000],
+    ] as const) {
       const s = spans[id]!;
       expect(s.name).toBe('embeddings text-embedding-3-small');
       expect(s.attributes).toMatchObject({
@@ -263,7 +302,10 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
               },
             },
           },
-          { custom_id: 'review-2', result: { type: 'errored', error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: 'req_batch_2' } } },
+          {
+            custom_id: 'review-2',
+            result: { type: 'errored', error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: 'req_batch_2' } },
+          },
           { custom_id: 'review-3', result: { type: 'canceled' } },
         ],
       },
@@ -276,7 +318,11 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
 
     expect(statuses).toEqual(['in_progress', 'in_progress', 'ended']);
     expect(batch.request_counts).toEqual({ processing: 0, succeeded: 1, errored: 1, canceled: 1, expired: 0 });
-    expect(results.map((r) => [r.custom_id, r.result.type])).toEqual([['review-1', 'succeeded'], ['review-2', 'errored'], ['review-3', 'canceled']]);
+    expect(results.map((r) => [r.custom_id, r.result.type])).toEqual([
+      ['review-1', 'succeeded'],
+      ['review-2', 'errored'],
+      ['review-3', 'canceled'],
+    ]);
     expect(summary).toMatchObject({ spans: 3, failed: 2, unpriced: 0, skipped: 0 });
     expect(nano(summary.costUsd)).toBe(nano(REVIEW_1));
     expect(nano(taskCost)).toBe(nano(REVIEW_1));
@@ -328,7 +374,8 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
     ]);
     for (const s of native) {
       expect(s.attributes[A.ATTR_GEN_AI_PROVIDER_NAME]).toBe('anthropic');
-      for (const key of [A.ATTR_GEN_AI_OPERATION_NAME, A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, A.ATTR_GEN_AI_USAGE_COST_AMOUNT, A.ATTR_SPENDTRACE_BATCH]) expect(s.attributes).not.toHaveProperty(key);
+      for (const key of [A.ATTR_GEN_AI_OPERATION_NAME, A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, A.ATTR_GEN_AI_USAGE_COST_AMOUNT, A.ATTR_SPENDTRACE_BATCH])
+        expect(s.attributes).not.toHaveProperty(key);
     }
     expect(h.spans()).toHaveLength(native.length + 3 + 1); // + the three result lines + the task root
   });
@@ -345,7 +392,10 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
       return { ...run, summary: recordBatchResults(run.results, { requests }) };
     });
     expect(results[0]!.result).toMatchObject({ type: 'succeeded', message: { usage: { input_tokens: 800, output_tokens: 200, service_tier: 'batch' } } });
-    expect(results[1]!.result).toEqual({ type: 'errored', error: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: null } });
+    expect(results[1]!.result).toEqual({
+      type: 'errored',
+      error: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: null },
+    });
     expect(summary).toMatchObject({ spans: 2, failed: 1, unpriced: 0, skipped: 0 });
     expect(nano(summary.costUsd)).toBe(nano(DEFAULT_REVIEW));
     const spans = byCustomId(batchSpans());
@@ -369,7 +419,22 @@ describe('Anthropic Message Batches through @anthropic-ai/sdk', () => {
     expect(batchSpans()[0]!.attributes[A.ATTR_SPENDTRACE_TASK_NAME]).toBe('pr-review');
 
     // The openai side: the output file's Response, unread, handed over as it is.
-    const output = JSON.stringify({ id: 'batch_req_1', custom_id: 'c-1', response: { status_code: 200, request_id: 'r1', body: { id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 } } }, error: null });
+    const output = JSON.stringify({
+      id: 'batch_req_1',
+      custom_id: 'c-1',
+      response: {
+        status_code: 200,
+        request_id: 'r1',
+        body: {
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          model: 'gpt-4o-mini-2024-07-18',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
+          usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 },
+        },
+      },
+      error: null,
+    });
     const fromResponse = await recordBatchResults(new Response(`${output}\n`));
     // gpt-4o-mini at half its published rate: (1000 × $0.075 + 100 × $0.30) / 1e6.
     expect(nano(fromResponse.costUsd)).toBe(nano((1000 * 0.075 + 100 * 0.3) / 1e6));

@@ -101,7 +101,11 @@ describe('plain calls', () => {
 
   test('tool_calls response records finish reason tool_calls', async () => {
     h.fake.enqueue({ toolCalls: [{ name: 'web_search', arguments: { q: 'otel' } }] });
-    const r = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello, tools: [{ type: 'function', function: { name: 'web_search', parameters: {} } }] });
+    const r = await h.client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: hello,
+      tools: [{ type: 'function', function: { name: 'web_search', parameters: {} } }],
+    });
     expect(r.choices[0]!.message.tool_calls?.[0]).toMatchObject({ function: { name: 'web_search' } });
     expect(h.chatSpans()[0]!.attributes[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]).toEqual(['tool_calls']);
   });
@@ -124,7 +128,7 @@ describe('plain calls', () => {
   });
 });
 
-describe('return values are the SDK\'s own', () => {
+describe("return values are the SDK's own", () => {
   test('withResponse() gives data, the raw Response and the request id; the span has usage', async () => {
     h.fake.enqueue({ promptTokens: 40, completionTokens: 10 });
     const promise = h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello });
@@ -265,7 +269,7 @@ describe('lifecycle', () => {
 });
 
 describe('the context the SDK runs in', () => {
-  test('inside the call the chat span is active, the caller\'s baggage and values still read, and contexts derived from it keep both', async () => {
+  test("inside the call the chat span is active, the caller's baggage and values still read, and contexts derived from it keep both", async () => {
     const key = createContextKey('app value');
     const seen: Array<Record<string, unknown>> = [];
     const client = new OpenAI({
@@ -292,4 +296,3 @@ describe('the context the SDK runs in', () => {
     expect(seen).toEqual([{ span: spanId, derivedSpan: spanId, baggage: 'acme', appValue: 'kept', derivedAppValue: 'kept', deleted: spanId }]);
   });
 });
-

@@ -17,7 +17,15 @@ const conversation = [
   { role: 'assistant' as const, content: [{ type: 'tool_use' as const, id: 'toolu_1', name: 'weather', input: { city: 'Paris' } }] },
   { role: 'user' as const, content: [{ type: 'tool_result' as const, tool_use_id: 'toolu_1', content: 'sunny' }] },
 ];
-const toolReply = { message: { content: [{ type: 'thinking' as const, thinking: 'It is sunny.', signature: 'sig' }, { type: 'text' as const, text: 'Sunny in Paris.' }], usage: { input_tokens: 10, output_tokens: 5 } } };
+const toolReply = {
+  message: {
+    content: [
+      { type: 'thinking' as const, thinking: 'It is sunny.', signature: 'sig' },
+      { type: 'text' as const, text: 'Sunny in Paris.' },
+    ],
+    usage: { input_tokens: 10, output_tokens: 5 },
+  },
+};
 
 const expectedInput = [
   { role: 'user', parts: [{ type: 'text', content: 'Weather in Paris?' }] },
@@ -64,11 +72,18 @@ describe('message content capture', () => {
     expect(json(span.attributes[A.ATTR_GEN_AI_INPUT_MESSAGES])).toEqual(expectedInput);
     expect(json(span.attributes[A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS])).toEqual([{ type: 'text', content: 'Be brief.' }]);
     expect(json(span.attributes[A.ATTR_GEN_AI_OUTPUT_MESSAGES])).toEqual([
-      { role: 'assistant', parts: [{ type: 'reasoning', content: 'It is sunny.' }, { type: 'text', content: 'Sunny in Paris.' }], finish_reason: 'stop' },
+      {
+        role: 'assistant',
+        parts: [
+          { type: 'reasoning', content: 'It is sunny.' },
+          { type: 'text', content: 'Sunny in Paris.' },
+        ],
+        finish_reason: 'stop',
+      },
     ]);
   });
 
-  it('captureMessageContent: the native Anthropic span gets the input messages (output is the SDK\'s own content mode)', async () => {
+  it("captureMessageContent: the native Anthropic span gets the input messages (output is the SDK's own content mode)", async () => {
     h = await providersHarness({ captureMessageContent: true });
     const span = await anthropicCall(true);
     expect(span.name).toBe('anthropic.messages.create');
@@ -85,6 +100,8 @@ describe('message content capture', () => {
       { role: 'user', parts: [{ type: 'tool_call_response', id: 'weather', response: { output: 'sunny' } }] },
     ]);
     expect(json(span.attributes[A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS])).toEqual([{ type: 'text', content: 'Be brief.' }]);
-    expect(json(span.attributes[A.ATTR_GEN_AI_OUTPUT_MESSAGES])).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'Sunny.' }], finish_reason: 'stop' }]);
+    expect(json(span.attributes[A.ATTR_GEN_AI_OUTPUT_MESSAGES])).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: 'Sunny.' }], finish_reason: 'stop' },
+    ]);
   });
 });

@@ -19,7 +19,8 @@ let receiver: Server;
 let receiverUrl: string;
 const spans: Array<{ name: string; attributes: Record<string, unknown> }> = [];
 
-const value = (v: Record<string, unknown>): unknown => ('stringValue' in v ? v.stringValue : 'intValue' in v ? Number(v.intValue) : 'doubleValue' in v ? v.doubleValue : v.boolValue);
+const value = (v: Record<string, unknown>): unknown =>
+  'stringValue' in v ? v.stringValue : 'intValue' in v ? Number(v.intValue) : 'doubleValue' in v ? v.doubleValue : v.boolValue;
 
 beforeAll(async () => {
   openai = await startFakeOpenAI({ defaults: { promptTokens: 1000, completionTokens: 100 } });
@@ -30,7 +31,11 @@ beforeAll(async () => {
     req.on('end', () => {
       for (const rs of JSON.parse(body).resourceSpans ?? [])
         for (const ss of rs.scopeSpans ?? [])
-          for (const s of ss.spans ?? []) spans.push({ name: s.name, attributes: Object.fromEntries((s.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, value(a.value)])) });
+          for (const s of ss.spans ?? [])
+            spans.push({
+              name: s.name,
+              attributes: Object.fromEntries((s.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, value(a.value)])),
+            });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -46,11 +51,27 @@ afterAll(async () => {
 
 test('an ESM app with static imports and the NodeSDK started in code: openai and Gemini calls arrive priced', async () => {
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) =>
-    execFile(process.execPath, ['test/fixtures/esm-static-app.mjs'], {
-      cwd: packageDir,
-      timeout: 30_000,
-      env: { ...process.env, NODE_OPTIONS: '', FAKE_OPENAI_URL: openai.url, FAKE_GEMINI_URL: gemini.url, OTEL_SERVICE_NAME: 'esm-static', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
-    }, (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr })),
+    execFile(
+      process.execPath,
+      ['test/fixtures/esm-static-app.mjs'],
+      {
+        cwd: packageDir,
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          FAKE_OPENAI_URL: openai.url,
+          FAKE_GEMINI_URL: gemini.url,
+          OTEL_SERVICE_NAME: 'esm-static',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        },
+      },
+      (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr }),
+    ),
   );
   expect(stderr).toBe('');
   expect(code).toBe(0);
@@ -66,7 +87,10 @@ test("an SDK's ES module that can't be patched: one loud warning (console and di
     writeFileSync(join(dir, 'app.js'), '');
     const sdk = join(dir, 'node_modules', 'openai');
     mkdirSync(sdk, { recursive: true });
-    writeFileSync(join(sdk, 'package.json'), JSON.stringify({ name: 'openai', version: '7.1.0', exports: { '.': { require: './index.cjs', import: './index.mjs' } } }));
+    writeFileSync(
+      join(sdk, 'package.json'),
+      JSON.stringify({ name: 'openai', version: '7.1.0', exports: { '.': { require: './index.cjs', import: './index.mjs' } } }),
+    );
     writeFileSync(join(sdk, 'index.mjs'), 'await Promise.resolve(); export default class OpenAI {}\n'); // top-level await: require(esm) can't load it
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const diag = { warn: vi.fn(), error: vi.fn() };
@@ -76,7 +100,9 @@ test("an SDK's ES module that can't be patched: one loud warning (console and di
     patchEsmCopies(host, ['>=5.0.0 <8'], join(dir, 'app.js'));
     expect(host.patchOpenAI).not.toHaveBeenCalled();
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0]![0]).toMatch(/openai is imported as an ES module that spendtrace could not patch .*NOT recorded.*node --import @spendtrace\/instrumentation\/register.*manuallyInstrument\(\{ openai: sdk \}\)/);
+    expect(warn.mock.calls[0]![0]).toMatch(
+      /openai is imported as an ES module that spendtrace could not patch .*NOT recorded.*node --import @spendtrace\/instrumentation\/register.*manuallyInstrument\(\{ openai: sdk \}\)/,
+    );
     warn.mockRestore();
   } finally {
     rmSync(dir, { recursive: true, force: true });

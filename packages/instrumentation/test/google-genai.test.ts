@@ -20,7 +20,11 @@ const EMBEDDING_001 = { input: 0.15 }; // gemini-embedding-001
 
 const h = genAIHarness({ costDetail: 'full' });
 const { host, spans } = h;
-const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper), startFake: () => startFakeGemini() });
+const suite = providerSuite(h, {
+  patch: () => patchGoogleGenAI(genaiModule, host),
+  unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper),
+  startFake: () => startFakeGemini(),
+});
 
 async function waitForSpans(n: number): Promise<ReadableSpan[]> {
   for (let i = 0; i < 200; i++) {
@@ -45,7 +49,11 @@ describe('@google/genai', () => {
         responseId: 'resp-1',
       },
     });
-    const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Why is the sky blue?', config: { temperature: 0.5, maxOutputTokens: 800 } });
+    const r = await ai.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'Why is the sky blue?',
+      config: { temperature: 0.5, maxOutputTokens: 800 },
+    });
     expect(r.text).toContain('Rayleigh');
 
     const [span, ...rest] = await spans();
@@ -95,7 +103,13 @@ describe('@google/genai', () => {
   });
 
   it('prices generateContentStream from the usage on its last chunk', async () => {
-    suite.fake.enqueue({ generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80, thoughtsTokenCount: 40 } } });
+    suite.fake.enqueue({
+      generate: {
+        parts: [{ text: 'One, two, three, four.' }],
+        chunks: 4,
+        usage: { promptTokenCount: 1_200, candidatesTokenCount: 80, thoughtsTokenCount: 40 },
+      },
+    });
     const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Count to four' });
     let text = '';
     for await (const chunk of stream) text += chunk.text ?? '';
@@ -139,7 +153,9 @@ describe('@google/genai', () => {
   });
 
   it('a stream whose connection drops part-way is a failed span, priced for the prompt and the output that arrived', async () => {
-    suite.fake.enqueue({ generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, destroyAfterChunks: 2, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80 } } });
+    suite.fake.enqueue({
+      generate: { parts: [{ text: 'One, two, three, four.' }], chunks: 4, destroyAfterChunks: 2, usage: { promptTokenCount: 1_200, candidatesTokenCount: 80 } },
+    });
     const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Count to four' });
     let read = 0;
     const failure = await (async () => {
@@ -161,19 +177,31 @@ describe('@google/genai', () => {
   it('estimates input (request text) and output (streamed text) of a stream without usageMetadata, marked estimated and priced', async () => {
     const answer = 'Sunlight scatters off air molecules; blue light scatters the most.';
     suite.fake.enqueue({ generate: { parts: [{ text: answer }], omitUsage: true, chunks: 4 } });
-    const tools = [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } }] }];
+    const tools = [
+      {
+        functionDeclarations: [
+          { name: 'get_weather', description: 'Weather for a city', parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } },
+        ],
+      },
+    ];
     const contents = [
       { role: 'user', parts: [{ text: 'Why is the sky blue?' }] },
       { role: 'model', parts: [{ text: 'Do you want the physics?' }] },
       { role: 'user', parts: [{ text: 'Yes, briefly.' }] },
     ];
-    const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents, config: { systemInstruction: 'You are a terse physics tutor.', tools } });
+    const stream = await ai.models.generateContentStream({
+      model: 'gemini-2.5-flash',
+      contents,
+      config: { systemInstruction: 'You are a terse physics tutor.', tools },
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.text ?? '';
     expect(text).toBe(answer);
     const [span] = await waitForSpans(1);
     // Counted locally with the cl100k_base encoding: system instruction, contents and tool declarations (one per line).
-    const input = countTokens(['You are a terse physics tutor.', 'Why is the sky blue?\nDo you want the physics?\nYes, briefly.', JSON.stringify(tools)].join('\n'));
+    const input = countTokens(
+      ['You are a terse physics tutor.', 'Why is the sky blue?\nDo you want the physics?\nYes, briefly.', JSON.stringify(tools)].join('\n'),
+    );
     const output = countTokens(answer);
     expect(input).toBeGreaterThan(40);
     expect(span!.attributes).toMatchObject({
@@ -219,7 +247,10 @@ describe('@google/genai', () => {
   });
 
   it('gives each chat turn its own span, attributed to the task, and the task sees the cost', async () => {
-    suite.fake.enqueue({ generate: { usage: { promptTokenCount: 100, candidatesTokenCount: 10 } } }, { generate: { usage: { promptTokenCount: 130, candidatesTokenCount: 20 } } });
+    suite.fake.enqueue(
+      { generate: { usage: { promptTokenCount: 100, candidatesTokenCount: 10 } } },
+      { generate: { usage: { promptTokenCount: 130, candidatesTokenCount: 20 } } },
+    );
     let costUsd = 0;
     await withTask({ name: 'chat', agent: 'helper', userId: 'u-7' }, async (task) => {
       const chat = ai.chats.create({ model: 'gemini-2.5-flash' });
@@ -229,7 +260,8 @@ describe('@google/genai', () => {
     });
     const llm = (await spans()).filter((s) => s.kind === SpanKind.CLIENT);
     expect(llm.map((s) => s.name)).toEqual(['generate_content gemini-2.5-flash', 'generate_content gemini-2.5-flash']);
-    for (const s of llm) expect(s.attributes).toMatchObject({ [A.ATTR_SPENDTRACE_TASK_NAME]: 'chat', [A.ATTR_GEN_AI_AGENT_NAME]: 'helper', [A.ATTR_USER_ID]: 'u-7' });
+    for (const s of llm)
+      expect(s.attributes).toMatchObject({ [A.ATTR_SPENDTRACE_TASK_NAME]: 'chat', [A.ATTR_GEN_AI_AGENT_NAME]: 'helper', [A.ATTR_USER_ID]: 'u-7' });
     const expected = usd(230, FLASH.input) + usd(30, FLASH.output);
     expect(nano(costUsd)).toBe(nano(expected));
   });

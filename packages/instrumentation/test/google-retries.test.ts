@@ -29,7 +29,9 @@ describe('@google/genai retries', () => {
       { [A.ATTR_SPENDTRACE_RETRY_ATTEMPT]: 2, [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: 503, [A.ATTR_ERROR_TYPE]: '503' },
     ]);
     expect(spans[0]!.attributes[A.ATTR_SPENDTRACE_RETRY_ATTEMPT]).toBe(2);
-    expect(nano(spans[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(usd(100, PRICES['gemini-2.5-flash'].input) + usd(10, PRICES['gemini-2.5-flash'].output)));
+    expect(nano(spans[0]!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(
+      nano(usd(100, PRICES['gemini-2.5-flash'].input) + usd(10, PRICES['gemini-2.5-flash'].output)),
+    );
   });
 
   it('retries exhausted: the failed span carries the retry count and events', async () => {

@@ -47,7 +47,9 @@ describe('metrics', () => {
     expect(sumOf(tokens, { [A.ATTR_GEN_AI_TOKEN_TYPE]: 'input', [A.ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic' })).toBe(2000);
     expect(sumOf(tokens, { [A.ATTR_GEN_AI_TOKEN_TYPE]: 'output', [A.ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.gemini' })).toBe(100);
 
-    const openaiPoint = tokens.points.find((p) => p.attributes[A.ATTR_GEN_AI_PROVIDER_NAME] === 'openai' && p.attributes[A.ATTR_GEN_AI_TOKEN_TYPE] === 'input')!;
+    const openaiPoint = tokens.points.find(
+      (p) => p.attributes[A.ATTR_GEN_AI_PROVIDER_NAME] === 'openai' && p.attributes[A.ATTR_GEN_AI_TOKEN_TYPE] === 'input',
+    )!;
     expect(openaiPoint.attributes).toEqual({
       [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [A.ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
@@ -94,7 +96,15 @@ describe('metrics', () => {
     const cost = metric(await h.metrics(), 'spendtrace.cost')!;
     const toolFee = cost.points.filter((p) => p.attributes[A.ATTR_GEN_AI_OPERATION_NAME] === 'execute_tool');
     expect(toolFee.map((p) => [p.attributes, p.value])).toEqual([
-      [{ [A.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool', [A.ATTR_GEN_AI_AGENT_NAME]: 'researcher', [A.ATTR_SPENDTRACE_TASK_NAME]: 'research', [A.ATTR_SPENDTRACE_TOOL_NAME]: 'web_search' }, 0.005],
+      [
+        {
+          [A.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+          [A.ATTR_GEN_AI_AGENT_NAME]: 'researcher',
+          [A.ATTR_SPENDTRACE_TASK_NAME]: 'research',
+          [A.ATTR_SPENDTRACE_TOOL_NAME]: 'web_search',
+        },
+        0.005,
+      ],
     ]);
     expect(nano(sumOf(cost, { [A.ATTR_SPENDTRACE_TOOL_NAME]: 'web_search', [A.ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.gemini' }))).toBe(
       nano(usd(1000, PRICES['gemini-2.5-flash'].input) + usd(100, PRICES['gemini-2.5-flash'].output)),

@@ -78,7 +78,12 @@ describe('completions.create (legacy)', () => {
 
   test('stream with include_usage: usage from the last chunk, text unchanged', async () => {
     h.fake.enqueue({ promptTokens: 12, completionTokens: 8, content: ' This is a test.' });
-    const stream = await h.client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this is a test', stream: true, stream_options: { include_usage: true } });
+    const stream = await h.client.completions.create({
+      model: 'gpt-3.5-turbo-instruct',
+      prompt: 'Say this is a test',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     for await (const c of stream) text += c.choices[0]?.text ?? '';
     expect(text).toBe(' This is a test.');
@@ -105,7 +110,14 @@ describe('chat helpers call create: one span per HTTP request', () => {
     const r = await h.client.chat.completions.parse({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'where?' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'place', strict: true, schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'place',
+          strict: true,
+          schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+        },
+      },
     });
     expect(r.choices[0]!.message.parsed).toEqual({ city: 'Paris' });
     const spans = await waitFor(() => (h.chatSpans().length ? h.chatSpans() : undefined));
@@ -116,13 +128,27 @@ describe('chat helpers call create: one span per HTTP request', () => {
   });
 
   test('runTools: two HTTP requests, two spans, the task cost is their sum (nothing twice)', async () => {
-    h.fake.enqueue({ toolCalls: [{ name: 'lookup', arguments: { city: 'Paris' } }], promptTokens: 50, completionTokens: 10 }, { content: 'Sunny.', promptTokens: 80, completionTokens: 4 });
+    h.fake.enqueue(
+      { toolCalls: [{ name: 'lookup', arguments: { city: 'Paris' } }], promptTokens: 50, completionTokens: 10 },
+      { content: 'Sunny.', promptTokens: 80, completionTokens: 4 },
+    );
     let taskCost = 0;
     await withTask({ name: 'weather' }, async (task) => {
       const runner = h.client.chat.completions.runTools({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools: [{ type: 'function', function: { name: 'lookup', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } }, function: (args: { city: string }) => `sunny in ${args.city}`, parse: JSON.parse } }],
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'lookup',
+              description: 'Weather by city',
+              parameters: { type: 'object', properties: { city: { type: 'string' } } },
+              function: (args: { city: string }) => `sunny in ${args.city}`,
+              parse: JSON.parse,
+            },
+          },
+        ],
       });
       expect(await runner.finalContent()).toBe('Sunny.');
       taskCost = task.costUsd;
@@ -138,7 +164,11 @@ describe('chat helpers call create: one span per HTTP request', () => {
 
   test('chat.completions.stream helper: one span with the streamed usage', async () => {
     h.fake.enqueue({ promptTokens: 21, completionTokens: 9, content: 'streamed words here' });
-    const runner = h.client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream_options: { include_usage: true } });
+    const runner = h.client.chat.completions.stream({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream_options: { include_usage: true },
+    });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0]!.message.content).toBe('streamed words here');
     const spans = await waitFor(() => (h.chatSpans().length ? h.chatSpans() : undefined));

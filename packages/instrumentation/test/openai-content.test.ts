@@ -20,7 +20,11 @@ const chatMessages = [
       { type: 'image_url' as const, image_url: { url: 'https://example.com/paris.jpg' } },
     ],
   },
-  { role: 'assistant' as const, content: null, tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+  {
+    role: 'assistant' as const,
+    content: null,
+    tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'weather', arguments: '{"city":"Paris"}' } }],
+  },
   { role: 'tool' as const, tool_call_id: 'call_1', content: 'sunny' },
 ];
 const expectedChatInput = [
@@ -38,7 +42,13 @@ const expectedChatInput = [
 ];
 
 const responsesInput = [
-  { role: 'user' as const, content: [{ type: 'input_text' as const, text: 'Summarise the report.' }, { type: 'input_file' as const, file_id: 'file-abc' }] },
+  {
+    role: 'user' as const,
+    content: [
+      { type: 'input_text' as const, text: 'Summarise the report.' },
+      { type: 'input_file' as const, file_id: 'file-abc' },
+    ],
+  },
   { type: 'function_call' as const, call_id: 'call_9', name: 'lookup', arguments: '{"q":"report"}' },
   { type: 'function_call_output' as const, call_id: 'call_9', output: '{"pages":3}' },
 ];
@@ -64,7 +74,9 @@ describe('OpenAI message content capture', () => {
     expect(json(a[A.ATTR_GEN_AI_INPUT_MESSAGES])).toEqual(expectedChatInput);
     // System messages are part of the chat history in this API: the conventions keep them in the input messages.
     expect(a).not.toHaveProperty(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS);
-    expect(json(a[A.ATTR_GEN_AI_OUTPUT_MESSAGES])).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'Sunny in Paris.' }], finish_reason: 'stop' }]);
+    expect(json(a[A.ATTR_GEN_AI_OUTPUT_MESSAGES])).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: 'Sunny in Paris.' }], finish_reason: 'stop' },
+    ]);
   });
 
   test('chat completions: a tool-call answer is a tool_call part with parsed arguments and finish_reason tool_call', async () => {
@@ -80,7 +92,12 @@ describe('OpenAI message content capture', () => {
 
   test('chat completions stream: input messages are captured', async () => {
     capture();
-    const stream = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await h.client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const _ of stream) void _;
     expect(json(h.chatSpans()[0]!.attributes[A.ATTR_GEN_AI_INPUT_MESSAGES])).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }]);
   });
@@ -92,7 +109,13 @@ describe('OpenAI message content capture', () => {
     const a = h.chatSpans()[0]!.attributes;
     expect(json(a[A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS])).toEqual([{ type: 'text', content: 'Be brief.' }]);
     expect(json(a[A.ATTR_GEN_AI_INPUT_MESSAGES])).toEqual([
-      { role: 'user', parts: [{ type: 'text', content: 'Summarise the report.' }, { type: 'file', modality: 'document', file_id: 'file-abc' }] },
+      {
+        role: 'user',
+        parts: [
+          { type: 'text', content: 'Summarise the report.' },
+          { type: 'file', modality: 'document', file_id: 'file-abc' },
+        ],
+      },
       { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_9', name: 'lookup', arguments: { q: 'report' } }] },
       { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_9', response: '{"pages":3}' }] },
     ]);
@@ -117,6 +140,13 @@ describe('OpenAI message content capture', () => {
     expect(json(a[A.ATTR_GEN_AI_INPUT_MESSAGES])).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'Search the news' }] }]);
     expect(a).not.toHaveProperty(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS);
     const [out] = json(a[A.ATTR_GEN_AI_OUTPUT_MESSAGES]);
-    expect(out).toEqual({ role: 'assistant', parts: [{ type: 'web_search_call', id: expect.any(String) }, { type: 'text', content: 'Found it.' }], finish_reason: 'stop' });
+    expect(out).toEqual({
+      role: 'assistant',
+      parts: [
+        { type: 'web_search_call', id: expect.any(String) },
+        { type: 'text', content: 'Found it.' },
+      ],
+      finish_reason: 'stop',
+    });
   });
 });

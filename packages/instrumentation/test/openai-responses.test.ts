@@ -93,7 +93,7 @@ describe('responses.create', () => {
     expect(b!.attributes[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS]).toEqual(['max_output_tokens']);
   });
 
-  test('withResponse() and asResponse() are the SDK\'s own; usage reaches the span either way', async () => {
+  test("withResponse() and asResponse() are the SDK's own; usage reaches the span either way", async () => {
     h.fake.enqueue({ promptTokens: 40, completionTokens: 10 }, { promptTokens: 50, completionTokens: 5 });
     const promise = h.client.responses.create({ model: 'gpt-4o-mini', input: 'hi' });
     expect(promise.constructor.name).toBe('APIPromise');
@@ -136,7 +136,9 @@ describe('streaming', () => {
     expect(a[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(1200);
     expect(a[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]).toBe(1024);
     expect(a[A.ATTR_SPENDTRACE_USAGE_WEB_SEARCHES]).toBe(1);
-    expect(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(sum(usd(176, GPT_4O_MINI.input), usd(1024, GPT_4O_MINI.cachedInput), usd(300, GPT_4O_MINI.output), WEB_SEARCH_USD));
+    expect(a[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]).toBe(
+      sum(usd(176, GPT_4O_MINI.input), usd(1024, GPT_4O_MINI.cachedInput), usd(300, GPT_4O_MINI.output), WEB_SEARCH_USD),
+    );
     expect(a[A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]).toBeTypeOf('number');
     expect(a).not.toHaveProperty(A.ATTR_SPENDTRACE_USAGE_ESTIMATED);
   });
@@ -158,7 +160,14 @@ describe('streaming', () => {
     const r = await h.client.responses.parse({
       model: 'gpt-4o-mini',
       input: 'where?',
-      text: { format: { type: 'json_schema', name: 'place', schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true } },
+      text: {
+        format: {
+          type: 'json_schema',
+          name: 'place',
+          schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+          strict: true,
+        },
+      },
     });
     expect(r.output_parsed).toEqual({ city: 'Paris' });
     const spans = await waitFor(() => (h.chatSpans().length ? h.chatSpans() : undefined));
@@ -189,6 +198,8 @@ describe('streaming', () => {
   });
 
   test('the fake counts input like the API reference example: instructions and input items', () => {
-    expect(fakeResponsesInputTokens({ instructions: 'Be brief', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Plan a trip' }] }] })).toBe(3 + 3 + 2 + 3 + 3);
+    expect(fakeResponsesInputTokens({ instructions: 'Be brief', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Plan a trip' }] }] })).toBe(
+      3 + 3 + 2 + 3 + 3,
+    );
   });
 });

@@ -48,7 +48,7 @@ describe('openai retries', () => {
     expect(span!.attributes).not.toHaveProperty(A.ATTR_GEN_AI_USAGE_COST_AMOUNT);
   });
 
-  test('a refused connection before the retry is recorded as the event\'s error.type', async () => {
+  test("a refused connection before the retry is recorded as the event's error.type", async () => {
     // Port 1 refuses connections: both attempts fail, the first one is the retry event's cause.
     const dead = new openaiModule.OpenAI({ baseURL: 'http://127.0.0.1:1/v1', apiKey: 'k', maxRetries: 1 });
     const err = await dead.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }).catch((e: unknown) => e);
@@ -69,7 +69,10 @@ describe('openai retries', () => {
     h.fake.enqueue(serverError, {});
     await h.client.responses.create({ model: 'gpt-4o-mini', input: 'hi' }, { maxRetries: 2 });
     h.fake.enqueue(rateLimited, {});
-    const stream = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: hello, stream: true, stream_options: { include_usage: true } }, { maxRetries: 2 });
+    const stream = await h.client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: hello, stream: true, stream_options: { include_usage: true } },
+      { maxRetries: 2 },
+    );
     for await (const _ of stream) void _;
     const [responses, chat] = h.chatSpans();
     expect(responses!.attributes[A.ATTR_OPENAI_API_TYPE]).toBe('responses');

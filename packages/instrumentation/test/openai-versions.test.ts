@@ -78,7 +78,10 @@ describe.each(MAJORS)('openai %s', (major, specifier) => {
   });
 
   test('responses plain and stream, with a web search fee', async () => {
-    fake.enqueue({ promptTokens: 1200, cachedTokens: 1024, completionTokens: 300, webSearches: 1 }, { promptTokens: 1200, cachedTokens: 1024, completionTokens: 300 });
+    fake.enqueue(
+      { promptTokens: 1200, cachedTokens: 1024, completionTokens: 300, webSearches: 1 },
+      { promptTokens: 1200, cachedTokens: 1024, completionTokens: 300 },
+    );
     await client.responses.create({ model: 'gpt-4o-mini', input: 'hello', tools: [{ type: 'web_search' }] });
     const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'hello', stream: true });
     for await (const _e of stream);

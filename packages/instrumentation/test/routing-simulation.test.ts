@@ -62,12 +62,18 @@ const SYNTHESIS: Truth = { success: { 'gpt-4o-mini': 0.82, 'gpt-4o': 0.96 }, inp
 describe('choose: the cheapest model that still succeeds', () => {
   test('classification converges to gpt-4o-mini (95 % at 1/16 of the price wins per success), regret bounded', () => {
     const n = 3000;
-    const r = simulate({ taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.002, expectedTokens: { input: 300, output: 40 }, seed: 1 }, CLASSIFICATION, n);
+    const r = simulate(
+      { taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.002, expectedTokens: { input: 300, output: 40 }, seed: 1 },
+      CLASSIFICATION,
+      n,
+    );
     expect(r.best).toBe('gpt-4o-mini');
     expect(share(r.decisions.slice(-1000), 'gpt-4o-mini')).toBeGreaterThan(0.99);
     const gap = costPerSuccess('gpt-4o', CLASSIFICATION) - costPerSuccess('gpt-4o-mini', CLASSIFICATION);
     const total = r.regret.at(-1)!;
-    console.log(`classification: cumulative regret after ${n} decisions $${total.toFixed(5)} per success (${(total / gap).toFixed(1)} wrong picks' worth), second half $${(total - r.regret[n / 2 - 1]!).toFixed(5)}`);
+    console.log(
+      `classification: cumulative regret after ${n} decisions $${total.toFixed(5)} per success (${(total / gap).toFixed(1)} wrong picks' worth), second half $${(total - r.regret[n / 2 - 1]!).toFixed(5)}`,
+    );
     // Bounded: a few dozen wrong picks at most, and (sub-linear) the second half adds less than the first.
     expect(total).toBeLessThan(40 * gap);
     expect(total - r.regret[n / 2 - 1]!).toBeLessThan(r.regret[n / 2 - 1]! + gap);
@@ -75,24 +81,38 @@ describe('choose: the cheapest model that still succeeds', () => {
 
   test('synthesis converges to gpt-4o: rework wastes the research spend, so 96 % beats 82 % per success', () => {
     const n = 3000;
-    const r = simulate({ taskType: 'report_synthesis', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.05, expectedTokens: { input: 3000, output: 800 }, seed: 2 }, SYNTHESIS, n);
+    const r = simulate(
+      { taskType: 'report_synthesis', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.05, expectedTokens: { input: 3000, output: 800 }, seed: 2 },
+      SYNTHESIS,
+      n,
+    );
     expect(r.best).toBe('gpt-4o');
     expect(share(r.decisions.slice(-1000), 'gpt-4o')).toBeGreaterThan(0.95);
     const gap = costPerSuccess('gpt-4o-mini', SYNTHESIS) - costPerSuccess('gpt-4o', SYNTHESIS);
     const total = r.regret.at(-1)!;
     const firstHalf = r.regret[n / 2 - 1]!;
-    console.log(`synthesis: cumulative regret after ${n} decisions $${total.toFixed(4)} per success (${(total / gap).toFixed(1)} wrong picks' worth), second half $${(total - firstHalf).toFixed(4)}`);
+    console.log(
+      `synthesis: cumulative regret after ${n} decisions $${total.toFixed(4)} per success (${(total / gap).toFixed(1)} wrong picks' worth), second half $${(total - firstHalf).toFixed(4)}`,
+    );
     expect(total).toBeLessThan(150 * gap);
     expect(total - firstHalf).toBeLessThan(firstHalf);
   });
 
   test('the same synthesis call alone (no research spend, no rework cost) goes to the cheap model: the rule prices failures, it does not favour a brand', () => {
     const alone: Truth = { ...SYNTHESIS, otherSpendUsd: 0 };
-    const r = simulate({ taskType: 'synthesis_alone', candidates: ['gpt-4o', 'gpt-4o-mini'], expectedTokens: { input: 3000, output: 800 }, seed: 3 }, alone, 1500);
+    const r = simulate(
+      { taskType: 'synthesis_alone', candidates: ['gpt-4o', 'gpt-4o-mini'], expectedTokens: { input: 3000, output: 800 }, seed: 3 },
+      alone,
+      1500,
+    );
     expect(r.best).toBe('gpt-4o-mini');
     expect(share(r.decisions.slice(-500), 'gpt-4o-mini')).toBeGreaterThan(0.95);
     // A stated rework cost per failure turns it back to the strong model.
-    const reworked = simulate({ taskType: 'synthesis_reworked', candidates: ['gpt-4o', 'gpt-4o-mini'], expectedTokens: { input: 3000, output: 800 }, failureCostUsd: 0.25, seed: 3 }, alone, 1500);
+    const reworked = simulate(
+      { taskType: 'synthesis_reworked', candidates: ['gpt-4o', 'gpt-4o-mini'], expectedTokens: { input: 3000, output: 800 }, failureCostUsd: 0.25, seed: 3 },
+      alone,
+      1500,
+    );
     expect(reworked.best).toBe('gpt-4o');
     expect(share(reworked.decisions.slice(-500), 'gpt-4o')).toBeGreaterThan(0.9);
   });
@@ -100,7 +120,14 @@ describe('choose: the cheapest model that still succeeds', () => {
   test('the cost ceiling is never exceeded in expectation, even when the model it excludes would win', () => {
     // A rework cost makes gpt-4o the best per success; a $0.0008 ceiling per call rules it out (~$0.00115 a call).
     const truth: Truth = { success: { 'gpt-4o-mini': 0.8, 'gpt-4o': 0.99, 'claude-haiku-4-5': 0.97 }, input: [250, 350], output: [30, 50] };
-    const base = { taskType: 'ceilinged', candidates: ['gpt-4o', 'gpt-4o-mini', 'claude-haiku-4-5'], expectedTokens: { input: 300, output: 40 }, failureCostUsd: 0.1, minSuccessRate: 0.9, seed: 4 };
+    const base = {
+      taskType: 'ceilinged',
+      candidates: ['gpt-4o', 'gpt-4o-mini', 'claude-haiku-4-5'],
+      expectedTokens: { input: 300, output: 40 },
+      failureCostUsd: 0.1,
+      minSuccessRate: 0.9,
+      seed: 4,
+    };
     const open = simulate(base, truth, 1500);
     expect(open.best).toBe('gpt-4o');
     expect(share(open.decisions.slice(-500), 'gpt-4o')).toBeGreaterThan(0.9);
@@ -119,7 +146,11 @@ describe('choose: the cheapest model that still succeeds', () => {
   test('observed tokens replace the prior: a model that fits on the stated prior but not on what calls really use is dropped', () => {
     // Stated 300/40, real calls 900/150: gpt-4o ~$0.00375 a call against a $0.002 ceiling.
     const truth: Truth = { success: { 'gpt-4o-mini': 0.9, 'gpt-4o': 0.99 }, input: [850, 950], output: [140, 160] };
-    const r = simulate({ taskType: 'drifted', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.002, expectedTokens: { input: 300, output: 40 }, failureCostUsd: 1, seed: 5 }, truth, 300);
+    const r = simulate(
+      { taskType: 'drifted', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.002, expectedTokens: { input: 300, output: 40 }, failureCostUsd: 1, seed: 5 },
+      truth,
+      300,
+    );
     expect(r.decisions[0]!.candidates).toContain('gpt-4o');
     const afterData = r.decisions.slice(20);
     expect(afterData.every((d) => d.model === 'gpt-4o-mini' && d.excluded.includes('gpt-4o: over_ceiling'))).toBe(true);
@@ -138,9 +169,20 @@ describe('choose: the cheapest model that still succeeds', () => {
   });
 
   test('when nothing fits the ceiling, the cheapest priced candidate is taken and the decision says so', () => {
-    const r = new ModelRouter({ taskType: 't', candidates: ['gpt-4o', 'gpt-4o-mini'], maxCostUsd: 0.00001, expectedTokens: { input: 300, output: 40 }, seed: 1 });
+    const r = new ModelRouter({
+      taskType: 't',
+      candidates: ['gpt-4o', 'gpt-4o-mini'],
+      maxCostUsd: 0.00001,
+      expectedTokens: { input: 300, output: 40 },
+      seed: 1,
+    });
     const d = r.choose();
-    expect(d).toMatchObject({ model: 'gpt-4o-mini', reason: 'none_within_ceiling', candidates: [], excluded: ['gpt-4o: over_ceiling', 'gpt-4o-mini: over_ceiling'] });
+    expect(d).toMatchObject({
+      model: 'gpt-4o-mini',
+      reason: 'none_within_ceiling',
+      candidates: [],
+      excluded: ['gpt-4o: over_ceiling', 'gpt-4o-mini: over_ceiling'],
+    });
   });
 
   test("history: loading the service's record counts this process's exported observations once, later ones on top", () => {
@@ -149,7 +191,23 @@ describe('choose: the cheapest model that still succeeds', () => {
     for (let i = 0; i < 3; i++) r.recordOutcome(r.choose(), 'success', { usage });
     expect(r.stats()[0]!.outcomes).toBe(3);
     // The service has those 3 and 97 from other processes (2 failures); fetched a minute after them.
-    const arm = { model: 'gpt-4o-mini', provider: 'openai', tasks: 100, outcomes: 100, reward: 98, successes: 98, failures: 2, calls: 100, inputTokens: 30_000, outputTokens: 4_000, taskCalls: 100, cost: '0.006900000000', modelCost: '0.006900000000', firstSeen: '', lastSeen: '' };
+    const arm = {
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      tasks: 100,
+      outcomes: 100,
+      reward: 98,
+      successes: 98,
+      failures: 2,
+      calls: 100,
+      inputTokens: 30_000,
+      outputTokens: 4_000,
+      taskCalls: 100,
+      cost: '0.006900000000',
+      modelCost: '0.006900000000',
+      firstSeen: '',
+      lastSeen: '',
+    };
     r.loadHistory({ since: '30d', service: null, taskTypes: [{ taskType: 'fleet', models: [arm], experiments: [] }] }, Date.now() + 60_000);
     expect(r.stats()[0]).toMatchObject({ outcomes: 100, successRate: 99 / 102 });
     r.recordOutcome(r.choose(), 'failure', { usage });
@@ -179,7 +237,10 @@ describe('experiments: promote a cheaper challenger only when it is within the m
   const run = (challengerRate: number, seed: number, n = 12_000) => {
     const truth: Truth = { success: { 'gpt-4o': 0.97, 'gpt-4o-mini': challengerRate }, input: [250, 350], output: [30, 50] };
     const router = new ModelRouter({
-      taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini'], incumbent: 'gpt-4o', seed,
+      taskType: 'ticket_classification',
+      candidates: ['gpt-4o', 'gpt-4o-mini'],
+      incumbent: 'gpt-4o',
+      seed,
       experiment: { challenger: 'gpt-4o-mini', share: 0.1 },
     });
     const r = simulate({ taskType: 'ticket_classification', candidates: [] }, truth, n, seed + 1000, router);

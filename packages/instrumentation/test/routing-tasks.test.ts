@@ -14,8 +14,11 @@ const taskSpan = (name: string) => h.spans().find((s) => s.attributes[A.ATTR_SPE
 describe('ModelRouter inside withTask', () => {
   test('the decision goes on the task span; the outcome and the call tokens update the router', async () => {
     const router = new ModelRouter({
-      taskType: 'ticket_classification', candidates: ['gpt-4o', 'gpt-4o-mini', 'claude-haiku-4-5'], maxCostUsd: 0.002,
-      expectedTokens: { input: 300, output: 40 }, seed: 7,
+      taskType: 'ticket_classification',
+      candidates: ['gpt-4o', 'gpt-4o-mini', 'claude-haiku-4-5'],
+      maxCostUsd: 0.002,
+      expectedTokens: { input: 300, output: 40 },
+      seed: 7,
     });
     h.fake.enqueue({ promptTokens: 310, completionTokens: 42 });
     const d = await withTask({ name: 'ticket_classification', agent: 'triage' }, async () => {
@@ -48,10 +51,12 @@ describe('ModelRouter inside withTask', () => {
   test('a task that throws is a failure for the model it ran on; a task with no outcome teaches nothing', async () => {
     const router = new ModelRouter({ taskType: 'flaky', candidates: ['gpt-4o-mini'], incumbent: 'gpt-4o-mini' });
     h.fake.enqueue({ promptTokens: 100, completionTokens: 10 }, { promptTokens: 100, completionTokens: 10 });
-    await expect(withTask({ name: 'flaky' }, async () => {
-      await ask(router.choose().model);
-      throw new Error('the label did not parse');
-    })).rejects.toThrow('did not parse');
+    await expect(
+      withTask({ name: 'flaky' }, async () => {
+        await ask(router.choose().model);
+        throw new Error('the label did not parse');
+      }),
+    ).rejects.toThrow('did not parse');
     await withTask({ name: 'flaky' }, async () => {
       await ask(router.choose().model);
     });
@@ -83,7 +88,8 @@ describe('ModelRouter inside withTask', () => {
 
 describe('budgetDowngrade', () => {
   // gpt-4o at 2,000 in / 300 out is $0.008 a call; four calls would be $0.032 against a $0.02 budget.
-  const router = () => new ModelRouter({ taskType: 'deep_research', candidates: ['gpt-4o', 'gpt-4o-mini'], incumbent: 'gpt-4o', expectedTokens: { input: 2000, output: 300 } });
+  const router = () =>
+    new ModelRouter({ taskType: 'deep_research', candidates: ['gpt-4o', 'gpt-4o-mini'], incumbent: 'gpt-4o', expectedTokens: { input: 2000, output: 300 } });
   const fourCalls = async (r: ModelRouter) => {
     const models: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -102,12 +108,19 @@ describe('budgetDowngrade', () => {
     // After 2 calls ($0.016, projecting $0.032 for 4) the rest go to gpt-4o-mini: $0.0169 in all, within budget.
     expect(models).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o-mini', 'gpt-4o-mini']);
     const span = taskSpan('deep_research');
-    expect(span.attributes).toMatchObject({ [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o', [A.ATTR_SPENDTRACE_ROUTE_DOWNGRADED_TO]: 'gpt-4o-mini', [A.ATTR_SPENDTRACE_TASK_OUTCOME]: 'success' });
+    expect(span.attributes).toMatchObject({
+      [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o',
+      [A.ATTR_SPENDTRACE_ROUTE_DOWNGRADED_TO]: 'gpt-4o-mini',
+      [A.ATTR_SPENDTRACE_TASK_OUTCOME]: 'success',
+    });
     expect(span.attributes[A.ATTR_SPENDTRACE_BUDGET_EXCEEDED]).toBeUndefined();
     const event = span.events.find((e) => e.name === A.EVENT_SPENDTRACE_ROUTE_DOWNGRADE)!;
     expect(event.attributes).toMatchObject({
-      [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o-mini', [A.ATTR_SPENDTRACE_ROUTE_REASON]: 'budget_downgrade',
-      'spendtrace.route.downgraded_from': 'gpt-4o', 'spendtrace.task.cost_usd': 0.016, 'spendtrace.route.projected_cost_usd': 0.032,
+      [A.ATTR_SPENDTRACE_ROUTE_MODEL]: 'gpt-4o-mini',
+      [A.ATTR_SPENDTRACE_ROUTE_REASON]: 'budget_downgrade',
+      'spendtrace.route.downgraded_from': 'gpt-4o',
+      'spendtrace.task.cost_usd': 0.016,
+      'spendtrace.route.projected_cost_usd': 0.032,
     });
     // A task that ran on two models judges neither.
     expect(r.stats().map((s) => s.outcomes)).toEqual([0, 0]);
@@ -134,7 +147,13 @@ describe('history from the service', () => {
         s.close(() => resolve(p));
       });
     });
-    const router = new ModelRouter({ taskType: 'offline', candidates: ['gpt-4o-mini', 'gpt-4o'], expectedTokens: { input: 300, output: 40 }, history: { url: `http://127.0.0.1:${port}` }, seed: 3 });
+    const router = new ModelRouter({
+      taskType: 'offline',
+      candidates: ['gpt-4o-mini', 'gpt-4o'],
+      expectedTokens: { input: 300, output: 40 },
+      history: { url: `http://127.0.0.1:${port}` },
+      seed: 3,
+    });
     await router.ready;
     h.fake.enqueue({ promptTokens: 300, completionTokens: 40 });
     await withTask({ name: 'offline' }, async () => {

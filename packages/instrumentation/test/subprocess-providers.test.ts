@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import * as A from '@spendtrace/semconv';
-import { startFakeAnthropic, startFakeGemini, startFakeOpenAI, type FakeAnthropicServer, type FakeGeminiServer, type FakeOpenAIServer } from '@spendtrace/fake-providers';
+import {
+  startFakeAnthropic,
+  startFakeGemini,
+  startFakeOpenAI,
+  type FakeAnthropicServer,
+  type FakeGeminiServer,
+  type FakeOpenAIServer,
+} from '@spendtrace/fake-providers';
 import { nano, PRICES, usd } from './fixtures/providers-harness.ts';
 
 interface OtlpSpan {
@@ -44,14 +51,22 @@ beforeAll(async () => {
       const json = JSON.parse(body);
       for (const rs of json.resourceSpans ?? []) {
         const service = attrs(rs.resource?.attributes)['service.name'];
-        for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) spans.push({ service, span: { name: s.name, kind: s.kind, attributes: attrs(s.attributes) } });
+        for (const ss of rs.scopeSpans ?? [])
+          for (const s of ss.spans ?? []) spans.push({ service, span: { name: s.name, kind: s.kind, attributes: attrs(s.attributes) } });
       }
       for (const rm of json.resourceMetrics ?? []) {
         const service = attrs(rm.resource?.attributes)['service.name'];
         for (const sm of rm.scopeMetrics ?? [])
           for (const m of sm.metrics ?? []) {
             const points = (m.sum ?? m.histogram)?.dataPoints ?? [];
-            metrics.push({ service, name: m.name, dataPoints: points.map((p: { attributes: []; asDouble?: number; asInt?: string; sum?: number }) => ({ attributes: attrs(p.attributes), value: p.asDouble ?? (p.asInt !== undefined ? Number(p.asInt) : (p.sum ?? 0)) })) });
+            metrics.push({
+              service,
+              name: m.name,
+              dataPoints: points.map((p: { attributes: []; asDouble?: number; asInt?: string; sum?: number }) => ({
+                attributes: attrs(p.attributes),
+                value: p.asDouble ?? (p.asInt !== undefined ? Number(p.asInt) : (p.sum ?? 0)),
+              })),
+            });
           }
       }
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -99,7 +114,12 @@ const perCall = (m: keyof typeof PRICES) => usd(1000, PRICES[m].input) + usd(100
 
 function assertOnePricedSpanPerCall(service: string, attribution: Record<string, unknown>) {
   const llm = spans.filter((s) => s.service === service && s.span.kind === CLIENT).map((s) => s.span);
-  expect(llm.map((s) => s.name).sort()).toEqual(['anthropic.messages.create', 'chat claude-sonnet-4-5', 'chat gpt-4o-mini', 'generate_content gemini-2.5-flash']);
+  expect(llm.map((s) => s.name).sort()).toEqual([
+    'anthropic.messages.create',
+    'chat claude-sonnet-4-5',
+    'chat gpt-4o-mini',
+    'generate_content gemini-2.5-flash',
+  ]);
   const cost = (name: string) => nano(llm.find((s) => s.name === name)!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]);
   expect(cost('chat gpt-4o-mini')).toBe(nano(perCall('gpt-4o-mini')));
   expect(cost('anthropic.messages.create')).toBe(nano(perCall('claude-sonnet-4-5')));

@@ -39,7 +39,9 @@ beforeAll(async () => {
       const json = JSON.parse(body);
       for (const rs of json.resourceSpans ?? []) {
         const service = attrs(rs.resource?.attributes)['service.name'];
-        const spans = (rs.scopeSpans ?? []).flatMap((ss: { spans?: unknown[] }) => ss.spans ?? []).map((s: { name: string; traceId: string; attributes: [] }) => ({ name: s.name, traceId: s.traceId, attributes: attrs(s.attributes) }));
+        const spans = (rs.scopeSpans ?? [])
+          .flatMap((ss: { spans?: unknown[] }) => ss.spans ?? [])
+          .map((s: { name: string; traceId: string; attributes: [] }) => ({ name: s.name, traceId: s.traceId, attributes: attrs(s.attributes) }));
         received.push({ service, spans });
       }
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -57,21 +59,26 @@ afterAll(async () => {
 
 function run(args: string[], service: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, {
-      cwd: packageDir,
-      timeout: 30_000,
-      env: {
-        ...process.env,
-        FAKE_OPENAI_URL: fake.url,
-        OTEL_SERVICE_NAME: service,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-        NODE_OPTIONS: '',
+    execFile(
+      process.execPath,
+      args,
+      {
+        cwd: packageDir,
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          FAKE_OPENAI_URL: fake.url,
+          OTEL_SERVICE_NAME: service,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+          NODE_OPTIONS: '',
+        },
       },
-    }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
   });
 }
 

@@ -162,7 +162,10 @@ describe('budgets', () => {
       expect(task.remainingUsd).toBeCloseTo(-0.0001, 12);
       const before = h.fake.requests.length;
       const err = await ask('second').catch((e: unknown) => e);
-      const err2 = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).withResponse().catch((e: unknown) => e);
+      const err2 = await h.client.chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })
+        .withResponse()
+        .catch((e: unknown) => e);
       return { err, err2, requests: h.fake.requests.length - before };
     });
     expect(out.err).toBeInstanceOf(BudgetExceededError);

@@ -30,13 +30,23 @@ const { OAuth2Client } = genaiRequire('google-auth-library') as {
 
 const h = genAIHarness();
 const { host, spans } = h;
-const suite = providerSuite(h, { patch: () => patchGoogleGenAI(genaiModule, host), unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper), startFake: () => startFakeGemini() });
+const suite = providerSuite(h, {
+  patch: () => patchGoogleGenAI(genaiModule, host),
+  unpatch: () => unpatchGoogleGenAI(genaiModule, host.wrapper),
+  startFake: () => startFakeGemini(),
+});
 
 function projectClient(): GoogleGenAI {
   const authClient = new OAuth2Client();
   // A token that never expires: the client adds `Authorization: Bearer …` without refreshing (no network, no ADC).
   authClient.setCredentials({ access_token: 'ya29.test-token', expiry_date: Date.now() + 3_600_000 });
-  return new GoogleGenAI({ vertexai: true, project: 'my-project', location: 'us-central1', httpOptions: { baseUrl: suite.fake.url }, googleAuthOptions: { authClient } });
+  return new GoogleGenAI({
+    vertexai: true,
+    project: 'my-project',
+    location: 'us-central1',
+    httpOptions: { baseUrl: suite.fake.url },
+    googleAuthOptions: { authClient },
+  });
 }
 const expressClient = () => new GoogleGenAI({ vertexai: true, apiKey: 'vertex-express-key', httpOptions: { baseUrl: suite.fake.url } });
 
@@ -47,7 +57,13 @@ const CLIENTS = [
 
 describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, modelPath) => {
   it('prices generateContent (cached content, thinking) as gcp.vertex_ai', async () => {
-    suite.fake.enqueue({ generate: { parts: [{ text: 'Blue.' }], usage: { promptTokenCount: 5_000, cachedContentTokenCount: 2_000, candidatesTokenCount: 100, thoughtsTokenCount: 50 }, responseId: 'vtx-1' } });
+    suite.fake.enqueue({
+      generate: {
+        parts: [{ text: 'Blue.' }],
+        usage: { promptTokenCount: 5_000, cachedContentTokenCount: 2_000, candidatesTokenCount: 100, thoughtsTokenCount: 50 },
+        responseId: 'vtx-1',
+      },
+    });
     const r = await makeClient().models.generateContent({ model: MODEL, contents: 'Why is the sky blue?' });
     expect(r.text).toBe('Blue.');
     const req = suite.fake.requests[0]!;
@@ -80,7 +96,9 @@ describe.each(CLIENTS)('@google/genai on Vertex AI, %s', (_label, makeClient, mo
   });
 
   it('prices generateContentStream as gcp.vertex_ai from the usage on its last chunk', async () => {
-    suite.fake.enqueue({ generate: { parts: [{ text: 'Rayleigh scattering, mostly.' }], usage: { promptTokenCount: 800, candidatesTokenCount: 40 }, chunks: 3 } });
+    suite.fake.enqueue({
+      generate: { parts: [{ text: 'Rayleigh scattering, mostly.' }], usage: { promptTokenCount: 800, candidatesTokenCount: 40 }, chunks: 3 },
+    });
     let text = '';
     for await (const chunk of await makeClient().models.generateContentStream({ model: MODEL, contents: 'Why is the sky blue?' })) text += chunk.text ?? '';
     expect(text).toBe('Rayleigh scattering, mostly.');

@@ -24,7 +24,12 @@ export function costAttributes(q: PriceQuote, source: 'local' | 'provider' = 'lo
 }
 
 /** {@link costAttributes} written into `target` (one attribute object per span, no intermediate one); returns it. */
-export function writeCostAttributes<T extends Record<string, unknown>>(target: T, q: PriceQuote, source: 'local' | 'provider' = 'local', detail: CostDetail = 'total'): T {
+export function writeCostAttributes<T extends Record<string, unknown>>(
+  target: T,
+  q: PriceQuote,
+  source: 'local' | 'provider' = 'local',
+  detail: CostDetail = 'total',
+): T {
   const t = target as Record<string, unknown>;
   const c = q.cost;
   const total = picoToUsd(c.total);

@@ -290,7 +290,13 @@ export class Pricer {
     if (override?.prices) {
       return {
         timeDependent,
-        resolved: { rates: ratesOf(override.prices), provider: override.provider ?? providerName ?? 'custom', model: override.model ?? model, source: 'override', multiplierPpm: ppm(override.multiplier) },
+        resolved: {
+          rates: ratesOf(override.prices),
+          provider: override.provider ?? providerName ?? 'custom',
+          model: override.model ?? model,
+          source: 'override',
+          multiplierPpm: ppm(override.multiplier),
+        },
       };
     }
     if (providerName && NEVER_CATALOGUED.has(providerName.toLowerCase())) return { resolved: null, timeDependent };
@@ -370,12 +376,30 @@ function computeCost(r: Resolved, u: Usage): Cost {
   const tool = add(part(u.webSearches ?? 0, pick(rates.webSearch, inTotal), KCOUNT), part(u.fileSearches ?? 0, pick(rates.fileSearch, inTotal), KCOUNT));
   if (r.multiplierPpm !== PPM) {
     const m = (p: Amount) => costOf(1, big(p) * r.multiplierPpm, PPM);
-    const cost: Cost = { input: m(input), cacheRead: m(read), cacheWrite: m(write), output: m(output), reasoning: m(thinking), request: m(request), tool: m(tool), total: 0n };
+    const cost: Cost = {
+      input: m(input),
+      cacheRead: m(read),
+      cacheWrite: m(write),
+      output: m(output),
+      reasoning: m(thinking),
+      request: m(request),
+      tool: m(tool),
+      total: 0n,
+    };
     cost.total = sumParts(cost);
     return cost;
   }
   const total = add(add(add(input, read), add(write, output)), add(add(thinking, request), tool));
-  return { input: big(input), cacheRead: big(read), cacheWrite: big(write), output: big(output), reasoning: big(thinking), request: big(request), tool: big(tool), total: big(total) };
+  return {
+    input: big(input),
+    cacheRead: big(read),
+    cacheWrite: big(write),
+    output: big(output),
+    reasoning: big(thinking),
+    request: big(request),
+    tool: big(tool),
+    total: big(total),
+  };
 }
 
 /** The parts' sum, adding only the non-zero ones (each bigint addition makes a new bigint; most parts are 0n). */
@@ -402,7 +426,16 @@ const BATCH_TOKEN_SHARE = 2n;
 export function batchQuote(q: PriceQuote): PriceQuote {
   const half = (p: Pico) => p / BATCH_TOKEN_SHARE + ((p % BATCH_TOKEN_SHARE) * 2n >= BATCH_TOKEN_SHARE ? 1n : 0n);
   const c = q.cost;
-  const cost: Cost = { input: half(c.input), cacheRead: half(c.cacheRead), cacheWrite: half(c.cacheWrite), output: half(c.output), reasoning: half(c.reasoning), request: c.request, tool: c.tool, total: 0n };
+  const cost: Cost = {
+    input: half(c.input),
+    cacheRead: half(c.cacheRead),
+    cacheWrite: half(c.cacheWrite),
+    output: half(c.output),
+    reasoning: half(c.reasoning),
+    request: c.request,
+    tool: c.tool,
+    total: 0n,
+  };
   cost.total = cost.input + cost.cacheRead + cost.cacheWrite + cost.output + cost.reasoning + cost.request + cost.tool;
   return { ...q, cost };
 }

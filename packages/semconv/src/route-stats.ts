@@ -118,7 +118,11 @@ export function experimentVerdict(incumbent: ExperimentArmFigures, challenger: E
   if (p >= confidence) {
     const c = figures.costPerSuccess;
     if (c.challenger !== null && (c.incumbent === null || c.challenger < c.incumbent)) {
-      return { verdict: 'promote', why: `${challenger.model} is within ${pts} of ${incumbent.model} (${conf} confidence) and costs less per success`, ...figures };
+      return {
+        verdict: 'promote',
+        why: `${challenger.model} is within ${pts} of ${incumbent.model} (${conf} confidence) and costs less per success`,
+        ...figures,
+      };
     }
     return { verdict: 'reject', why: `${challenger.model} is within ${pts} of ${incumbent.model} but does not cost less per success`, ...figures };
   }

@@ -51,20 +51,47 @@ function first(attrs: AttributeBag, ...names: string[]): number | undefined {
  * no tokens at all, so a span that is not an LLM call is never priced.
  */
 export function usageFromAttributes(attrs: AttributeBag): Usage | undefined {
-  const input = first(attrs,
-    A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, A.PEER_GEN_AI_USAGE_PROMPT_TOKENS, A.PEER_LLM_TOKEN_COUNT_PROMPT,
-    A.PEER_LLM_USAGE_PROMPT_TOKENS, A.PEER_AI_USAGE_INPUT_TOKENS, A.PEER_AI_USAGE_PROMPT_TOKENS);
-  const output = first(attrs,
-    A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, A.PEER_GEN_AI_USAGE_COMPLETION_TOKENS, A.PEER_LLM_TOKEN_COUNT_COMPLETION,
-    A.PEER_LLM_USAGE_COMPLETION_TOKENS, A.PEER_AI_USAGE_OUTPUT_TOKENS, A.PEER_AI_USAGE_COMPLETION_TOKENS);
+  const input = first(
+    attrs,
+    A.ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+    A.PEER_GEN_AI_USAGE_PROMPT_TOKENS,
+    A.PEER_LLM_TOKEN_COUNT_PROMPT,
+    A.PEER_LLM_USAGE_PROMPT_TOKENS,
+    A.PEER_AI_USAGE_INPUT_TOKENS,
+    A.PEER_AI_USAGE_PROMPT_TOKENS,
+  );
+  const output = first(
+    attrs,
+    A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+    A.PEER_GEN_AI_USAGE_COMPLETION_TOKENS,
+    A.PEER_LLM_TOKEN_COUNT_COMPLETION,
+    A.PEER_LLM_USAGE_COMPLETION_TOKENS,
+    A.PEER_AI_USAGE_OUTPUT_TOKENS,
+    A.PEER_AI_USAGE_COMPLETION_TOKENS,
+  );
   if (input === undefined && output === undefined) return undefined;
   const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
-  const cacheRead = first(attrs, A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, A.PEER_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_ALT,
-    A.PEER_LLM_TOKEN_COUNT_CACHE_READ, A.PEER_AI_USAGE_CACHED_INPUT_TOKENS);
-  const cacheWrite = first(attrs, A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-    A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_ALT, A.PEER_LLM_TOKEN_COUNT_CACHE_WRITE);
-  const reasoning = first(attrs, A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, A.PEER_GEN_AI_USAGE_REASONING_TOKENS,
-    A.PEER_LLM_TOKEN_COUNT_REASONING, A.PEER_AI_USAGE_REASONING_TOKENS);
+  const cacheRead = first(
+    attrs,
+    A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    A.PEER_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_ALT,
+    A.PEER_LLM_TOKEN_COUNT_CACHE_READ,
+    A.PEER_AI_USAGE_CACHED_INPUT_TOKENS,
+  );
+  const cacheWrite = first(
+    attrs,
+    A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_ALT,
+    A.PEER_LLM_TOKEN_COUNT_CACHE_WRITE,
+  );
+  const reasoning = first(
+    attrs,
+    A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    A.PEER_GEN_AI_USAGE_REASONING_TOKENS,
+    A.PEER_LLM_TOKEN_COUNT_REASONING,
+    A.PEER_AI_USAGE_REASONING_TOKENS,
+  );
   if (cacheRead) usage.cacheReadTokens = cacheRead;
   if (cacheWrite) usage.cacheWriteTokens = cacheWrite;
   if (reasoning) usage.reasoningTokens = reasoning;

@@ -38,7 +38,11 @@ describe('published prices', () => {
 
   it('prices Anthropic cache writes at 5m and 1h rates (claude-sonnet-4-5: $3 in, $3.75 5m write, $6 1h write, $0.30 read, $15 out)', () => {
     const q = pricer.price('anthropic', 'claude-sonnet-4-5', {
-      inputTokens: 100 + 2_000 + 3_000 + 4_000, outputTokens: 50, cacheReadTokens: 4_000, cacheWriteTokens: 5_000, cacheWrite1hTokens: 3_000,
+      inputTokens: 100 + 2_000 + 3_000 + 4_000,
+      outputTokens: 50,
+      cacheReadTokens: 4_000,
+      cacheWriteTokens: 5_000,
+      cacheWrite1hTokens: 3_000,
     })!;
     expect(q.cost.input).toBe(perMtok(3, 100));
     expect(q.cost.cacheRead).toBe(perMtok(0.3, 4_000));
@@ -74,13 +78,16 @@ describe('unknown models', () => {
 describe('overrides', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spendtrace-prices-'));
   const file = join(dir, 'prices.json');
-  writeFileSync(file, JSON.stringify({
-    models: [
-      { provider: 'openai', model: 'ft:gpt-4o-mini-2024-07-18:acme::abc123', prices: { input_mtok: 0.3, output_mtok: 1.2, cache_read_mtok: 0.15 } },
-      { provider: 'self_hosted', match: { starts_with: 'llama-' }, prices: { input_mtok: 0.05, output_mtok: 0.05 } },
-      { provider: 'openai', model: 'gpt-4.1', multiplier: 0.5, effective_from: '2026-01-01', effective_to: '2026-02-01' },
-    ],
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      models: [
+        { provider: 'openai', model: 'ft:gpt-4o-mini-2024-07-18:acme::abc123', prices: { input_mtok: 0.3, output_mtok: 1.2, cache_read_mtok: 0.15 } },
+        { provider: 'self_hosted', match: { starts_with: 'llama-' }, prices: { input_mtok: 0.05, output_mtok: 0.05 } },
+        { provider: 'openai', model: 'gpt-4.1', multiplier: 0.5, effective_from: '2026-01-01', effective_to: '2026-02-01' },
+      ],
+    }),
+  );
   const p = new Pricer({ overridesFile: file });
 
   it('prices fine-tuned and self-hosted models from the file', () => {
@@ -114,18 +121,30 @@ describe('agreement with the catalogue engine', () => {
     { inputTokens: 50_000, outputTokens: 4_000, cacheReadTokens: 30_000, reasoningTokens: 1_000 },
     { inputTokens: 300_000, outputTokens: 9_000, cacheReadTokens: 100_000, cacheWriteTokens: 20_000 },
   ];
-  for (const [gen, providerId] of [['openai', 'openai'], ['anthropic', 'anthropic'], ['gcp.gemini', 'google']] as const) {
+  for (const [gen, providerId] of [
+    ['openai', 'openai'],
+    ['anthropic', 'anthropic'],
+    ['gcp.gemini', 'google'],
+  ] as const) {
     it(`matches calcPrice for every ${providerId} model`, () => {
       let checked = 0;
       for (const model of findProvider({ providerId })!.models) {
         for (const u of shapes) {
-          const ref = calcPrice({
-            input_tokens: u.inputTokens, output_tokens: u.outputTokens,
-            ...(u.cacheReadTokens ? { cache_read_tokens: u.cacheReadTokens } : {}),
-            ...(u.cacheWriteTokens ? { cache_write_tokens: u.cacheWriteTokens } : {}),
-          }, model.id, { providerId });
+          const ref = calcPrice(
+            {
+              input_tokens: u.inputTokens,
+              output_tokens: u.outputTokens,
+              ...(u.cacheReadTokens ? { cache_read_tokens: u.cacheReadTokens } : {}),
+              ...(u.cacheWriteTokens ? { cache_write_tokens: u.cacheWriteTokens } : {}),
+            },
+            model.id,
+            { providerId },
+          );
           const ours = pricer.price(gen, model.id, u);
-          if (!ref) { expect(ours).toBeUndefined(); continue; }
+          if (!ref) {
+            expect(ours).toBeUndefined();
+            continue;
+          }
           expect(ours, model.id).toBeDefined();
           const total = Number(ours!.cost.total) / 1e12;
           expect(Math.abs(total - ref.total_price), `${model.id} ${JSON.stringify(u)}`).toBeLessThanOrEqual(1e-12 + ref.total_price * 1e-12);

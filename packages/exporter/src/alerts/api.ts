@@ -36,7 +36,12 @@ export function createAlertsRoute(evaluator: AlertEvaluator | undefined) {
     if (url.pathname !== '/api/alerts') return false;
     const status = req.method === 'GET' || req.method === 'HEAD' ? 200 : 405;
     const text = JSON.stringify(status === 200 ? alertsView(evaluator) : { error: `method ${req.method} not allowed; /api/alerts is read-only (GET)` });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...(status === 405 ? { allow: 'GET, HEAD' } : {}) });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(text),
+      ...(status === 405 ? { allow: 'GET, HEAD' } : {}),
+    });
     res.end(req.method === 'HEAD' ? undefined : text);
     return true;
   };

@@ -7,9 +7,7 @@ import { formatPico, parsePico } from '@spendtrace/semconv';
 import type { Pico } from '@spendtrace/semconv';
 import { money } from '../cli/format.ts';
 import type { QueryableStore } from '../reports/types.ts';
-import type {
-  BudgetRule, CallRateRule, DeploymentRegressionRule, P90DriftRule, Rule, RuleKind, SpendSpikeRule, UnpricedModelRule,
-} from './rules.ts';
+import type { BudgetRule, CallRateRule, DeploymentRegressionRule, P90DriftRule, Rule, RuleKind, SpendSpikeRule, UnpricedModelRule } from './rules.ts';
 
 export interface Finding {
   key: string;
@@ -39,12 +37,18 @@ export async function checkRule(store: QueryableStore, database: string, rule: R
   if (!IDENT.test(database)) throw new RangeError(`invalid database name "${database}"`);
   const db = `\`${database}\``;
   switch (rule.kind) {
-    case 'budget': return checkBudget(store, db, rule, nowMs);
-    case 'spend_spike': return checkSpendSpike(store, db, rule, nowMs);
-    case 'call_rate': return checkCallRate(store, db, rule, nowMs);
-    case 'p90_drift': return checkP90Drift(store, db, rule, nowMs);
-    case 'deployment_regression': return checkDeploymentRegression(store, db, rule, nowMs);
-    case 'unpriced_model': return checkUnpricedModel(store, db, rule, nowMs);
+    case 'budget':
+      return checkBudget(store, db, rule, nowMs);
+    case 'spend_spike':
+      return checkSpendSpike(store, db, rule, nowMs);
+    case 'call_rate':
+      return checkCallRate(store, db, rule, nowMs);
+    case 'p90_drift':
+      return checkP90Drift(store, db, rule, nowMs);
+    case 'deployment_regression':
+      return checkDeploymentRegression(store, db, rule, nowMs);
+    case 'unpriced_model':
+      return checkUnpricedModel(store, db, rule, nowMs);
   }
 }
 
@@ -53,13 +57,14 @@ const SCOPE_LABEL = { agent: 'agent', task: 'task name', user: 'user' } as const
 async function checkBudget(store: QueryableStore, db: string, r: BudgetRule, nowMs: number): Promise<Finding[]> {
   const start = r.period === 'day' ? `toStartOfDay(${NOW}, 'UTC')` : `toStartOfMonth(${NOW}, 'UTC')`;
   // Users are not a rollup dimension, so their spend is summed from the spans themselves.
-  const sql = r.scope === 'user'
-    ? `SELECT user_id AS subject, toString(sum(cost)) AS spent, countIf(unpriced = 1) AS unpriced_n
+  const sql =
+    r.scope === 'user'
+      ? `SELECT user_id AS subject, toString(sum(cost)) AS spent, countIf(unpriced = 1) AS unpriced_n
        FROM ${db}.spans
        WHERE kind IN ('inference', 'tool') AND start_time >= ${start} AND start_time <= ${NOW}
          AND user_id != '' AND ({match:String} = '' OR user_id = {match:String})
        GROUP BY subject`
-    : `SELECT ${r.scope === 'agent' ? 'agent_name' : 'task_name'} AS subject, toString(sum(cost)) AS spent, sum(unpriced_calls) AS unpriced_n
+      : `SELECT ${r.scope === 'agent' ? 'agent_name' : 'task_name'} AS subject, toString(sum(cost)) AS spent, sum(unpriced_calls) AS unpriced_n
        FROM ${db}.hourly_costs
        WHERE hour >= ${start} AND hour <= ${NOW}
          AND subject != '' AND ({match:String} = '' OR subject = {match:String})
@@ -84,9 +89,17 @@ async function checkBudget(store: QueryableStore, db: string, r: BudgetRule, now
         severity: t >= 100 ? 'critical' : 'warning',
         subject: label,
         title: `Budget ${t} % reached: ${label} (${r.period === 'day' ? 'today' : 'this month'})`,
-        summary: `${label} has spent ${usd(spent)} of its ${usd(r.budget)} ${r.period === 'day' ? 'daily' : 'monthly'} budget (${pct(spent, r.budget)}, UTC ${r.period} ${periodKey}).` +
+        summary:
+          `${label} has spent ${usd(spent)} of its ${usd(r.budget)} ${r.period === 'day' ? 'daily' : 'monthly'} budget (${pct(spent, r.budget)}, UTC ${r.period} ${periodKey}).` +
           (unpriced ? ` ${unpriced} unpriced call(s) are not in this figure.` : ''),
-        evidence: { spent: formatPico(spent), budget: formatPico(r.budget), threshold: `${t} %`, used: pct(spent, r.budget), period: periodKey, unpricedCalls: unpriced },
+        evidence: {
+          spent: formatPico(spent),
+          budget: formatPico(r.budget),
+          threshold: `${t} %`,
+          used: pct(spent, r.budget),
+          period: periodKey,
+          unpricedCalls: unpriced,
+        },
       });
     }
   }
@@ -124,7 +137,14 @@ async function checkSpendSpike(store: QueryableStore, db: string, r: SpendSpikeR
       subject: `agent ${subject}`,
       title: `Spend spike: agent ${subject}`,
       summary: `agent ${subject} spent ${usd(recent)} in the last ${r.windowMinutes} min, ${(Number((recent * 100n) / (expected || 1n)) / 100).toFixed(2)}× its trailing ${r.baselineHours} h mean of ${usd(expected)} per ${r.windowMinutes} min (threshold ${r.factor}×).`,
-      evidence: { recentSpend: formatPico(recent), expectedSpend: formatPico(expected), baselineSpend: formatPico(base), windowMinutes: r.windowMinutes, baselineHours: r.baselineHours, factor: r.factor },
+      evidence: {
+        recentSpend: formatPico(recent),
+        expectedSpend: formatPico(expected),
+        baselineSpend: formatPico(base),
+        windowMinutes: r.windowMinutes,
+        baselineHours: r.baselineHours,
+        factor: r.factor,
+      },
     });
   }
   return out;
@@ -159,7 +179,14 @@ async function checkCallRate(store: QueryableStore, db: string, r: CallRateRule,
       subject: `agent ${subject}`,
       title: `Call rate ${(recent / expected).toFixed(1)}× expected: agent ${subject}`,
       summary: `agent ${subject} made ${recent} LLM call attempts (SDK retries included) in the last ${r.windowMinutes} min; its trailing ${r.baselineHours} h rate is ${expected.toFixed(1)} per ${r.windowMinutes} min (threshold ${r.factor}×). A silent retry loop looks like this.`,
-      evidence: { recentAttempts: recent, expectedAttempts: Number(expected.toFixed(2)), baselineAttempts: base, windowMinutes: r.windowMinutes, baselineHours: r.baselineHours, factor: r.factor },
+      evidence: {
+        recentAttempts: recent,
+        expectedAttempts: Number(expected.toFixed(2)),
+        baselineAttempts: base,
+        windowMinutes: r.windowMinutes,
+        baselineHours: r.baselineHours,
+        factor: r.factor,
+      },
     });
   }
   return out;
@@ -201,7 +228,14 @@ async function checkP90Drift(store: QueryableStore, db: string, r: P90DriftRule,
       subject: `task name ${subject}`,
       title: `P90 cost per task up ${pct(recent - base, base)}: ${subject}`,
       summary: `P90 cost of a "${subject}" task is ${usd(recent)} over the last ${r.windowHours} h (${recentN} tasks) against ${usd(base)} over the ${r.baselineHours} h before (${baseN} tasks): +${pct(recent - base, base)} (threshold +${r.percent} %).`,
-      evidence: { recentP90: formatPico(recent), baselineP90: formatPico(base), recentTasks: recentN, baselineTasks: baseN, windowHours: r.windowHours, baselineHours: r.baselineHours },
+      evidence: {
+        recentP90: formatPico(recent),
+        baselineP90: formatPico(base),
+        recentTasks: recentN,
+        baselineTasks: baseN,
+        windowHours: r.windowHours,
+        baselineHours: r.baselineHours,
+      },
     });
   }
   return out;
@@ -245,7 +279,16 @@ async function checkDeploymentRegression(store: QueryableStore, db: string, r: D
       subject: `service ${svc} · task ${tname}`,
       title: `Deployment regression: ${svc} ${cur.ver} costs ${pct(cur.total * BigInt(prev.n) - prev.total * BigInt(cur.n), prev.total * BigInt(cur.n))} more per "${tname}" task`,
       summary: `${svc} ${cur.ver}: ${usd(curPer)} per "${tname}" task (${cur.n} tasks) against ${usd(prevPer)} on ${prev.ver} (${prev.n} tasks); threshold +${r.percent} %.`,
-      evidence: { service: svc, taskName: tname, version: cur.ver, previousVersion: prev.ver, costPerTask: formatPico(curPer), previousCostPerTask: formatPico(prevPer), tasks: cur.n, previousTasks: prev.n },
+      evidence: {
+        service: svc,
+        taskName: tname,
+        version: cur.ver,
+        previousVersion: prev.ver,
+        costPerTask: formatPico(curPer),
+        previousCostPerTask: formatPico(prevPer),
+        tasks: cur.n,
+        previousTasks: prev.n,
+      },
     });
   }
   return out;

@@ -47,7 +47,9 @@ function openLog(file: string | undefined, log: (line: string) => void): Inciden
   } catch (err) {
     const aside = `${file}.unreadable-${Date.now()}`;
     renameSync(file!, aside);
-    log(`alerts: cannot read incidents from ${file} (${(err as Error).message}); moved it to ${aside} and starting with no incidents: messages of incidents still firing will be sent again`);
+    log(
+      `alerts: cannot read incidents from ${file} (${(err as Error).message}); moved it to ${aside} and starting with no incidents: messages of incidents still firing will be sent again`,
+    );
     return new IncidentLog(file);
   }
 }
@@ -124,35 +126,40 @@ export class AlertEvaluator {
     }
     let sent = 0;
     let failed = 0;
-    await Promise.all([...bySink].map(async ([name, items]) => {
-      const sink = this.o.config.sinks.find((s) => s.name === name);
-      for (const { incident, notification } of items) {
-        if (this.closed) return;
-        if (!sink) {
-          Object.assign(notification, { status: 'failed', error: `no sink named "${name}" is configured any more` });
-          failed++;
-          continue;
+    await Promise.all(
+      [...bySink].map(async ([name, items]) => {
+        const sink = this.o.config.sinks.find((s) => s.name === name);
+        for (const { incident, notification } of items) {
+          if (this.closed) return;
+          if (!sink) {
+            Object.assign(notification, { status: 'failed', error: `no sink named "${name}" is configured any more` });
+            failed++;
+            continue;
+          }
+          // A resolve waits for its firing message: one sink never gets them out of order.
+          if (notification.event === 'resolved' && incident.notifications.some((n) => n.sink === name && n.event === 'firing' && n.status === 'pending'))
+            continue;
+          const r = await deliver(sink, bodyFor(sink, notification.event, subjectOf(incident)), this.o.config.delivery, this.stop.signal);
+          notification.attempts += r.attempts;
+          if (r.ok) {
+            notification.status = 'sent';
+            notification.sentAt = new Date(this.now()).toISOString();
+            delete notification.error;
+            sent++;
+          } else {
+            notification.error = r.error;
+            if (!r.retryable) notification.status = 'failed';
+            failed++;
+            this.o.log(
+              `alerts: ${notification.event} message for "${incident.title}" to sink "${name}" failed after ${r.attempts} attempt(s): ${r.error}${r.retryable ? ' (tried again next evaluation)' : ''}`,
+            );
+            // Keep order: later messages to this sink wait for the next evaluation.
+            if (r.retryable) return;
+          }
+          this.save();
         }
-        // A resolve waits for its firing message: one sink never gets them out of order.
-        if (notification.event === 'resolved' && incident.notifications.some((n) => n.sink === name && n.event === 'firing' && n.status === 'pending')) continue;
-        const r = await deliver(sink, bodyFor(sink, notification.event, subjectOf(incident)), this.o.config.delivery, this.stop.signal);
-        notification.attempts += r.attempts;
-        if (r.ok) {
-          notification.status = 'sent';
-          notification.sentAt = new Date(this.now()).toISOString();
-          delete notification.error;
-          sent++;
-        } else {
-          notification.error = r.error;
-          if (!r.retryable) notification.status = 'failed';
-          failed++;
-          this.o.log(`alerts: ${notification.event} message for "${incident.title}" to sink "${name}" failed after ${r.attempts} attempt(s): ${r.error}${r.retryable ? ' (tried again next evaluation)' : ''}`);
-          // Keep order: later messages to this sink wait for the next evaluation.
-          if (r.retryable) return;
-        }
-        this.save();
-      }
-    }));
+      }),
+    );
     return { sent, failed };
   }
 

@@ -172,9 +172,12 @@ class Fields {
   num(k: string, fallback: number, opts: { min: number; max?: number; integer?: boolean }): number {
     const v = this.take(k);
     if (v === undefined) return fallback;
-    const bad = typeof v !== 'number' || !Number.isFinite(v) || v < opts.min || (opts.max !== undefined && v > opts.max) || (opts.integer && !Number.isInteger(v));
+    const bad =
+      typeof v !== 'number' || !Number.isFinite(v) || v < opts.min || (opts.max !== undefined && v > opts.max) || (opts.integer && !Number.isInteger(v));
     if (bad) {
-      this.problems.push(`${this.at}.${k} must be ${opts.integer ? 'an integer' : 'a number'} ${opts.max === undefined ? `>= ${opts.min}` : `in ${opts.min}..${opts.max}`}, got ${JSON.stringify(v)}`);
+      this.problems.push(
+        `${this.at}.${k} must be ${opts.integer ? 'an integer' : 'a number'} ${opts.max === undefined ? `>= ${opts.min}` : `in ${opts.min}..${opts.max}`}, got ${JSON.stringify(v)}`,
+      );
       return fallback;
     }
     return v;
@@ -200,7 +203,8 @@ class Fields {
     return this.take(k);
   }
   unknownKeys(): void {
-    for (const k of Object.keys(this.o)) if (!this.used.has(k)) this.problems.push(`${this.at}: unknown key "${k}" (expected one of ${[...this.used].join(', ')})`);
+    for (const k of Object.keys(this.o))
+      if (!this.used.has(k)) this.problems.push(`${this.at}: unknown key "${k}" (expected one of ${[...this.used].join(', ')})`);
   }
 }
 
@@ -262,7 +266,8 @@ function parseRule(raw: unknown, at: string, sinkNames: Set<string>, problems: s
   if (sinksRaw !== undefined) {
     if (!Array.isArray(sinksRaw) || sinksRaw.some((s) => typeof s !== 'string')) problems.push(`${at}.sinks must be a list of sink names`);
     else {
-      for (const s of sinksRaw as string[]) if (!sinkNames.has(s)) problems.push(`${at}.sinks: no sink named "${s}" (sinks: ${[...sinkNames].join(', ') || 'none'})`);
+      for (const s of sinksRaw as string[])
+        if (!sinkNames.has(s)) problems.push(`${at}.sinks: no sink named "${s}" (sinks: ${[...sinkNames].join(', ') || 'none'})`);
       sinks = sinksRaw as string[];
     }
   }
@@ -291,7 +296,9 @@ function parseRule(raw: unknown, at: string, sinkNames: Set<string>, problems: s
     }
     case 'spend_spike':
       rule = {
-        ...base, kind, agent: f.str('agent'),
+        ...base,
+        kind,
+        agent: f.str('agent'),
         factor: f.num('factor', 3, { min: 1 }),
         windowMinutes: f.num('windowMinutes', 60, { min: 1, max: 1440, integer: true }),
         baselineHours: f.num('baselineHours', 24, { min: 1, max: 24 * 90, integer: true }),
@@ -300,7 +307,9 @@ function parseRule(raw: unknown, at: string, sinkNames: Set<string>, problems: s
       break;
     case 'call_rate':
       rule = {
-        ...base, kind, agent: f.str('agent'),
+        ...base,
+        kind,
+        agent: f.str('agent'),
         factor: f.num('factor', 2, { min: 1 }),
         windowMinutes: f.num('windowMinutes', 60, { min: 1, max: 1440, integer: true }),
         baselineHours: f.num('baselineHours', 24, { min: 1, max: 24 * 90, integer: true }),
@@ -309,7 +318,9 @@ function parseRule(raw: unknown, at: string, sinkNames: Set<string>, problems: s
       break;
     case 'p90_drift':
       rule = {
-        ...base, kind, taskName: f.str('taskName'),
+        ...base,
+        kind,
+        taskName: f.str('taskName'),
         percent: f.num('percent', 50, { min: 1, max: 10_000, integer: true }),
         windowHours: f.num('windowHours', 6, { min: 1, max: 24 * 30, integer: true }),
         baselineHours: f.num('baselineHours', 168, { min: 1, max: 24 * 90, integer: true }),
@@ -318,7 +329,9 @@ function parseRule(raw: unknown, at: string, sinkNames: Set<string>, problems: s
       break;
     case 'deployment_regression':
       rule = {
-        ...base, kind, service: f.str('service'),
+        ...base,
+        kind,
+        service: f.str('service'),
         percent: f.num('percent', 15, { min: 1, max: 10_000, integer: true }),
         lookbackHours: f.num('lookbackHours', 168, { min: 1, max: 24 * 90, integer: true }),
         minTasks: f.num('minTasks', 10, { min: 1, integer: true }),
@@ -364,21 +377,24 @@ export function parseAlertsConfig(raw: unknown, env: Env = process.env): AlertsC
   f.unknownKeys();
   const sinks: SinkConfig[] = [];
   if (!Array.isArray(sinksRaw)) problems.push('alerts.sinks must be a list');
-  else sinksRaw.forEach((s, i) => {
-    const sink = parseSink(s, `alerts.sinks[${i}]`, env, problems);
-    if (sink && sinks.some((x) => x.name === sink.name)) problems.push(`alerts.sinks[${i}]: a second sink named "${sink.name}"`);
-    else if (sink) sinks.push(sink);
-  });
+  else
+    sinksRaw.forEach((s, i) => {
+      const sink = parseSink(s, `alerts.sinks[${i}]`, env, problems);
+      if (sink && sinks.some((x) => x.name === sink.name)) problems.push(`alerts.sinks[${i}]: a second sink named "${sink.name}"`);
+      else if (sink) sinks.push(sink);
+    });
   const sinkNames = new Set<string>();
   if (Array.isArray(sinksRaw)) for (const s of sinksRaw) if (isObj(s) && typeof s.name === 'string') sinkNames.add(s.name);
   const rules: Rule[] = [];
   if (!Array.isArray(rulesRaw)) problems.push('alerts.rules must be a list');
-  else rulesRaw.forEach((r, i) => {
-    const rule = parseRule(r, `alerts.rules[${i}]`, sinkNames, problems);
-    if (rule && rules.some((x) => x.name === rule.name)) problems.push(`alerts.rules[${i}]: a second rule named "${rule.name}"`);
-    else if (rule) rules.push(rule);
-  });
-  if (Array.isArray(rulesRaw) && rulesRaw.length > 0 && sinkNames.size === 0) problems.push('alerts: rules are configured but no sinks; add one to alerts.sinks');
+  else
+    rulesRaw.forEach((r, i) => {
+      const rule = parseRule(r, `alerts.rules[${i}]`, sinkNames, problems);
+      if (rule && rules.some((x) => x.name === rule.name)) problems.push(`alerts.rules[${i}]: a second rule named "${rule.name}"`);
+      else if (rule) rules.push(rule);
+    });
+  if (Array.isArray(rulesRaw) && rulesRaw.length > 0 && sinkNames.size === 0)
+    problems.push('alerts: rules are configured but no sinks; add one to alerts.sinks');
   if (problems.length) throw new AlertsConfigError(problems);
   return { evaluateEverySeconds, resolveAfterEvaluations, delivery, sinks, rules };
 }

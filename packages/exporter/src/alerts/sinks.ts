@@ -44,33 +44,43 @@ export interface SlackBody {
 }
 
 export function slackBody(event: MessageEvent, i: AlertSubject): SlackBody {
-  const emoji = event === 'firing' ? (i.severity === 'critical' ? ':rotating_light:' : ':warning:') : event === 'resolved' ? ':white_check_mark:' : ':test_tube:';
-  const fields = evidenceLines(i).slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn' as const, text: cut(`*${k}*\n${slackEscape(v)}`, 2000) }));
+  const emoji =
+    event === 'firing' ? (i.severity === 'critical' ? ':rotating_light:' : ':warning:') : event === 'resolved' ? ':white_check_mark:' : ':test_tube:';
+  const fields = evidenceLines(i)
+    .slice(0, 10)
+    .map(([k, v]) => ({ type: 'mrkdwn' as const, text: cut(`*${k}*\n${slackEscape(v)}`, 2000) }));
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(`${headline(event, i)}`, 150), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: cut(`${emoji} ${slackEscape(detail(event, i))}`, 3000) } },
   ];
   if (fields.length) blocks.push({ type: 'section', fields });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(slackEscape(`spendtrace · rule ${i.rule} (${i.kind}) · ${i.subject} · incident ${i.id}`), 3000) }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: cut(slackEscape(`spendtrace · rule ${i.rule} (${i.kind}) · ${i.subject} · incident ${i.id}`), 3000) }],
+  });
   return { text: cut(`${emoji} ${slackEscape(headline(event, i))}`, 3000), blocks };
 }
 
 const COLOR = { critical: 0xe01e5a, warning: 0xecb22e, resolved: 0x2eb67d, test: 0x36c5f0 } as const;
 
 export function discordBody(event: MessageEvent, i: AlertSubject): RESTPostAPIWebhookWithTokenJSONBody {
-  const fields = evidenceLines(i).slice(0, 25).map(([k, v]) => ({ name: cut(k, 256), value: cut(v || '—', 1024), inline: true }));
+  const fields = evidenceLines(i)
+    .slice(0, 25)
+    .map(([k, v]) => ({ name: cut(k, 256), value: cut(v || '—', 1024), inline: true }));
   return {
     username: 'spendtrace',
     // Agent, task and user names come from telemetry: never let them ping anyone.
     allowed_mentions: { parse: [] },
-    embeds: [{
-      title: cut(headline(event, i), 256),
-      description: cut(detail(event, i), 2000),
-      color: event === 'firing' ? COLOR[i.severity] : COLOR[event],
-      fields,
-      footer: { text: cut(`spendtrace · rule ${i.rule} (${i.kind}) · incident ${i.id}`, 256) },
-      timestamp: event === 'resolved' && i.resolvedAt ? i.resolvedAt : i.lastSeenAt,
-    }],
+    embeds: [
+      {
+        title: cut(headline(event, i), 256),
+        description: cut(detail(event, i), 2000),
+        color: event === 'firing' ? COLOR[i.severity] : COLOR[event],
+        fields,
+        footer: { text: cut(`spendtrace · rule ${i.rule} (${i.kind}) · incident ${i.id}`, 256) },
+        timestamp: event === 'resolved' && i.resolvedAt ? i.resolvedAt : i.lastSeenAt,
+      },
+    ],
   };
 }
 
@@ -86,15 +96,17 @@ export function webhookBody(event: MessageEvent, i: AlertSubject): WebhookBody {
 
 export function bodyFor(sink: SinkConfig, event: MessageEvent, i: AlertSubject): unknown {
   switch (sink.type) {
-    case 'slack': return slackBody(event, i);
-    case 'discord': return discordBody(event, i);
-    case 'webhook': return webhookBody(event, i);
+    case 'slack':
+      return slackBody(event, i);
+    case 'discord':
+      return discordBody(event, i);
+    case 'webhook':
+      return webhookBody(event, i);
   }
 }
 
 export type DeliveryResult =
-  | { ok: true; status: number; attempts: number }
-  | { ok: false; status: number | undefined; error: string; attempts: number; retryable: boolean };
+  { ok: true; status: number; attempts: number } | { ok: false; status: number | undefined; error: string; attempts: number; retryable: boolean };
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -152,7 +164,13 @@ export async function deliver(sink: SinkConfig, body: unknown, opts: AlertsConfi
       wait = retryAfterMs(res, text);
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      last = { ok: false, status: undefined, error: e.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : (e.cause?.code ?? e.message), attempts: attempt, retryable: true };
+      last = {
+        ok: false,
+        status: undefined,
+        error: e.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : (e.cause?.code ?? e.message),
+        attempts: attempt,
+        retryable: true,
+      };
     }
     if (attempt < opts.attempts) {
       const backoff = opts.initialBackoffMs * 2 ** (attempt - 1);

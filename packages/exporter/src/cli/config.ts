@@ -34,9 +34,19 @@ export interface FileConfig {
 }
 
 const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean' | 'object' | 'port or "off"'> = {
-  data: 'string', clickhouseUrl: 'string', database: 'string', port: 'number', host: 'string',
-  since: 'string', service: 'string', prices: 'string', createSchema: 'boolean', alerts: 'object',
-  grpcPort: 'port or "off"', clickhouseHttpPort: 'port or "off"', authTokensFile: 'string',
+  data: 'string',
+  clickhouseUrl: 'string',
+  database: 'string',
+  port: 'number',
+  host: 'string',
+  since: 'string',
+  service: 'string',
+  prices: 'string',
+  createSchema: 'boolean',
+  alerts: 'object',
+  grpcPort: 'port or "off"',
+  clickhouseHttpPort: 'port or "off"',
+  authTokensFile: 'string',
 };
 
 export const ENV = {
@@ -78,7 +88,8 @@ export function loadConfigFile(flag: string | undefined, env: Env, cwd: string):
     const want = FILE_KEYS[k as keyof FileConfig];
     if (!want) problems.push(`unknown key "${k}" (expected one of ${Object.keys(FILE_KEYS).join(', ')})`);
     else if (want === 'port or "off"') {
-      if (v !== 'off' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535)) problems.push(`"${k}" must be a port number 0-65535 or "off", got ${JSON.stringify(v)}`);
+      if (v !== 'off' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535))
+        problems.push(`"${k}" must be a port number 0-65535 or "off", got ${JSON.stringify(v)}`);
     } else if (typeof v !== want) problems.push(`"${k}" must be a${want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`);
     else if (k === 'alerts') {
       try {

@@ -47,7 +47,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** Strict flag parsing: unknown flags and stray arguments are usage errors naming the command. */
 export function parseFlags<O extends Options>(command: string, argv: string[], options: O) {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
     if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}" for \`spendtrace ${command}\``, command);
     return values as { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string } & { help?: boolean };
   } catch (err) {
@@ -62,7 +67,8 @@ export function parseFlags<O extends Options>(command: string, argv: string[], o
 export function flagInt(value: string | undefined, flag: string, command: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw usageError(`invalid ${flag} "${value}": expected an integer ${min}-${max === Number.MAX_SAFE_INTEGER ? '…' : max}`, command);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw usageError(`invalid ${flag} "${value}": expected an integer ${min}-${max === Number.MAX_SAFE_INTEGER ? '…' : max}`, command);
   return n;
 }
 

@@ -16,7 +16,10 @@ export function money(usd: string | null | undefined, digits = 6): string {
   if (rounded === 0n && abs !== 0n) {
     rounded = abs;
     scale = 12;
-    while (scale > digits && rounded % 10n === 0n) { rounded /= 10n; scale--; }
+    while (scale > digits && rounded % 10n === 0n) {
+      rounded /= 10n;
+      scale--;
+    }
   }
   const s = rounded.toString().padStart(scale + 1, '0');
   const int = s.slice(0, s.length - scale).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -67,9 +70,5 @@ export function table<R>(rows: readonly R[], columns: readonly Column<R>[], inde
       .map((v, i) => (columns[i]!.align === 'right' ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [
-    line(columns.map((c) => c.header)),
-    indent + widths.map((w) => '─'.repeat(w)).join('  '),
-    ...cells.map(line),
-  ].join('\n');
+  return [line(columns.map((c) => c.header)), indent + widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }

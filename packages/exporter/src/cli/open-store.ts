@@ -54,15 +54,22 @@ export function storeFailure(err: unknown, s: StoreSettings): CliError {
   const msg = err instanceof Error ? err.message : String(err);
   // chDB reports a locked directory as a lock error or, from the addon, as a failed connection.
   if (!s.clickhouseUrl && /Cannot lock file|Another server instance|Failed to create connection/i.test(msg)) {
-    return new CliError(EXIT.STORE, `cannot open the data directory ${s.data}: another process probably owns it (is \`spendtrace serve\` running on it?) [${msg}]`, {
-      cause: err,
-      hint: 'query the running service with --server http://127.0.0.1:4318, or stop it first',
-    });
+    return new CliError(
+      EXIT.STORE,
+      `cannot open the data directory ${s.data}: another process probably owns it (is \`spendtrace serve\` running on it?) [${msg}]`,
+      {
+        cause: err,
+        hint: 'query the running service with --server http://127.0.0.1:4318, or stop it first',
+      },
+    );
   }
   if (err instanceof StoreError) {
     if (err.code === 'SPENDTRACE_STORE_CONFIG' || err.code === 'SPENDTRACE_STORE_DRIVER_MISSING') return new CliError(EXIT.CONFIG, msg, { cause: err });
     if (err.clickhouseCode === 60 || err.clickhouseCode === 81) {
-      return new CliError(EXIT.DATA, `the spendtrace tables are missing in ${describeStore(s)}: ${msg}`, { cause: err, hint: 'run `spendtrace migrate` with the same --clickhouse-url/--database' });
+      return new CliError(EXIT.DATA, `the spendtrace tables are missing in ${describeStore(s)}: ${msg}`, {
+        cause: err,
+        hint: 'run `spendtrace migrate` with the same --clickhouse-url/--database',
+      });
     }
     return new CliError(EXIT.STORE, msg, { cause: err });
   }

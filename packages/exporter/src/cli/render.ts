@@ -1,6 +1,21 @@
 /** Renders reports as text for people (the JSON form is the report objects themselves). */
 import { parsePico } from '@spendtrace/semconv';
-import type { AgentRow, BreakdownRow, DayRow, Dimension, FullReport, GroupBy, HourRow, ModelRow, Projection, RoutingReport, Summary, TaskNameRow, TaskRow, ToolRow } from '../reports/index.ts';
+import type {
+  AgentRow,
+  BreakdownRow,
+  DayRow,
+  Dimension,
+  FullReport,
+  GroupBy,
+  HourRow,
+  ModelRow,
+  Projection,
+  RoutingReport,
+  Summary,
+  TaskNameRow,
+  TaskRow,
+  ToolRow,
+} from '../reports/index.ts';
 import { count, hour, money, ms, percent, table, time } from './format.ts';
 import { renderRouting } from './render-routing.ts';
 import type { Column } from './format.ts';
@@ -106,28 +121,50 @@ const dayColumns: Column<DayRow>[] = [
   { header: 'UNPRICED', value: (r) => (r.unpricedTasks ? `${r.unpricedTasks} left out` : '—'), align: 'right' },
 ];
 
-const DIM_HEADERS: Record<Dimension, string> = { agent: 'AGENT', task: 'TASK NAME', model: 'MODEL', provider: 'PROVIDER', user: 'USER', tenant: 'TENANT', tool: 'TOOL', service: 'SERVICE', prompt: 'PROMPT' };
+const DIM_HEADERS: Record<Dimension, string> = {
+  agent: 'AGENT',
+  task: 'TASK NAME',
+  model: 'MODEL',
+  provider: 'PROVIDER',
+  user: 'USER',
+  tenant: 'TENANT',
+  tool: 'TOOL',
+  service: 'SERVICE',
+  prompt: 'PROMPT',
+};
 
 /** `--by agent,task,model` and friends: one column per dimension, then the figures (and margin when there is one). */
 export function renderBreakdown(dims: readonly Dimension[], rows: readonly BreakdownRow[], opts: { limit?: number } = {}): string {
   const title = `By ${dims.join(' × ')}`;
-  if (rows.length === 0) return `${title}
+  if (rows.length === 0)
+    return `${title}
   (none in this window)`;
   const limit = opts.limit && opts.limit > 0 ? opts.limit : rows.length;
   const shown = rows.slice(0, limit);
   const withMargin = rows.some((r) => r.chargedTasks);
   const cols: Column<BreakdownRow>[] = [
-    ...dims.map((d): Column<BreakdownRow> => ({ header: DIM_HEADERS[d], value: (r) => (d === 'model' && !r.key.model && !r.calls ? '(tool fees)' : dash(r.key[d] ?? '')), max: 28 })),
+    ...dims.map((d): Column<BreakdownRow> => ({
+      header: DIM_HEADERS[d],
+      value: (r) => (d === 'model' && !r.key.model && !r.calls ? '(tool fees)' : dash(r.key[d] ?? '')),
+      max: 28,
+    })),
     { header: 'CALLS', value: (r) => count(r.calls), align: 'right' },
     { header: 'ATTEMPTS', value: (r) => count(r.attempts), align: 'right' },
     { header: 'AVG IN', value: (r) => count(r.avgInputTokens), align: 'right' },
     { header: 'AVG OUT', value: (r) => count(r.avgOutputTokens), align: 'right' },
     { header: 'COST', value: (r) => costCell(r.cost, r.unpricedCalls), align: 'right' },
     { header: 'SHARE', value: (r) => percent(r.share), align: 'right' },
-    ...(withMargin ? [
-      { header: 'CHARGED', value: (r: BreakdownRow) => (r.chargedTasks ? money(r.charged) : '—'), align: 'right' as const },
-      { header: 'MARGIN', value: (r: BreakdownRow) => (r.margin === undefined || r.margin === null ? (r.chargedTasks ? 'unpriced' : '—') : `${money(r.margin)} (${percent(r.marginRate)})`), align: 'right' as const },
-    ] : []),
+    ...(withMargin
+      ? [
+          { header: 'CHARGED', value: (r: BreakdownRow) => (r.chargedTasks ? money(r.charged) : '—'), align: 'right' as const },
+          {
+            header: 'MARGIN',
+            value: (r: BreakdownRow) =>
+              r.margin === undefined || r.margin === null ? (r.chargedTasks ? 'unpriced' : '—') : `${money(r.margin)} (${percent(r.marginRate)})`,
+            align: 'right' as const,
+          },
+        ]
+      : []),
   ];
   const more = rows.length > shown.length ? `\n  … ${rows.length - shown.length} more (--limit 0 shows all)` : '';
   return `${title}\n${table(shown, cols)}${more}`;
@@ -158,11 +195,16 @@ export function renderRows(by: GroupBy, rows: readonly unknown[], opts: { limit?
   const shown = rows.slice(0, limit);
   const body = (() => {
     switch (by) {
-      case 'task': return table(shown as TaskRow[], taskColumns);
-      case 'tool': return table(shown as ToolRow[], toolColumns);
-      case 'model': return table(shown as ModelRow[], modelColumns);
-      case 'agent': return table(shown as AgentRow[], agentColumns);
-      case 'hour': return table(shown as HourRow[], hourColumns);
+      case 'task':
+        return table(shown as TaskRow[], taskColumns);
+      case 'tool':
+        return table(shown as ToolRow[], toolColumns);
+      case 'model':
+        return table(shown as ModelRow[], modelColumns);
+      case 'agent':
+        return table(shown as AgentRow[], agentColumns);
+      case 'hour':
+        return table(shown as HourRow[], hourColumns);
     }
   })();
   const more = rows.length > shown.length ? `\n  … ${rows.length - shown.length} more (--by ${by} --limit 0 shows all)` : '';
@@ -185,25 +227,45 @@ export function renderSummary(s: Summary, opts: { emptyHint?: string } = {}): st
   const outcomes = [`${count(s.successfulTasks)} succeeded`, `${count(s.failedTasks)} failed`];
   if (s.unknownOutcomeTasks) outcomes.push(`${count(s.unknownOutcomeTasks)} no outcome`);
   kv('Tasks', `${count(s.tasks)}   (${outcomes.join(', ')})   success rate ${percent(s.successRate)}`);
-  kv('Cost per successful task', s.costPerSuccessfulTask === null
-    ? '—   (no task reported success)'
-    : `${money(s.costPerSuccessfulTask)}   (cost of all ${count(s.tasks - s.unpricedTasks)} priced tasks, failures included / their successes)`);
-  if (s.costPerTask) kv('Cost per task', `p50 ${money(s.costPerTask.p50)} · p90 ${money(s.costPerTask.p90)} · p95 ${money(s.costPerTask.p95)} · p99 ${money(s.costPerTask.p99)}${s.overMedianTasks ? `   (${count(s.overMedianTasks)} task${s.overMedianTasks === 1 ? '' : 's'} over 2× their task name's median)` : ''}`);
-  if (s.unpricedTasks) kv('', `${count(s.unpricedTasks)} task${s.unpricedTasks === 1 ? '' : 's'} with an unpriced call left out of the per-task and per-success figures`);
-  kv('Calls', `${count(s.llmCalls)} LLM (${count(s.attempts)} attempts: ${count(s.attempts - s.llmCalls)} SDK retries on ${count(s.retries)} calls retried) · ${count(s.toolCalls)} tool · ${count(s.errors)} errors`);
+  kv(
+    'Cost per successful task',
+    s.costPerSuccessfulTask === null
+      ? '—   (no task reported success)'
+      : `${money(s.costPerSuccessfulTask)}   (cost of all ${count(s.tasks - s.unpricedTasks)} priced tasks, failures included / their successes)`,
+  );
+  if (s.costPerTask)
+    kv(
+      'Cost per task',
+      `p50 ${money(s.costPerTask.p50)} · p90 ${money(s.costPerTask.p90)} · p95 ${money(s.costPerTask.p95)} · p99 ${money(s.costPerTask.p99)}${s.overMedianTasks ? `   (${count(s.overMedianTasks)} task${s.overMedianTasks === 1 ? '' : 's'} over 2× their task name's median)` : ''}`,
+    );
+  if (s.unpricedTasks)
+    kv('', `${count(s.unpricedTasks)} task${s.unpricedTasks === 1 ? '' : 's'} with an unpriced call left out of the per-task and per-success figures`);
+  kv(
+    'Calls',
+    `${count(s.llmCalls)} LLM (${count(s.attempts)} attempts: ${count(s.attempts - s.llmCalls)} SDK retries on ${count(s.retries)} calls retried) · ${count(s.toolCalls)} tool · ${count(s.errors)} errors`,
+  );
   kv('Retry overhead', `${percent(s.retryOverhead)}   (${money(s.retryCost)} on failed-but-billed calls and repeated identical requests)`);
-  if (s.topModel) kv(s.topModel.concentrated ? '! Top model' : 'Top model', `${s.topModel.provider}/${s.topModel.model}: ${percent(s.topModel.share)} of LLM spend (${money(s.topModel.cost)})${s.topModel.concentrated ? `: concentrated, over ${percent(s.topModel.threshold, 0)}` : ''}`);
+  if (s.topModel)
+    kv(
+      s.topModel.concentrated ? '! Top model' : 'Top model',
+      `${s.topModel.provider}/${s.topModel.model}: ${percent(s.topModel.share)} of LLM spend (${money(s.topModel.cost)})${s.topModel.concentrated ? `: concentrated, over ${percent(s.topModel.threshold, 0)}` : ''}`,
+    );
   if (s.unpricedCalls > 0) {
-    kv('! Unpriced calls', `${count(s.unpricedCalls)} LLM call${s.unpricedCalls === 1 ? '' : 's'} on models with no known price: NOT included in the totals above`);
+    kv(
+      '! Unpriced calls',
+      `${count(s.unpricedCalls)} LLM call${s.unpricedCalls === 1 ? '' : 's'} on models with no known price: NOT included in the totals above`,
+    );
     lines.push(`  ${''.padEnd(26)}(add the model to a prices file: spendtrace serve --prices prices.json)`);
   }
   if (s.topTasks.length) {
     lines.push('', `Top ${s.topTasks.length} most expensive tasks`);
-    lines.push(table(s.topTasks, [
-      { header: '#', value: (r) => String(s.topTasks.indexOf(r) + 1), align: 'right' },
-      ...taskColumns.filter((c) => ['TASK', 'AGENT', 'OUTCOME', 'COST', 'CALLS', 'TASK ID'].includes(c.header)),
-      { header: 'SHARE', value: (r) => percent(Number((parsePico(r.cost) * 1_000_000n) / (parsePico(s.totalCost) || 1n)) / 1e6), align: 'right' },
-    ]));
+    lines.push(
+      table(s.topTasks, [
+        { header: '#', value: (r) => String(s.topTasks.indexOf(r) + 1), align: 'right' },
+        ...taskColumns.filter((c) => ['TASK', 'AGENT', 'OUTCOME', 'COST', 'CALLS', 'TASK ID'].includes(c.header)),
+        { header: 'SHARE', value: (r) => percent(Number((parsePico(r.cost) * 1_000_000n) / (parsePico(s.totalCost) || 1n)) / 1e6), align: 'right' },
+      ]),
+    );
   }
   return lines.join('\n');
 }

@@ -83,7 +83,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   try {
     // The schema is created by the writer before its first insert and retried with it, so the
     // service starts (and accepts into its log) while a ClickHouse server is still down.
-    const ensureSchema = o.createSchema !== false ? async () => { await migrate(store, { database: o.settings.database }); } : undefined;
+    const ensureSchema =
+      o.createSchema !== false
+        ? async () => {
+            await migrate(store, { database: o.settings.database });
+          }
+        : undefined;
     // Tried once now so reports work at once; a store that is down gets it at the first insert.
     await ensureSchema?.().catch((e: unknown) => o.log(`store not ready (${(e as Error)?.message ?? e}); accepting into the log, schema and inserts retried`));
     if (o.alerts?.rules.length) alerts = new AlertEvaluator({ store, database: o.settings.database, config: o.alerts, file: o.incidentsFile, log: o.log });
@@ -93,7 +98,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       store,
       pricer,
       database: o.settings.database,
-      extraRoutes: combineRoutes(createAlertsRoute(alerts), createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }), createMetricsRoute(metrics), createDashboardRoute()),
+      extraRoutes: combineRoutes(
+        createAlertsRoute(alerts),
+        createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }),
+        createMetricsRoute(metrics),
+        createDashboardRoute(),
+      ),
       log: o.log,
       auth: o.auth,
       metrics,

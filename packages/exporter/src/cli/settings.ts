@@ -32,7 +32,8 @@ export function resolveStore(command: string, v: StoreFlagValues, ctx: Ctx): { s
   const clickhouseUrl = pick<string | undefined>(v['clickhouse-url'], ctx.env[ENV.CLICKHOUSE_URL], file.clickhouseUrl, undefined, id);
   const data = resolve(ctx.cwd, pick(v.data, ctx.env[ENV.DATA], file.data, './.spendtrace', id));
   const database = pick(v.database, ctx.env[ENV.DATABASE], file.database, 'spendtrace', id);
-  if (v.data !== undefined && v['clickhouse-url'] !== undefined) throw usageError('give either --data (embedded chDB) or --clickhouse-url (a server), not both', command);
+  if (v.data !== undefined && v['clickhouse-url'] !== undefined)
+    throw usageError('give either --data (embedded chDB) or --clickhouse-url (a server), not both', command);
   if (!DATABASE_NAME.test(database)) {
     const msg = `invalid database name "${database}": expected letters, digits and _ (not starting with a digit)`;
     throw v.database !== undefined ? usageError(msg, command) : new CliError(EXIT.CONFIG, msg);

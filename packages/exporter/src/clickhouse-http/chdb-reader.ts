@@ -49,14 +49,19 @@ export function openChdbReader(dataDir: string): SqlReader {
   const wrap = (e: unknown): SqlError => {
     const code = (e as { clickhouseCode?: unknown })?.clickhouseCode;
     const msg = e instanceof Error ? e.message : String(e);
-    return new SqlError(typeof code === 'number' ? code : 1002, /^Code: \d+\./.test(msg) ? msg : `Code: 1002. DB::Exception: ${msg}. (UNKNOWN_EXCEPTION)`, { cause: e });
+    return new SqlError(typeof code === 'number' ? code : 1002, /^Code: \d+\./.test(msg) ? msg : `Code: 1002. DB::Exception: ${msg}. (UNKNOWN_EXCEPTION)`, {
+      cause: e,
+    });
   };
   return {
     run: (sql, o) =>
       serial(async (s) => {
         try {
           await s.queryAsync(`USE ${quoteIdent(o.database)}`, { format: 'Null' });
-          const r = o.params && Object.keys(o.params).length ? await s.queryBindAsync(sql, o.params, { format: o.format }) : await s.queryAsync(sql, { format: o.format });
+          const r =
+            o.params && Object.keys(o.params).length
+              ? await s.queryBindAsync(sql, o.params, { format: o.format })
+              : await s.queryAsync(sql, { format: o.format });
           return { body: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
         } catch (e) {
           throw wrap(e);

@@ -44,15 +44,45 @@ export interface ClickHouseHttpServer {
 }
 
 /** URL parameters that are the protocol's, not settings. */
-const PROTOCOL_PARAMS = new Set(['query', 'database', 'default_format', 'query_id', 'user', 'password', 'session_id', 'session_timeout', 'session_check', 'enable_http_compression', 'compress', 'decompress']);
+const PROTOCOL_PARAMS = new Set([
+  'query',
+  'database',
+  'default_format',
+  'query_id',
+  'user',
+  'password',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'enable_http_compression',
+  'compress',
+  'decompress',
+]);
 /**
  * Settings clients send by habit that only shape the HTTP exchange here (results are sent whole,
  * after the query ends) and so are accepted without effect. Any other setting is refused as by a
  * readonly=1 server, rather than ignored.
  */
-const HARMLESS_SETTINGS = new Set(['wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms', 'http_response_buffer_size', 'buffer_size', 'log_comment', 'cancel_http_readonly_queries_on_client_close', 'max_execution_time', 'output_format_json_quote_64bit_integers_as_strings']);
+const HARMLESS_SETTINGS = new Set([
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'http_response_buffer_size',
+  'buffer_size',
+  'log_comment',
+  'cancel_http_readonly_queries_on_client_close',
+  'max_execution_time',
+  'output_format_json_quote_64bit_integers_as_strings',
+]);
 
-const CODE_NAMES: Record<number, string> = { 62: 'SYNTAX_ERROR', 164: 'READONLY', 115: 'UNKNOWN_SETTING', 516: 'AUTHENTICATION_FAILED', 1002: 'UNKNOWN_EXCEPTION', 307: 'TOO_MANY_BYTES' };
+const CODE_NAMES: Record<number, string> = {
+  62: 'SYNTAX_ERROR',
+  164: 'READONLY',
+  115: 'UNKNOWN_SETTING',
+  516: 'AUTHENTICATION_FAILED',
+  1002: 'UNKNOWN_EXCEPTION',
+  307: 'TOO_MANY_BYTES',
+};
 
 /** ClickHouse's HTTP status for an exception code (HTTPHandler's mapping, the codes met here). */
 export function httpStatusOf(code: number): number {
@@ -146,8 +176,21 @@ export async function startClickHouseHttp(o: ClickHouseHttpOptions): Promise<Cli
           throw new RequestError(164, `Cannot modify '${k}' setting in readonly mode`);
         }
       }
-      const r = await o.reader.run(sql, { format, params, database: url.searchParams.get('database') || req.headers['x-clickhouse-database']?.toString() || o.database });
-      const summary = { read_rows: String(r.rowsRead), read_bytes: String(r.bytesRead), written_rows: '0', written_bytes: '0', total_rows_to_read: String(r.rowsRead), result_rows: '0', result_bytes: String(r.body.byteLength), elapsed_ns: String(Math.round(r.elapsedSeconds * 1e9)) };
+      const r = await o.reader.run(sql, {
+        format,
+        params,
+        database: url.searchParams.get('database') || req.headers['x-clickhouse-database']?.toString() || o.database,
+      });
+      const summary = {
+        read_rows: String(r.rowsRead),
+        read_bytes: String(r.bytesRead),
+        written_rows: '0',
+        written_bytes: '0',
+        total_rows_to_read: String(r.rowsRead),
+        result_rows: '0',
+        result_bytes: String(r.body.byteLength),
+        elapsed_ns: String(Math.round(r.elapsedSeconds * 1e9)),
+      };
       res.setHeader('X-ClickHouse-Format', format);
       res.setHeader('X-ClickHouse-Summary', JSON.stringify(summary));
       res.setHeader('Content-Type', contentTypeOf(format));

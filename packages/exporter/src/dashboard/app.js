@@ -54,7 +54,10 @@ async function load() {
   $('#raw').href = '/api/report?' + query;
   let report;
   try {
-    const res = await fetch('/api/report?since=' + encodeURIComponent(since) + (state.service ? '&service=' + encodeURIComponent(state.service) : ''), { signal: ac.signal, headers: { accept: 'application/json' } });
+    const res = await fetch('/api/report?since=' + encodeURIComponent(since) + (state.service ? '&service=' + encodeURIComponent(state.service) : ''), {
+      signal: ac.signal,
+      headers: { accept: 'application/json' },
+    });
     const body = await res.json().catch(() => ({ error: 'the service answered ' + res.status + ' without JSON' }));
     if (!res.ok) throw new Error(body.error || 'HTTP ' + res.status);
     report = body;
@@ -119,17 +122,37 @@ function renderUnpriced(r) {
   if (!n) return el.replaceChildren();
   const models = r.byModel.filter((m) => m.unpricedCalls > 0);
   el.replaceChildren(
-    h('strong', {}, '⚠ ' + count(n) + (n === 1 ? ' LLM call has' : ' LLM calls have') + ' no known price. Their cost is missing from every total on this page.'),
-    h('p', {}, 'Unpriced: ', models.flatMap((m, i) => [i ? ', ' : '', h('code', {}, m.model || '(unknown model)'), ' (' + count(m.unpricedCalls) + (m.unpricedCalls === 1 ? ' call)' : ' calls)')]),
-      '. Add their prices to a price overrides file (', h('code', {}, 'spendtrace serve --prices prices.json'), '), then ', h('code', {}, 'spendtrace reprice'), '.'),
+    h(
+      'strong',
+      {},
+      '⚠ ' + count(n) + (n === 1 ? ' LLM call has' : ' LLM calls have') + ' no known price. Their cost is missing from every total on this page.',
+    ),
+    h(
+      'p',
+      {},
+      'Unpriced: ',
+      models.flatMap((m, i) => [
+        i ? ', ' : '',
+        h('code', {}, m.model || '(unknown model)'),
+        ' (' + count(m.unpricedCalls) + (m.unpricedCalls === 1 ? ' call)' : ' calls)'),
+      ]),
+      '. Add their prices to a price overrides file (',
+      h('code', {}, 'spendtrace serve --prices prices.json'),
+      '), then ',
+      h('code', {}, 'spendtrace reprice'),
+      '.',
+    ),
   );
 }
 
 function kpi(key, label, value, sub, cls, title) {
-  return h('div', { class: 'kpi ' + (cls || ''), data: { kpi: key } },
+  return h(
+    'div',
+    { class: 'kpi ' + (cls || ''), data: { kpi: key } },
     h('div', { class: 'label' }, label),
     h('div', { class: 'value', title }, value),
-    sub ? h('div', { class: 'sub' }, sub) : null);
+    sub ? h('div', { class: 'sub' }, sub) : null,
+  );
 }
 
 function renderKpis(s) {
@@ -137,85 +160,158 @@ function renderKpis(s) {
   const p = s.costPerTask;
   $('#kpis').replaceChildren(
     kpi('total', 'Total cost', money(s.totalCost), 'LLM ' + money(s.llmCost) + ' · tools ' + money(s.toolCost), 'primary', exact(s.totalCost)),
-    kpi('per-success', 'Cost per successful task', money(s.costPerSuccessfulTask),
-      s.successfulTasks ? 'all ' + count(s.tasks - s.unpricedTasks) + ' priced tasks ÷ their successes' + (s.unpricedTasks ? ' (' + count(s.unpricedTasks) + ' with an unpriced call left out)' : '') : 'no task succeeded yet', '',
-      s.costPerSuccessfulTask ? exact(s.costPerSuccessfulTask) : undefined),
-    kpi('success-rate', 'Success rate', percent(s.successRate),
-      count(s.successfulTasks) + ' ok · ' + count(s.failedTasks) + ' failed' + (s.unknownOutcomeTasks ? ' · ' + count(s.unknownOutcomeTasks) + ' unreported' : ''),
-      decided && s.failedTasks === 0 ? 'good' : ''),
-    h('div', { class: 'kpi', data: { kpi: 'per-task' } },
+    kpi(
+      'per-success',
+      'Cost per successful task',
+      money(s.costPerSuccessfulTask),
+      s.successfulTasks
+        ? 'all ' +
+            count(s.tasks - s.unpricedTasks) +
+            ' priced tasks ÷ their successes' +
+            (s.unpricedTasks ? ' (' + count(s.unpricedTasks) + ' with an unpriced call left out)' : '')
+        : 'no task succeeded yet',
+      '',
+      s.costPerSuccessfulTask ? exact(s.costPerSuccessfulTask) : undefined,
+    ),
+    kpi(
+      'success-rate',
+      'Success rate',
+      percent(s.successRate),
+      count(s.successfulTasks) +
+        ' ok · ' +
+        count(s.failedTasks) +
+        ' failed' +
+        (s.unknownOutcomeTasks ? ' · ' + count(s.unknownOutcomeTasks) + ' unreported' : ''),
+      decided && s.failedTasks === 0 ? 'good' : '',
+    ),
+    h(
+      'div',
+      { class: 'kpi', data: { kpi: 'per-task' } },
       h('div', { class: 'label' }, 'Cost per task'),
-      p ? h('dl', { class: 'pcts' },
-        h('dt', {}, 'p50'), h('dd', { title: exact(p.p50) }, money(p.p50)),
-        h('dt', {}, 'p90'), h('dd', { title: exact(p.p90) }, money(p.p90)),
-        h('dt', {}, 'p95'), h('dd', { title: exact(p.p95) }, money(p.p95)),
-        h('dt', {}, 'p99'), h('dd', { title: exact(p.p99) }, money(p.p99))) : h('div', { class: 'value' }, '—')),
+      p
+        ? h(
+            'dl',
+            { class: 'pcts' },
+            h('dt', {}, 'p50'),
+            h('dd', { title: exact(p.p50) }, money(p.p50)),
+            h('dt', {}, 'p90'),
+            h('dd', { title: exact(p.p90) }, money(p.p90)),
+            h('dt', {}, 'p95'),
+            h('dd', { title: exact(p.p95) }, money(p.p95)),
+            h('dt', {}, 'p99'),
+            h('dd', { title: exact(p.p99) }, money(p.p99)),
+          )
+        : h('div', { class: 'value' }, '—'),
+    ),
     kpi('retry', 'Retry overhead', percent(s.retryOverhead), money(s.retryCost) + ' on billed failures and repeated requests', '', exact(s.retryCost)),
-    kpi('unpriced', 'Unpriced calls', count(s.unpricedCalls),
-      s.unpricedCalls ? 'cost missing from the totals' : 'every call has a price', s.unpricedCalls ? 'bad' : 'good'),
+    kpi(
+      'unpriced',
+      'Unpriced calls',
+      count(s.unpricedCalls),
+      s.unpricedCalls ? 'cost missing from the totals' : 'every call has a price',
+      s.unpricedCalls ? 'bad' : 'good',
+    ),
   );
 }
 
 /** A horizontal bar row: label + amount on one line, bar, then a muted detail line. */
 function barRow({ key, label, amount, amountTitle, segments, unpriced, sub, badge }) {
-  return h('div', { class: 'bar-row' + (unpriced ? ' is-unpriced' : ''), data: { key } },
+  return h(
+    'div',
+    { class: 'bar-row' + (unpriced ? ' is-unpriced' : ''), data: { key } },
     h('div', { class: 'label', title: label }, label, badge ? ' ' : '', badge || ''),
     h('div', { class: 'amount', title: amountTitle }, amount),
-    h('div', { class: 'track', 'aria-hidden': 'true' }, segments.map(([frac, cls]) => h('div', { class: 'fill ' + (cls || ''), style: { width: (frac * 100).toFixed(2) + '%' } }))),
-    sub ? h('div', { class: 'sub' }, sub) : null);
+    h(
+      'div',
+      { class: 'track', 'aria-hidden': 'true' },
+      segments.map(([frac, cls]) => h('div', { class: 'fill ' + (cls || ''), style: { width: (frac * 100).toFixed(2) + '%' } })),
+    ),
+    sub ? h('div', { class: 'sub' }, sub) : null,
+  );
 }
 
-const maxPico = (rows, pick) => rows.reduce((m, r) => { const v = parsePico(pick(r)); return v > m ? v : m; }, 0n);
+const maxPico = (rows, pick) =>
+  rows.reduce((m, r) => {
+    const v = parsePico(pick(r));
+    return v > m ? v : m;
+  }, 0n);
 const none = (text) => h('p', { class: 'none' }, text);
 
 function renderModels(rows) {
   const max = maxPico(rows, (m) => m.cost);
-  $('#models').replaceChildren(...(rows.length ? rows.map((m) => {
-    const allUnpriced = m.unpricedCalls > 0 && parsePico(m.cost) === 0n;
-    const detail = [m.provider, count(m.calls) + (m.calls === 1 ? ' call' : ' calls')];
-    if (m.errors) detail.push(count(m.errors) + (m.errors === 1 ? ' error' : ' errors'));
-    if (m.unpricedCalls) detail.push(count(m.unpricedCalls) + ' unpriced, not in totals');
-    else detail.push(percent(m.share) + ' of LLM spend');
-    return barRow({
-      key: m.provider + '/' + m.model,
-      label: m.model || '(unknown model)',
-      badge: m.unpricedCalls ? h('span', { class: 'badge unpriced' }, 'unpriced') : null,
-      amount: costText(m.cost, m.unpricedCalls),
-      amountTitle: allUnpriced ? 'no price known for this model: cost unknown, not zero' : exact(m.cost),
-      segments: [[fraction(parsePico(m.cost), max)]],
-      unpriced: m.unpricedCalls > 0,
-      sub: detail.join(' · '),
-    });
-  }) : [none('No LLM calls in this window.')]));
+  $('#models').replaceChildren(
+    ...(rows.length
+      ? rows.map((m) => {
+          const allUnpriced = m.unpricedCalls > 0 && parsePico(m.cost) === 0n;
+          const detail = [m.provider, count(m.calls) + (m.calls === 1 ? ' call' : ' calls')];
+          if (m.errors) detail.push(count(m.errors) + (m.errors === 1 ? ' error' : ' errors'));
+          if (m.unpricedCalls) detail.push(count(m.unpricedCalls) + ' unpriced, not in totals');
+          else detail.push(percent(m.share) + ' of LLM spend');
+          return barRow({
+            key: m.provider + '/' + m.model,
+            label: m.model || '(unknown model)',
+            badge: m.unpricedCalls ? h('span', { class: 'badge unpriced' }, 'unpriced') : null,
+            amount: costText(m.cost, m.unpricedCalls),
+            amountTitle: allUnpriced ? 'no price known for this model: cost unknown, not zero' : exact(m.cost),
+            segments: [[fraction(parsePico(m.cost), max)]],
+            unpriced: m.unpricedCalls > 0,
+            sub: detail.join(' · '),
+          });
+        })
+      : [none('No LLM calls in this window.')]),
+  );
 }
 
 function renderAgents(rows) {
   const max = maxPico(rows, (a) => a.cost);
-  $('#agents').replaceChildren(...(rows.length ? rows.map((a) => barRow({
-    key: a.agent,
-    label: a.agent || '(no agent)',
-    amount: costText(a.cost, a.unpricedCalls),
-    amountTitle: exact(a.cost),
-    segments: [[fraction(parsePico(a.toolCost), max), 'fee'], [fraction(parsePico(a.llmCost), max)]],
-    unpriced: false,
-    sub: count(a.tasks) + (a.tasks === 1 ? ' task' : ' tasks') + ' · ' + count(a.successfulTasks) + ' ok, ' + count(a.failedTasks) + ' failed · ' +
-      (a.costPerSuccessfulTask ? money(a.costPerSuccessfulTask) + ' per success' : 'no success yet'),
-  })) : [none('No tasks in this window.')]));
+  $('#agents').replaceChildren(
+    ...(rows.length
+      ? rows.map((a) =>
+          barRow({
+            key: a.agent,
+            label: a.agent || '(no agent)',
+            amount: costText(a.cost, a.unpricedCalls),
+            amountTitle: exact(a.cost),
+            segments: [[fraction(parsePico(a.toolCost), max), 'fee'], [fraction(parsePico(a.llmCost), max)]],
+            unpriced: false,
+            sub:
+              count(a.tasks) +
+              (a.tasks === 1 ? ' task' : ' tasks') +
+              ' · ' +
+              count(a.successfulTasks) +
+              ' ok, ' +
+              count(a.failedTasks) +
+              ' failed · ' +
+              (a.costPerSuccessfulTask ? money(a.costPerSuccessfulTask) + ' per success' : 'no success yet'),
+          }),
+        )
+      : [none('No tasks in this window.')]),
+  );
 }
 
 function renderTools(rows) {
   const max = maxPico(rows, (t) => t.cost);
-  $('#tools').replaceChildren(...(rows.length ? rows.map((t) => barRow({
-    key: t.tool,
-    label: t.tool,
-    amount: costText(t.cost, t.unpricedCalls),
-    amountTitle: exact(t.cost),
-    segments: [[fraction(parsePico(t.toolCost), max), 'fee'], [fraction(parsePico(t.llmCost), max)]],
-    unpriced: false,
-    sub: count(t.calls) + (t.calls === 1 ? ' call' : ' calls') + ' · fee ' + money(t.toolCost) +
-      (t.llmCalls ? ' · ' + count(t.llmCalls) + (t.llmCalls === 1 ? ' LLM call' : ' LLM calls') + ' inside ' + money(t.llmCost) : '') +
-      (t.latencyMs.p50 ? ' · p50 ' + Math.round(t.latencyMs.p50) + ' ms' : ''),
-  })) : [none('No tool calls in this window.')]));
+  $('#tools').replaceChildren(
+    ...(rows.length
+      ? rows.map((t) =>
+          barRow({
+            key: t.tool,
+            label: t.tool,
+            amount: costText(t.cost, t.unpricedCalls),
+            amountTitle: exact(t.cost),
+            segments: [[fraction(parsePico(t.toolCost), max), 'fee'], [fraction(parsePico(t.llmCost), max)]],
+            unpriced: false,
+            sub:
+              count(t.calls) +
+              (t.calls === 1 ? ' call' : ' calls') +
+              ' · fee ' +
+              money(t.toolCost) +
+              (t.llmCalls ? ' · ' + count(t.llmCalls) + (t.llmCalls === 1 ? ' LLM call' : ' LLM calls') + ' inside ' + money(t.llmCost) : '') +
+              (t.latencyMs.p50 ? ' · p50 ' + Math.round(t.latencyMs.p50) + ' ms' : ''),
+          }),
+        )
+      : [none('No tool calls in this window.')]),
+  );
 }
 
 function renderTasks(rows) {
@@ -223,26 +319,57 @@ function renderTasks(rows) {
   const shown = state.allTasks ? sorted.slice(0, 500) : sorted.slice(0, TOP_TASKS);
   const max = maxPico(rows, (t) => t.cost);
   const over = rows.filter((t) => t.overMedian).length;
-  $('#tasks-hint').textContent = rows.length ? count(rows.length) + (rows.length === 1 ? ' task' : ' tasks') + (over ? ' · ' + count(over) + ' over 2× their task name\'s median' : '') : '';
+  $('#tasks-hint').textContent = rows.length
+    ? count(rows.length) + (rows.length === 1 ? ' task' : ' tasks') + (over ? ' · ' + count(over) + " over 2× their task name's median" : '')
+    : '';
   for (const th of document.querySelectorAll('#tasks th[data-sort]')) {
     th.setAttribute('aria-sort', th.dataset.sort === state.sort.key ? (state.sort.dir > 0 ? 'ascending' : 'descending') : 'none');
   }
-  $('#tasks tbody').replaceChildren(...(shown.length ? shown.map((t) => {
-    const outcome = t.outcome || 'unknown';
-    return h('tr', { class: t.overMedian ? 'over-median' : undefined, data: { task: t.taskId } },
-      h('td', { class: 'task', title: t.taskName + ' · ' + t.taskId + ' · started ' + utc(t.firstSeen) + (t.userId ? ' · user ' + t.userId : '') },
-        h('span', { class: 'tname' }, t.taskName || '(unnamed)')),
-      h('td', {}, t.agent || '—'),
-      h('td', {}, h('span', { class: 'badge ' + outcome }, outcome === 'unknown' ? 'no outcome' : outcome)),
-      h('td', { class: 'started' }, utc(t.firstSeen).slice(5, 16)),
-      h('td', { class: 'n', title: count(t.llmCalls) + ' LLM calls, ' + count(t.toolCalls) + ' tool calls' + (t.retries ? ', ' + count(t.retries) + ' retried' : '') },
-        count(t.llmCalls + t.toolCalls)),
-      h('td', { class: 'n median', title: t.vsMedian === null ? 'no median: unpriced call, or no priced task of this name' : t.vsMedian + '× the median ' + (t.taskName || '') + ' task' },
-        t.vsMedian === null ? '—' : t.vsMedian.toFixed(1) + '×', t.overMedian ? h('span', { class: 'badge flag' }, '> 2×') : null),
-      h('td', { class: 'n cost' + (t.unpricedCalls ? ' is-unpriced' : ''), title: exact(t.cost) },
-        costText(t.cost, t.unpricedCalls),
-        h('span', { class: 'cbar', 'aria-hidden': 'true', style: { width: (fraction(parsePico(t.cost), max) * 70).toFixed(1) + '%' } })));
-  }) : [h('tr', {}, h('td', { colspan: '7', class: 'none' }, 'No tasks in this window.'))]));
+  $('#tasks tbody').replaceChildren(
+    ...(shown.length
+      ? shown.map((t) => {
+          const outcome = t.outcome || 'unknown';
+          return h(
+            'tr',
+            { class: t.overMedian ? 'over-median' : undefined, data: { task: t.taskId } },
+            h(
+              'td',
+              { class: 'task', title: t.taskName + ' · ' + t.taskId + ' · started ' + utc(t.firstSeen) + (t.userId ? ' · user ' + t.userId : '') },
+              h('span', { class: 'tname' }, t.taskName || '(unnamed)'),
+            ),
+            h('td', {}, t.agent || '—'),
+            h('td', {}, h('span', { class: 'badge ' + outcome }, outcome === 'unknown' ? 'no outcome' : outcome)),
+            h('td', { class: 'started' }, utc(t.firstSeen).slice(5, 16)),
+            h(
+              'td',
+              {
+                class: 'n',
+                title: count(t.llmCalls) + ' LLM calls, ' + count(t.toolCalls) + ' tool calls' + (t.retries ? ', ' + count(t.retries) + ' retried' : ''),
+              },
+              count(t.llmCalls + t.toolCalls),
+            ),
+            h(
+              'td',
+              {
+                class: 'n median',
+                title:
+                  t.vsMedian === null
+                    ? 'no median: unpriced call, or no priced task of this name'
+                    : t.vsMedian + '× the median ' + (t.taskName || '') + ' task',
+              },
+              t.vsMedian === null ? '—' : t.vsMedian.toFixed(1) + '×',
+              t.overMedian ? h('span', { class: 'badge flag' }, '> 2×') : null,
+            ),
+            h(
+              'td',
+              { class: 'n cost' + (t.unpricedCalls ? ' is-unpriced' : ''), title: exact(t.cost) },
+              costText(t.cost, t.unpricedCalls),
+              h('span', { class: 'cbar', 'aria-hidden': 'true', style: { width: (fraction(parsePico(t.cost), max) * 70).toFixed(1) + '%' } }),
+            ),
+          );
+        })
+      : [h('tr', {}, h('td', { colspan: '7', class: 'none' }, 'No tasks in this window.'))]),
+  );
   const more = $('#tasks-more');
   more.hidden = rows.length <= TOP_TASKS;
   more.textContent = state.allTasks ? 'Show the top ' + TOP_TASKS + ' only' : 'Show all ' + count(rows.length) + ' tasks';
@@ -252,36 +379,77 @@ function renderTasks(rows) {
 function renderTicker(r) {
   const t = r.ticker;
   const p = r.projection;
-  const item = (key, label, value, sub, title) => h('div', { class: 'tick', data: { tick: key } },
-    h('span', { class: 'label' }, label), h('span', { class: 'value', title }, value), sub ? h('span', { class: 'sub' }, sub) : null);
+  const item = (key, label, value, sub, title) =>
+    h(
+      'div',
+      { class: 'tick', data: { tick: key } },
+      h('span', { class: 'label' }, label),
+      h('span', { class: 'value', title }, value),
+      sub ? h('span', { class: 'sub' }, sub) : null,
+    );
   $('#ticker').replaceChildren(
-    item('per-hour', 'Now', money(t.costLastHour) + '/h', 'spent in the last 60 min' + (t.unpricedCallsLastHour ? ' + ' + count(t.unpricedCallsLastHour) + ' unpriced' : ''), exact(t.costLastHour)),
+    item(
+      'per-hour',
+      'Now',
+      money(t.costLastHour) + '/h',
+      'spent in the last 60 min' + (t.unpricedCallsLastHour ? ' + ' + count(t.unpricedCallsLastHour) + ' unpriced' : ''),
+      exact(t.costLastHour),
+    ),
     item('active', 'Active tasks', count(t.activeTasks), 'spans in the last 5 min, not finished'),
     item('day', 'Projected today', money(t.projectedDay), money(t.costToday) + ' so far (UTC day)', exact(t.projectedDay)),
-    item('month', 'Projected ' + p.month, money(p.projectedMonth), p.days.length ? money(p.range.low) + ' – ' + money(p.range.high) : 'no spend in 7 days', p.method),
+    item(
+      'month',
+      'Projected ' + p.month,
+      money(p.projectedMonth),
+      p.days.length ? money(p.range.low) + ' – ' + money(p.range.high) : 'no spend in 7 days',
+      p.method,
+    ),
   );
 }
 
 /** Priced tasks' costs in 20 bins, with the P50 / P90 / P99 the API computed drawn as lines. */
 function renderHistogram(r) {
   const priced = r.byTask.filter((t) => !t.unpricedCalls);
-  const { max, bins } = costHistogram(priced.map((t) => parsePico(t.cost)), 20);
+  const { max, bins } = costHistogram(
+    priced.map((t) => parsePico(t.cost)),
+    20,
+  );
   const top = bins.reduce((m, b) => Math.max(m, b.count), 0);
   const p = r.summary.costPerTask;
   const left = r.summary.unpricedTasks;
-  $('#hist-hint').textContent = count(priced.length) + (priced.length === 1 ? ' priced task' : ' priced tasks') + (left ? ' · ' + count(left) + ' with an unpriced call left out' : '');
+  $('#hist-hint').textContent =
+    count(priced.length) + (priced.length === 1 ? ' priced task' : ' priced tasks') + (left ? ' · ' + count(left) + ' with an unpriced call left out' : '');
   if (!bins.length || !p) return $('#hist').replaceChildren(none('No priced tasks in this window.'));
   const lines = ['p50', 'p90', 'p99'].map((k) => {
     const at = max > 0n ? fraction(parsePico(p[k]), max) : 0;
     // Labels near the right edge sit left of their line, so they stay inside the panel.
-    return h('div', { class: 'pline ' + k + (at > 0.75 ? ' flip' : ''), data: { pct: k }, style: { left: (at * 100).toFixed(2) + '%' }, title: k + ' ' + exact(p[k]) },
-      h('span', {}, k.toUpperCase() + ' ' + money(p[k])));
+    return h(
+      'div',
+      { class: 'pline ' + k + (at > 0.75 ? ' flip' : ''), data: { pct: k }, style: { left: (at * 100).toFixed(2) + '%' }, title: k + ' ' + exact(p[k]) },
+      h('span', {}, k.toUpperCase() + ' ' + money(p[k])),
+    );
   });
   $('#hist').replaceChildren(
-    h('div', { class: 'hbars', role: 'img', 'aria-label': 'Cost per task histogram: ' + count(priced.length) + ' tasks, p50 ' + money(p.p50) + ', p90 ' + money(p.p90) + ', p99 ' + money(p.p99) },
-      bins.map((b) => h('div', { class: 'hbin', title: moneyPico(b.lo) + ' – ' + moneyPico(b.hi) + ': ' + count(b.count) + (b.count === 1 ? ' task' : ' tasks'), data: { count: String(b.count) } },
-        h('div', { class: 'fill', style: { height: (top ? (b.count / top) * 100 : 0).toFixed(2) + '%' } }))),
-      lines),
+    h(
+      'div',
+      {
+        class: 'hbars',
+        role: 'img',
+        'aria-label': 'Cost per task histogram: ' + count(priced.length) + ' tasks, p50 ' + money(p.p50) + ', p90 ' + money(p.p90) + ', p99 ' + money(p.p99),
+      },
+      bins.map((b) =>
+        h(
+          'div',
+          {
+            class: 'hbin',
+            title: moneyPico(b.lo) + ' – ' + moneyPico(b.hi) + ': ' + count(b.count) + (b.count === 1 ? ' task' : ' tasks'),
+            data: { count: String(b.count) },
+          },
+          h('div', { class: 'fill', style: { height: (top ? (b.count / top) * 100 : 0).toFixed(2) + '%' } }),
+        ),
+      ),
+      lines,
+    ),
     h('div', { class: 'haxis', 'aria-hidden': 'true' }, h('span', {}, '$0'), h('span', {}, moneyPico(max / 2n)), h('span', {}, moneyPico(max))),
   );
 }
@@ -295,8 +463,14 @@ async function loadSidePanels(since) {
     return { status: res.status, body };
   };
   await Promise.all([
-    get('/api/insights').then((r) => renderOpportunities(r), (err) => renderOpportunities({ status: 0, body: { error: String(err) } })),
-    get('/api/alerts').then((r) => renderAlerts(r), (err) => renderAlerts({ status: 0, body: { error: String(err) } })),
+    get('/api/insights').then(
+      (r) => renderOpportunities(r),
+      (err) => renderOpportunities({ status: 0, body: { error: String(err) } }),
+    ),
+    get('/api/alerts').then(
+      (r) => renderAlerts(r),
+      (err) => renderAlerts({ status: 0, body: { error: String(err) } }),
+    ),
   ]);
   app.dataset.panels = since;
 }
@@ -307,14 +481,40 @@ function renderOpportunities({ status, body }) {
     $('#opps-hint').textContent = '';
     return el.replaceChildren(h('p', { class: 'none' }, 'Insights unavailable: ' + ((body && body.error) || 'HTTP ' + status)));
   }
-  $('#opps-hint').textContent = body.findings.length ? '~' + money(body.monthlySavings) + '/month in ' + count(body.findings.length) + (body.findings.length === 1 ? ' finding' : ' findings') : '';
+  $('#opps-hint').textContent = body.findings.length
+    ? '~' + money(body.monthlySavings) + '/month in ' + count(body.findings.length) + (body.findings.length === 1 ? ' finding' : ' findings')
+    : '';
   if (!body.findings.length) return el.replaceChildren(h('p', { class: 'none' }, 'Nothing to change found in this window.'));
-  el.replaceChildren(...body.findings.map((f, i) => h('details', { class: 'opp', data: { kind: f.kind }, open: i < 3 },
-    h('summary', {}, h('span', { class: 'otitle' }, f.title), h('span', { class: 'saving', title: exact(f.monthlySaving) + ' per month' }, '~' + money(f.monthlySaving) + '/mo')),
-    h('div', { class: 'subject' }, h('span', { class: 'badge kind' }, f.kind), ' ',
-      Object.entries(f.subject).filter(([, v]) => v).map(([k, v]) => k + ' ' + v).join(' · ')),
-    h('ul', {}, f.evidence.map((e) => h('li', {}, e))),
-    h('p', { class: 'assume' }, 'Assumes ' + f.assumption + '. ' + body.scale + '.'))));
+  el.replaceChildren(
+    ...body.findings.map((f, i) =>
+      h(
+        'details',
+        { class: 'opp', data: { kind: f.kind }, open: i < 3 },
+        h(
+          'summary',
+          {},
+          h('span', { class: 'otitle' }, f.title),
+          h('span', { class: 'saving', title: exact(f.monthlySaving) + ' per month' }, '~' + money(f.monthlySaving) + '/mo'),
+        ),
+        h(
+          'div',
+          { class: 'subject' },
+          h('span', { class: 'badge kind' }, f.kind),
+          ' ',
+          Object.entries(f.subject)
+            .filter(([, v]) => v)
+            .map(([k, v]) => k + ' ' + v)
+            .join(' · '),
+        ),
+        h(
+          'ul',
+          {},
+          f.evidence.map((e) => h('li', {}, e)),
+        ),
+        h('p', { class: 'assume' }, 'Assumes ' + f.assumption + '. ' + body.scale + '.'),
+      ),
+    ),
+  );
 }
 
 /**
@@ -332,10 +532,17 @@ function renderAlerts({ status, body }) {
   if (status !== 200 || !firing) return el.replaceChildren(h('p', { class: 'none' }, 'Alerts unavailable: ' + ((body && body.error) || 'HTTP ' + status)));
   $('#alerts-hint').textContent = firing.length ? count(firing.length) + ' firing' : '';
   if (!firing.length) return el.replaceChildren(h('p', { class: 'none', data: { alerts: 'quiet' } }, 'No alert is firing.'));
-  el.replaceChildren(...firing.map((a) => h('div', { class: 'alert-row' },
-    h('strong', {}, String(a.title || a.rule || a.name || 'alert')),
-    a.message || a.summary ? h('div', { class: 'sub' }, String(a.message || a.summary)) : null,
-    a.since || a.startedAt ? h('div', { class: 'sub' }, 'since ' + utc(a.since || a.startedAt)) : null)));
+  el.replaceChildren(
+    ...firing.map((a) =>
+      h(
+        'div',
+        { class: 'alert-row' },
+        h('strong', {}, String(a.title || a.rule || a.name || 'alert')),
+        a.message || a.summary ? h('div', { class: 'sub' }, String(a.message || a.summary)) : null,
+        a.since || a.startedAt ? h('div', { class: 'sub' }, 'since ' + utc(a.since || a.startedAt)) : null,
+      ),
+    ),
+  );
 }
 
 function renderTime(rows, since) {
@@ -345,21 +552,46 @@ function renderTime(rows, since) {
   const total = buckets.reduce((a, b) => a + b.pico, 0n);
   const max = buckets.reduce((m, b) => (b.pico > m ? b.pico : m), 0n);
   const peak = buckets.find((b) => b.pico === max && max > 0n);
-  $('#time-hint').textContent = peak ? 'peak ' + moneyPico(max) + ' at ' + utc(peak.start, !daily) + ' · ' + count(buckets.length) + (daily ? ' days' : ' hours') : '';
+  $('#time-hint').textContent = peak
+    ? 'peak ' + moneyPico(max) + ' at ' + utc(peak.start, !daily) + ' · ' + count(buckets.length) + (daily ? ' days' : ' hours')
+    : '';
   const every = Math.max(1, Math.ceil(buckets.length / 8));
   const cols = buckets.map((b) => {
     const label = daily ? utc(b.start, false) : utc(b.start);
-    const tip = label + ' — ' + (b.pico > 0n || !b.unpricedCalls ? moneyPico(b.pico) : 'unpriced') + ' · ' + count(b.llmCalls) + ' LLM calls · ' + count(b.toolCalls) + ' tool calls' +
-      (b.errors ? ' · ' + count(b.errors) + ' errors' : '') + (b.unpricedCalls ? ' · ' + count(b.unpricedCalls) + ' unpriced' : '');
-    return h('div', { class: 'col' + (b.pico > 0n ? ' has-cost' : ''), title: tip, data: { start: new Date(b.start).toISOString() } },
+    const tip =
+      label +
+      ' — ' +
+      (b.pico > 0n || !b.unpricedCalls ? moneyPico(b.pico) : 'unpriced') +
+      ' · ' +
+      count(b.llmCalls) +
+      ' LLM calls · ' +
+      count(b.toolCalls) +
+      ' tool calls' +
+      (b.errors ? ' · ' + count(b.errors) + ' errors' : '') +
+      (b.unpricedCalls ? ' · ' + count(b.unpricedCalls) + ' unpriced' : '');
+    return h(
+      'div',
+      { class: 'col' + (b.pico > 0n ? ' has-cost' : ''), title: tip, data: { start: new Date(b.start).toISOString() } },
       b.unpricedCalls ? h('span', { class: 'flag', 'aria-hidden': 'true' }, '!') : null,
-      h('div', { class: 'fill', style: { height: (fraction(b.pico, max) * 100).toFixed(2) + '%' } }));
+      h('div', { class: 'fill', style: { height: (fraction(b.pico, max) * 100).toFixed(2) + '%' } }),
+    );
   });
-  const labels = buckets.map((b, i) => h('span', {}, i % every === 0 ? (daily ? utc(b.start, false).slice(5) : new Date(b.start).toISOString().slice(11, 16)) : ''));
+  const labels = buckets.map((b, i) =>
+    h('span', {}, i % every === 0 ? (daily ? utc(b.start, false).slice(5) : new Date(b.start).toISOString().slice(11, 16)) : ''),
+  );
   $('#time').replaceChildren(
     h('div', { class: 'yaxis', 'aria-hidden': 'true' }, h('span', {}, moneyPico(max)), h('span', {}, moneyPico(max / 2n)), h('span', {}, '$0')),
     // Long spans (months of days) drop the gutters so every column keeps at least a pixel.
-    h('div', { class: 'cols', role: 'img', 'aria-label': (daily ? 'Cost by day' : 'Cost by hour') + ', total ' + moneyPico(total), style: buckets.length > 120 ? { gap: '0' } : undefined }, cols),
+    h(
+      'div',
+      {
+        class: 'cols',
+        role: 'img',
+        'aria-label': (daily ? 'Cost by day' : 'Cost by hour') + ', total ' + moneyPico(total),
+        style: buckets.length > 120 ? { gap: '0' } : undefined,
+      },
+      cols,
+    ),
     h('div', { class: 'xaxis', 'aria-hidden': 'true' }, labels),
   );
 }
@@ -386,6 +618,10 @@ $('#tasks-more').addEventListener('click', () => {
   if (state.report) renderTasks(state.report.byTask);
 });
 // Keep a dashboard left open current, without piling requests up in a background tab.
-setInterval(() => { if (document.visibilityState === 'visible' && !state.inflight) load(); }, REFRESH_MS);
-document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible' && !state.inflight) load(); });
+setInterval(() => {
+  if (document.visibilityState === 'visible' && !state.inflight) load();
+}, REFRESH_MS);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && !state.inflight) load();
+});
 load();

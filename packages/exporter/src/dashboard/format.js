@@ -24,7 +24,10 @@ export function moneyPico(pico, digits = 6) {
   if (rounded === 0n && abs !== 0n) {
     rounded = abs;
     scale = 12;
-    while (scale > digits && rounded % 10n === 0n) { rounded /= 10n; scale--; }
+    while (scale > digits && rounded % 10n === 0n) {
+      rounded /= 10n;
+      scale--;
+    }
   }
   const s = rounded.toString().padStart(scale + 1, '0');
   const int = s.slice(0, s.length - scale).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -121,10 +124,16 @@ export function costHistogram(costs, n = 20) {
 /** Compare two task rows by a dashboard sort key; `dir` 1 ascending, -1 descending. Ties keep the API's order (sort is stable). */
 export function compareTasks(a, b, key, dir) {
   const pico = (t) => parsePico(t.cost);
-  const v = {
-    task: (t) => t.taskName || '', agent: (t) => t.agent || '', outcome: (t) => t.outcome || '', started: (t) => t.firstSeen,
-    calls: (t) => t.llmCalls + t.toolCalls, median: (t) => (t.vsMedian === null || t.vsMedian === undefined ? -1 : t.vsMedian), cost: pico,
-  }[key] || pico;
+  const v =
+    {
+      task: (t) => t.taskName || '',
+      agent: (t) => t.agent || '',
+      outcome: (t) => t.outcome || '',
+      started: (t) => t.firstSeen,
+      calls: (t) => t.llmCalls + t.toolCalls,
+      median: (t) => (t.vsMedian === null || t.vsMedian === undefined ? -1 : t.vsMedian),
+      cost: pico,
+    }[key] || pico;
   const x = v(a);
   const y = v(b);
   return (x < y ? -1 : x > y ? 1 : 0) * dir;

@@ -11,8 +11,16 @@ export type SpanClass = 'inference' | 'tool' | 'task' | 'other';
 
 /** gen_ai.operation.name values that are one model call. */
 export const INFERENCE_OPERATIONS: ReadonlySet<string> = new Set([
-  A.GEN_AI_OPERATION.CHAT, A.GEN_AI_OPERATION.TEXT_COMPLETION, A.GEN_AI_OPERATION.EMBEDDINGS, A.GEN_AI_OPERATION.GENERATE_CONTENT,
-  'completion', 'responses', 'rerank', 'image_generation', 'audio_transcription', 'speech',
+  A.GEN_AI_OPERATION.CHAT,
+  A.GEN_AI_OPERATION.TEXT_COMPLETION,
+  A.GEN_AI_OPERATION.EMBEDDINGS,
+  A.GEN_AI_OPERATION.GENERATE_CONTENT,
+  'completion',
+  'responses',
+  'rerank',
+  'image_generation',
+  'audio_transcription',
+  'speech',
 ]);
 
 // Vercel AI SDK wrapper operations: the inner `.doGenerate` / `.doStream` / `.doEmbed` span is the call.

@@ -117,7 +117,9 @@ export class Drainer {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.pumpDone = this.pump().finally(() => { this.running = false; });
+    this.pumpDone = this.pump().finally(() => {
+      this.running = false;
+    });
   }
 
   /** Resolves when every record pushed before the call is in the store. */
@@ -126,18 +128,30 @@ export class Drainer {
     if (this.insertedLsn >= lsn) return Promise.resolve();
     this.flushing++;
     this.kick();
-    return new Promise<void>((resolve) => this.waiters.push({ lsn, resolve })).finally(() => { this.flushing--; });
+    return new Promise<void>((resolve) => this.waiters.push({ lsn, resolve })).finally(() => {
+      this.flushing--;
+    });
   }
 
   /** Flushes for up to `timeoutMs`, then stops (what is left stays in the log). Returns the records left. */
   async stop(timeoutMs: number): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.flush(), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
+    await Promise.race([
+      this.flush(),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, timeoutMs);
+      }),
+    ]);
     clearTimeout(timer);
     this.stopped = true;
     this.kick();
     // The batch in flight settles (a store call is not abortable); bounded by the store's own timeout.
-    await Promise.race([this.pumpDone, new Promise<void>((r) => { timer = setTimeout(r, Math.max(1000, timeoutMs)); })]);
+    await Promise.race([
+      this.pumpDone,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, Math.max(1000, timeoutMs));
+      }),
+    ]);
     clearTimeout(timer);
     return this.backlogRecords;
   }
@@ -150,8 +164,14 @@ export class Drainer {
 
   private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const t = setTimeout(() => { this.wake = undefined; resolve(); }, ms);
-      this.wake = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
     });
   }
 

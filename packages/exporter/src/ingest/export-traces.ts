@@ -27,7 +27,9 @@ export async function exportTraces(ingester: Ingester, request: TraceRequest, pr
       result.rejected ? `${result.rejected} spans rejected` : '',
       result.clamped ? `${result.clamped} spans had values clamped or dropped` : '',
       ...result.messages,
-    ].filter(Boolean).join('; ');
+    ]
+      .filter(Boolean)
+      .join('; ');
     return { kind: 'ok', rejected: result.rejected, message };
   } catch (e) {
     if (e instanceof BackpressureError) {

@@ -90,9 +90,11 @@ export class Ingester {
     this.writer = new SpanWriter({
       store: o.store,
       database: o.database ?? 'spendtrace',
-      ...(o.deadLetterDir ?? o.wal?.dir ? { deadLetterDir: o.deadLetterDir ?? o.wal!.dir } : {}),
+      ...((o.deadLetterDir ?? o.wal?.dir) ? { deadLetterDir: o.deadLetterDir ?? o.wal!.dir } : {}),
       // One writer per staging table: two services on one host (and one ClickHouse) differ by their log.
-      ...(o.writerId ?? o.wal ? { writerId: o.writerId ?? `${hostname()}_${createHash('sha256').update(resolve(o.wal!.dir)).digest('hex').slice(0, 8)}` } : {}),
+      ...((o.writerId ?? o.wal)
+        ? { writerId: o.writerId ?? `${hostname()}_${createHash('sha256').update(resolve(o.wal!.dir)).digest('hex').slice(0, 8)}` }
+        : {}),
       ...(o.ensureSchema ? { ensureSchema: o.ensureSchema } : {}),
       ...(o.onInsert ? { onInsert: o.onInsert } : {}),
     });
@@ -178,7 +180,14 @@ export class Ingester {
       memoryRows: d?.memoryRows ?? 0,
       backlogRecords: d?.backlogRecords ?? 0,
       log: this.wal
-        ? { enabled: true, bytes: this.wal.bytes, maxBytes: this.wal.maxBytes, oldestAgeMs: d?.oldestAgeMs() ?? 0, syncs: this.wal.syncs, syncedRecords: this.wal.syncedRecords }
+        ? {
+            enabled: true,
+            bytes: this.wal.bytes,
+            maxBytes: this.wal.maxBytes,
+            oldestAgeMs: d?.oldestAgeMs() ?? 0,
+            syncs: this.wal.syncs,
+            syncedRecords: this.wal.syncedRecords,
+          }
         : { enabled: false, bytes: 0, maxBytes: 0, oldestAgeMs: d?.oldestAgeMs() ?? 0, syncs: 0, syncedRecords: 0 },
     };
   }

@@ -54,28 +54,62 @@ export interface ResourceContext {
 export type SpanOutcome = { row: SpanRow; warnings: string[] } | { rejected: string };
 
 const TOKEN_ATTRIBUTES = [
-  A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  A.PEER_GEN_AI_USAGE_PROMPT_TOKENS, A.PEER_GEN_AI_USAGE_COMPLETION_TOKENS, A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  A.PEER_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_ALT, A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_ALT, A.PEER_GEN_AI_USAGE_REASONING_TOKENS,
-  A.PEER_LLM_TOKEN_COUNT_PROMPT, A.PEER_LLM_TOKEN_COUNT_COMPLETION, A.PEER_LLM_TOKEN_COUNT_CACHE_READ, A.PEER_LLM_TOKEN_COUNT_CACHE_WRITE,
-  A.PEER_LLM_TOKEN_COUNT_REASONING, A.PEER_LLM_USAGE_PROMPT_TOKENS, A.PEER_LLM_USAGE_COMPLETION_TOKENS,
-  A.PEER_AI_USAGE_PROMPT_TOKENS, A.PEER_AI_USAGE_COMPLETION_TOKENS, A.PEER_AI_USAGE_INPUT_TOKENS, A.PEER_AI_USAGE_OUTPUT_TOKENS,
-  A.PEER_AI_USAGE_CACHED_INPUT_TOKENS, A.PEER_AI_USAGE_REASONING_TOKENS,
+  A.ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  A.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  A.PEER_GEN_AI_USAGE_PROMPT_TOKENS,
+  A.PEER_GEN_AI_USAGE_COMPLETION_TOKENS,
+  A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  A.PEER_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_ALT,
+  A.PEER_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_ALT,
+  A.PEER_GEN_AI_USAGE_REASONING_TOKENS,
+  A.PEER_LLM_TOKEN_COUNT_PROMPT,
+  A.PEER_LLM_TOKEN_COUNT_COMPLETION,
+  A.PEER_LLM_TOKEN_COUNT_CACHE_READ,
+  A.PEER_LLM_TOKEN_COUNT_CACHE_WRITE,
+  A.PEER_LLM_TOKEN_COUNT_REASONING,
+  A.PEER_LLM_USAGE_PROMPT_TOKENS,
+  A.PEER_LLM_USAGE_COMPLETION_TOKENS,
+  A.PEER_AI_USAGE_PROMPT_TOKENS,
+  A.PEER_AI_USAGE_COMPLETION_TOKENS,
+  A.PEER_AI_USAGE_INPUT_TOKENS,
+  A.PEER_AI_USAGE_OUTPUT_TOKENS,
+  A.PEER_AI_USAGE_CACHED_INPUT_TOKENS,
+  A.PEER_AI_USAGE_REASONING_TOKENS,
 ] as const;
 
 const MONEY_ATTRIBUTES: ReadonlySet<string> = new Set<string>([
-  ...TOKEN_ATTRIBUTES, ...COST_ATTRIBUTES, A.ATTR_GEN_AI_USAGE_COST_SOURCE, A.ATTR_GEN_AI_USAGE_COST_CURRENCY,
-  A.ATTR_SPENDTRACE_COST_INPUT, A.ATTR_SPENDTRACE_COST_OUTPUT, A.ATTR_SPENDTRACE_COST_CACHE_READ, A.ATTR_SPENDTRACE_COST_CACHE_WRITE,
-  A.ATTR_SPENDTRACE_COST_REASONING, A.ATTR_SPENDTRACE_COST_UNPRICED, A.ATTR_SPENDTRACE_PRICING_VERSION, A.ATTR_SPENDTRACE_USAGE_ESTIMATED,
+  ...TOKEN_ATTRIBUTES,
+  ...COST_ATTRIBUTES,
+  A.ATTR_GEN_AI_USAGE_COST_SOURCE,
+  A.ATTR_GEN_AI_USAGE_COST_CURRENCY,
+  A.ATTR_SPENDTRACE_COST_INPUT,
+  A.ATTR_SPENDTRACE_COST_OUTPUT,
+  A.ATTR_SPENDTRACE_COST_CACHE_READ,
+  A.ATTR_SPENDTRACE_COST_CACHE_WRITE,
+  A.ATTR_SPENDTRACE_COST_REASONING,
+  A.ATTR_SPENDTRACE_COST_UNPRICED,
+  A.ATTR_SPENDTRACE_PRICING_VERSION,
+  A.ATTR_SPENDTRACE_USAGE_ESTIMATED,
   A.ATTR_SPENDTRACE_TOOL_COST_AMOUNT,
 ]);
 
 /** Attributes that become their own columns on every span, so the Map does not repeat them. */
 const COLUMN_ATTRIBUTES: ReadonlySet<string> = new Set<string>([
-  A.ATTR_GEN_AI_OPERATION_NAME, A.ATTR_GEN_AI_PROVIDER_NAME, A.ATTR_GEN_AI_REQUEST_MODEL, A.ATTR_GEN_AI_RESPONSE_MODEL,
-  A.ATTR_SPENDTRACE_TASK_ID, A.ATTR_SPENDTRACE_TASK_NAME, A.ATTR_GEN_AI_AGENT_NAME, A.ATTR_USER_ID, A.ATTR_ERROR_TYPE,
-  A.ATTR_SPENDTRACE_RETRY_ATTEMPT, A.ATTR_SPENDTRACE_REQUEST_HASH, A.ATTR_SPENDTRACE_TASK_OUTCOME,
+  A.ATTR_GEN_AI_OPERATION_NAME,
+  A.ATTR_GEN_AI_PROVIDER_NAME,
+  A.ATTR_GEN_AI_REQUEST_MODEL,
+  A.ATTR_GEN_AI_RESPONSE_MODEL,
+  A.ATTR_SPENDTRACE_TASK_ID,
+  A.ATTR_SPENDTRACE_TASK_NAME,
+  A.ATTR_GEN_AI_AGENT_NAME,
+  A.ATTR_USER_ID,
+  A.ATTR_ERROR_TYPE,
+  A.ATTR_SPENDTRACE_RETRY_ATTEMPT,
+  A.ATTR_SPENDTRACE_REQUEST_HASH,
+  A.ATTR_SPENDTRACE_TASK_OUTCOME,
 ]);
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -108,18 +142,27 @@ export function spanToRow(span: OtlpSpan, res: ResourceContext, pricer: Pricer, 
 
   const str = (k: string) => label(attrs[k], warnings, k);
   const provider = providerOf(attrs, warnings);
-  const requestModel = str(A.ATTR_GEN_AI_REQUEST_MODEL) || label(attrs[A.PEER_LLM_MODEL_NAME], warnings, A.PEER_LLM_MODEL_NAME) || label(attrs[A.PEER_AI_MODEL_ID], warnings, A.PEER_AI_MODEL_ID);
+  const requestModel =
+    str(A.ATTR_GEN_AI_REQUEST_MODEL) ||
+    label(attrs[A.PEER_LLM_MODEL_NAME], warnings, A.PEER_LLM_MODEL_NAME) ||
+    label(attrs[A.PEER_AI_MODEL_ID], warnings, A.PEER_AI_MODEL_ID);
   const responseModel = str(A.ATTR_GEN_AI_RESPONSE_MODEL) || label(attrs[A.PEER_AI_RESPONSE_MODEL], warnings, A.PEER_AI_RESPONSE_MODEL);
   const operation = str(A.ATTR_GEN_AI_OPERATION_NAME);
   const statusCode = STATUS_CODE_NAMES[span.status.code] ?? 'unset';
 
-  const money = kind === 'inference' ? priceInference(attrs, provider, requestModel, responseModel, end, statusCode, pricer, warnings)
-    : kind === 'tool' ? priceTool(attrs, warnings)
-    : NO_MONEY;
+  const money =
+    kind === 'inference'
+      ? priceInference(attrs, provider, requestModel, responseModel, end, statusCode, pricer, warnings)
+      : kind === 'tool'
+        ? priceTool(attrs, warnings)
+        : NO_MONEY;
 
-  const toolName = kind === 'tool'
-    ? str(A.ATTR_GEN_AI_TOOL_NAME) || label(attrs['tool.name'], warnings, 'tool.name')
-    : kind === 'inference' ? str(A.ATTR_SPENDTRACE_TOOL_NAME) : '';
+  const toolName =
+    kind === 'tool'
+      ? str(A.ATTR_GEN_AI_TOOL_NAME) || label(attrs['tool.name'], warnings, 'tool.name')
+      : kind === 'inference'
+        ? str(A.ATTR_SPENDTRACE_TOOL_NAME)
+        : '';
   const retryAttempt = smallCount(attrs, A.ATTR_SPENDTRACE_RETRY_ATTEMPT, warnings);
   const requestRepeat = smallCount(attrs, A.ATTR_SPENDTRACE_REQUEST_REPEAT, warnings);
 
@@ -189,17 +232,41 @@ function smallCount(attrs: Attributes, key: string, warnings: string[]): number 
 
 interface Money {
   usage: Usage;
-  total: Pico; input: Pico; output: Pico; cacheRead: Pico; cacheWrite: Pico; reasoning: Pico;
+  total: Pico;
+  input: Pico;
+  output: Pico;
+  cacheRead: Pico;
+  cacheWrite: Pico;
+  reasoning: Pico;
   source: string;
   unpriced: boolean;
   pricingVersion: string;
 }
 
 const NO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
-const NO_MONEY: Money = Object.freeze({ usage: NO_USAGE, total: 0n, input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n, source: '', unpriced: false, pricingVersion: '' });
+const NO_MONEY: Money = Object.freeze({
+  usage: NO_USAGE,
+  total: 0n,
+  input: 0n,
+  output: 0n,
+  cacheRead: 0n,
+  cacheWrite: 0n,
+  reasoning: 0n,
+  source: '',
+  unpriced: false,
+  pricingVersion: '',
+});
 
-function priceInference(attrs: Attributes, provider: string, requestModel: string, responseModel: string, endNs: bigint,
-  status: string, pricer: Pricer, warnings: string[]): Money {
+function priceInference(
+  attrs: Attributes,
+  provider: string,
+  requestModel: string,
+  responseModel: string,
+  endNs: bigint,
+  status: string,
+  pricer: Pricer,
+  warnings: string[],
+): Money {
   const reportedUsage = usageFromAttributes(attrs);
   const usage = reportedUsage ?? { ...NO_USAGE };
   for (const k of ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const) {
@@ -219,11 +286,15 @@ function priceInference(attrs: Attributes, provider: string, requestModel: strin
     if (COST_PART_ATTRIBUTES.some((k) => attrs[k] !== undefined)) {
       const part = (k: string) => firstCost(attrs, [k], warnings) ?? 0n;
       return {
-        usage, total: reported,
-        input: part(A.ATTR_SPENDTRACE_COST_INPUT), output: part(A.ATTR_SPENDTRACE_COST_OUTPUT),
-        cacheRead: part(A.ATTR_SPENDTRACE_COST_CACHE_READ), cacheWrite: part(A.ATTR_SPENDTRACE_COST_CACHE_WRITE),
+        usage,
+        total: reported,
+        input: part(A.ATTR_SPENDTRACE_COST_INPUT),
+        output: part(A.ATTR_SPENDTRACE_COST_OUTPUT),
+        cacheRead: part(A.ATTR_SPENDTRACE_COST_CACHE_READ),
+        cacheWrite: part(A.ATTR_SPENDTRACE_COST_CACHE_WRITE),
         reasoning: part(A.ATTR_SPENDTRACE_COST_REASONING),
-        source, unpriced: false,
+        source,
+        unpriced: false,
         pricingVersion: label(attrs[A.ATTR_SPENDTRACE_PRICING_VERSION], warnings, A.ATTR_SPENDTRACE_PRICING_VERSION),
       };
     }
@@ -233,11 +304,15 @@ function priceInference(attrs: Attributes, provider: string, requestModel: strin
     const quote = reportedUsage ? listedQuote(attrs, provider, requestModel, responseModel, usage, at, pricer) : undefined;
     const same = quote !== undefined && quote.cost.total === reported;
     return {
-      usage, total: reported,
-      input: same ? quote.cost.input : 0n, output: same ? quote.cost.output : 0n,
-      cacheRead: same ? quote.cost.cacheRead : 0n, cacheWrite: same ? quote.cost.cacheWrite : 0n,
+      usage,
+      total: reported,
+      input: same ? quote.cost.input : 0n,
+      output: same ? quote.cost.output : 0n,
+      cacheRead: same ? quote.cost.cacheRead : 0n,
+      cacheWrite: same ? quote.cost.cacheWrite : 0n,
       reasoning: same ? quote.cost.reasoning : 0n,
-      source, unpriced: false,
+      source,
+      unpriced: false,
       pricingVersion: same ? quote.version : label(attrs[A.ATTR_SPENDTRACE_PRICING_VERSION], warnings, A.ATTR_SPENDTRACE_PRICING_VERSION),
     };
   }
@@ -250,9 +325,16 @@ function priceInference(attrs: Attributes, provider: string, requestModel: strin
     return { ...NO_MONEY, usage, unpriced: true };
   }
   return {
-    usage, total: quote.cost.total, input: quote.cost.input, output: quote.cost.output,
-    cacheRead: quote.cost.cacheRead, cacheWrite: quote.cost.cacheWrite, reasoning: quote.cost.reasoning,
-    source: 'exporter', unpriced: false, pricingVersion: quote.version,
+    usage,
+    total: quote.cost.total,
+    input: quote.cost.input,
+    output: quote.cost.output,
+    cacheRead: quote.cost.cacheRead,
+    cacheWrite: quote.cost.cacheWrite,
+    reasoning: quote.cost.reasoning,
+    source: 'exporter',
+    unpriced: false,
+    pricingVersion: quote.version,
   };
 }
 
@@ -263,14 +345,26 @@ function hasTokens(u: Usage | undefined): boolean {
 }
 
 const COST_PART_ATTRIBUTES = [
-  A.ATTR_SPENDTRACE_COST_INPUT, A.ATTR_SPENDTRACE_COST_OUTPUT, A.ATTR_SPENDTRACE_COST_CACHE_READ,
-  A.ATTR_SPENDTRACE_COST_CACHE_WRITE, A.ATTR_SPENDTRACE_COST_REASONING,
+  A.ATTR_SPENDTRACE_COST_INPUT,
+  A.ATTR_SPENDTRACE_COST_OUTPUT,
+  A.ATTR_SPENDTRACE_COST_CACHE_READ,
+  A.ATTR_SPENDTRACE_COST_CACHE_WRITE,
+  A.ATTR_SPENDTRACE_COST_REASONING,
 ] as const;
 
 /** The catalogue (and overrides) quote for the span's tokens: response model first, at the Batch API discount for batch results. */
-function listedQuote(attrs: Attributes, provider: string, requestModel: string, responseModel: string, usage: Usage, at: number, pricer: Pricer): PriceQuote | undefined {
-  const listed = (responseModel ? pricer.price(provider || undefined, responseModel, { ...usage }, at) : undefined)
-    ?? (requestModel ? pricer.price(provider || undefined, requestModel, { ...usage }, at) : undefined);
+function listedQuote(
+  attrs: Attributes,
+  provider: string,
+  requestModel: string,
+  responseModel: string,
+  usage: Usage,
+  at: number,
+  pricer: Pricer,
+): PriceQuote | undefined {
+  const listed =
+    (responseModel ? pricer.price(provider || undefined, responseModel, { ...usage }, at) : undefined) ??
+    (requestModel ? pricer.price(provider || undefined, requestModel, { ...usage }, at) : undefined);
   if (!listed) return undefined;
   return truthy(attrs[A.ATTR_SPENDTRACE_BATCH]) ? batchQuote(listed) : listed;
 }
@@ -361,8 +455,13 @@ function wellFormed(s: string): string {
 }
 
 /** Attribute values as strings for the Map column; long values cut, long keys and extras dropped. */
-export function attributeMap(attrs: Attributes, dropMoney: boolean, warnings: string[], skipColumns = true,
-  maxTotalChars: number = LIMITS.maxSpanAttributeChars): Record<string, string> {
+export function attributeMap(
+  attrs: Attributes,
+  dropMoney: boolean,
+  warnings: string[],
+  skipColumns = true,
+  maxTotalChars: number = LIMITS.maxSpanAttributeChars,
+): Record<string, string> {
   const out: Record<string, string> = {};
   let n = 0;
   let total = 0;
@@ -389,7 +488,10 @@ export function attributeMap(attrs: Attributes, dropMoney: boolean, warnings: st
     out[wellFormed(k)] = s;
     n++;
   }
-  if (droppedKeys) warnings.push(`${droppedKeys} attributes dropped (key over ${LIMITS.maxKeyChars} chars, over ${LIMITS.maxAttributes} attributes or over ${maxTotalChars} chars in all)`);
+  if (droppedKeys)
+    warnings.push(
+      `${droppedKeys} attributes dropped (key over ${LIMITS.maxKeyChars} chars, over ${LIMITS.maxAttributes} attributes or over ${maxTotalChars} chars in all)`,
+    );
   if (cutValues) warnings.push(`${cutValues} attribute values cut to ${LIMITS.maxValueChars} chars`);
   return out;
 }

@@ -186,7 +186,8 @@ export class SpanWriter {
 
   /** A refusal is the rows' fault when ClickHouse gave an error code and still answers. */
   private async rowsAtFault(e: unknown): Promise<boolean> {
-    if (!(e instanceof StoreError) || e.clickhouseCode === undefined || e.code === 'SPENDTRACE_STORE_CONNECT' || e.code === 'SPENDTRACE_STORE_CLOSED') return false;
+    if (!(e instanceof StoreError) || e.clickhouseCode === undefined || e.code === 'SPENDTRACE_STORE_CONNECT' || e.code === 'SPENDTRACE_STORE_CLOSED')
+      return false;
     try {
       await this.o.store.ping();
       return true;

@@ -91,7 +91,9 @@ export class WriteAheadLog<T> {
     await mkdir(o.dir, { recursive: true });
     try {
       wal.checkpointLsn = Number((await readFile(join(o.dir, 'checkpoint'), 'utf8')).trim()) || 0;
-    } catch { /* no checkpoint yet */ }
+    } catch {
+      /* no checkpoint yet */
+    }
     const names = (await readdir(o.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
     for (const name of names) {
       const path = join(o.dir, name);
@@ -177,7 +179,10 @@ export class WriteAheadLog<T> {
         // gap, so the group's lsns are given back and the segment is cut to what was synced.
         this.queuedBytes -= bytes;
         this.nextLsn = group[0]!.lsn;
-        for (const p of this.queue) { this.queuedBytes -= p.buf.length; p.reject(e); }
+        for (const p of this.queue) {
+          this.queuedBytes -= p.buf.length;
+          p.reject(e);
+        }
         this.queue = [];
         const seg = this.segments.at(-1);
         if (seg) await truncate(seg.path, seg.bytes).catch(() => undefined);
@@ -293,5 +298,9 @@ function scan(buf: Buffer, firstLsn: number): { end: number; lastLsn: number; fi
 /** A new file's directory entry must be durable too, or the file may vanish after a crash. */
 function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

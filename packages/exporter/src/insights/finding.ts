@@ -25,8 +25,11 @@ export function finding(ctx: DetectorContext, f: Omit<Finding, 'windowSaving' | 
 /** Price per million tokens of one kind, in pico-USD, from the pricer (undefined: unknown model). */
 export function ratePerMTok(ctx: DetectorContext, provider: string, model: string, kind: 'input' | 'cacheRead' | 'output'): bigint | undefined {
   const M = 1_000_000;
-  const usage = kind === 'input' ? { inputTokens: M, outputTokens: 0 }
-    : kind === 'cacheRead' ? { inputTokens: M, outputTokens: 0, cacheReadTokens: M }
-    : { inputTokens: 0, outputTokens: M };
+  const usage =
+    kind === 'input'
+      ? { inputTokens: M, outputTokens: 0 }
+      : kind === 'cacheRead'
+        ? { inputTokens: M, outputTokens: 0, cacheReadTokens: M }
+        : { inputTokens: 0, outputTokens: M };
   return ctx.pricer.price(provider || undefined, model, usage)?.cost.total;
 }

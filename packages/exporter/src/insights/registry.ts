@@ -8,12 +8,4 @@ import { retryLoops } from './detectors/retry-loops.ts';
 import { wrongModel } from './detectors/wrong-model.ts';
 import type { Detector } from './types.ts';
 
-export const DETECTORS: readonly Detector[] = [
-  contextBloat,
-  wrongModel,
-  retryLoops,
-  duplicateRequests,
-  promptCachingUnused,
-  batchEligible,
-  overProvisioned,
-];
+export const DETECTORS: readonly Detector[] = [contextBloat, wrongModel, retryLoops, duplicateRequests, promptCachingUnused, batchEligible, overProvisioned];

@@ -10,7 +10,12 @@ import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpan
 type Json = Record<string, unknown>;
 
 const SPAN_KINDS: Record<string, number> = {
-  SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2, SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5,
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
 };
 const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
@@ -29,7 +34,8 @@ function resourceSpans(v: unknown, path: string): OtlpResourceSpans {
   const rs = object(v, path);
   const resource = field(rs, 'resource');
   return {
-    resource: resource === undefined || resource === null ? {} : attributes(field(object(resource, `${path}.resource`), 'attributes'), `${path}.resource.attributes`),
+    resource:
+      resource === undefined || resource === null ? {} : attributes(field(object(resource, `${path}.resource`), 'attributes'), `${path}.resource.attributes`),
     scopeSpans: array(field(rs, 'scopeSpans', 'scope_spans'), `${path}.scopeSpans`).map((ss, j): OtlpScopeSpans => {
       const p = `${path}.scopeSpans[${j}]`;
       const o = object(ss, p);

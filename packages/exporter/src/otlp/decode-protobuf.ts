@@ -21,7 +21,11 @@ const RECURSION_LIMIT = 100;
  * its arguments; protobufjs reads strings with `utf8Slice` the same way): present on every Node
  * Buffer, absent from its type declarations.
  */
-type SliceBuffer = Buffer & { latin1Slice(start: number, end: number): string; hexSlice(start: number, end: number): string; base64Slice(start: number, end: number): string };
+type SliceBuffer = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
+  base64Slice(start: number, end: number): string;
+};
 
 // The reader's state. One decode runs at a time (it is synchronous), so module state is safe and
 // spares passing a reader object through every call.
@@ -58,9 +62,15 @@ function tag(): number {
   let b = byte();
   if (b < 128) return b;
   let v = b & 127;
-  b = byte(); v |= (b & 127) << 7; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 127) << 14; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 127) << 21; if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 7;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 14;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 21;
+  if (b < 128) return v >>> 0;
   b = byte();
   if (b >= 128 || (b & 112) !== 0) fail('invalid tag encoding');
   return (v | (b << 28)) >>> 0;
@@ -71,9 +81,15 @@ function size(): number {
   let b = byte();
   if (b < 128) return b;
   let v = b & 127;
-  b = byte(); v |= (b & 127) << 7; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 127) << 14; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 127) << 21; if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 7;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 14;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 21;
+  if (b < 128) return v >>> 0;
   b = byte();
   if (b > 7) fail('invalid length encoding');
   return (v | (b << 28)) >>> 0;
@@ -84,10 +100,18 @@ function uint32(): number {
   let b = byte();
   if (b < 128) return b;
   let v = b & 127;
-  b = byte(); v |= (b & 127) << 7; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 127) << 14; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 127) << 21; if (b < 128) return v >>> 0;
-  b = byte(); v |= (b & 15) << 28; if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 7;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 14;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 127) << 21;
+  if (b < 128) return v >>> 0;
+  b = byte();
+  v |= (b & 15) << 28;
+  if (b < 128) return v >>> 0;
   for (let i = 0; i < 5; i++) if (byte() < 128) return v >>> 0;
   return fail('invalid varint encoding');
 }
@@ -111,7 +135,10 @@ function int64(): number | string {
   for (let i = 0; i < 4; i++) {
     b = byte();
     lo |= (b & 127) << (i * 7);
-    if (b < 128) { done = true; break; }
+    if (b < 128) {
+      done = true;
+      break;
+    }
   }
   if (!done) {
     b = byte();
@@ -121,7 +148,10 @@ function int64(): number | string {
       for (let i = 0; i < 5; i++) {
         b = byte();
         hi |= (b & 127) << (i * 7 + 3);
-        if (b < 128) { done = true; break; }
+        if (b < 128) {
+          done = true;
+          break;
+        }
       }
       if (!done) fail('invalid varint encoding');
     }
@@ -150,9 +180,15 @@ function skipField(wt: number, depth: number, field: number): void {
   if (depth > RECURSION_LIMIT) fail('max depth exceeded');
   if (field === 0) fail('illegal tag: field number 0');
   switch (wt) {
-    case 0: skipVarint(); return;
-    case 1: skip(8); return;
-    case 2: skip(size()); return;
+    case 0:
+      skipVarint();
+      return;
+    case 1:
+      skip(8);
+      return;
+    case 2:
+      skip(size());
+      return;
     case 3:
       for (;;) {
         const t = tag();
@@ -165,8 +201,11 @@ function skipField(wt: number, depth: number, field: number): void {
         }
         skipField(w, depth + 1, f);
       }
-    case 5: skip(4); return;
-    default: fail(`invalid wire type ${wt}`);
+    case 5:
+      skip(4);
+      return;
+    default:
+      fail(`invalid wire type ${wt}`);
   }
 }
 
@@ -234,7 +273,10 @@ function skipString(): void {
   const end = (pos += n);
   for (let i = start; i < end; i++) {
     if (buf[i]! >= 128) {
-      if (!isUtf8(buf.subarray(i, end))) { pos = start; fail('invalid UTF-8 in a string'); }
+      if (!isUtf8(buf.subarray(i, end))) {
+        pos = start;
+        fail('invalid UTF-8 in a string');
+      }
       return;
     }
   }
@@ -268,10 +310,17 @@ function resourceSpansMsg(q: number): OtlpResourceSpans {
   while (pos < lim) {
     const t = tag();
     switch (t) {
-      case 0x0a: resourceMsg(q + 1, (resource ??= {})); break; // resource (merged)
-      case 0x12: scopeSpans.push(scopeSpansMsg(q + 1)); break;
-      case 0x1a: skipString(); break; // schema_url
-      default: skipField(t & 7, q, t >>> 3);
+      case 0x0a:
+        resourceMsg(q + 1, (resource ??= {}));
+        break; // resource (merged)
+      case 0x12:
+        scopeSpans.push(scopeSpansMsg(q + 1));
+        break;
+      case 0x1a:
+        skipString();
+        break; // schema_url
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;
@@ -283,9 +332,14 @@ function resourceMsg(q: number, attrs: Attributes): void {
   while (pos < lim) {
     const t = tag();
     switch (t) {
-      case 0x0a: keyValue(q + 1, attrs, 0); break;
-      case 0x10: uint32(); break; // dropped_attributes_count
-      default: skipField(t & 7, q, t >>> 3);
+      case 0x0a:
+        keyValue(q + 1, attrs, 0);
+        break;
+      case 0x10:
+        uint32();
+        break; // dropped_attributes_count
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;
@@ -298,10 +352,17 @@ function scopeSpansMsg(q: number): OtlpScopeSpans {
   while (pos < lim) {
     const t = tag();
     switch (t) {
-      case 0x0a: scopeMsg(q + 1, scope); break; // scope (merged)
-      case 0x12: spans.push(spanMsg(q + 1)); break;
-      case 0x1a: skipString(); break; // schema_url
-      default: skipField(t & 7, q, t >>> 3);
+      case 0x0a:
+        scopeMsg(q + 1, scope);
+        break; // scope (merged)
+      case 0x12:
+        spans.push(spanMsg(q + 1));
+        break;
+      case 0x1a:
+        skipString();
+        break; // schema_url
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;
@@ -313,11 +374,20 @@ function scopeMsg(q: number, scope: { name: string; version: string }): void {
   while (pos < lim) {
     const t = tag();
     switch (t) {
-      case 0x0a: scope.name = string(); break;
-      case 0x12: scope.version = string(); break;
-      case 0x1a: keyValue(q + 1, null, 0); break; // scope attributes: checked, not kept
-      case 0x20: uint32(); break;
-      default: skipField(t & 7, q, t >>> 3);
+      case 0x0a:
+        scope.name = string();
+        break;
+      case 0x12:
+        scope.version = string();
+        break;
+      case 0x1a:
+        keyValue(q + 1, null, 0);
+        break; // scope attributes: checked, not kept
+      case 0x20:
+        uint32();
+        break;
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;
@@ -326,7 +396,14 @@ function scopeMsg(q: number, scope: { name: string; version: string }): void {
 function spanMsg(q: number): OtlpSpan {
   const outer = enter(q);
   // Byte ranges of the last occurrence of each kept bytes/fixed64 field; turned into values once.
-  let traceS = 0, traceE = 0, spanS = 0, spanE = 0, parentS = 0, parentE = 0, startAt = -1, endAt = -1;
+  let traceS = 0,
+    traceE = 0,
+    spanS = 0,
+    spanE = 0,
+    parentS = 0,
+    parentE = 0,
+    startAt = -1,
+    endAt = -1;
   let name = '';
   let kind = 0;
   const attributes: Attributes = {};
@@ -334,19 +411,51 @@ function spanMsg(q: number): OtlpSpan {
   while (pos < lim) {
     const t = tag();
     switch (t) {
-      case 0x0a: traceS = bytesStart(); traceE = pos; break;
-      case 0x12: spanS = bytesStart(); spanE = pos; break;
-      case 0x1a: skipString(); break; // trace_state
-      case 0x22: parentS = bytesStart(); parentE = pos; break;
-      case 0x2a: name = string(); break;
-      case 0x30: kind = uint32() | 0; break;
-      case 0x39: skip(8); startAt = pos - 8; break;
-      case 0x41: skip(8); endAt = pos - 8; break;
-      case 0x4a: keyValue(q + 1, attributes, 0); break;
-      case 0x50: case 0x60: case 0x70: uint32(); break; // dropped attribute / event / link counts
-      case 0x7a: statusMsg(q + 1, status); break; // status (merged)
-      case 0x85: skip(4); break; // flags (field 16, fixed32)
-      default: skipField(t & 7, q, t >>> 3);
+      case 0x0a:
+        traceS = bytesStart();
+        traceE = pos;
+        break;
+      case 0x12:
+        spanS = bytesStart();
+        spanE = pos;
+        break;
+      case 0x1a:
+        skipString();
+        break; // trace_state
+      case 0x22:
+        parentS = bytesStart();
+        parentE = pos;
+        break;
+      case 0x2a:
+        name = string();
+        break;
+      case 0x30:
+        kind = uint32() | 0;
+        break;
+      case 0x39:
+        skip(8);
+        startAt = pos - 8;
+        break;
+      case 0x41:
+        skip(8);
+        endAt = pos - 8;
+        break;
+      case 0x4a:
+        keyValue(q + 1, attributes, 0);
+        break;
+      case 0x50:
+      case 0x60:
+      case 0x70:
+        uint32();
+        break; // dropped attribute / event / link counts
+      case 0x7a:
+        statusMsg(q + 1, status);
+        break; // status (merged)
+      case 0x85:
+        skip(4);
+        break; // flags (field 16, fixed32)
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;
@@ -368,9 +477,14 @@ function statusMsg(q: number, status: { code: number; message: string }): void {
   while (pos < lim) {
     const t = tag();
     switch (t) {
-      case 0x12: status.message = string(); break;
-      case 0x18: status.code = uint32() | 0; break;
-      default: skipField(t & 7, q, t >>> 3);
+      case 0x12:
+        status.message = string();
+        break;
+      case 0x18:
+        status.code = uint32() | 0;
+        break;
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;
@@ -400,7 +514,14 @@ function keyValue(q: number, into: Attributes | null, vdepth: number): void {
 }
 
 // AnyValue oneof members, by field number.
-const NONE = 0, STRING = 1, BOOL = 2, INT = 3, DOUBLE = 4, ARRAY = 5, KVLIST = 6, BYTES = 7;
+const NONE = 0,
+  STRING = 1,
+  BOOL = 2,
+  INT = 3,
+  DOUBLE = 4,
+  ARRAY = 5,
+  KVLIST = 6,
+  BYTES = 7;
 /** The member an `anyValue` call ended on, read by its caller right after the call. */
 let lastKind = NONE;
 
@@ -415,10 +536,14 @@ function anyValue(q: number, vdepth: number, keep: boolean, kind: number, value:
     const t = tag();
     switch (t) {
       case 0x0a:
-        if (keep) value = string(); else skipString();
+        if (keep) value = string();
+        else skipString();
         kind = STRING;
         break;
-      case 0x10: value = bool(); kind = BOOL; break;
+      case 0x10:
+        value = bool();
+        kind = BOOL;
+        break;
       case 0x18:
         value = int64();
         kind = INT;
@@ -448,7 +573,8 @@ function anyValue(q: number, vdepth: number, keep: boolean, kind: number, value:
         kind = BYTES;
         break;
       }
-      default: skipField(t & 7, q, t >>> 3);
+      default:
+        skipField(t & 7, q, t >>> 3);
     }
   }
   lim = outer;

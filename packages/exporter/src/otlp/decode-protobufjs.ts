@@ -9,15 +9,29 @@ import { otlpTypes } from './proto-types.ts';
 import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type TraceRequest } from './span.ts';
 
 // protobufjs' decoded messages, as far as this file reads them.
-interface PbKeyValue { key?: string; value?: PbAnyValue | null }
+interface PbKeyValue {
+  key?: string;
+  value?: PbAnyValue | null;
+}
 interface PbAnyValue {
-  stringValue?: string; boolValue?: boolean; intValue?: unknown; doubleValue?: number;
-  arrayValue?: { values?: PbAnyValue[] } | null; kvlistValue?: { values?: PbKeyValue[] } | null; bytesValue?: Uint8Array;
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: unknown;
+  doubleValue?: number;
+  arrayValue?: { values?: PbAnyValue[] } | null;
+  kvlistValue?: { values?: PbKeyValue[] } | null;
+  bytesValue?: Uint8Array;
   value?: string;
 }
 interface PbSpan {
-  traceId?: Uint8Array; spanId?: Uint8Array; parentSpanId?: Uint8Array; name?: string; kind?: number;
-  startTimeUnixNano?: unknown; endTimeUnixNano?: unknown; attributes?: PbKeyValue[];
+  traceId?: Uint8Array;
+  spanId?: Uint8Array;
+  parentSpanId?: Uint8Array;
+  name?: string;
+  kind?: number;
+  startTimeUnixNano?: unknown;
+  endTimeUnixNano?: unknown;
+  attributes?: PbKeyValue[];
   status?: { code?: number; message?: string } | null;
 }
 interface PbRequest {
@@ -88,11 +102,16 @@ function anyValue(v: PbAnyValue | null | undefined, depth: number): AttrValue {
   if (!v) return null;
   // protobufjs sets the oneof's virtual `value` field to the name of the member present.
   switch (v.value) {
-    case 'stringValue': return v.stringValue ?? '';
-    case 'boolValue': return v.boolValue ?? false;
-    case 'doubleValue': return v.doubleValue ?? 0;
-    case 'intValue': return int64(v.intValue);
-    case 'bytesValue': return Buffer.from(v.bytesValue ?? []).toString('base64');
+    case 'stringValue':
+      return v.stringValue ?? '';
+    case 'boolValue':
+      return v.boolValue ?? false;
+    case 'doubleValue':
+      return v.doubleValue ?? 0;
+    case 'intValue':
+      return int64(v.intValue);
+    case 'bytesValue':
+      return Buffer.from(v.bytesValue ?? []).toString('base64');
     case 'arrayValue':
       if (depth >= MAX_VALUE_DEPTH) return '[nested too deep]';
       return (v.arrayValue?.values ?? []).map((x) => anyValue(x, depth + 1));
@@ -102,7 +121,8 @@ function anyValue(v: PbAnyValue | null | undefined, depth: number): AttrValue {
       for (const kv of v.kvlistValue?.values ?? []) if (kv.key) o[kv.key] = anyValue(kv.value, depth + 1);
       return o;
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 

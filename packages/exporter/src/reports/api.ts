@@ -66,11 +66,16 @@ export async function costsByAny(store: QueryableStore, by: string, opts: Report
 /** Runs one grouping; shared by the API and the CLI so both return the same rows. */
 export function costsBy(store: QueryableStore, by: GroupBy, opts: ReportOptions & { limit?: number }) {
   switch (by) {
-    case 'task': return costsByTask(store, opts);
-    case 'tool': return costsByTool(store, opts);
-    case 'model': return costsByModel(store, opts);
-    case 'agent': return costsByAgent(store, opts);
-    case 'hour': return costsByHour(store, opts);
+    case 'task':
+      return costsByTask(store, opts);
+    case 'tool':
+      return costsByTool(store, opts);
+    case 'model':
+      return costsByModel(store, opts);
+    case 'agent':
+      return costsByAgent(store, opts);
+    case 'hour':
+      return costsByHour(store, opts);
   }
 }
 
@@ -110,7 +115,8 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
           try {
             send(res, 200, await costsByAny(store, by, { ...w, limit }));
           } catch (err) {
-            if (err instanceof InvalidDimensionError) throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`);
+            if (err instanceof InvalidDimensionError)
+              throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`);
             throw err;
           }
           return true;
@@ -121,7 +127,9 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
             send(res, 200, body);
             return true;
           }
-          send(res, 404, { error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report, /api/insights, /api/routing` });
+          send(res, 404, {
+            error: `no such endpoint ${url.pathname}; try /api/summary, /api/costs?by=${GROUP_BYS.join('|')}, /api/report, /api/insights, /api/routing`,
+          });
           return true;
         }
       }

@@ -63,9 +63,15 @@ export class InvalidDimensionError extends Error {
 
 /** `"agent,task,model"` -> the dimensions, or an error naming the accepted ones. */
 export function parseDimensions(text: string): Dimension[] {
-  const dims = text.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
+  const dims = text
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
   const bad = dims.filter((d) => !(DIMENSIONS as readonly string[]).includes(d));
-  if (!dims.length || bad.length) throw new InvalidDimensionError(`invalid dimension${bad.length > 1 ? 's' : ''} "${bad.join(',') || text}": expected a comma-separated list of ${DIMENSIONS.join(', ')}`);
+  if (!dims.length || bad.length)
+    throw new InvalidDimensionError(
+      `invalid dimension${bad.length > 1 ? 's' : ''} "${bad.join(',') || text}": expected a comma-separated list of ${DIMENSIONS.join(', ')}`,
+    );
   return [...new Set(dims)] as Dimension[];
 }
 

@@ -5,9 +5,7 @@
  * JSON float, and is added up here as pico-USD bigints.
  */
 import { formatPico, parsePico } from '@spendtrace/semconv';
-import type {
-  AgentRow, FullReport, HourRow, ModelRow, QueryableStore, ReportOptions, Summary, TaskRow, ToolRow,
-} from './types.ts';
+import type { AgentRow, FullReport, HourRow, ModelRow, QueryableStore, ReportOptions, Summary, TaskRow, ToolRow } from './types.ts';
 import { iso, latency, num, perUnit, pico, ratio, resolve, SPANS_WHERE, str, tasksCte, tokens, TOKEN_SUMS, usd } from './query.ts';
 import { costPerSuccessByDay, projection, ticker } from './trend.ts';
 import { costsByTaskName, flagOverMedian, percentiles, PERCENTILES_SQL } from './task-stats.ts';
@@ -260,9 +258,10 @@ FROM tasks`,
     unpricedCalls: num(a.unpriced),
     retryCost: formatPico(retry),
     retryOverhead: ratio(retry, total),
-    topModel: lead && parsePico(lead.cost) > 0n
-      ? { provider: lead.provider, model: lead.model, cost: lead.cost, share: lead.share, concentrated: lead.share > threshold, threshold }
-      : null,
+    topModel:
+      lead && parsePico(lead.cost) > 0n
+        ? { provider: lead.provider, model: lead.model, cost: lead.cost, share: lead.share, concentrated: lead.share > threshold, threshold }
+        : null,
   };
 }
 

@@ -62,7 +62,6 @@ export function ratio(a: bigint, b: bigint): number | null {
   return Number((a * 1_000_000n) / b) / 1_000_000;
 }
 
-
 /** ClickHouse Decimal text -> pico-USD. */
 export const pico = (v: unknown): bigint => parsePico(str(v) || '0');
 
@@ -97,4 +96,3 @@ export function tasksCte(db: string): string {
 )
 `;
 }
-

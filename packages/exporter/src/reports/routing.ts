@@ -9,8 +9,18 @@
  */
 import * as A from '@spendtrace/semconv';
 import {
-  DEFAULT_EXPERIMENT_CONFIDENCE, DEFAULT_EXPERIMENT_MARGIN, experimentVerdict, formatPico, parsePico, picoToUsd, posterior, probabilityWithinMargin,
-  type ExperimentArmFigures, type ExperimentVerdict, type RoutingArmHistory, type RoutingExperimentHistory,
+  DEFAULT_EXPERIMENT_CONFIDENCE,
+  DEFAULT_EXPERIMENT_MARGIN,
+  experimentVerdict,
+  formatPico,
+  parsePico,
+  picoToUsd,
+  posterior,
+  probabilityWithinMargin,
+  type ExperimentArmFigures,
+  type ExperimentVerdict,
+  type RoutingArmHistory,
+  type RoutingExperimentHistory,
 } from '@spendtrace/semconv';
 import type { QueryableStore, ReportOptions, Usd } from './types.ts';
 import { parseSince } from './window.ts';
@@ -155,18 +165,49 @@ ORDER BY task_type, model, experiment, arm`,
     params,
   );
   return rows.map((r) => ({
-    task_type: str(r.task_type), model: str(r.model), provider: str(r.provider), experiment: str(r.experiment), arm: str(r.arm),
-    margin: str(r.margin), confidence: str(r.confidence),
-    tasks: num(r.tasks), ok: num(r.ok), failed: num(r.failed), reward: num(r.reward),
-    m_calls: num(r.m_calls), m_in: num(r.m_in), m_out: num(r.m_out), all_calls: num(r.all_calls),
-    t_cost: str(r.t_cost) || '0', m_cost: str(r.m_cost) || '0', first_ms: num(r.first_ms), last_ms: num(r.last_ms),
+    task_type: str(r.task_type),
+    model: str(r.model),
+    provider: str(r.provider),
+    experiment: str(r.experiment),
+    arm: str(r.arm),
+    margin: str(r.margin),
+    confidence: str(r.confidence),
+    tasks: num(r.tasks),
+    ok: num(r.ok),
+    failed: num(r.failed),
+    reward: num(r.reward),
+    m_calls: num(r.m_calls),
+    m_in: num(r.m_in),
+    m_out: num(r.m_out),
+    all_calls: num(r.all_calls),
+    t_cost: str(r.t_cost) || '0',
+    m_cost: str(r.m_cost) || '0',
+    first_ms: num(r.first_ms),
+    last_ms: num(r.last_ms),
   }));
 }
 
 function emptyArm(model: string, provider: string): RoutingArmHistory & { firstMs: number; lastMs: number; costPico: bigint; modelCostPico: bigint } {
   return {
-    model, provider, outcomes: 0, reward: 0, tasks: 0, successes: 0, failures: 0, calls: 0, inputTokens: 0, outputTokens: 0, taskCalls: 0,
-    cost: '0', modelCost: '0', firstSeen: '', lastSeen: '', firstMs: Infinity, lastMs: 0, costPico: 0n, modelCostPico: 0n,
+    model,
+    provider,
+    outcomes: 0,
+    reward: 0,
+    tasks: 0,
+    successes: 0,
+    failures: 0,
+    calls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    taskCalls: 0,
+    cost: '0',
+    modelCost: '0',
+    firstSeen: '',
+    lastSeen: '',
+    firstMs: Infinity,
+    lastMs: 0,
+    costPico: 0n,
+    modelCostPico: 0n,
   };
 }
 
@@ -210,13 +251,21 @@ function per(pico: bigint, n: number): Usd | null {
 }
 
 const figures = (a: RoutingArmHistory): ExperimentArmFigures => ({
-  model: a.model, tasks: a.tasks, outcomes: a.outcomes, reward: a.reward, successes: a.successes, costUsd: picoToUsd(parsePico(a.cost)),
+  model: a.model,
+  tasks: a.tasks,
+  outcomes: a.outcomes,
+  reward: a.reward,
+  successes: a.successes,
+  costUsd: picoToUsd(parsePico(a.cost)),
 });
 
 /** The routing history and what reports show of it (one read of the spans table). */
 export async function routingReport(store: QueryableStore, opts: RoutingOptions = {}): Promise<RoutingReport> {
   const rows = await routedRows(store, opts);
-  const byType = new Map<string, { models: Map<string, ArmAcc>; experiments: Map<string, { margin: number; confidence: number; arms: Map<string, ArmAcc> }> }>();
+  const byType = new Map<
+    string,
+    { models: Map<string, ArmAcc>; experiments: Map<string, { margin: number; confidence: number; arms: Map<string, ArmAcc> }> }
+  >();
   for (const r of rows) {
     let t = byType.get(r.task_type);
     if (!t) byType.set(r.task_type, (t = { models: new Map(), experiments: new Map() }));
@@ -228,11 +277,14 @@ export async function routingReport(store: QueryableStore, opts: RoutingOptions 
       if (!e) {
         const margin = Number(r.margin);
         const confidence = Number(r.confidence);
-        t.experiments.set(r.experiment, (e = {
-          margin: margin >= 0 && margin < 1 ? margin : DEFAULT_EXPERIMENT_MARGIN,
-          confidence: confidence > 0.5 && confidence < 1 ? confidence : DEFAULT_EXPERIMENT_CONFIDENCE,
-          arms: new Map(),
-        }));
+        t.experiments.set(
+          r.experiment,
+          (e = {
+            margin: margin >= 0 && margin < 1 ? margin : DEFAULT_EXPERIMENT_MARGIN,
+            confidence: confidence > 0.5 && confidence < 1 ? confidence : DEFAULT_EXPERIMENT_CONFIDENCE,
+            arms: new Map(),
+          }),
+        );
       }
       let a = e.arms.get(r.arm);
       if (!a) e.arms.set(r.arm, (a = emptyArm(r.model, r.provider)));
@@ -257,7 +309,14 @@ export async function routingReport(store: QueryableStore, opts: RoutingOptions 
       if (!inc || !ch) continue;
       const incumbent = finish(inc);
       const challenger = finish(ch);
-      experiments.push({ id, margin: e.margin, confidence: e.confidence, incumbent, challenger, verdict: experimentVerdict(figures(incumbent), figures(challenger), { margin: e.margin, confidence: e.confidence }) });
+      experiments.push({
+        id,
+        margin: e.margin,
+        confidence: e.confidence,
+        incumbent,
+        challenger,
+        verdict: experimentVerdict(figures(incumbent), figures(challenger), { margin: e.margin, confidence: e.confidence }),
+      });
     }
     taskTypes.push({ taskType, models, experiments, saving: savingOf(accs) });
   }
@@ -276,7 +335,13 @@ function savingOf(accs: ArmAcc[]): RoutingTaskType['saving'] {
   const d = BigInt(baseline.tasks);
   const baselineCost = num / d + ((num % d) * 2n >= d ? 1n : 0n);
   const saved = baselineCost - cost;
-  return { baseline: baseline.model, cost: formatPico(cost), baselineCost: formatPico(baselineCost), saved: formatPico(saved), share: baselineCost > 0n ? Number((saved * 1_000_000n) / baselineCost) / 1e6 : 0 };
+  return {
+    baseline: baseline.model,
+    cost: formatPico(cost),
+    baselineCost: formatPico(baselineCost),
+    saved: formatPico(saved),
+    share: baselineCost > 0n ? Number((saved * 1_000_000n) / baselineCost) / 1e6 : 0,
+  };
 }
 
 const DAY_MS = 86_400_000;

@@ -124,7 +124,17 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   const db = opts.database ?? 'spendtrace';
   const sinceSeconds = parseSince(opts.since ?? '30d');
   const batchSize = opts.batchSize ?? 10_000;
-  const res: RepriceResult = { batches: 0, scanned: 0, repriced: 0, stillUnpriced: 0, newlyPriced: 0, keptWithoutPrice: 0, delta: 0n, dryRun: Boolean(opts.dryRun), recovered: 0 };
+  const res: RepriceResult = {
+    batches: 0,
+    scanned: 0,
+    repriced: 0,
+    stillUnpriced: 0,
+    newlyPriced: 0,
+    keptWithoutPrice: 0,
+    delta: 0n,
+    dryRun: Boolean(opts.dryRun),
+    recovered: 0,
+  };
   if (!opts.dryRun) {
     await ensureSignedCounts(store, db);
     await ensureJournal(store, db);
@@ -186,11 +196,18 @@ function priceSpan(pricer: Pricer, s: SpanIn): { total: Pico; parts: Repriced['p
   // No token counts at all: the span reported no usage (a stream without a usage block); ingest
   // stores such spans with zeros, and there is nothing to price.
   if (tokens.every((t) => t === 0)) return undefined;
-  const usage: Usage = { inputTokens: tokens[0]!, outputTokens: tokens[1]!, cacheReadTokens: tokens[2]!, cacheWriteTokens: tokens[3]!, reasoningTokens: tokens[4]! };
+  const usage: Usage = {
+    inputTokens: tokens[0]!,
+    outputTokens: tokens[1]!,
+    cacheReadTokens: tokens[2]!,
+    cacheWriteTokens: tokens[3]!,
+    reasoningTokens: tokens[4]!,
+  };
   const at = Number(BigInt(s.end_ns) / 1_000_000n);
   const provider = s.provider || undefined;
-  const quote = (s.response_model ? pricer.price(provider, s.response_model, { ...usage }, at) : undefined)
-    ?? (s.request_model ? pricer.price(provider, s.request_model, { ...usage }, at) : undefined);
+  const quote =
+    (s.response_model ? pricer.price(provider, s.response_model, { ...usage }, at) : undefined) ??
+    (s.request_model ? pricer.price(provider, s.request_model, { ...usage }, at) : undefined);
   if (!quote) return undefined;
   // Batch API results keep their batch discount (as ingest prices them).
   const c = (Number(s.batch) === 1 ? batchQuote(quote) : quote).cost;
@@ -209,7 +226,14 @@ export function taskDeltas(changed: Repriced[]): object[] {
     const s = c.span;
     let d = by.get(s.task_id);
     if (!d) {
-      d = { row: { task_id: s.task_id, service_name: s.service_name, agent_name: s.agent_name, task_name: s.task_name, user_id: s.user_id }, cost: 0n, retry: 0n, unpriced: 0, first: BigInt(s.start_ns), last: BigInt(s.end_ns) };
+      d = {
+        row: { task_id: s.task_id, service_name: s.service_name, agent_name: s.agent_name, task_name: s.task_name, user_id: s.user_id },
+        cost: 0n,
+        retry: 0n,
+        unpriced: 0,
+        first: BigInt(s.start_ns),
+        last: BigInt(s.end_ns),
+      };
       by.set(s.task_id, d);
     }
     // max() columns: the largest value among the spans corrected is still <= the task's max.
@@ -240,7 +264,17 @@ export function hourlyDeltas(changed: Repriced[]): object[] {
   for (const c of changed) {
     const s = c.span;
     const model = s.response_model !== '' ? s.response_model : s.request_model;
-    const keyRow = { hour: Number(s.hour_ts), service_name: s.service_name, agent_name: s.agent_name, task_name: s.task_name, tool_name: s.tool_name, provider: s.provider, model, operation: s.operation, kind: s.kind };
+    const keyRow = {
+      hour: Number(s.hour_ts),
+      service_name: s.service_name,
+      agent_name: s.agent_name,
+      task_name: s.task_name,
+      tool_name: s.tool_name,
+      provider: s.provider,
+      model,
+      operation: s.operation,
+      kind: s.kind,
+    };
     const key = JSON.stringify(Object.values(keyRow));
     let d = by.get(key);
     if (!d) by.set(key, (d = { row: keyRow, cost: 0n, retry: 0n, unpriced: 0 }));
@@ -341,8 +375,16 @@ export function updateSpansSql(db: string, chunk: Plan['spans'], pricingVersion:
   const set = (column: string, values: string[]) =>
     `${column} = toDecimal128(transform(span_id, ${ids}, [${values.map((v) => `'${v}'`).join(',')}], toString(${column})), 12)`;
   const assignments = [
-    set('cost', chunk.map((c) => c.total)),
-    ...COST_COLUMNS.map((col, i) => set(col, chunk.map((c) => c.parts[i]!))),
+    set(
+      'cost',
+      chunk.map((c) => c.total),
+    ),
+    ...COST_COLUMNS.map((col, i) =>
+      set(
+        col,
+        chunk.map((c) => c.parts[i]!),
+      ),
+    ),
     `cost_source = 'exporter'`,
     `unpriced = 0`,
     `pricing_version = ${quote(pricingVersion)}`,

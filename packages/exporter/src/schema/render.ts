@@ -53,7 +53,8 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function validateSchemaOptions(o: SchemaOptions): string[] {
   const p: string[] = [];
   if (o.database !== undefined && !IDENT.test(o.database)) p.push(`database: expected an identifier [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(o.database)}`);
-  if (o.cluster !== undefined && !/^[A-Za-z0-9_.-]+$/.test(o.cluster)) p.push(`cluster: expected a cluster name [A-Za-z0-9_.-]+, got ${JSON.stringify(o.cluster)}`);
+  if (o.cluster !== undefined && !/^[A-Za-z0-9_.-]+$/.test(o.cluster))
+    p.push(`cluster: expected a cluster name [A-Za-z0-9_.-]+, got ${JSON.stringify(o.cluster)}`);
   if (o.replicationPath !== undefined && /['\\]/.test(o.replicationPath)) p.push('replicationPath: must not contain quotes or backslashes');
   for (const k of ['ttlDays', 'taskTtlDays', 'hourlyTtlDays'] as const) {
     const v = o[k];

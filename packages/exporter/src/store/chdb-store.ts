@@ -14,7 +14,19 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
-import { StoreError, describeSql, firstLine, logSql, scrubQueryText, toJsonEachRow, type InsertOptions, type Lane, type QueryOptions, type Store, type StoreLogOptions } from './store.ts';
+import {
+  StoreError,
+  describeSql,
+  firstLine,
+  logSql,
+  scrubQueryText,
+  toJsonEachRow,
+  type InsertOptions,
+  type Lane,
+  type QueryOptions,
+  type Store,
+  type StoreLogOptions,
+} from './store.ts';
 
 const WRITE_LANE_SETTINGS = 'SET priority = 1';
 const READ_LANE_SETTINGS = 'SET priority = 2, max_threads = 1';
@@ -46,7 +58,10 @@ export class ChdbStore implements Store {
   static async open(options: ChdbStoreOptions = {}): Promise<ChdbStore> {
     const dir = resolve(options.dataDir ?? './.spendtrace');
     if (bound && bound.dir !== dir) {
-      throw new StoreError('SPENDTRACE_STORE_BUSY', `chDB is already open on ${bound.dir} in this process; one process owns one data directory (asked for ${dir})`);
+      throw new StoreError(
+        'SPENDTRACE_STORE_BUSY',
+        `chDB is already open on ${bound.dir} in this process; one process owns one data directory (asked for ${dir})`,
+      );
     }
     try {
       mkdirSync(dir, { recursive: true });
@@ -96,12 +111,16 @@ export class ChdbStore implements Store {
     logSql(sql, this.opts);
     return this.run(opts?.lane ?? 'read', async (s) => {
       try {
-        const r = params && Object.keys(params).length
-          ? await s.queryBindAsync(sql, params, { format: 'JSONEachRow' })
-          : await s.queryAsync(sql, { format: 'JSONEachRow' });
+        const r =
+          params && Object.keys(params).length
+            ? await s.queryBindAsync(sql, params, { format: 'JSONEachRow' })
+            : await s.queryAsync(sql, { format: 'JSONEachRow' });
         const text = r.text();
         if (!text) return [];
-        return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+        return text
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as T);
       } catch (cause) {
         throw wrap('SPENDTRACE_STORE_QUERY', `query failed`, cause, sql, this.opts);
       }

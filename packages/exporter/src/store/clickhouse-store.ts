@@ -40,7 +40,9 @@ export class ClickHouseStore implements Store {
     try {
       mod = (await import('@clickhouse/client')) as unknown as typeof mod;
     } catch (cause) {
-      throw new StoreError('SPENDTRACE_STORE_DRIVER_MISSING', 'a ClickHouse URL was given but @clickhouse/client is not installed (npm i @clickhouse/client)', { cause });
+      throw new StoreError('SPENDTRACE_STORE_DRIVER_MISSING', 'a ClickHouse URL was given but @clickhouse/client is not installed (npm i @clickhouse/client)', {
+        cause,
+      });
     }
     const client = mod.createClient({
       url: options.url,
@@ -64,7 +66,10 @@ export class ClickHouseStore implements Store {
     const c = this.client;
     if (!c) return Promise.reject(new StoreError('SPENDTRACE_STORE_CLOSED', 'ClickHouse store is closed'));
     const p = op(c);
-    const done = p.then(() => undefined, () => undefined);
+    const done = p.then(
+      () => undefined,
+      () => undefined,
+    );
     this.inflight.add(done);
     void done.then(() => this.inflight.delete(done));
     return p;
@@ -80,7 +85,10 @@ export class ClickHouseStore implements Store {
       }
     });
     if (!r.success) {
-      throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${scrubQueryText(firstLine(r.error), this.opts)}`, { cause: r.error, clickhouseCode: clickhouseCode(r.error) });
+      throw new StoreError('SPENDTRACE_STORE_CONNECT', `ClickHouse ping failed: ${scrubQueryText(firstLine(r.error), this.opts)}`, {
+        cause: r.error,
+        clickhouseCode: clickhouseCode(r.error),
+      });
     }
   }
 
@@ -109,13 +117,13 @@ export class ClickHouseStore implements Store {
           clickhouse_settings: {
             ...(opts?.dedupToken
               ? {
-                insert_deduplication_token: opts.dedupToken,
-                deduplicate_blocks_in_dependent_materialized_views: 1,
-                // The token's guarantee is a synchronous insert's: a server (or profile) with
-                // async_insert on deduplicates async inserts only with async_insert_deduplicate
-                // (off by default). The batcher batches already; the server need not.
-                async_insert: 0,
-              }
+                  insert_deduplication_token: opts.dedupToken,
+                  deduplicate_blocks_in_dependent_materialized_views: 1,
+                  // The token's guarantee is a synchronous insert's: a server (or profile) with
+                  // async_insert on deduplicates async inserts only with async_insert_deduplicate
+                  // (off by default). The batcher batches already; the server need not.
+                  async_insert: 0,
+                }
               : {}),
             ...opts?.settings,
           },
@@ -157,5 +165,9 @@ function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, c
   const ch = clickhouseCode(cause);
   // Network failures (connection refused, timeouts) carry no ClickHouse code.
   const net = ch === undefined && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket|Timeout/i.test(String((cause as Error)?.message ?? cause));
-  return new StoreError(net ? 'SPENDTRACE_STORE_CONNECT' : code, `ClickHouse: ${what}: ${scrubQueryText(firstLine(cause), opts)}${sql ? describeSql(sql, opts) : ''}`, { cause, clickhouseCode: ch });
+  return new StoreError(
+    net ? 'SPENDTRACE_STORE_CONNECT' : code,
+    `ClickHouse: ${what}: ${scrubQueryText(firstLine(cause), opts)}${sql ? describeSql(sql, opts) : ''}`,
+    { cause, clickhouseCode: ch },
+  );
 }

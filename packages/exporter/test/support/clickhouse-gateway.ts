@@ -70,23 +70,46 @@ export interface RunningGateway {
 
 /** Parameters that belong to the HTTP layer, never settings (the server's reserved names). */
 const RESERVED = new Set([
-  'query', 'compress', 'decompress', 'user', 'password', 'quota_key', 'query_id', 'stacktrace', 'role', 'buffer_size',
-  'wait_end_of_query', 'session_id', 'session_timeout', 'session_check', 'client_protocol_version', 'close_session',
-  'database', 'default_format',
+  'query',
+  'compress',
+  'decompress',
+  'user',
+  'password',
+  'quota_key',
+  'query_id',
+  'stacktrace',
+  'role',
+  'buffer_size',
+  'wait_end_of_query',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'client_protocol_version',
+  'close_session',
+  'database',
+  'default_format',
 ]);
 
 /** ClickHouse's exceptionCodeToHTTPStatus, by exception name (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp). */
 const STATUS_BY_TYPE: Record<string, number> = {};
-const statusFor = (names: string, status: number) => { for (const n of names.split(/\s+/)) if (n) STATUS_BY_TYPE[n] = status; };
+const statusFor = (names: string, status: number) => {
+  for (const n of names.split(/\s+/)) if (n) STATUS_BY_TYPE[n] = status;
+};
 statusFor('REQUIRED_PASSWORD', 401);
 statusFor('UNKNOWN_USER WRONG_PASSWORD AUTHENTICATION_FAILED SET_NON_GRANTED_ROLE ACCESS_DENIED', 403);
-statusFor(`BAD_ARGUMENTS CANNOT_COMPILE_REGEXP CANNOT_PARSE_TEXT CANNOT_PARSE_ESCAPE_SEQUENCE CANNOT_PARSE_QUOTED_STRING
+statusFor(
+  `BAD_ARGUMENTS CANNOT_COMPILE_REGEXP CANNOT_PARSE_TEXT CANNOT_PARSE_ESCAPE_SEQUENCE CANNOT_PARSE_QUOTED_STRING
   CANNOT_PARSE_DATE CANNOT_PARSE_DATETIME CANNOT_PARSE_NUMBER CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING CANNOT_PARSE_IPV4
   CANNOT_PARSE_IPV6 CANNOT_PARSE_INPUT_ASSERTION_FAILED CANNOT_PARSE_UUID DUPLICATE_COLUMN ILLEGAL_COLUMN
   UNKNOWN_ELEMENT_IN_AST UNKNOWN_TYPE_OF_AST_NODE THERE_IS_NO_COLUMN TOO_DEEP_AST TOO_BIG_AST UNEXPECTED_AST_STRUCTURE
-  SYNTAX_ERROR INCORRECT_DATA TYPE_MISMATCH VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE`, 400);
-statusFor(`UNKNOWN_TABLE UNKNOWN_FUNCTION UNKNOWN_IDENTIFIER UNKNOWN_TYPE UNKNOWN_STORAGE UNKNOWN_DATABASE UNKNOWN_SETTING
-  UNKNOWN_DIRECTION_OF_SORTING UNKNOWN_AGGREGATE_FUNCTION UNKNOWN_FORMAT UNKNOWN_DATABASE_ENGINE UNKNOWN_TYPE_OF_QUERY UNKNOWN_ROLE`, 404);
+  SYNTAX_ERROR INCORRECT_DATA TYPE_MISMATCH VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE`,
+  400,
+);
+statusFor(
+  `UNKNOWN_TABLE UNKNOWN_FUNCTION UNKNOWN_IDENTIFIER UNKNOWN_TYPE UNKNOWN_STORAGE UNKNOWN_DATABASE UNKNOWN_SETTING
+  UNKNOWN_DIRECTION_OF_SORTING UNKNOWN_AGGREGATE_FUNCTION UNKNOWN_FORMAT UNKNOWN_DATABASE_ENGINE UNKNOWN_TYPE_OF_QUERY UNKNOWN_ROLE`,
+  404,
+);
 statusFor('QUERY_IS_TOO_LARGE', 413);
 statusFor('NOT_IMPLEMENTED', 501);
 statusFor('SOCKET_TIMEOUT CANNOT_OPEN_FILE CANNOT_SCHEDULE_TASK', 503);
@@ -139,11 +162,17 @@ function contentType(format: string): string {
 }
 
 const decoders: Record<string, (b: Buffer) => Promise<Buffer>> = {
-  gzip: promisify(zlib.gunzip), 'x-gzip': promisify(zlib.gunzip), deflate: promisify(zlib.inflate), br: promisify(zlib.brotliDecompress),
+  gzip: promisify(zlib.gunzip),
+  'x-gzip': promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
   zstd: promisify(zlib.zstdDecompress),
 };
 const encoders: Record<string, (b: Buffer) => Promise<Buffer>> = {
-  gzip: promisify(zlib.gzip), deflate: promisify(zlib.deflate), br: promisify(zlib.brotliCompress), zstd: promisify(zlib.zstdCompress),
+  gzip: promisify(zlib.gzip),
+  deflate: promisify(zlib.deflate),
+  br: promisify(zlib.brotliCompress),
+  zstd: promisify(zlib.zstdCompress),
 };
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -152,7 +181,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     let n = 0;
     req.on('data', (c: Buffer) => {
       n += c.length;
-      if (n > limit) { fail(new ChException(202, 'QUERY_IS_TOO_LARGE', `request body exceeds ${limit} bytes`)); req.destroy(); return; }
+      if (n > limit) {
+        fail(new ChException(202, 'QUERY_IS_TOO_LARGE', `request body exceeds ${limit} bytes`));
+        req.destroy();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => ok(Buffer.concat(chunks)));
@@ -175,7 +208,12 @@ function parseMultipart(body: Buffer, boundary: string): Map<string, string> {
   return out;
 }
 
-interface LiveSession { s: Session; busy: boolean; timer: NodeJS.Timeout | undefined; timeoutS: number }
+interface LiveSession {
+  s: Session;
+  busy: boolean;
+  timer: NodeJS.Timeout | undefined;
+  timeoutS: number;
+}
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const dataDir = resolve(options.dataDir);
@@ -195,14 +233,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
     if (running >= slots) await new Promise<void>((r) => waiting.push(r));
     running++;
-    try { return await fn(); } finally { running--; waiting.shift()?.(); }
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   }
 
   function authenticate(req: IncomingMessage, url: URL): string {
     let user = url.searchParams.get('user') ?? undefined;
     let password = url.searchParams.get('password') ?? undefined;
     const h = req.headers;
-    if (h['x-clickhouse-user'] !== undefined) { user = String(h['x-clickhouse-user']); password = String(h['x-clickhouse-key'] ?? ''); }
+    if (h['x-clickhouse-user'] !== undefined) {
+      user = String(h['x-clickhouse-user']);
+      password = String(h['x-clickhouse-key'] ?? '');
+    }
     const auth = h.authorization;
     if (auth?.startsWith('Basic ')) {
       const dec = Buffer.from(auth.slice(6), 'base64').toString('utf8');
@@ -240,7 +286,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (enc && enc !== 'identity' && body.length) {
       const dec = decoders[enc];
       if (!dec) throw new ChException(36, 'BAD_ARGUMENTS', `Unknown HTTP Content-Encoding: ${enc}`);
-      try { body = await dec(body); } catch (e) { throw new ChException(432, 'UNKNOWN_CODEC', `cannot decode ${enc} request body: ${(e as Error).message}`); }
+      try {
+        body = await dec(body);
+      } catch (e) {
+        throw new ChException(432, 'UNKNOWN_CODEC', `cannot decode ${enc} request body: ${(e as Error).message}`);
+      }
       if (body.length > maxBody) throw new ChException(202, 'QUERY_IS_TOO_LARGE', `request body exceeds ${maxBody} bytes`);
     }
 
@@ -253,11 +303,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       for (const [k, v] of parseMultipart(body, boundary)) fields.push([k, v]);
       bodyText = undefined;
     }
-    const get = (k: string) => { let v: string | undefined; for (const [n, x] of fields) if (n === k) v = x; return v; };
+    const get = (k: string) => {
+      let v: string | undefined;
+      for (const [n, x] of fields) if (n === k) v = x;
+      return v;
+    };
     const queryParam = get('query') ?? '';
     const text = queryParam && bodyText !== undefined ? `${queryParam}\n${bodyText}` : queryParam || bodyText || '';
     if (!text.trim()) {
-      if (req.method === 'GET' && !sp.has('query')) { reply(res, 200, { 'Content-Type': 'text/html; charset=UTF-8' }, Buffer.from('Ok.\n')); return; }
+      if (req.method === 'GET' && !sp.has('query')) {
+        reply(res, 200, { 'Content-Type': 'text/html; charset=UTF-8' }, Buffer.from('Ok.\n'));
+        return;
+      }
       throw new ChException(62, 'SYNTAX_ERROR', 'Empty query');
     }
 
@@ -271,24 +328,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (req.method === 'GET' && !sessionId && !settings.some(([k, v]) => k === 'readonly' && v !== '0')) settings.push(['readonly', '2']);
     const database = get('database');
     const format = get('default_format') || 'TabSeparated';
-    const setting = (k: string) => { let v: string | undefined; for (const [n, x] of settings) if (n === k) v = x; return v; };
+    const setting = (k: string) => {
+      let v: string | undefined;
+      for (const [n, x] of settings) if (n === k) v = x;
+      return v;
+    };
     const compressOut = /^(1|true)$/i.test(setting('enable_http_compression') ?? '');
 
     const started = process.hrtime.bigint();
-    const { bytes, rowsRead, bytesRead } = await withSlot(() => (sessionId
-      ? runInSession(sessionId, get('session_timeout'), get('session_check') === '1', get('close_session') === '1', database, settings, params, text, format)
-      : runFresh(database, settings, params, text, format)));
+    const { bytes, rowsRead, bytesRead } = await withSlot(() =>
+      sessionId
+        ? runInSession(sessionId, get('session_timeout'), get('session_check') === '1', get('close_session') === '1', database, settings, params, text, format)
+        : runFresh(database, settings, params, text, format),
+    );
     const elapsed = process.hrtime.bigint() - started;
 
     const headers: Record<string, string> = {
       'Content-Type': contentType(outputFormat(text, format)),
       'X-ClickHouse-Format': outputFormat(text, format),
-      'X-ClickHouse-Summary': JSON.stringify({ read_rows: String(rowsRead), read_bytes: String(bytesRead), result_bytes: String(bytes.length), elapsed_ns: String(elapsed) }),
+      'X-ClickHouse-Summary': JSON.stringify({
+        read_rows: String(rowsRead),
+        read_bytes: String(bytesRead),
+        result_bytes: String(bytes.length),
+        elapsed_ns: String(elapsed),
+      }),
     };
     if (sessionId) headers['X-ClickHouse-Session-Id'] = sessionId;
     let out: Buffer = Buffer.from(bytes);
     if (compressOut) {
-      const accepted = String(req.headers['accept-encoding'] ?? '').split(',').map((s) => s.trim().split(';')[0]!.toLowerCase());
+      const accepted = String(req.headers['accept-encoding'] ?? '')
+        .split(',')
+        .map((s) => s.trim().split(';')[0]!.toLowerCase());
       const codec = accepted.find((a) => encoders[a]);
       if (codec) {
         out = await encoders[codec]!(out);
@@ -327,8 +397,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
    * URL settings and the database apply to the one request, as on the server: they are restored
    * afterwards. URL query parameters stay set in the session (the engine cannot unset one).
    */
-  async function runInSession(id: string, timeout: string | undefined, check: boolean, closeAfter: boolean, database: string | undefined,
-    settings: Array<[string, string]>, params: Array<[string, string]>, text: string, format: string) {
+  async function runInSession(
+    id: string,
+    timeout: string | undefined,
+    check: boolean,
+    closeAfter: boolean,
+    database: string | undefined,
+    settings: Array<[string, string]>,
+    params: Array<[string, string]>,
+    text: string,
+    format: string,
+  ) {
     let live = sessions.get(id);
     if (!live) {
       if (check) throw new ChException(372, 'SESSION_NOT_FOUND', `Session ${id} not found`);
@@ -346,28 +425,51 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const s = live.s;
     try {
       const names = settings.map(([k]) => k).filter((k) => NAME.test(k));
-      const prev = (await s.queryAsync(`SELECT currentDatabase(), ${names.length ? `arrayMap(n -> (n, getSetting(n)::String), [${names.map(sqlString).join(', ')}])` : '[]'} FORMAT JSONCompactEachRow`, { format: 'JSONCompactEachRow' }).catch(() => undefined))?.text();
+      const prev = (
+        await s
+          .queryAsync(
+            `SELECT currentDatabase(), ${names.length ? `arrayMap(n -> (n, getSetting(n)::String), [${names.map(sqlString).join(', ')}])` : '[]'} FORMAT JSONCompactEachRow`,
+            { format: 'JSONCompactEachRow' },
+          )
+          .catch(() => undefined)
+      )?.text();
       const [prevDb, prevSettings] = prev ? (JSON.parse(prev) as [string, Array<[string, string]>]) : ['default', []];
       const stmts = [...(database ? [`USE ${backquote(database)}`] : []), ...setStatements(settings, params)];
       try {
         return await exec(s, stmts, text, format);
       } finally {
-        const restore = [...(database ? [`USE ${backquote(prevDb)}`] : []), ...(prevSettings.length ? [`SET ${prevSettings.map(([k, v]) => `${k} = ${sqlString(v)}`).join(', ')}`] : [])];
+        const restore = [
+          ...(database ? [`USE ${backquote(prevDb)}`] : []),
+          ...(prevSettings.length ? [`SET ${prevSettings.map(([k, v]) => `${k} = ${sqlString(v)}`).join(', ')}`] : []),
+        ];
         for (const st of restore) await s.queryAsync(st, { format: 'TabSeparated' }).catch(() => undefined);
       }
     } catch (e) {
       throw e instanceof ChException ? e : ChException.fromEngine(e);
     } finally {
       live.busy = false;
-      if (closeAfter) { sessions.delete(id); s.close(); } else {
-        live.timer = setTimeout(() => { if (!live!.busy) { sessions.delete(id); s.close(); } }, live.timeoutS * 1000);
+      if (closeAfter) {
+        sessions.delete(id);
+        s.close();
+      } else {
+        live.timer = setTimeout(() => {
+          if (!live!.busy) {
+            sessions.delete(id);
+            s.close();
+          }
+        }, live.timeoutS * 1000);
         live.timer.unref();
       }
     }
   }
 
   function reply(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer) {
-    res.writeHead(status, { ...headers, 'X-ClickHouse-Server-Display-Name': displayName, 'X-ClickHouse-Timezone': timezone, 'Content-Length': String(body.length) });
+    res.writeHead(status, {
+      ...headers,
+      'X-ClickHouse-Server-Display-Name': displayName,
+      'X-ClickHouse-Timezone': timezone,
+      'Content-Length': String(body.length),
+    });
     res.end(body);
   }
 
@@ -389,7 +491,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     if (url.pathname !== '/') {
       req.resume();
-      reply(res, 404, { 'Content-Type': 'text/plain; charset=UTF-8' }, Buffer.from(`There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n`));
+      reply(
+        res,
+        404,
+        { 'Content-Type': 'text/plain; charset=UTF-8' },
+        Buffer.from(`There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n`),
+      );
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
@@ -410,9 +517,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${addr.address}:${addr.port}`,
     engineVersion: version,
     async close() {
-      await new Promise<void>((ok) => { server.close(() => ok()); server.closeAllConnections(); });
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      });
       while (running > 0) await new Promise((r) => setTimeout(r, 10));
-      for (const [id, live] of sessions) { clearTimeout(live.timer); live.s.close(); sessions.delete(id); }
+      for (const [id, live] of sessions) {
+        clearTimeout(live.timer);
+        live.s.close();
+        sessions.delete(id);
+      }
       root.close();
       await drainPending();
     },
@@ -423,18 +537,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
     options: {
-      'data-dir': { type: 'string' }, port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' },
-      user: { type: 'string', multiple: true }, concurrency: { type: 'string' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      user: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
     },
   });
   if (!values['data-dir']) {
     console.error('usage: clickhouse-gateway.ts --data-dir DIR [--port N] [--host H] [--user name:password ...] [--concurrency N]');
     process.exit(2);
   }
-  const users = values.user?.length ? Object.fromEntries(values.user.map((u) => { const i = u.indexOf(':'); return i < 0 ? [u, ''] : [u.slice(0, i), u.slice(i + 1)]; })) : undefined;
+  const users = values.user?.length
+    ? Object.fromEntries(
+        values.user.map((u) => {
+          const i = u.indexOf(':');
+          return i < 0 ? [u, ''] : [u.slice(0, i), u.slice(i + 1)];
+        }),
+      )
+    : undefined;
   const gw = await startGateway({
-    dataDir: values['data-dir'], port: Number(values.port), host: values.host,
-    ...(users ? { users } : {}), ...(values.concurrency ? { maxConcurrentQueries: Number(values.concurrency) } : {}),
+    dataDir: values['data-dir'],
+    port: Number(values.port),
+    host: values.host,
+    ...(users ? { users } : {}),
+    ...(values.concurrency ? { maxConcurrentQueries: Number(values.concurrency) } : {}),
   });
   process.stdout.write(JSON.stringify({ url: gw.url, engineVersion: gw.engineVersion, pid: process.pid }) + '\n');
   let stopping = false;

@@ -24,14 +24,18 @@ export interface GatewayProcess {
 
 const ENTRY = fileURLToPath(new URL('./clickhouse-gateway.ts', import.meta.url));
 
-export async function startGatewayProcess(opts: { users?: Record<string, string>; concurrency?: number; timeoutMs?: number; dataDir?: string; port?: number } = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  opts: { users?: Record<string, string>; concurrency?: number; timeoutMs?: number; dataDir?: string; port?: number } = {},
+): Promise<GatewayProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'spendtrace-ch-gateway-'));
   const args = [ENTRY, '--data-dir', dataDir, '--port', String(opts.port ?? 0)];
   for (const [u, p] of Object.entries(opts.users ?? {})) args.push('--user', `${u}:${p}`);
   if (opts.concurrency) args.push('--concurrency', String(opts.concurrency));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const hello = await new Promise<{ url: string; engineVersion: string; pid: number }>((ok, fail) => {
     let out = '';
@@ -39,9 +43,19 @@ export async function startGatewayProcess(opts: { users?: Record<string, string>
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const nl = out.indexOf('\n');
-      if (nl >= 0) { clearTimeout(timer); try { ok(JSON.parse(out.slice(0, nl))); } catch (e) { fail(e as Error); } }
+      if (nl >= 0) {
+        clearTimeout(timer);
+        try {
+          ok(JSON.parse(out.slice(0, nl)));
+        } catch (e) {
+          fail(e as Error);
+        }
+      }
     });
-    child.once('exit', (code) => { clearTimeout(timer); fail(new Error(`gateway exited with ${code} before listening: ${err}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`gateway exited with ${code} before listening: ${err}`));
+    });
   });
   return {
     ...hello,

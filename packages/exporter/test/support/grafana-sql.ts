@@ -25,9 +25,13 @@ export function interpolateVariables(sql: string, vars: Record<string, string[]>
     const values = vars[name];
     if (!values) throw new Error(`unknown template variable $${name}`);
     switch (format) {
-      case 'singlequote': return values.map(quote).join(',');
-      case 'csv': case undefined: return values.join(',');
-      default: throw new Error(`format ${format} of $${name} not supported here`);
+      case 'singlequote':
+        return values.map(quote).join(',');
+      case 'csv':
+      case undefined:
+        return values.join(',');
+      default:
+        throw new Error(`format ${format} of $${name} not supported here`);
     }
   });
 }
@@ -73,9 +77,18 @@ const MACROS: Record<string, Macro> = {
   toTime: (_a, q) => dateTime(q.to),
   fromTime_ms: (_a, q) => dateTime64(q.from),
   toTime_ms: (_a, q) => dateTime64(q.to),
-  timeFilter: (a, q) => { const c = one('timeFilter', a); return `${c} >= ${dateTime(q.from)} AND ${c} <= ${dateTime(q.to)}`; },
-  timeFilter_ms: (a, q) => { const c = one('timeFilter_ms', a); return `${c} >= ${dateTime64(q.from)} AND ${c} <= ${dateTime64(q.to)}`; },
-  dateFilter: (a, q) => { const c = one('dateFilter', a); return `${c} >= ${date(q.from)} AND ${c} <= ${date(q.to)}`; },
+  timeFilter: (a, q) => {
+    const c = one('timeFilter', a);
+    return `${c} >= ${dateTime(q.from)} AND ${c} <= ${dateTime(q.to)}`;
+  },
+  timeFilter_ms: (a, q) => {
+    const c = one('timeFilter_ms', a);
+    return `${c} >= ${dateTime64(q.from)} AND ${c} <= ${dateTime64(q.to)}`;
+  },
+  dateFilter: (a, q) => {
+    const c = one('dateFilter', a);
+    return `${c} >= ${date(q.from)} AND ${c} <= ${date(q.to)}`;
+  },
   timeInterval: (a, q) => `toStartOfInterval(toDateTime(${one('timeInterval', a)}), INTERVAL ${Math.max(1, Math.floor(q.intervalSeconds))} second)`,
   interval_s: (_a, q) => String(Math.max(1, Math.floor(q.intervalSeconds))),
 };

@@ -25,7 +25,12 @@ function boundaryStrings(): string[] {
   const out: string[] = [];
   for (const limit of [LIMITS.maxLabelChars, LIMITS.maxValueChars, LIMITS.maxKeyChars]) {
     for (let d = -2; d <= 1; d++) {
-      out.push('a'.repeat(limit + d) + EMOJI + 'z', 'b'.repeat(limit + d) + '\ud83d', 'c'.repeat(limit + d) + '\ude00' + 'q', EMOJI.repeat(Math.ceil((limit + d) / 2)));
+      out.push(
+        'a'.repeat(limit + d) + EMOJI + 'z',
+        'b'.repeat(limit + d) + '\ud83d',
+        'c'.repeat(limit + d) + '\ude00' + 'q',
+        EMOJI.repeat(Math.ceil((limit + d) / 2)),
+      );
     }
   }
   return out;
@@ -42,23 +47,44 @@ const ABSURD: Array<Record<string, unknown>> = [
 ];
 
 type V = string | number;
-const jsonValue = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) && Math.abs(v) < 2 ** 53 ? { intValue: String(v) } : { doubleValue: v }) : { stringValue: String(v) });
+const jsonValue = (v: unknown) =>
+  typeof v === 'number' ? (Number.isInteger(v) && Math.abs(v) < 2 ** 53 ? { intValue: String(v) } : { doubleValue: v }) : { stringValue: String(v) };
 
-function jsonBody(spans: Array<{ traceId?: string; spanId?: string; name: string; startMs: number; attrs: Record<string, unknown> }>, resource: Record<string, V> = {}): HostileBody {
+function jsonBody(
+  spans: Array<{ traceId?: string; spanId?: string; name: string; startMs: number; attrs: Record<string, unknown> }>,
+  resource: Record<string, V> = {},
+): HostileBody {
   const req = {
-    resourceSpans: [{
-      resource: { attributes: Object.entries({ 'service.name': 'hostile', ...resource }).map(([key, v]) => ({ key, value: jsonValue(v) })) },
-      scopeSpans: [{ scope: { name: 'fuzz' }, spans: spans.map((s) => ({
-        traceId: s.traceId ?? hex(16), spanId: s.spanId ?? hex(8), name: s.name, kind: 3,
-        startTimeUnixNano: (BigInt(Math.round(s.startMs)) * 1_000_000n).toString(), endTimeUnixNano: (BigInt(Math.round(s.startMs + 5)) * 1_000_000n).toString(),
-        attributes: Object.entries(s.attrs).map(([key, v]) => ({ key, value: jsonValue(v) })),
-      })) }],
-    }],
+    resourceSpans: [
+      {
+        resource: { attributes: Object.entries({ 'service.name': 'hostile', ...resource }).map(([key, v]) => ({ key, value: jsonValue(v) })) },
+        scopeSpans: [
+          {
+            scope: { name: 'fuzz' },
+            spans: spans.map((s) => ({
+              traceId: s.traceId ?? hex(16),
+              spanId: s.spanId ?? hex(8),
+              name: s.name,
+              kind: 3,
+              startTimeUnixNano: (BigInt(Math.round(s.startMs)) * 1_000_000n).toString(),
+              endTimeUnixNano: (BigInt(Math.round(s.startMs + 5)) * 1_000_000n).toString(),
+              attributes: Object.entries(s.attrs).map(([key, v]) => ({ key, value: jsonValue(v) })),
+            })),
+          },
+        ],
+      },
+    ],
   };
   return { body: JSON.stringify(req), contentType: 'application/json', spans: spans.length };
 }
 
-const CHAT = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5 };
+const CHAT = {
+  'gen_ai.operation.name': 'chat',
+  'gen_ai.provider.name': 'openai',
+  'gen_ai.request.model': 'gpt-4o-mini',
+  'gen_ai.usage.input_tokens': 10,
+  'gen_ai.usage.output_tokens': 5,
+};
 
 /** `n` hostile bodies, about half JSON and half protobuf. */
 export function hostileCorpus(n: number): HostileBody[] {
@@ -69,12 +95,18 @@ export function hostileCorpus(n: number): HostileBody[] {
   for (let i = 0; out.length + protoSpans.length / 4 < n; i++) {
     const kind = i % 6;
     const s = strings[i % strings.length]!;
-    const spec = kind === 0 ? { name: s, startMs: now, attrs: { ...CHAT, [s.slice(0, 300)]: s, 'gen_ai.request.model': s, 'gen_ai.agent.name': s } }
-      : kind === 1 ? { name: 'chat', startMs: now - (i % 130) * 86_400_000, attrs: { ...CHAT } }
-      : kind === 2 ? { name: 'chat', startMs: now, attrs: { ...CHAT, ...ABSURD[i % ABSURD.length] } }
-      : kind === 3 ? { name: 'chat', startMs: now, attrs: { ...CHAT, huge: 'h'.repeat(200_000), many: JSON.stringify(Array.from({ length: 2000 }, (_, k) => k)) } }
-      : kind === 4 ? { name: `chat ${EMOJI}`, startMs: now, attrs: { ...CHAT, 'user.id': s } }
-      : { name: 'chat', startMs: now, attrs: { ...CHAT } };
+    const spec =
+      kind === 0
+        ? { name: s, startMs: now, attrs: { ...CHAT, [s.slice(0, 300)]: s, 'gen_ai.request.model': s, 'gen_ai.agent.name': s } }
+        : kind === 1
+          ? { name: 'chat', startMs: now - (i % 130) * 86_400_000, attrs: { ...CHAT } }
+          : kind === 2
+            ? { name: 'chat', startMs: now, attrs: { ...CHAT, ...ABSURD[i % ABSURD.length] } }
+            : kind === 3
+              ? { name: 'chat', startMs: now, attrs: { ...CHAT, huge: 'h'.repeat(200_000), many: JSON.stringify(Array.from({ length: 2000 }, (_, k) => k)) } }
+              : kind === 4
+                ? { name: `chat ${EMOJI}`, startMs: now, attrs: { ...CHAT, 'user.id': s } }
+                : { name: 'chat', startMs: now, attrs: { ...CHAT } };
     if (i % 2 === 0) {
       protoSpans.push({ ...spec, resource: kind === 4 && i % 24 === 4 ? 'big' : 'small' });
       continue;
@@ -85,11 +117,17 @@ export function hostileCorpus(n: number): HostileBody[] {
     } else if (i % 120 === 5) {
       // A huge shared resource attribute on many spans, plus an invalid and a repeated id.
       const spanId = hex(8);
-      out.push(jsonBody([
-        ...Array.from({ length: 200 }, () => ({ name: 'chat', startMs: now, attrs: { ...CHAT } })),
-        { traceId: 'zz', name: 'bad ids', startMs: now, attrs: {} },
-        { spanId, name: 'twice', startMs: now, attrs: {} }, { spanId, name: 'twice', startMs: now, attrs: {} },
-      ], { big: 'R'.repeat(2_000_000), [EMOJI.repeat(200)]: '\udfff' }));
+      out.push(
+        jsonBody(
+          [
+            ...Array.from({ length: 200 }, () => ({ name: 'chat', startMs: now, attrs: { ...CHAT } })),
+            { traceId: 'zz', name: 'bad ids', startMs: now, attrs: {} },
+            { spanId, name: 'twice', startMs: now, attrs: {} },
+            { spanId, name: 'twice', startMs: now, attrs: {} },
+          ],
+          { big: 'R'.repeat(2_000_000), [EMOJI.repeat(200)]: '\udfff' },
+        ),
+      );
     } else {
       out.push(jsonBody([spec, { ...spec, attrs: { ...spec.attrs, lone: `x\ud800${s.slice(0, 20)}` } }]));
     }
@@ -98,7 +136,10 @@ export function hostileCorpus(n: number): HostileBody[] {
   for (const res of ['small', 'big'] as const) {
     const memory = new InMemorySpanExporter();
     const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'hostile-proto', ...(res === 'big' ? { big: 'P'.repeat(1_000_000), emoji: EMOJI.repeat(20_000) } : {}) }),
+      resource: resourceFromAttributes({
+        'service.name': 'hostile-proto',
+        ...(res === 'big' ? { big: 'P'.repeat(1_000_000), emoji: EMOJI.repeat(20_000) } : {}),
+      }),
       spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
     });
     const tracer = provider.getTracer('fuzz');

@@ -61,40 +61,90 @@ export function knownFleet(now: number): FleetTask[] {
     });
     tasks.push({ ...t, calls: full, cost: full.reduce((a, c) => a + c.cost, 0n) });
   };
-  const llm = (model: string, input: number, output: number, extra: Partial<FleetCall> = {}) => ({ kind: 'inference' as const, model, tool: '', input, output, error: false, ...extra });
+  const llm = (model: string, input: number, output: number, extra: Partial<FleetCall> = {}) => ({
+    kind: 'inference' as const,
+    model,
+    tool: '',
+    input,
+    output,
+    error: false,
+    ...extra,
+  });
   const search = () => ({ kind: 'tool' as const, model: '', tool: 'web_search', input: 0, output: 0, error: false });
   for (const d of [0, 1, 2, 3, 4, 5, 6, 7, 10]) {
     const base = d === 0 ? now - 50 * 60_000 : d === 7 ? now - 7 * DAY + 2 * 3_600_000 : now - d * DAY;
     // research: a gpt-4.1 plan, searches (with a gpt-4o-mini read inside the tool), a gpt-4.1 write; every third fails.
     for (let i = 0; i < 2; i++) {
       const n = d * 2 + i;
-      add({ service: 'fleet', agent: 'research-agent', taskName: 'deep-research', userId: i === 0 ? 'alice' : 'bob', outcome: n % 3 === 2 ? 'failure' : 'success', start: base + i * 60_000 },
-        [llm('gpt-4.1', 2_000 + 300 * n, 400 + 50 * d), ...Array.from({ length: 1 + (n % 3) }, search), llm('gpt-4o-mini', 1_500 + 10 * n, 120, { tool: 'web_search' }), llm('gpt-4.1', 3_100, 900 + 20 * n)]);
+      add(
+        {
+          service: 'fleet',
+          agent: 'research-agent',
+          taskName: 'deep-research',
+          userId: i === 0 ? 'alice' : 'bob',
+          outcome: n % 3 === 2 ? 'failure' : 'success',
+          start: base + i * 60_000,
+        },
+        [
+          llm('gpt-4.1', 2_000 + 300 * n, 400 + 50 * d),
+          ...Array.from({ length: 1 + (n % 3) }, search),
+          llm('gpt-4o-mini', 1_500 + 10 * n, 120, { tool: 'web_search' }),
+          llm('gpt-4.1', 3_100, 900 + 20 * n),
+        ],
+      );
     }
     // support: three replies a day on gpt-4o-mini; the second fails after an errored (billed) call.
     for (let i = 0; i < 3; i++) {
-      add({ service: 'fleet', agent: 'support-agent', taskName: 'reply', userId: ['carol', 'dave', 'carol'][i]!, outcome: i === 1 ? 'failure' : 'success', start: base + (5 + i) * 60_000 },
-        [llm('gpt-4o-mini', 800 + 37 * i + d, 150 + 11 * i, { error: i === 1 }), llm('gpt-4o-mini', 950 + 13 * d, 210)]);
+      add(
+        {
+          service: 'fleet',
+          agent: 'support-agent',
+          taskName: 'reply',
+          userId: ['carol', 'dave', 'carol'][i]!,
+          outcome: i === 1 ? 'failure' : 'success',
+          start: base + (5 + i) * 60_000,
+        },
+        [llm('gpt-4o-mini', 800 + 37 * i + d, 150 + 11 * i, { error: i === 1 }), llm('gpt-4o-mini', 950 + 13 * d, 210)],
+      );
     }
     // triage: one small classification (on day 2 also a custom model with no known price: unpriced, never $0);
     // the nightly summary runs on gpt-4o in another service.
-    add({ service: 'fleet', agent: 'triage-agent', taskName: 'classify', userId: 'bob', outcome: 'success', start: base + 9 * 60_000 },
-      [llm('gpt-4o-mini', 310 + d, 7), ...(d === 2 ? [llm('acme-sentiment-7b', 120, 3)] : [])]);
-    add({ service: 'batch', agent: 'summarizer', taskName: 'nightly-summary', userId: 'ops', outcome: 'success', start: base + 11 * 60_000 }, [llm('gpt-4o', 6_000 + 100 * d, 700)]);
+    add({ service: 'fleet', agent: 'triage-agent', taskName: 'classify', userId: 'bob', outcome: 'success', start: base + 9 * 60_000 }, [
+      llm('gpt-4o-mini', 310 + d, 7),
+      ...(d === 2 ? [llm('acme-sentiment-7b', 120, 3)] : []),
+    ]);
+    add({ service: 'batch', agent: 'summarizer', taskName: 'nightly-summary', userId: 'ops', outcome: 'success', start: base + 11 * 60_000 }, [
+      llm('gpt-4o', 6_000 + 100 * d, 700),
+    ]);
   }
   return tasks;
 }
 
 function emit(tracer: Tracer, t: FleetTask): void {
   const common = { 'spendtrace.task.name': t.taskName, 'gen_ai.agent.name': t.agent, 'user.id': t.userId };
-  const root = tracer.startSpan(`invoke_agent ${t.agent}`, { startTime: t.start, attributes: { ...common, 'spendtrace.task.root': true, 'spendtrace.task.outcome': t.outcome } });
+  const root = tracer.startSpan(`invoke_agent ${t.agent}`, {
+    startTime: t.start,
+    attributes: { ...common, 'spendtrace.task.root': true, 'spendtrace.task.outcome': t.outcome },
+  });
   const ctx = trace.setSpan(context.active(), root);
   for (const c of t.calls) {
-    const attributes = c.kind === 'tool'
-      ? { ...common, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': c.tool, 'spendtrace.tool.cost.amount': Number(c.cost) / 1e12 }
-      : { ...common, 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': c.model,
-        'gen_ai.usage.input_tokens': c.input, 'gen_ai.usage.output_tokens': c.output, ...(c.tool ? { 'spendtrace.tool.name': c.tool } : {}) };
-    const s = tracer.startSpan(`${c.kind === 'tool' ? 'execute_tool' : 'chat'} ${c.tool || c.model}`, { kind: SpanKind.CLIENT, startTime: c.start, attributes }, ctx);
+    const attributes =
+      c.kind === 'tool'
+        ? { ...common, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': c.tool, 'spendtrace.tool.cost.amount': Number(c.cost) / 1e12 }
+        : {
+            ...common,
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': c.model,
+            'gen_ai.usage.input_tokens': c.input,
+            'gen_ai.usage.output_tokens': c.output,
+            ...(c.tool ? { 'spendtrace.tool.name': c.tool } : {}),
+          };
+    const s = tracer.startSpan(
+      `${c.kind === 'tool' ? 'execute_tool' : 'chat'} ${c.tool || c.model}`,
+      { kind: SpanKind.CLIENT, startTime: c.start, attributes },
+      ctx,
+    );
     if (c.error) s.setStatus({ code: SpanStatusCode.ERROR, message: 'rate limited' });
     s.end(c.start + 800);
   }
@@ -130,7 +180,10 @@ export async function populatedStore(): Promise<PopulatedStore> {
   }
   await server.flush();
   return {
-    store, server, fleet, now,
+    store,
+    server,
+    fleet,
+    now,
     async close() {
       await server.close();
       await store.close();
@@ -147,6 +200,7 @@ export function fleetCalls(fleet: FleetTask[]): Array<FleetCall & { task: FleetT
 /** Start of the hour of a time in ms (ClickHouse's toStartOfHour, for zones offset by whole hours). */
 export const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600_000;
 /** The date of a time in ms in time zone `tz`, as ClickHouse's toDate prints it (YYYY-MM-DD). */
-export const dayOf = (ms: number, tz: string) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+export const dayOf = (ms: number, tz: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 /** `day` (YYYY-MM-DD) moved by `n` days. */
 export const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);

@@ -33,8 +33,12 @@ export function goodBody(n: number, ageMs = 0, service = 'fault-fleet'): Body {
     pico += usdToPico(usd);
     const s = start + BigInt(i) * 1000n;
     return {
-      traceId, spanId: hex(8), name: 'chat gpt-4o-mini', kind: 3,
-      startTimeUnixNano: s.toString(), endTimeUnixNano: (s + 5_000_000n).toString(),
+      traceId,
+      spanId: hex(8),
+      name: 'chat gpt-4o-mini',
+      kind: 3,
+      startTimeUnixNano: s.toString(),
+      endTimeUnixNano: (s + 5_000_000n).toString(),
       attributes: [
         { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
         { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
@@ -47,7 +51,11 @@ export function goodBody(n: number, ageMs = 0, service = 'fault-fleet'): Body {
       status: { code: 1 },
     };
   });
-  const text = JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 'fault-harness' }, spans }] }] });
+  const text = JSON.stringify({
+    resourceSpans: [
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 'fault-harness' }, spans }] },
+    ],
+  });
   return { text, spans: n, pico };
 }
 
@@ -68,7 +76,13 @@ export interface PostResult {
 }
 
 /** Posts until a 2xx (or a 4xx other than 429, returned as is). */
-export async function sendUntilAcked(url: () => string, body: string, contentType: string, refusals: Record<number, number>, deadline = Date.now() + 240_000): Promise<PostResult> {
+export async function sendUntilAcked(
+  url: () => string,
+  body: string,
+  contentType: string,
+  refusals: Record<number, number>,
+  deadline = Date.now() + 240_000,
+): Promise<PostResult> {
   let backoff = 100;
   for (;;) {
     if (Date.now() > deadline) throw new Error('not acknowledged before the deadline');
@@ -76,7 +90,8 @@ export async function sendUntilAcked(url: () => string, body: string, contentTyp
     try {
       const res = await fetch(`${url()}/v1/traces`, { method: 'POST', body, headers: { 'content-type': contentType }, signal: AbortSignal.timeout(20_000) });
       const text = await res.text();
-      if (res.status >= 200 && res.status < 300) return { status: res.status, json: contentType === 'application/json' && text ? JSON.parse(text) as PostResult['json'] : {} };
+      if (res.status >= 200 && res.status < 300)
+        return { status: res.status, json: contentType === 'application/json' && text ? (JSON.parse(text) as PostResult['json']) : {} };
       refusals[res.status] = (refusals[res.status] ?? 0) + 1;
       if (res.status !== 429 && res.status !== 503) return { status: res.status, json: {} };
       // Retry-After in seconds, shortened for the test's clock (the exporters honour it as is).
@@ -105,5 +120,12 @@ export function runLoad(url: () => string, o: { workers: number; spansPerBody: n
     }
   };
   const done = Promise.all(Array.from({ length: o.workers }, worker));
-  return { ledger, done, stop: () => { stop = true; return done; } };
+  return {
+    ledger,
+    done,
+    stop: () => {
+      stop = true;
+      return done;
+    },
+  };
 }

@@ -18,7 +18,12 @@ export function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
 
 /** Money columns as 12-digit strings and numeric strings (UInt64 etc.) as numbers, so rows compare exactly. */
 export function normalize(rows: Row[], money: string[]): Row[] {
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [
-    k, v === null ? null : money.includes(k) ? usd(v) : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v,
-  ])));
+  return rows.map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [
+        k,
+        v === null ? null : money.includes(k) ? usd(v) : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v,
+      ]),
+    ),
+  );
 }

@@ -26,7 +26,9 @@ export async function startServe(args: string[], env: Record<string, string> = {
     env: { ...process.env, ...env },
   });
   let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
@@ -34,9 +36,15 @@ export async function startServe(args: string[], env: Record<string, string> = {
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); ok(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]!);
+      }
     });
-    void exited.then((e) => { clearTimeout(timer); fail(new Error(`serve exited (${e.code ?? e.signal}) before listening: ${err}`)); });
+    void exited.then((e) => {
+      clearTimeout(timer);
+      fail(new Error(`serve exited (${e.code ?? e.signal}) before listening: ${err}`));
+    });
   });
   return {
     url,
@@ -62,9 +70,11 @@ export async function waitHealth(url: string, pred: (h: Record<string, unknown>)
   let last: Record<string, unknown> = {};
   while (Date.now() < until) {
     try {
-      last = await (await fetch(`${url}/healthz`)).json() as Record<string, unknown>;
+      last = (await (await fetch(`${url}/healthz`)).json()) as Record<string, unknown>;
       if (pred(last)) return last;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`health condition not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);

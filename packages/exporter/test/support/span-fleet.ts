@@ -13,12 +13,20 @@ const pricer = new Pricer();
 export function openFleetStore(dir: string, db: string): { session: Session; store: QueryableStore } {
   const session = new Session(dir);
   for (const f of SCHEMA_FILES) {
-    session.query(readFileSync(join(SCHEMA_DIR, f), 'utf8').replaceAll('{{database}}', db).replaceAll('{{engine_args}}', '()').replace(/\{\{\w+\}\}/g, ''));
+    session.query(
+      readFileSync(join(SCHEMA_DIR, f), 'utf8')
+        .replaceAll('{{database}}', db)
+        .replaceAll('{{engine_args}}', '()')
+        .replace(/\{\{\w+\}\}/g, ''),
+    );
   }
   const store: QueryableStore = {
     async query<T>(sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
       const text = (await session.queryBindAsync(sql, params, { format: 'JSONEachRow' })).text();
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as T);
     },
   };
   return { session, store };
@@ -28,12 +36,31 @@ const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').repl
 let seq = 0;
 
 export interface Call {
-  model: string; provider?: string; input: number; output: number; cacheRead?: number; hash?: string; prompt?: string;
-  retry?: number; repeat?: number; error?: boolean; at?: number; unpriced?: boolean;
+  model: string;
+  provider?: string;
+  input: number;
+  output: number;
+  cacheRead?: number;
+  hash?: string;
+  prompt?: string;
+  retry?: number;
+  repeat?: number;
+  error?: boolean;
+  at?: number;
+  unpriced?: boolean;
 }
 export interface TaskSpec {
-  id: string; name: string; agent: string; service: string; user?: string; outcome?: 'success' | 'failure';
-  tenant?: string; charged?: number; at: number; calls: Call[]; tools?: Array<{ name: string; cost: string; error?: boolean }>;
+  id: string;
+  name: string;
+  agent: string;
+  service: string;
+  user?: string;
+  outcome?: 'success' | 'failure';
+  tenant?: string;
+  charged?: number;
+  at: number;
+  calls: Call[];
+  tools?: Array<{ name: string; cost: string; error?: boolean }>;
 }
 
 /** The exact catalogue cost of a call (pico-USD), as the exporter prices it. */
@@ -50,25 +77,65 @@ export function taskRows(t: TaskSpec): Record<string, unknown>[] {
   let at = t.at;
   for (const c of t.calls) {
     at = c.at ?? at + 1000;
-    const q = c.unpriced ? undefined : pricer.price(c.provider ?? 'openai', c.model, { inputTokens: c.input, outputTokens: c.output, cacheReadTokens: c.cacheRead ?? 0 });
+    const q = c.unpriced
+      ? undefined
+      : pricer.price(c.provider ?? 'openai', c.model, { inputTokens: c.input, outputTokens: c.output, cacheReadTokens: c.cacheRead ?? 0 });
     rows.push({
-      ...base, span_id: `c${++seq}`, start_time: chTime(at), end_time: chTime(at + 500), duration_ns: 500_000_000, kind: 'inference',
-      operation: 'chat', provider: c.provider ?? 'openai', request_model: c.model, response_model: c.model,
-      input_tokens: c.input, output_tokens: c.output, cache_read_tokens: c.cacheRead ?? 0,
-      cost: formatPico(q?.cost.total ?? 0n), cost_input: formatPico(q?.cost.input ?? 0n), cost_output: formatPico(q?.cost.output ?? 0n),
-      cost_cache_read: formatPico(q?.cost.cacheRead ?? 0n), unpriced: c.unpriced ? 1 : 0,
-      status_code: c.error ? 'error' : 'unset', retry_attempt: c.retry ?? 0, request_repeat: c.repeat ?? 0,
-      request_hash: c.hash ?? `h${seq}`, attributes: c.prompt ? { 'gen_ai.prompt.name': c.prompt, 'gen_ai.prompt.version': '1' } : {},
+      ...base,
+      span_id: `c${++seq}`,
+      start_time: chTime(at),
+      end_time: chTime(at + 500),
+      duration_ns: 500_000_000,
+      kind: 'inference',
+      operation: 'chat',
+      provider: c.provider ?? 'openai',
+      request_model: c.model,
+      response_model: c.model,
+      input_tokens: c.input,
+      output_tokens: c.output,
+      cache_read_tokens: c.cacheRead ?? 0,
+      cost: formatPico(q?.cost.total ?? 0n),
+      cost_input: formatPico(q?.cost.input ?? 0n),
+      cost_output: formatPico(q?.cost.output ?? 0n),
+      cost_cache_read: formatPico(q?.cost.cacheRead ?? 0n),
+      unpriced: c.unpriced ? 1 : 0,
+      status_code: c.error ? 'error' : 'unset',
+      retry_attempt: c.retry ?? 0,
+      request_repeat: c.repeat ?? 0,
+      request_hash: c.hash ?? `h${seq}`,
+      attributes: c.prompt ? { 'gen_ai.prompt.name': c.prompt, 'gen_ai.prompt.version': '1' } : {},
     });
   }
   for (const tool of t.tools ?? []) {
     at += 100;
-    rows.push({ ...base, span_id: `t${++seq}`, start_time: chTime(at), end_time: chTime(at + 100), duration_ns: 100_000_000, kind: 'tool', operation: 'execute_tool', tool_name: tool.name, cost: tool.cost, status_code: tool.error ? 'error' : 'unset', attributes: {} });
+    rows.push({
+      ...base,
+      span_id: `t${++seq}`,
+      start_time: chTime(at),
+      end_time: chTime(at + 100),
+      duration_ns: 100_000_000,
+      kind: 'tool',
+      operation: 'execute_tool',
+      tool_name: tool.name,
+      cost: tool.cost,
+      status_code: tool.error ? 'error' : 'unset',
+      attributes: {},
+    });
   }
   const attributes: Record<string, string> = {};
   if (t.tenant) attributes['spendtrace.tenant.id'] = t.tenant;
   if (t.charged !== undefined) attributes['spendtrace.task.charged_usd'] = String(t.charged);
-  rows.push({ ...base, span_id: `r${++seq}`, start_time: chTime(t.at), end_time: chTime(at + 600), duration_ns: (at + 600 - t.at) * 1_000_000, kind: 'task', operation: 'invoke_agent', outcome: t.outcome ?? 'success', attributes });
+  rows.push({
+    ...base,
+    span_id: `r${++seq}`,
+    start_time: chTime(t.at),
+    end_time: chTime(at + 600),
+    duration_ns: (at + 600 - t.at) * 1_000_000,
+    kind: 'task',
+    operation: 'invoke_agent',
+    outcome: t.outcome ?? 'success',
+    attributes,
+  });
   return rows;
 }
 

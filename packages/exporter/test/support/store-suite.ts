@@ -40,9 +40,21 @@ export function describeStoreSuite(kind: string, open: (dir: string) => Promise<
     });
 
     const row = (spanId: string, cost: string, extra: object = {}) => ({
-      trace_id: 'a'.repeat(32), span_id: spanId, start_time: '1750000000.123456789', end_time: '1750000001.000000001',
-      duration_ns: '876543212', service_name: 'svc', kind: 'inference', task_id: 't1', provider: 'openai', request_model: 'gpt-4o',
-      input_tokens: 1000, output_tokens: 10, cost, attributes: { 'x.y': 'z' }, ...extra,
+      trace_id: 'a'.repeat(32),
+      span_id: spanId,
+      start_time: '1750000000.123456789',
+      end_time: '1750000001.000000001',
+      duration_ns: '876543212',
+      service_name: 'svc',
+      kind: 'inference',
+      task_id: 't1',
+      provider: 'openai',
+      request_model: 'gpt-4o',
+      input_tokens: 1000,
+      output_tokens: 10,
+      cost,
+      attributes: { 'x.y': 'z' },
+      ...extra,
     });
 
     it('inserts exact Decimals and reads them back as strings; a repeated dedup token changes nothing', async () => {
@@ -50,9 +62,13 @@ export function describeStoreSuite(kind: string, open: (dir: string) => Promise<
       await store.insert(`${db}.spans`, batch, { dedupToken: 'batch-1' });
       await store.insert(`${db}.spans`, batch, { dedupToken: 'batch-1' });
       const spans = await store.query<{ n: string; total: string; t: string }>(
-        `SELECT count() AS n, toString(sum(cost)) AS total, toString(min(start_time)) AS t FROM ${db}.spans WHERE task_id = {task:String}`, { task: 't1' });
+        `SELECT count() AS n, toString(sum(cost)) AS total, toString(min(start_time)) AS t FROM ${db}.spans WHERE task_id = {task:String}`,
+        { task: 't1' },
+      );
       expect(spans).toEqual([{ n: '2', total: '12345678.123456789013', t: '2025-06-15 15:06:40.123456789' }]);
-      const tasks = await store.query<{ cost: string; llm_calls: string }>(`SELECT sum(cost) AS cost, sum(llm_calls) AS llm_calls FROM ${db}.task_costs WHERE task_id = 't1'`);
+      const tasks = await store.query<{ cost: string; llm_calls: string }>(
+        `SELECT sum(cost) AS cost, sum(llm_calls) AS llm_calls FROM ${db}.task_costs WHERE task_id = 't1'`,
+      );
       expect(parsePico(tasks[0]!.cost)).toBe(12_345_678_123_456_789_013n);
       expect(tasks[0]!.llm_calls).toBe('2');
       const hourly = await store.query<{ cost: string; calls: string }>(`SELECT sum(cost) AS cost, sum(calls) AS calls FROM ${db}.hourly_costs`);

@@ -48,7 +48,9 @@ export async function startReceiver(): Promise<Receiver> {
       }
       received.push({ path, at: Date.now(), status, headers: req.headers, body });
       if (status === 429 && path.startsWith('/discord')) {
-        res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'You are being rate limited.', retry_after: 0.3, global: false }));
+        res
+          .writeHead(429, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'You are being rate limited.', retry_after: 0.3, global: false }));
       } else if (status === 429) {
         res.writeHead(429, { 'retry-after': '1' }).end('rate_limited');
       } else if (status === 204) res.writeHead(204).end();

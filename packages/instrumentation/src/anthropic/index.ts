@@ -38,7 +38,9 @@ function targets(exports: unknown): { messages: object[]; client: object | undef
   // A client instance: patch the classes behind it (every client of that SDK copy).
   if (mod.messages && typeof mod.messages === 'object') {
     const beta = mod.beta?.messages;
-    const messages = [Object.getPrototypeOf(mod.messages), beta && typeof beta === 'object' ? Object.getPrototypeOf(beta) : undefined].filter((p): p is object => !!p);
+    const messages = [Object.getPrototypeOf(mod.messages), beta && typeof beta === 'object' ? Object.getPrototypeOf(beta) : undefined].filter(
+      (p): p is object => !!p,
+    );
     return { messages, client: Object.getPrototypeOf(exports) };
   }
   return { messages: [], client: undefined };

@@ -133,7 +133,10 @@ export function patchedCreate(host: GenAIHost) {
       const start = startAttributes(A.GEN_AI_OPERATION.CHAT, target.provider, target.model, serverAddress(self._client?.baseURL));
       const span = startCallSpan(host, A.GEN_AI_OPERATION.CHAT, target.model, start, parent);
       const stream = body?.stream === true;
-      return new AnthropicCall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: anthropicRequestHash(body), timed: stream }, body);
+      return new AnthropicCall(
+        { host, span, parent, start, provider: target.provider, model: target.model, scope, hash: anthropicRequestHash(body), timed: stream },
+        body,
+      );
     },
     attach(call, result) {
       call.attach(result);
@@ -192,7 +195,10 @@ class AnthropicCall extends APIPromiseCall {
       const response = props.response;
       if (!response?.ok) return this.finish();
       if (!this.stream) {
-        response.clone().json().then(this.onResult, () => this.finish());
+        response
+          .clone()
+          .json()
+          .then(this.onResult, () => this.finish());
         return;
       }
       this.text = [];
@@ -259,7 +265,11 @@ class AnthropicCall extends APIPromiseCall {
       }
       // Cut before message_delta: message_start's output count is a placeholder; count the output that arrived.
       const counted = estimateOutputTokens(this.responseModel ?? this.requestModel, this.text?.join('') ?? '');
-      this.closeEstimated(end, counted.then((n) => ({ ...usage, outputTokens: n })), this.responseModel);
+      this.closeEstimated(
+        end,
+        counted.then((n) => ({ ...usage, outputTokens: n })),
+        this.responseModel,
+      );
     } catch (e) {
       this.host.diag.error('anthropic span: finishing failed', e);
       this.close(end);

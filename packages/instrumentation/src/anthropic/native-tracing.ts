@@ -85,7 +85,13 @@ function pricingTracer(inner: Tracer, host: GenAIHost): Tracer & { [WRAPPED]: tr
       } catch (err) {
         host.diag.error('spendtrace: could not attribute a native Anthropic span', err);
       }
-      const span = new PricedNativeSpan(inner.startSpan(name, options, ctx), name, options?.attributes, scope ?? { task: undefined, attribution: undefined }, host);
+      const span = new PricedNativeSpan(
+        inner.startSpan(name, options, ctx),
+        name,
+        options?.attributes,
+        scope ?? { task: undefined, attribution: undefined },
+        host,
+      );
       if (pending && name === NATIVE_MESSAGES_CREATE) {
         const { body, reservation } = pending;
         pending = undefined;
@@ -133,7 +139,8 @@ class PricedNativeSpan extends AttributeKeepingSpan {
       const repeat = noteRequest(hash, this.scope.task);
       if (repeat) attrs[A.ATTR_SPENDTRACE_REQUEST_REPEAT] = repeat;
       // The SDK records content itself in its `content` mode; it is not added twice.
-      if (this.host.captureMessageContent && this.attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] === undefined) Object.assign(attrs, anthropicInput(body as Parameters<typeof anthropicInput>[0]));
+      if (this.host.captureMessageContent && this.attrs[A.ATTR_GEN_AI_INPUT_MESSAGES] === undefined)
+        Object.assign(attrs, anthropicInput(body as Parameters<typeof anthropicInput>[0]));
       this.setAttributes(attrs);
     } catch (err) {
       this.host.diag.error('spendtrace: could not read an Anthropic request', err);

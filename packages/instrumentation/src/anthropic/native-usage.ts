@@ -45,4 +45,3 @@ export function recordUsage(
   span.setAttributes(attrs);
   if (quote && scope.task) scope.task.addCost(quote.cost.total, model, usage);
 }
-

@@ -23,9 +23,13 @@ export interface CreateBody {
 export function anthropicRequestHash(body: CreateBody | undefined): string {
   const messages: ChatMessage[] = [];
   const blocks = (content: unknown) =>
-    typeof content === 'string' ? content : Array.isArray(content) ? content.map((b: { type?: string; text?: unknown }) => (b?.type === 'text' ? b : { type: b?.type, text: JSON.stringify(b) })) : undefined;
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content.map((b: { type?: string; text?: unknown }) => (b?.type === 'text' ? b : { type: b?.type, text: JSON.stringify(b) }))
+        : undefined;
   if (body?.system !== undefined) messages.push({ role: 'system', content: blocks(body.system) });
-  if (Array.isArray(body?.messages)) for (const m of body.messages as Array<{ role?: string; content?: unknown }>) messages.push({ role: m?.role, content: blocks(m?.content) });
+  if (Array.isArray(body?.messages))
+    for (const m of body.messages as Array<{ role?: string; content?: unknown }>) messages.push({ role: m?.role, content: blocks(m?.content) });
   return requestHash(body?.model, messages);
 }
-

@@ -72,7 +72,9 @@ function budgetRequest(t: BedrockTarget): BudgetRequest {
   const b = t.body;
   return {
     text: promptText(b?.system, b?.messages, b?.prompt, b?.inputText) + toolsText(b?.tools),
-    maxOutputTokens: cap(b?.max_tokens ?? b?.max_gen_len ?? b?.inferenceConfig?.max_new_tokens ?? b?.inferenceConfig?.maxTokens ?? b?.textGenerationConfig?.maxTokenCount),
+    maxOutputTokens: cap(
+      b?.max_tokens ?? b?.max_gen_len ?? b?.inferenceConfig?.max_new_tokens ?? b?.inferenceConfig?.maxTokens ?? b?.textGenerationConfig?.maxTokenCount,
+    ),
   };
 }
 
@@ -81,7 +83,8 @@ function bedrockRequestHash(t: BedrockTarget): string {
   const src = t.operation === 'converse' || t.operation === 'converse-stream' ? t.input : t.body;
   const messages: ChatMessage[] = [];
   if (src?.system !== undefined) messages.push({ role: 'system', content: JSON.stringify(src.system) });
-  if (Array.isArray(src?.messages)) for (const m of src.messages) messages.push({ role: m?.role, content: typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content) });
+  if (Array.isArray(src?.messages))
+    for (const m of src.messages) messages.push({ role: m?.role, content: typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content) });
   if (typeof src?.prompt === 'string') messages.push({ role: 'user', content: src.prompt });
   return requestHash(t.model, messages);
 }
@@ -170,14 +173,18 @@ class BedrockCall extends InferenceCall {
       if (b.usage) this.usage = anthropicUsage(b.usage);
     } else if (this.family === 'meta') {
       this.stop = b.stop_reason ?? undefined;
-      if (typeof b.prompt_token_count === 'number') this.usage = A.clampUsage({ inputTokens: b.prompt_token_count, outputTokens: b.generation_token_count ?? 0 });
+      if (typeof b.prompt_token_count === 'number')
+        this.usage = A.clampUsage({ inputTokens: b.prompt_token_count, outputTokens: b.generation_token_count ?? 0 });
     } else if (b.usage) {
       this.stop = b.stopReason;
       this.usage = converseUsage(b.usage);
     } else if (Array.isArray(b.results)) {
       // Titan text: inputTextTokenCount + results[].tokenCount.
       this.stop = b.results[0]?.completionReason;
-      this.usage = A.clampUsage({ inputTokens: b.inputTextTokenCount ?? 0, outputTokens: b.results.reduce((n: number, r: any) => n + (r?.tokenCount ?? 0), 0) });
+      this.usage = A.clampUsage({
+        inputTokens: b.inputTextTokenCount ?? 0,
+        outputTokens: b.results.reduce((n: number, r: any) => n + (r?.tokenCount ?? 0), 0),
+      });
     }
   }
 
@@ -247,7 +254,11 @@ class BedrockCall extends InferenceCall {
       // connection drops): the prompt and the output that arrived, counted locally.
       const model = this.requestModel;
       const counted = Promise.all([estimateOutputTokens(model, budgetRequest(this.target).text), estimateOutputTokens(model, this.text)]);
-      this.closeEstimated(end, counted.then(([inputTokens, outputTokens]) => ({ inputTokens, outputTokens })), this.responseModel);
+      this.closeEstimated(
+        end,
+        counted.then(([inputTokens, outputTokens]) => ({ inputTokens, outputTokens })),
+        this.responseModel,
+      );
     } catch (e) {
       this.host.diag.error('bedrock span: finishing failed', e);
       this.close(end);
@@ -333,11 +344,21 @@ function serverOf(client: BedrockClientLike | undefined): ServerAddress | undefi
     const config = client.config as { endpoint?: unknown; region?: unknown; isCustomEndpoint?: boolean } | undefined;
     const resolve = async (): Promise<void> => {
       const value = async (v: unknown) => (typeof v === 'function' ? await (v as () => unknown)() : v);
-      const e = config?.isCustomEndpoint ? ((await value(config.endpoint)) as { protocol?: string; hostname?: string; port?: number } | string | undefined) : undefined;
-      const url = typeof e === 'string' ? e : e?.hostname ? `${e.protocol ?? 'https:'}//${e.hostname}${e.port ? `:${e.port}` : ''}` : `https://bedrock-runtime.${String((await value(config?.region)) ?? 'us-east-1')}.amazonaws.com`;
+      const e = config?.isCustomEndpoint
+        ? ((await value(config.endpoint)) as { protocol?: string; hostname?: string; port?: number } | string | undefined)
+        : undefined;
+      const url =
+        typeof e === 'string'
+          ? e
+          : e?.hostname
+            ? `${e.protocol ?? 'https:'}//${e.hostname}${e.port ? `:${e.port}` : ''}`
+            : `https://bedrock-runtime.${String((await value(config?.region)) ?? 'us-east-1')}.amazonaws.com`;
       servers.set(client, serverAddress(url));
     };
-    servers.set(client, resolve().catch(() => void servers.set(client, {})));
+    servers.set(
+      client,
+      resolve().catch(() => void servers.set(client, {})),
+    );
   }
   return undefined;
 }
@@ -354,7 +375,11 @@ export function patchedSend(host: GenAIHost, classes: CommandClasses) {
       const start = startAttributes(A.GEN_AI_OPERATION.CHAT, target.provider, target.model, serverOf(self) ?? {});
       const span = startCallSpan(host, A.GEN_AI_OPERATION.CHAT, target.model, start, parent);
       const stream = target.operation === 'converse-stream' || target.operation === 'invoke-stream';
-      return new BedrockCall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: bedrockRequestHash(target), timed: stream }, target, self);
+      return new BedrockCall(
+        { host, span, parent, start, provider: target.provider, model: target.model, scope, hash: bedrockRequestHash(target), timed: stream },
+        target,
+        self,
+      );
     },
     attach: (call, result) => (result as Promise<unknown>).then(call.resolved, call.rejected),
     refuse: (err) => Promise.reject(err),
@@ -365,10 +390,14 @@ export function patchedSend(host: GenAIHost, classes: CommandClasses) {
     let t = targets.get(command);
     if (t !== undefined) return t ?? undefined;
     const operation: Operation | undefined =
-      classes.converse && command instanceof classes.converse ? 'converse'
-        : classes.converseStream && command instanceof classes.converseStream ? 'converse-stream'
-          : classes.invoke && command instanceof classes.invoke ? 'invoke'
-            : classes.invokeStream && command instanceof classes.invokeStream ? 'invoke-stream'
+      classes.converse && command instanceof classes.converse
+        ? 'converse'
+        : classes.converseStream && command instanceof classes.converseStream
+          ? 'converse-stream'
+          : classes.invoke && command instanceof classes.invoke
+            ? 'invoke'
+            : classes.invokeStream && command instanceof classes.invokeStream
+              ? 'invoke-stream'
               : undefined;
     const input = command.input;
     let body: any;
@@ -379,7 +408,9 @@ export function patchedSend(host: GenAIHost, classes: CommandClasses) {
         body = undefined; // Not JSON: priced from the response alone.
       }
     }
-    t = operation ? { provider: A.GEN_AI_PROVIDER.AWS_BEDROCK, model: typeof input?.modelId === 'string' ? input.modelId : undefined, operation, input, body } : null;
+    t = operation
+      ? { provider: A.GEN_AI_PROVIDER.AWS_BEDROCK, model: typeof input?.modelId === 'string' ? input.modelId : undefined, operation, input, body }
+      : null;
     targets.set(command, t);
     return t ?? undefined;
   }

@@ -35,10 +35,14 @@ function instrumentAttempts(w: Wrapper, models: ModelsLike): void {
   const proto = models.apiClient ? Object.getPrototypeOf(models.apiClient) : undefined;
   if (!proto || apiClientPrototypes.has(proto) || typeof proto.apiCall !== 'function') return;
   apiClientPrototypes.add(proto);
-  wrapOnce(w, proto, 'apiCall', (original: ApiCall) =>
-    function apiCall(this: unknown, url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) {
-      return original.call(this, url, init, retryOptions, timeout, abortSignal, countingFetch(fetchFn ?? globalThis.fetch));
-    },
+  wrapOnce(
+    w,
+    proto,
+    'apiCall',
+    (original: ApiCall) =>
+      function apiCall(this: unknown, url: string, init: unknown, retryOptions: unknown, timeout: unknown, abortSignal: unknown, fetchFn?: typeof fetch) {
+        return original.call(this, url, init, retryOptions, timeout, abortSignal, countingFetch(fetchFn ?? globalThis.fetch));
+      },
   );
 }
 
@@ -54,7 +58,14 @@ export function uninstrumentAttempts(w: Wrapper): void {
  */
 export function geminiRequestHash(params: GenerateParams | undefined): string {
   const messages: ChatMessage[] = [];
-  const parts = (list: unknown[]) => list.map((p) => (typeof p === 'string' ? { type: 'text', text: p } : typeof (p as { text?: unknown })?.text === 'string' ? { type: 'text', text: (p as { text: string }).text } : { type: 'part', text: JSON.stringify(p) }));
+  const parts = (list: unknown[]) =>
+    list.map((p) =>
+      typeof p === 'string'
+        ? { type: 'text', text: p }
+        : typeof (p as { text?: unknown })?.text === 'string'
+          ? { type: 'text', text: (p as { text: string }).text }
+          : { type: 'part', text: JSON.stringify(p) },
+    );
   const add = (role: string, c: unknown) => {
     if (typeof c === 'string') messages.push({ role, content: c });
     else if (c && typeof c === 'object' && Array.isArray((c as { parts?: unknown }).parts)) {
@@ -141,8 +152,7 @@ export function geminiErrorType(err: unknown): string {
 
 const modelName = (m: string | undefined) => (m?.startsWith('models/') ? m.slice(7) : m);
 
-const finishReasons = (r: GenerateResponse | undefined) =>
-  (r?.candidates ?? []).map((c) => c.finishReason?.toLowerCase()).filter((x): x is string => !!x);
+const finishReasons = (r: GenerateResponse | undefined) => (r?.candidates ?? []).map((c) => c.finishReason?.toLowerCase()).filter((x): x is string => !!x);
 
 /** The request's settings, added when the call ends. */
 function requestAttributes(params: GenerateParams | undefined, attrs: Attributes, stream: boolean): void {
@@ -251,7 +261,10 @@ class GeminiCall extends InferenceCall {
     const output = estimateOutputTokens(model, this.text);
     const reported = this.usage;
     if (reported) return output.then((n) => ({ ...reported, outputTokens: Math.max(reported.outputTokens, n) }));
-    return Promise.all([estimateOutputTokens(model, geminiPromptText(this.params)), output]).then(([inputTokens, outputTokens]) => ({ inputTokens, outputTokens }));
+    return Promise.all([estimateOutputTokens(model, geminiPromptText(this.params)), output]).then(([inputTokens, outputTokens]) => ({
+      inputTokens,
+      outputTokens,
+    }));
   }
 
   /** Ends the span once: response, usage, cost, attribution; `err` for a failed call. */
@@ -347,7 +360,11 @@ function patched(host: GenAIHost, operation: string, kind: Kind) {
     start(self, params: GenerateParams | undefined, target, scope, parent) {
       const start = startAttributes(operation, target.provider, target.model, serverAddress(self.apiClient?.getBaseUrl?.()));
       const span = startCallSpan(host, operation, target.model, start, parent);
-      const call = new GeminiCall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: geminiRequestHash(params), timed: kind === 'stream' }, kind, params);
+      const call = new GeminiCall(
+        { host, span, parent, start, provider: target.provider, model: target.model, scope, hash: geminiRequestHash(params), timed: kind === 'stream' },
+        kind,
+        params,
+      );
       instrumentAttempts(host.wrapper, self);
       return call;
     },

@@ -86,7 +86,12 @@ export function patchedMethod(host: ChatHost, api: OpenAIApi, original: MethodFn
       const streaming = api.streaming(body);
       const injected = streaming.stream && streaming.canInject && body.stream_options?.include_usage !== true && host.streamUsage === 'inject';
       const span = startCallSpan(host, api.operation, target.model, start, parent);
-      return new OpenAICall({ host, span, parent, start, provider: target.provider, model: target.model, scope, hash: api.hash(target.model, body), timed: streaming.stream }, api, body, injected);
+      return new OpenAICall(
+        { host, span, parent, start, provider: target.provider, model: target.model, scope, hash: api.hash(target.model, body), timed: streaming.stream },
+        api,
+        body,
+        injected,
+      );
     },
     sent: (call, body) => (call.injected ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body),
     attach(call, result) {
@@ -158,7 +163,11 @@ export class OpenAICall extends APIPromiseCall {
       const estimate = this.text && this.api.estimate?.(this, this.text.join(''));
       if (!estimate) return this.close(end);
       // A stream that reported no usage.
-      this.closeEstimated(end, estimate.then((usage) => this.withTools(usage)), this.responseModel);
+      this.closeEstimated(
+        end,
+        estimate.then((usage) => this.withTools(usage)),
+        this.responseModel,
+      );
     } catch (e) {
       this.host.diag.error(`${this.api.operation} span: finishing failed`, e);
       this.close(end);
@@ -169,7 +178,13 @@ export class OpenAICall extends APIPromiseCall {
    * Usage as both chat APIs report it, whatever their field names: cached tokens are counted
    * inside input, reasoning tokens inside output; `cost` is a gateway's own figure in USD.
    */
-  setUsage(input: number | undefined, output: number | undefined, cached: number | null | undefined, reasoning: number | null | undefined, cost: number | undefined): void {
+  setUsage(
+    input: number | undefined,
+    output: number | undefined,
+    cached: number | null | undefined,
+    reasoning: number | null | undefined,
+    cost: number | undefined,
+  ): void {
     const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
     if (cached) usage.cacheReadTokens = cached;
     if (reasoning) usage.reasoningTokens = reasoning;
@@ -189,4 +204,3 @@ function presentReasons(reasons: string[]): string[] {
   for (let i = 0; i < reasons.length; i++) if (!reasons[i]) return reasons.filter((r) => r);
   return reasons;
 }
-

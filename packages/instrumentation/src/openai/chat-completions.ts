@@ -53,7 +53,11 @@ export function readCompletionResult<C extends CompletionChoice>(call: OpenAICal
  * reason onto the call; `collectText` adds a choice's text for local token counting. True for the
  * usage-only chunk we asked for (ours to hide).
  */
-export function readCompletionChunk<C extends CompletionChoice>(call: OpenAICall, chunk: CompletionResult<C>, collectText: (text: string[], choice: C) => void): boolean {
+export function readCompletionChunk<C extends CompletionChoice>(
+  call: OpenAICall,
+  chunk: CompletionResult<C>,
+  collectText: (text: string[], choice: C) => void,
+): boolean {
   if (!call.responseId) {
     call.responseId = chunk?.id;
     call.responseModel = chunk?.model;

@@ -35,7 +35,10 @@ function collectCompletionText(text: string[], c: NonNullable<Completion['choice
 export const completionsApi: OpenAIApi<CompletionParams> = {
   operation: A.GEN_AI_OPERATION.TEXT_COMPLETION,
   // The legacy API writes 16 tokens when max_tokens is not given, per choice (`best_of` are all generated).
-  budget: (body: any) => ({ text: promptText(body?.prompt), maxOutputTokens: capTimes(body?.max_tokens ?? 16, Math.max(cap(body?.n) ?? 1, cap(body?.best_of) ?? 1)) }),
+  budget: (body: any) => ({
+    text: promptText(body?.prompt),
+    maxOutputTokens: capTimes(body?.max_tokens ?? 16, Math.max(cap(body?.n) ?? 1, cap(body?.best_of) ?? 1)),
+  }),
 
   requestAttributes(body, attrs, host) {
     chatRequestAttributes(body, attrs);
@@ -51,8 +54,7 @@ export const completionsApi: OpenAIApi<CompletionParams> = {
     if (choices && call.host.captureMessageContent) call.attrs[A.ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(choices.map((c) => c?.text));
   },
 
-  readChunk: (call, chunk: Completion) =>
-    readCompletionChunk(call, chunk, collectCompletionText),
+  readChunk: (call, chunk: Completion) => readCompletionChunk(call, chunk, collectCompletionText),
 
   estimate(call, text) {
     const model = call.responseModel ?? call.body.model;

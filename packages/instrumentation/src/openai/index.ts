@@ -39,9 +39,11 @@ const protoOf = (x: unknown): Proto | undefined => (x && typeof x === 'object' ?
 export function openaiTargets(exports: unknown): OpenAITargets {
   const mod = exports as Record<string, unknown> | undefined;
   if (!mod) return {};
-  const cls = (typeof mod === 'function' && (mod as { Chat?: unknown }).Chat ? mod : (mod.OpenAI ?? (mod.default as Record<string, unknown> | undefined)?.OpenAI ?? mod.default)) as
-    | OpenAIClass
-    | undefined;
+  const cls = (
+    typeof mod === 'function' && (mod as { Chat?: unknown }).Chat
+      ? mod
+      : (mod.OpenAI ?? (mod.default as Record<string, unknown> | undefined)?.OpenAI ?? mod.default)
+  ) as OpenAIClass | undefined;
   const completions = cls?.Chat?.Completions?.prototype;
   if (completions) {
     return {

@@ -117,7 +117,11 @@ function readResponse(call: OpenAICall, r: ResponseObject | undefined): void {
 
 export const responsesApi: OpenAIApi<ResponsesParams> = {
   operation: A.GEN_AI_OPERATION.CHAT,
-  budget: (body: any) => ({ text: promptText(body?.instructions, body?.input) + toolsText(body?.tools), overheadTokens: 3, maxOutputTokens: cap(body?.max_output_tokens) }),
+  budget: (body: any) => ({
+    text: promptText(body?.instructions, body?.input) + toolsText(body?.tools),
+    overheadTokens: 3,
+    maxOutputTokens: cap(body?.max_output_tokens),
+  }),
 
   requestAttributes(body, attrs: Attributes, host) {
     attrs[A.ATTR_OPENAI_API_TYPE] = A.OPENAI_API_TYPE.RESPONSES;

@@ -20,14 +20,31 @@
 import { diag, trace, type Attributes } from '@opentelemetry/api';
 import * as A from '@spendtrace/semconv';
 import {
-  DEFAULT_EXPERIMENT_CONFIDENCE, DEFAULT_EXPERIMENT_MARGIN, DEFAULT_EXPERIMENT_MIN_OUTCOMES, experimentVerdict, picoToUsd, posterior,
-  Pricer, ROUTE_REASON, type ExperimentArmFigures, type RouteReason, type RoutingHistory, type Usage,
+  DEFAULT_EXPERIMENT_CONFIDENCE,
+  DEFAULT_EXPERIMENT_MARGIN,
+  DEFAULT_EXPERIMENT_MIN_OUTCOMES,
+  experimentVerdict,
+  picoToUsd,
+  posterior,
+  Pricer,
+  ROUTE_REASON,
+  type ExperimentArmFigures,
+  type RouteReason,
+  type RoutingHistory,
+  type Usage,
 } from '@spendtrace/semconv';
 import { currentScope, type TaskState } from '../task-context.ts';
 import { ArmStats, type Observation } from './arm-stats.ts';
 import { Sampler, seededRandom } from './random.ts';
 import type {
-  ExperimentOptions, ExperimentStatus, ModelRouterOptions, RecordOutcomeDetails, RouterCandidate, RouterHistoryOptions, RouterModelStats, RoutingDecision,
+  ExperimentOptions,
+  ExperimentStatus,
+  ModelRouterOptions,
+  RecordOutcomeDetails,
+  RouterCandidate,
+  RouterHistoryOptions,
+  RouterModelStats,
+  RoutingDecision,
 } from './types.ts';
 
 export class RouterConfigError extends Error {
@@ -128,10 +145,13 @@ export class ModelRouter {
     if (!candidates.length) problems.push('candidates: expected at least one model');
     if (o.maxCostUsd !== undefined && !(o.maxCostUsd > 0 && Number.isFinite(o.maxCostUsd))) problems.push('maxCostUsd: expected a finite amount > 0');
     const t = o.expectedTokens;
-    if (t !== undefined && !(t.input >= 0 && t.output >= 0 && Number.isFinite(t.input + t.output))) problems.push('expectedTokens: expected { input, output } >= 0');
-    if (o.maxCostUsd !== undefined && t === undefined) problems.push('expectedTokens: needed with maxCostUsd (the prior the ceiling is checked on before calls are observed)');
+    if (t !== undefined && !(t.input >= 0 && t.output >= 0 && Number.isFinite(t.input + t.output)))
+      problems.push('expectedTokens: expected { input, output } >= 0');
+    if (o.maxCostUsd !== undefined && t === undefined)
+      problems.push('expectedTokens: needed with maxCostUsd (the prior the ceiling is checked on before calls are observed)');
     if (o.minSuccessRate !== undefined && !(o.minSuccessRate >= 0 && o.minSuccessRate <= 1)) problems.push('minSuccessRate: expected 0..1');
-    if (o.failureCostUsd !== undefined && !(o.failureCostUsd >= 0 && Number.isFinite(o.failureCostUsd))) problems.push('failureCostUsd: expected a finite amount >= 0');
+    if (o.failureCostUsd !== undefined && !(o.failureCostUsd >= 0 && Number.isFinite(o.failureCostUsd)))
+      problems.push('failureCostUsd: expected a finite amount >= 0');
     if (o.incumbent !== undefined && !candidates.some((c) => c.model === o.incumbent)) problems.push(`incumbent: ${o.incumbent} is not a candidate`);
     if (problems.length) throw new RouterConfigError(`ModelRouter: ${problems.join('; ')}`);
 
@@ -224,9 +244,16 @@ export class ModelRouter {
       }
       const costUsd = typeof details.costUsd === 'number' && details.costUsd >= 0 ? details.costUsd : modelCostUsd;
       this.observe({
-        at: Date.now(), model: (b?.first ?? d).model, experiment: (b?.first ?? d).experiment?.id,
+        at: Date.now(),
+        model: (b?.first ?? d).model,
+        experiment: (b?.first ?? d).experiment?.id,
         reward: b?.downgraded ? undefined : reward,
-        calls, inputTokens, outputTokens, taskCalls: Math.max(b?.taskCalls ?? 0, calls), costUsd, modelCostUsd,
+        calls,
+        inputTokens,
+        outputTokens,
+        taskCalls: Math.max(b?.taskCalls ?? 0, calls),
+        costUsd,
+        modelCostUsd,
       });
     } catch (err) {
       diag.error('spendtrace: ModelRouter.recordOutcome failed', err);
@@ -238,7 +265,8 @@ export class ModelRouter {
     const incumbent = o.incumbent ?? this.incumbentModel;
     const problems: string[] = [];
     if (!o || !this.byModel.has(o.challenger)) problems.push(`challenger: ${o?.challenger} is not a candidate`);
-    if (!incumbent || !this.byModel.has(incumbent)) problems.push(`incumbent: ${incumbent ?? '(none)'} is not a candidate (give experiment.incumbent or the router's incumbent)`);
+    if (!incumbent || !this.byModel.has(incumbent))
+      problems.push(`incumbent: ${incumbent ?? '(none)'} is not a candidate (give experiment.incumbent or the router's incumbent)`);
     if (incumbent === o.challenger) problems.push('challenger: must differ from the incumbent');
     const share = o.share ?? 0.1;
     if (!(share > 0 && share < 1)) problems.push('share: expected a fraction in (0, 1)');
@@ -251,14 +279,25 @@ export class ModelRouter {
     if (this.maxCostUsd !== undefined) {
       for (const m of [incumbent, o.challenger]) {
         const c = m ? this.estimate(m).callCost : undefined;
-        if (m && this.byModel.has(m) && !(c !== undefined && c <= this.maxCostUsd)) problems.push(`${m}: expected cost per call ${c === undefined ? 'unknown (unpriced)' : `$${c.toPrecision(3)}`} does not fit maxCostUsd $${this.maxCostUsd}`);
+        if (m && this.byModel.has(m) && !(c !== undefined && c <= this.maxCostUsd))
+          problems.push(
+            `${m}: expected cost per call ${c === undefined ? 'unknown (unpriced)' : `$${c.toPrecision(3)}`} does not fit maxCostUsd $${this.maxCostUsd}`,
+          );
       }
     }
     if (problems.length) throw new RouterConfigError(`ModelRouter(${this.taskType}) experiment: ${problems.join('; ')}`);
     this.incumbentModel = incumbent;
     this.experimentState = {
-      id: o.id ?? `${incumbent}->${o.challenger}`, incumbent: incumbent!, challenger: o.challenger, share, margin, confidence, minOutcomes,
-      verdict: 'running', why: 'started', nextLook: minOutcomes,
+      id: o.id ?? `${incumbent}->${o.challenger}`,
+      incumbent: incumbent!,
+      challenger: o.challenger,
+      share,
+      margin,
+      confidence,
+      minOutcomes,
+      verdict: 'running',
+      why: 'started',
+      nextLook: minOutcomes,
     };
     this.evaluateExperiment();
     return this.experiment!;
@@ -271,7 +310,12 @@ export class ModelRouter {
     const fig = this.experimentFigures(e);
     const now = experimentVerdict(fig.incumbent, fig.challenger, { margin: e.margin, confidence: e.confidence, minOutcomes: e.minOutcomes });
     return {
-      id: e.id, incumbent: e.incumbent, challenger: e.challenger, share: e.share, margin: e.margin, confidence: e.confidence,
+      id: e.id,
+      incumbent: e.incumbent,
+      challenger: e.challenger,
+      share: e.share,
+      margin: e.margin,
+      confidence: e.confidence,
       verdict: e.verdict,
       why: e.verdict === 'running' ? (now.verdict === 'running' ? now.why : `next look at ${e.nextLook} outcomes per arm`) : e.why,
       probabilityWithinMargin: now.probabilityWithinMargin,
@@ -367,7 +411,14 @@ export class ModelRouter {
     if (exp) {
       const challenger = this.sampler.next() < exp.share;
       const model = challenger ? exp.challenger : exp.incumbent;
-      return this.decision(model, challenger ? ROUTE_REASON.EXPERIMENT_CHALLENGER : ROUTE_REASON.EXPERIMENT_INCUMBENT, names, excluded, { id: exp.id, arm: challenger ? 'challenger' : 'incumbent' }, exp);
+      return this.decision(
+        model,
+        challenger ? ROUTE_REASON.EXPERIMENT_CHALLENGER : ROUTE_REASON.EXPERIMENT_INCUMBENT,
+        names,
+        excluded,
+        { id: exp.id, arm: challenger ? 'challenger' : 'incumbent' },
+        exp,
+      );
     }
     if (this.incumbentModel) return this.decision(this.incumbentModel, ROUTE_REASON.INCUMBENT, names, excluded);
     if (!eligible.length) {
@@ -375,7 +426,10 @@ export class ModelRouter {
       const priced = this.candidates.filter((c) => this.estimate(c.model).callCost !== undefined);
       priced.sort((a, b) => this.estimate(a.model).callCost! - this.estimate(b.model).callCost!);
       const pick = priced[0] ?? this.candidates[0]!;
-      if (!this.warnedCeiling) diag.warn(`spendtrace: ModelRouter(${this.taskType}): no candidate fits maxCostUsd $${this.maxCostUsd} (${excluded.join('; ')}); routing to ${pick.model}`);
+      if (!this.warnedCeiling)
+        diag.warn(
+          `spendtrace: ModelRouter(${this.taskType}): no candidate fits maxCostUsd $${this.maxCostUsd} (${excluded.join('; ')}); routing to ${pick.model}`,
+        );
       this.warnedCeiling = true;
       return this.decision(pick.model, ROUTE_REASON.NONE_WITHIN_CEILING, names, excluded);
     }
@@ -412,8 +466,13 @@ export class ModelRouter {
   }
 
   private decision(
-    model: string, reason: RouteReason, candidates: string[], excluded: string[],
-    experiment?: { id: string; arm: 'incumbent' | 'challenger' }, exp?: Experiment, downgradedFrom?: string,
+    model: string,
+    reason: RouteReason,
+    candidates: string[],
+    excluded: string[],
+    experiment?: { id: string; arm: 'incumbent' | 'challenger' },
+    exp?: Experiment,
+    downgradedFrom?: string,
   ): Decision {
     const e = this.estimate(model);
     const expectedSuccess = e.alpha / (e.alpha + e.beta);
@@ -434,8 +493,18 @@ export class ModelRouter {
       attributes[A.ATTR_SPENDTRACE_ROUTE_EXPERIMENT_CONFIDENCE] = exp.confidence;
     }
     return {
-      taskType: this.taskType, model, provider: this.byModel.get(model)?.provider, reason, candidates, excluded,
-      expectedCostUsd: e.callCost, expectedSuccess, experiment, downgradedFrom, attributes, binding: undefined,
+      taskType: this.taskType,
+      model,
+      provider: this.byModel.get(model)?.provider,
+      reason,
+      candidates,
+      excluded,
+      expectedCostUsd: e.callCost,
+      expectedSuccess,
+      experiment,
+      downgradedFrom,
+      attributes,
+      binding: undefined,
     };
   }
 
@@ -459,11 +528,17 @@ export class ModelRouter {
       b.recorded = true;
       const reward = rewardOf(t.outcome, t.quality);
       this.observe({
-        at: Date.now(), model: b.first.model, experiment: b.first.experiment?.id,
+        at: Date.now(),
+        model: b.first.model,
+        experiment: b.first.experiment?.id,
         // A task that ran on two models judges neither.
         reward: b.downgraded ? undefined : reward,
-        calls: b.calls, inputTokens: b.inputTokens, outputTokens: b.outputTokens, taskCalls: b.taskCalls,
-        costUsd: t.costUsd, modelCostUsd: b.modelCostUsd,
+        calls: b.calls,
+        inputTokens: b.inputTokens,
+        outputTokens: b.outputTokens,
+        taskCalls: b.taskCalls,
+        costUsd: t.costUsd,
+        modelCostUsd: b.modelCostUsd,
       });
     });
   }
@@ -497,7 +572,15 @@ export class ModelRouter {
       diag.info(`spendtrace: task "${task.name}" tracks over its $${budget} budget but ${b.current.model} is the cheapest candidate`);
       return;
     }
-    const d = this.decision(next.model, ROUTE_REASON.BUDGET_DOWNGRADE, b.first.candidates as string[], b.first.excluded as string[], undefined, undefined, b.current.model);
+    const d = this.decision(
+      next.model,
+      ROUTE_REASON.BUDGET_DOWNGRADE,
+      b.first.candidates as string[],
+      b.first.excluded as string[],
+      undefined,
+      undefined,
+      b.current.model,
+    );
     d.binding = b;
     b.current = d;
     try {
@@ -608,9 +691,12 @@ export class ModelRouter {
     for (const c of this.candidates) {
       const s = arms.get(c.model)!;
       // Tokens: this model's own calls, else the task type's on any model, else the stated prior.
-      const tokens = s.calls > 0 ? { input: s.inputTokens / s.calls, output: s.outputTokens / s.calls }
-        : all.calls > 0 ? { input: all.inputTokens / all.calls, output: all.outputTokens / all.calls }
-        : this.expectedTokens;
+      const tokens =
+        s.calls > 0
+          ? { input: s.inputTokens / s.calls, output: s.outputTokens / s.calls }
+          : all.calls > 0
+            ? { input: all.inputTokens / all.calls, output: all.outputTokens / all.calls }
+            : this.expectedTokens;
       let callCost: number | undefined;
       if (tokens) {
         const q = this.pricer.price(c.provider, c.model, { inputTokens: Math.round(tokens.input), outputTokens: Math.round(tokens.output) });
@@ -634,4 +720,3 @@ function rewardOf(outcome: string | undefined, quality: number | undefined): num
   if (outcome !== A.TASK_OUTCOME.SUCCESS) return undefined;
   return typeof quality === 'number' && Number.isFinite(quality) ? Math.min(1, Math.max(0, quality)) : 1;
 }
-

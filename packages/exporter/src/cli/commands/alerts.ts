@@ -84,7 +84,10 @@ async function fromServer(server: string): Promise<AlertsView> {
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (cause) {
-    throw new CliError(EXIT.STORE, `cannot reach the spendtrace service at ${server}: ${(cause as Error).message}`, { cause, hint: 'is `spendtrace serve` running there?' });
+    throw new CliError(EXIT.STORE, `cannot reach the spendtrace service at ${server}: ${(cause as Error).message}`, {
+      cause,
+      hint: 'is `spendtrace serve` running there?',
+    });
   }
   if (!res.ok) throw new CliError(EXIT.STORE, `the service at ${server} answered ${res.status} for /api/alerts`);
   try {
@@ -109,7 +112,11 @@ function print(ctx: Ctx, view: AlertsView): void {
   ctx.out(`Firing (${view.firing.length})\n`);
   ctx.out(view.firing.length ? `${table(view.firing, cols)}\n` : '  none\n');
   ctx.out(`\nResolved in the last 7 days (${view.recent.length})\n`);
-  ctx.out(view.recent.length ? `${table(view.recent, [...cols.slice(0, 1), { header: 'resolved', value: (i: Incident) => (i.resolvedAt ? time(i.resolvedAt) : '') }, ...cols.slice(2)])}\n` : '  none\n');
+  ctx.out(
+    view.recent.length
+      ? `${table(view.recent, [...cols.slice(0, 1), { header: 'resolved', value: (i: Incident) => (i.resolvedAt ? time(i.resolvedAt) : '') }, ...cols.slice(2)])}\n`
+      : '  none\n',
+  );
   for (const i of view.firing) ctx.out(`\n! ${i.title}\n  ${i.summary}\n`);
 }
 
@@ -149,7 +156,8 @@ export const alerts: Command = {
     }
     if (v.json) ctx.out(`${JSON.stringify(view, null, 2)}\n`);
     else {
-      if (!view.configured && !view.firing.length && !view.recent.length) ctx.out('No alert rules are configured (add "alerts" to spendtrace.config.json; see `spendtrace alerts --help`).\n\n');
+      if (!view.configured && !view.firing.length && !view.recent.length)
+        ctx.out('No alert rules are configured (add "alerts" to spendtrace.config.json; see `spendtrace alerts --help`).\n\n');
       print(ctx, view);
     }
     return EXIT.OK;

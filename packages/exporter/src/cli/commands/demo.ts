@@ -58,10 +58,14 @@ async function loadDemo(): Promise<RunDemoFleet> {
       cause = err;
     }
   }
-  throw new CliError(EXIT.CONFIG, '`spendtrace demo` runs only from a checkout of the spendtrace repository; the published package does not ship the demo fleet', {
-    cause,
-    hint: 'in the repository run `./dev demo`; with the installed package, point an instrumented app at `spendtrace serve` instead',
-  });
+  throw new CliError(
+    EXIT.CONFIG,
+    '`spendtrace demo` runs only from a checkout of the spendtrace repository; the published package does not ship the demo fleet',
+    {
+      cause,
+      hint: 'in the repository run `./dev demo`; with the installed package, point an instrumented app at `spendtrace serve` instead',
+    },
+  );
 }
 
 export const demo: Command = {
@@ -82,8 +86,15 @@ export const demo: Command = {
     const t0 = performance.now();
     ctx.progress(`demo: starting the spendtrace service (embedded chDB in ${data})…`);
     const demoAlerts = await startDemoAlerts();
-    const svc = await startService({ settings: { data, clickhouseUrl: undefined, database }, port: 0, host: '127.0.0.1', prices: undefined, log: (line) => ctx.progress(`  service: ${line}`),
-      alerts: demoAlerts.config, incidentsFile: keep ? join(data, INCIDENTS_FILE) : undefined });
+    const svc = await startService({
+      settings: { data, clickhouseUrl: undefined, database },
+      port: 0,
+      host: '127.0.0.1',
+      prices: undefined,
+      log: (line) => ctx.progress(`  service: ${line}`),
+      alerts: demoAlerts.config,
+      incidentsFile: keep ? join(data, INCIDENTS_FILE) : undefined,
+    });
     try {
       ctx.progress(`demo: service listening on ${svc.url}; running the agent fleet through the openai, Anthropic and Google Gen AI SDKs…`);
       await runDemoFleet({ otlpEndpoint: `${svc.url}/v1/traces`, log: (line) => ctx.progress(`  ${line}`) });
@@ -102,9 +113,11 @@ export const demo: Command = {
         ctx.out(`\nAlert delivered to the local webhook ${demoAlerts.url} (Slack, Discord or any webhook in your config):\n`);
         for (const a of alerts) ctx.out(`  [${a.event.toUpperCase()}] ${a.incident.title}\n    ${a.incident.summary}\n`);
         if (!alerts.length) ctx.out('  none arrived (see the service lines above)\n');
-        ctx.out(keep
-          ? `\nData kept in ${data}: \`spendtrace report --data ${v.data}\` reads it again.\n`
-          : '\nThe demo used a temporary store (removed now). `spendtrace demo --data ./.spendtrace-demo` keeps it.\n');
+        ctx.out(
+          keep
+            ? `\nData kept in ${data}: \`spendtrace report --data ${v.data}\` reads it again.\n`
+            : '\nThe demo used a temporary store (removed now). `spendtrace demo --data ./.spendtrace-demo` keeps it.\n',
+        );
       }
     } finally {
       await svc.close();

@@ -34,7 +34,10 @@ export function renderInsights(r: Insights): string {
   const lines = [`Insights (${r.since === 'all' ? 'all time' : `last ${r.since}`}${r.service ? `, service ${r.service}` : ''})`];
   if (!r.findings.length) lines.push('  Nothing to change found in this window.');
   r.findings.forEach((f, i) => {
-    const who = Object.entries(f.subject).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(' · ');
+    const who = Object.entries(f.subject)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ');
     lines.push('', `${i + 1}. [${f.kind}] ${f.title}: save ~${money(f.monthlySaving)}/month`, `   ${who}`);
     for (const e of f.evidence) lines.push(`   - ${e}`);
     lines.push(`   assumes: ${f.assumption}`);
@@ -42,7 +45,10 @@ export function renderInsights(r: Insights): string {
   if (r.findings.length) lines.push('', `Total: ~${money(r.monthlySavings)}/month (findings may overlap). Monthly = ${r.scale}.`);
   if (r.topPrompts.length) {
     lines.push('', 'Most expensive prompt templates');
-    for (const p of r.topPrompts) lines.push(`  ${`${p.prompt}${p.version ? `@${p.version}` : ''}`.padEnd(32)} ${String(p.calls).padStart(6)} calls  ${money(p.cost).padStart(14)}  ~${money(p.monthlyCost)}/month${p.unpricedCalls ? `  +${p.unpricedCalls} unpriced` : ''}`);
+    for (const p of r.topPrompts)
+      lines.push(
+        `  ${`${p.prompt}${p.version ? `@${p.version}` : ''}`.padEnd(32)} ${String(p.calls).padStart(6)} calls  ${money(p.cost).padStart(14)}  ~${money(p.monthlyCost)}/month${p.unpricedCalls ? `  +${p.unpricedCalls} unpriced` : ''}`,
+      );
   }
   for (const e of r.errors) lines.push(`! detector ${e.detector} failed: ${e.message}`);
   return lines.join('\n') + '\n';
@@ -78,7 +84,10 @@ export const insightsCommand: Command = {
       return EXIT.OK;
     }
     const { store: settings, file } = resolveStore('insights', v, ctx);
-    const since = checkSince(pick(v.since, undefined, file.since, '7d', (s) => s), 'insights');
+    const since = checkSince(
+      pick(v.since, undefined, file.since, '7d', (s) => s),
+      'insights',
+    );
     const service = pick(v.service, undefined, file.service, '', (s) => s);
     let server = pick(v.server, ctx.env[ENV.SERVER], undefined, undefined as string | undefined, (s) => s);
     if (!server && !settings.clickhouseUrl) server = findRunningServe(settings.data)?.url;

@@ -37,8 +37,12 @@ export const migrate: Command = {
   help,
   async run(argv, ctx) {
     const v = parseFlags('migrate', argv, {
-      ...STORE_FLAGS, cluster: { type: 'string' }, 'ttl-days': { type: 'string' }, 'task-ttl-days': { type: 'string' },
-      'hourly-ttl-days': { type: 'string' }, print: { type: 'boolean' },
+      ...STORE_FLAGS,
+      cluster: { type: 'string' },
+      'ttl-days': { type: 'string' },
+      'task-ttl-days': { type: 'string' },
+      'hourly-ttl-days': { type: 'string' },
+      print: { type: 'boolean' },
     } as const);
     if (v.help) {
       ctx.out(help);
@@ -69,7 +73,9 @@ export const migrate: Command = {
     try {
       const applied = await applySchema(store, schema);
       const ttls = applied.filter((f) => f.endsWith('-ttl.sql')).length;
-      ctx.out(`schema ready in ${describeStore(settings)} (${applied.length} statements applied: creates are IF NOT EXISTS${ttls ? `; TTL set on ${ttls} table${ttls > 1 ? 's' : ''}` : ''})\n`);
+      ctx.out(
+        `schema ready in ${describeStore(settings)} (${applied.length} statements applied: creates are IF NOT EXISTS${ttls ? `; TTL set on ${ttls} table${ttls > 1 ? 's' : ''}` : ''})\n`,
+      );
     } catch (err) {
       if (err instanceof SchemaConfigError) throw new CliError(EXIT.USAGE, err.message, { cause: err });
       throw storeFailure(err, settings);

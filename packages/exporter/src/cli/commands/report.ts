@@ -86,12 +86,19 @@ async function fromServer(server: string, q: Query, token: string | undefined): 
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(30_000), headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (cause) {
-    throw new CliError(EXIT.STORE, `cannot reach the spendtrace service at ${server}: ${(cause as Error).message}`, { cause, hint: 'is `spendtrace serve` running there?' });
+    throw new CliError(EXIT.STORE, `cannot reach the spendtrace service at ${server}: ${(cause as Error).message}`, {
+      cause,
+      hint: 'is `spendtrace serve` running there?',
+    });
   }
   const text = await res.text();
   if (!res.ok) {
     let detail = text.slice(0, 300);
-    try { detail = (JSON.parse(text) as { error?: string }).error ?? detail; } catch { /* not JSON */ }
+    try {
+      detail = (JSON.parse(text) as { error?: string }).error ?? detail;
+    } catch {
+      /* not JSON */
+    }
     if (res.status === 401) throw new CliError(EXIT.CONFIG, `the service at ${server} requires a token`, { hint: `set ${ENV.TOKEN} to one of its tokens` });
     throw new CliError(res.status === 400 ? EXIT.USAGE : EXIT.STORE, `the service at ${server} answered ${res.status}: ${detail}`);
   }
@@ -110,9 +117,11 @@ export function printReport(ctx: Ctx, data: unknown, q: Pick<Query, 'by' | 'limi
   }
   if (q.by) {
     const { rows } = data as { rows: unknown[] };
-    ctx.out((isGroupBy(q.by)
-      ? renderRows(q.by, rows, { limit: q.limit ?? (q.by === 'task' ? 20 : 0) })
-      : renderBreakdown(parseDimensions(q.by), rows as BreakdownRow[], { limit: q.limit ?? 0 })) + '\n');
+    ctx.out(
+      (isGroupBy(q.by)
+        ? renderRows(q.by, rows, { limit: q.limit ?? (q.by === 'task' ? 20 : 0) })
+        : renderBreakdown(parseDimensions(q.by), rows as BreakdownRow[], { limit: q.limit ?? 0 })) + '\n',
+    );
     if (rows.length === 0) ctx.out(`\n${EMPTY_HINT}\n`);
     return;
   }
@@ -130,17 +139,22 @@ export const report: Command = {
       return EXIT.OK;
     }
     const { store: settings, file } = resolveStore('report', v, ctx);
-    const since = checkSince(pick(v.since, undefined, file.since, '7d', (s) => s), 'report');
+    const since = checkSince(
+      pick(v.since, undefined, file.since, '7d', (s) => s),
+      'report',
+    );
     if (v.by !== undefined && !isGroupBy(v.by)) {
       try {
         parseDimensions(v.by);
       } catch (err) {
-        if (err instanceof InvalidDimensionError) throw usageError(`invalid --by "${v.by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`, 'report');
+        if (err instanceof InvalidDimensionError)
+          throw usageError(`invalid --by "${v.by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`, 'report');
         throw err;
       }
     }
     const concentration = v.concentration === undefined ? undefined : Number(v.concentration);
-    if (concentration !== undefined && !(concentration > 0 && concentration <= 1)) throw usageError(`invalid --concentration "${v.concentration}": expected a share between 0 and 1, e.g. 0.7`, 'report');
+    if (concentration !== undefined && !(concentration > 0 && concentration <= 1))
+      throw usageError(`invalid --concentration "${v.concentration}": expected a share between 0 and 1, e.g. 0.7`, 'report');
     const q: Query = {
       since,
       service: pick(v.service, undefined, file.service, '', (s) => s),

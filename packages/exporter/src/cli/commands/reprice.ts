@@ -75,16 +75,22 @@ export const reprice: Command = {
     if (!settings.clickhouseUrl) {
       const running = findRunningServe(settings.data);
       if (running) {
-        throw new CliError(EXIT.STORE, `spendtrace serve (pid ${running.pid}, ${running.url}) owns ${settings.data}; reprice needs the data directory to itself`, {
-          hint: 'stop the serve, run reprice, then start it again (spans sent meanwhile are retried by OTLP exporters)',
-        });
+        throw new CliError(
+          EXIT.STORE,
+          `spendtrace serve (pid ${running.pid}, ${running.url}) owns ${settings.data}; reprice needs the data directory to itself`,
+          {
+            hint: 'stop the serve, run reprice, then start it again (spans sent meanwhile are retried by OTLP exporters)',
+          },
+        );
       }
     }
 
     const store = await openStore(settings);
     let result: RepriceResult;
     try {
-      ctx.progress(`reprice: ${opts(v.all, v['dry-run'])} spans in ${describeStore(settings)}, since ${since}${service ? `, service ${service}` : ''}, prices ${pricer.version}`);
+      ctx.progress(
+        `reprice: ${opts(v.all, v['dry-run'])} spans in ${describeStore(settings)}, since ${since}${service ? `, service ${service}` : ''}, prices ${pricer.version}`,
+      );
       result = await repriceStore(store, {
         pricer,
         database: settings.database,

@@ -75,9 +75,19 @@ export const serve: Command = {
   summary: 'run the OTLP receiver + store + JSON API (Ctrl-C to stop)',
   help,
   async run(argv, ctx) {
-    const v = parseFlags('serve', argv, { ...STORE_FLAGS, port: { type: 'string' }, host: { type: 'string' }, prices: { type: 'string' }, 'skip-schema': { type: 'boolean' },
-      'wal-dir': { type: 'string' }, 'wal-max-bytes': { type: 'string' }, 'shutdown-timeout': { type: 'string' },
-      'grpc-port': { type: 'string' }, 'clickhouse-http-port': { type: 'string' }, 'auth-tokens-file': { type: 'string' } } as const);
+    const v = parseFlags('serve', argv, {
+      ...STORE_FLAGS,
+      port: { type: 'string' },
+      host: { type: 'string' },
+      prices: { type: 'string' },
+      'skip-schema': { type: 'boolean' },
+      'wal-dir': { type: 'string' },
+      'wal-max-bytes': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
+      'grpc-port': { type: 'string' },
+      'clickhouse-http-port': { type: 'string' },
+      'auth-tokens-file': { type: 'string' },
+    } as const);
     if (v.help) {
       ctx.out(help);
       return EXIT.OK;
@@ -87,14 +97,22 @@ export const serve: Command = {
     const host = pick(v.host, ctx.env[ENV.HOST], file.host, '127.0.0.1', (s) => s);
     const prices = pick(v.prices, ctx.env[ENV.PRICES], file.prices, undefined as string | undefined, (s) => s);
 
-    const grpcPort = v['grpc-port'] !== undefined ? parseOptionalPort(v['grpc-port'], '--grpc-port') : pick(undefined, ctx.env[ENV.GRPC_PORT], file.grpcPort, 4317, (s) => parseOptionalPort(s, ENV.GRPC_PORT));
-    const clickhouseHttpPort = v['clickhouse-http-port'] !== undefined
-      ? parseOptionalPort(v['clickhouse-http-port'], '--clickhouse-http-port')
-      : pick(undefined, ctx.env[ENV.CLICKHOUSE_HTTP_PORT], file.clickhouseHttpPort, 8123, (s) => parseOptionalPort(s, ENV.CLICKHOUSE_HTTP_PORT));
+    const grpcPort =
+      v['grpc-port'] !== undefined
+        ? parseOptionalPort(v['grpc-port'], '--grpc-port')
+        : pick(undefined, ctx.env[ENV.GRPC_PORT], file.grpcPort, 4317, (s) => parseOptionalPort(s, ENV.GRPC_PORT));
+    const clickhouseHttpPort =
+      v['clickhouse-http-port'] !== undefined
+        ? parseOptionalPort(v['clickhouse-http-port'], '--clickhouse-http-port')
+        : pick(undefined, ctx.env[ENV.CLICKHOUSE_HTTP_PORT], file.clickhouseHttpPort, 8123, (s) => parseOptionalPort(s, ENV.CLICKHOUSE_HTTP_PORT));
     const tokensFile = pick(v['auth-tokens-file'], ctx.env[ENV.AUTH_TOKENS_FILE], file.authTokensFile, undefined as string | undefined, (s) => s);
     let auth: TokenAuth;
     try {
-      auth = new TokenAuth({ tokens: parseTokenList(ctx.env[ENV.AUTH_TOKENS] ?? ''), tokensFile: tokensFile && resolve(ctx.cwd, tokensFile), log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
+      auth = new TokenAuth({
+        tokens: parseTokenList(ctx.env[ENV.AUTH_TOKENS] ?? ''),
+        tokensFile: tokensFile && resolve(ctx.cwd, tokensFile),
+        log: (line) => ctx.err(`spendtrace serve: ${line}\n`),
+      });
     } catch (err) {
       if (err instanceof AuthConfigError) throw new CliError(EXIT.CONFIG, err.message, { cause: err });
       throw err;
@@ -103,14 +121,35 @@ export const serve: Command = {
     if (warning) ctx.err(`spendtrace serve: ${warning}\n`);
 
     const walDir = pick(v['wal-dir'], ctx.env[ENV.WAL_DIR], undefined, undefined as string | undefined, (x) => x);
-    const walMaxBytes = positive(pick(v['wal-max-bytes'], ctx.env[ENV.WAL_MAX_BYTES], undefined, undefined as string | undefined, (x) => x), '--wal-max-bytes');
-    const shutdownS = positive(pick(v['shutdown-timeout'], ctx.env[ENV.SHUTDOWN_TIMEOUT], undefined, undefined as string | undefined, (x) => x), '--shutdown-timeout');
+    const walMaxBytes = positive(
+      pick(v['wal-max-bytes'], ctx.env[ENV.WAL_MAX_BYTES], undefined, undefined as string | undefined, (x) => x),
+      '--wal-max-bytes',
+    );
+    const shutdownS = positive(
+      pick(v['shutdown-timeout'], ctx.env[ENV.SHUTDOWN_TIMEOUT], undefined, undefined as string | undefined, (x) => x),
+      '--shutdown-timeout',
+    );
     const createSchema = !(v['skip-schema'] || ctx.env[ENV.SKIP_SCHEMA] === '1' || file.createSchema === false);
     const alerts = alertsOf(file, ctx.env);
-    const svc = await startService({ settings, port, host, prices, createSchema, grpcPort, clickhouseHttpPort, auth, alerts, incidentsFile: join(settings.data, INCIDENTS_FILE),
-      ...(walDir ? { walDir: resolve(ctx.cwd, walDir) } : {}), ...(walMaxBytes ? { walMaxBytes } : {}), ...(shutdownS !== undefined ? { shutdownTimeoutMs: shutdownS * 1000 } : {}),
-      log: (line) => ctx.err(`spendtrace serve: ${line}\n`) });
-    const forget = settings.clickhouseUrl ? () => {} : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString(), clickhouseHttpUrl: svc.clickhouseHttpUrl });
+    const svc = await startService({
+      settings,
+      port,
+      host,
+      prices,
+      createSchema,
+      grpcPort,
+      clickhouseHttpPort,
+      auth,
+      alerts,
+      incidentsFile: join(settings.data, INCIDENTS_FILE),
+      ...(walDir ? { walDir: resolve(ctx.cwd, walDir) } : {}),
+      ...(walMaxBytes ? { walMaxBytes } : {}),
+      ...(shutdownS !== undefined ? { shutdownTimeoutMs: shutdownS * 1000 } : {}),
+      log: (line) => ctx.err(`spendtrace serve: ${line}\n`),
+    });
+    const forget = settings.clickhouseUrl
+      ? () => {}
+      : writeServeRecord(settings.data, { pid: process.pid, url: svc.url, startedAt: new Date().toISOString(), clickhouseHttpUrl: svc.clickhouseHttpUrl });
     ctx.out(
       `spendtrace serve: listening on ${svc.url}\n` +
         `  OTLP/HTTP   POST ${svc.url}/v1/traces\n` +
@@ -119,7 +158,9 @@ export const serve: Command = {
         (svc.clickhouseHttpUrl ? `  ClickHouse  ${svc.clickhouseHttpUrl}/?query=… (HTTP interface, read-only)\n` : '') +
         `  store       ${describeStore(settings)}\n` +
         `  auth        ${auth.enabled ? 'tokens required' : 'off (no token configured)'}\n` +
-        (alerts?.rules.length ? `  alerts      ${alerts.rules.length} rule(s) to ${alerts.sinks.map((x) => `${x.name} (${x.type})`).join(', ')}, every ${alerts.evaluateEverySeconds} s\n` : '') +
+        (alerts?.rules.length
+          ? `  alerts      ${alerts.rules.length} rule(s) to ${alerts.sinks.map((x) => `${x.name} (${x.type})`).join(', ')}, every ${alerts.evaluateEverySeconds} s\n`
+          : '') +
         `Ctrl-C to stop.\n`,
     );
 

@@ -36,7 +36,8 @@ const FLAGS = { ...STORE_FLAGS, format: { type: 'string' }, url: { type: 'string
 async function viaHttp(ctx: Ctx, target: string, sql: string, format: string, database: string, token: string | undefined): Promise<number> {
   const u = new URL(target);
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-  if (u.username || u.password) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username || 'default')}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  if (u.username || u.password)
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username || 'default')}:${decodeURIComponent(u.password)}`).toString('base64')}`;
   else if (token) headers.authorization = `Bearer ${token}`;
   u.username = '';
   u.password = '';
@@ -54,7 +55,8 @@ async function viaHttp(ctx: Ctx, target: string, sql: string, format: string, da
     return EXIT.OK;
   }
   const msg = text.trim() || `HTTP ${res.status}`;
-  if (res.status === 401) throw new CliError(EXIT.CONFIG, `${u.origin} refused the credentials: ${msg}`, { hint: `set ${ENV.TOKEN} to one of the service's tokens` });
+  if (res.status === 401)
+    throw new CliError(EXIT.CONFIG, `${u.origin} refused the credentials: ${msg}`, { hint: `set ${ENV.TOKEN} to one of the service's tokens` });
   throw new CliError(res.status >= 500 ? EXIT.STORE : EXIT.USAGE, msg);
 }
 
@@ -77,7 +79,8 @@ export const sql: Command = {
     if (parsed.positionals.length !== 1 || !parsed.positionals[0]!.trim()) throw usageError('give one query, quoted: spendtrace sql "SELECT …"', 'sql');
     const query = parsed.positionals[0]!;
     const format = v.format ?? 'TSV';
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(format)) throw usageError(`invalid --format "${format}": expected a ClickHouse format name such as TSV, CSV, JSON, PrettyCompact`, 'sql');
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(format))
+      throw usageError(`invalid --format "${format}": expected a ClickHouse format name such as TSV, CSV, JSON, PrettyCompact`, 'sql');
     const { store: settings } = resolveStore('sql', v, ctx);
     const token = pick(undefined, ctx.env[ENV.TOKEN], undefined, undefined as string | undefined, (s) => s);
 
@@ -86,11 +89,14 @@ export const sql: Command = {
     const running = findRunningServe(settings.data);
     if (running) {
       if (!running.clickhouseHttpUrl) {
-        throw new CliError(EXIT.STORE, `spendtrace serve (pid ${running.pid}) owns ${settings.data} with its ClickHouse HTTP interface off`, { hint: 'restart it without --clickhouse-http-port off, or stop it to query the store directly' });
+        throw new CliError(EXIT.STORE, `spendtrace serve (pid ${running.pid}) owns ${settings.data} with its ClickHouse HTTP interface off`, {
+          hint: 'restart it without --clickhouse-http-port off, or stop it to query the store directly',
+        });
       }
       return viaHttp(ctx, running.clickhouseHttpUrl, query, format, settings.database, token);
     }
-    if (!existsSync(settings.data)) throw new CliError(EXIT.STORE, `no store at ${settings.data}`, { hint: 'give --data DIR, or start `spendtrace serve` first' });
+    if (!existsSync(settings.data))
+      throw new CliError(EXIT.STORE, `no store at ${settings.data}`, { hint: 'give --data DIR, or start `spendtrace serve` first' });
     const { openChdbReader, SqlError } = await import('../../clickhouse-http/index.ts');
     const reader = openChdbReader(settings.data);
     try {

@@ -31,17 +31,19 @@ HAVING with_user = 0 AND sum(s.cost) > 0`,
     for (const r of rows) {
       const cost = pico(r.c);
       const subject = { agent: str(r.agent), taskName: str(r.tname), provider: str(r.prov), model: str(r.models) };
-      out.push(finding(ctx, {
-        kind: 'batch-eligible',
-        title: `${subject.taskName} is background work paying live prices`,
-        subject,
-        evidence: [
-          `${num(r.tasks)} ${subject.taskName} task${num(r.tasks) === 1 ? '' : 's'} with no user waiting made ${num(r.n)} live calls on ${subject.model} (${subject.provider}): ${usdText(cost)} in the window`,
-        ],
-        metrics: { tasks: num(r.tasks), calls: num(r.n), cost: usdText(cost) },
-        assumption: `the same calls sent through ${subject.provider}'s Batch API at 50 % off (results within 24 h; spendtrace prices batch results at that rate)`,
-        saving: cost / 2n,
-      }));
+      out.push(
+        finding(ctx, {
+          kind: 'batch-eligible',
+          title: `${subject.taskName} is background work paying live prices`,
+          subject,
+          evidence: [
+            `${num(r.tasks)} ${subject.taskName} task${num(r.tasks) === 1 ? '' : 's'} with no user waiting made ${num(r.n)} live calls on ${subject.model} (${subject.provider}): ${usdText(cost)} in the window`,
+          ],
+          metrics: { tasks: num(r.tasks), calls: num(r.n), cost: usdText(cost) },
+          assumption: `the same calls sent through ${subject.provider}'s Batch API at 50 % off (results within 24 h; spendtrace prices batch results at that rate)`,
+          saving: cost / 2n,
+        }),
+      );
     }
     return out;
   },

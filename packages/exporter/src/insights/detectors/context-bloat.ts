@@ -55,18 +55,29 @@ GROUP BY p.tname, p.mdl`,
       const subject = { agent: str(r.agent), taskName: str(r.tname), model: str(r.mdl) };
       if (growing > 0 && growing * 2 >= runs) {
         const saving = pico(r.growing_excess);
-        out.push(finding(ctx, {
-          kind: 'context-bloat',
-          title: `${subject.taskName} resends its growing history on every call`,
-          subject,
-          evidence: [
-            `${growing} of ${runs} ${subject.taskName} run${runs === 1 ? '' : 's'} on ${subject.model} grow from ${tokensText(num(r.avg_first))} input tokens on the first call to ${tokensText(num(r.avg_last))} on the last (average over runs)`,
-            `${tokensText(num(r.avg_in))} input tokens per call on average over ${num(r.n_calls)} calls; ${usdText(pico(r.in_cost))} of input in the window`,
-          ],
-          metrics: { runs, growingRuns: growing, calls: num(r.n_calls), avgInputTokens: Math.round(num(r.avg_in)), firstCallInputTokens: Math.round(num(r.avg_first)), lastCallInputTokens: Math.round(num(r.avg_last)), inputCost: usdText(pico(r.in_cost)) },
-          assumption: "each call's input held at the task's first-call size (carry a running summary, not the whole history); the excess input tokens saved at the rate the task paid for them",
-          saving,
-        }));
+        out.push(
+          finding(ctx, {
+            kind: 'context-bloat',
+            title: `${subject.taskName} resends its growing history on every call`,
+            subject,
+            evidence: [
+              `${growing} of ${runs} ${subject.taskName} run${runs === 1 ? '' : 's'} on ${subject.model} grow from ${tokensText(num(r.avg_first))} input tokens on the first call to ${tokensText(num(r.avg_last))} on the last (average over runs)`,
+              `${tokensText(num(r.avg_in))} input tokens per call on average over ${num(r.n_calls)} calls; ${usdText(pico(r.in_cost))} of input in the window`,
+            ],
+            metrics: {
+              runs,
+              growingRuns: growing,
+              calls: num(r.n_calls),
+              avgInputTokens: Math.round(num(r.avg_in)),
+              firstCallInputTokens: Math.round(num(r.avg_first)),
+              lastCallInputTokens: Math.round(num(r.avg_last)),
+              inputCost: usdText(pico(r.in_cost)),
+            },
+            assumption:
+              "each call's input held at the task's first-call size (carry a running summary, not the whole history); the excess input tokens saved at the rate the task paid for them",
+            saving,
+          }),
+        );
         continue;
       }
       const oldest = num(r.oldest_per_call);
@@ -75,15 +86,17 @@ GROUP BY p.tname, p.mdl`,
         // Runs grow over time: the input above the oldest run's size, at the input rate paid.
         const share = 1 - oldest / (num(r.avg_in) || oldest);
         const saving = share > 0 ? (pico(r.in_cost) * BigInt(Math.round(share * 1e6))) / 1_000_000n : 0n;
-        out.push(finding(ctx, {
-          kind: 'context-bloat',
-          title: `${subject.taskName} sends more context with every run`,
-          subject,
-          evidence: [`input per call grew from ${tokensText(oldest)} tokens in the oldest of ${runs} runs to ${tokensText(newest)} in the newest`],
-          metrics: { runs, oldestRunInputPerCall: Math.round(oldest), newestRunInputPerCall: Math.round(newest), avgInputTokens: Math.round(num(r.avg_in)) },
-          assumption: 'input per call held at the oldest run\'s size; the excess saved at the rate paid',
-          saving,
-        }));
+        out.push(
+          finding(ctx, {
+            kind: 'context-bloat',
+            title: `${subject.taskName} sends more context with every run`,
+            subject,
+            evidence: [`input per call grew from ${tokensText(oldest)} tokens in the oldest of ${runs} runs to ${tokensText(newest)} in the newest`],
+            metrics: { runs, oldestRunInputPerCall: Math.round(oldest), newestRunInputPerCall: Math.round(newest), avgInputTokens: Math.round(num(r.avg_in)) },
+            assumption: "input per call held at the oldest run's size; the excess saved at the rate paid",
+            saving,
+          }),
+        );
       }
     }
     return out;

@@ -36,18 +36,28 @@ FROM calls GROUP BY tname, mdl HAVING dups >= ${MIN_REPEATS}`,
       const subject = { agent: str(r.agent), taskName: str(r.tname), model: str(r.mdl) };
       const dups = num(r.dups);
       const ttl = ctx.cacheTtlSeconds;
-      out.push(finding(ctx, {
-        kind: 'duplicate-requests',
-        title: `${subject.taskName || '(no task name)'} sends identical requests again`,
-        subject,
-        evidence: [
-          `${dups} of ${num(r.n)} calls on ${subject.model} repeat an earlier identical request (${num(r.hashes)} distinct requests): ${num(r.in_task)} within the same task, ${num(r.across)} from another task within ${ttl >= 3600 ? `${ttl / 3600} h` : `${ttl} s`}`,
-          `${usdText(pico(r.dup_cost))} spent on the repeats in the window`,
-        ],
-        metrics: { calls: num(r.n), repeats: dups, withinTask: num(r.in_task), acrossTasks: num(r.across), distinctRequests: num(r.hashes), repeatCost: usdText(pico(r.dup_cost)), cacheTtlSeconds: ttl },
-        assumption: `a response cache keyed by the request hash (model + messages), TTL ${ttl} s, answers every repeat`,
-        saving: pico(r.dup_cost),
-      }));
+      out.push(
+        finding(ctx, {
+          kind: 'duplicate-requests',
+          title: `${subject.taskName || '(no task name)'} sends identical requests again`,
+          subject,
+          evidence: [
+            `${dups} of ${num(r.n)} calls on ${subject.model} repeat an earlier identical request (${num(r.hashes)} distinct requests): ${num(r.in_task)} within the same task, ${num(r.across)} from another task within ${ttl >= 3600 ? `${ttl / 3600} h` : `${ttl} s`}`,
+            `${usdText(pico(r.dup_cost))} spent on the repeats in the window`,
+          ],
+          metrics: {
+            calls: num(r.n),
+            repeats: dups,
+            withinTask: num(r.in_task),
+            acrossTasks: num(r.across),
+            distinctRequests: num(r.hashes),
+            repeatCost: usdText(pico(r.dup_cost)),
+            cacheTtlSeconds: ttl,
+          },
+          assumption: `a response cache keyed by the request hash (model + messages), TTL ${ttl} s, answers every repeat`,
+          saving: pico(r.dup_cost),
+        }),
+      );
     }
     return out;
   },

@@ -46,18 +46,27 @@ HAVING n >= ${MIN_CALLS} AND min_in >= ${MIN_PREFIX} AND tcr < ${MAX_CACHED_SHAR
       const saving = (BigInt(prefix) * BigInt(n - 1) * (input - cached)) / 1_000_000n;
       const pname = str(r.pname);
       const subject = { agent: str(r.agent), taskName: str(r.tname), model, provider, ...(pname ? { prompt: pname } : {}) };
-      out.push(finding(ctx, {
-        kind: 'prompt-caching-unused',
-        title: `${subject.taskName || pname} never reads its prompt prefix from the cache`,
-        subject,
-        evidence: [
-          `${n} calls on ${model}${pname ? ` with prompt template ${pname}` : ''}${num(r.hashes) < n ? ` (${n - num(r.hashes)} identical repeats)` : ''}, each at least ${tokensText(prefix)} input tokens`,
-          `cache reads: ${tokensText(num(r.tcr))} of ${tokensText(num(r.tin))} input tokens (${pct(num(r.tin) ? num(r.tcr) / num(r.tin) : 0)})`,
-        ],
-        metrics: { calls: n, minInputTokens: prefix, inputTokens: num(r.tin), cacheReadTokens: num(r.tcr), inputRatePerMTok: A.formatPico(input), cacheReadRatePerMTok: A.formatPico(cached) },
-        assumption: `the first ${tokensText(prefix)} input tokens (the smallest call's input) are a shared prefix: put the static part first and mark it cacheable; every call after the first reads it at the cache-read rate (cache writes not counted)`,
-        saving,
-      }));
+      out.push(
+        finding(ctx, {
+          kind: 'prompt-caching-unused',
+          title: `${subject.taskName || pname} never reads its prompt prefix from the cache`,
+          subject,
+          evidence: [
+            `${n} calls on ${model}${pname ? ` with prompt template ${pname}` : ''}${num(r.hashes) < n ? ` (${n - num(r.hashes)} identical repeats)` : ''}, each at least ${tokensText(prefix)} input tokens`,
+            `cache reads: ${tokensText(num(r.tcr))} of ${tokensText(num(r.tin))} input tokens (${pct(num(r.tin) ? num(r.tcr) / num(r.tin) : 0)})`,
+          ],
+          metrics: {
+            calls: n,
+            minInputTokens: prefix,
+            inputTokens: num(r.tin),
+            cacheReadTokens: num(r.tcr),
+            inputRatePerMTok: A.formatPico(input),
+            cacheReadRatePerMTok: A.formatPico(cached),
+          },
+          assumption: `the first ${tokensText(prefix)} input tokens (the smallest call's input) are a shared prefix: put the static part first and mark it cacheable; every call after the first reads it at the cache-read rate (cache writes not counted)`,
+          saving,
+        }),
+      );
     }
     return out;
   },

@@ -42,18 +42,28 @@ GROUP BY p.tname`,
     for (const r of rows) {
       const loops = num(r.loops);
       const subject = { agent: str(r.agent), taskName: str(r.tname), model: str(r.models) };
-      out.push(finding(ctx, {
-        kind: 'retry-loops',
-        title: `${subject.taskName} retries in a loop`,
-        subject,
-        evidence: [
-          `${loops} of ${num(r.n_tasks)} ${subject.taskName} tasks made up to ${num(r.worst)} LLM attempts, against a median of ${num(r.med)} per task`,
-          `those tasks: ${num(r.loop_calls)} calls${num(r.retried) ? ` + ${num(r.retried)} SDK retries` : ''}, ${usdText(pico(r.loop_cost))}; a median task costs ${usdText(pico(r.med_cost))}`,
-        ],
-        metrics: { tasks: num(r.n_tasks), loopingTasks: loops, medianAttempts: num(r.med), worstAttempts: num(r.worst), loopCalls: num(r.loop_calls), sdkRetries: num(r.retried), loopCost: usdText(pico(r.loop_cost)) },
-        assumption: "a retry cap (max attempts, back-off, an alert) holds each looping task to the median task's cost",
-        saving: pico(r.over_cost),
-      }));
+      out.push(
+        finding(ctx, {
+          kind: 'retry-loops',
+          title: `${subject.taskName} retries in a loop`,
+          subject,
+          evidence: [
+            `${loops} of ${num(r.n_tasks)} ${subject.taskName} tasks made up to ${num(r.worst)} LLM attempts, against a median of ${num(r.med)} per task`,
+            `those tasks: ${num(r.loop_calls)} calls${num(r.retried) ? ` + ${num(r.retried)} SDK retries` : ''}, ${usdText(pico(r.loop_cost))}; a median task costs ${usdText(pico(r.med_cost))}`,
+          ],
+          metrics: {
+            tasks: num(r.n_tasks),
+            loopingTasks: loops,
+            medianAttempts: num(r.med),
+            worstAttempts: num(r.worst),
+            loopCalls: num(r.loop_calls),
+            sdkRetries: num(r.retried),
+            loopCost: usdText(pico(r.loop_cost)),
+          },
+          assumption: "a retry cap (max attempts, back-off, an alert) holds each looping task to the median task's cost",
+          saving: pico(r.over_cost),
+        }),
+      );
     }
     return out;
   },

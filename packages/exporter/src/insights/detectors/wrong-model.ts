@@ -24,10 +24,15 @@ const SMALL_MODEL: Record<string, string> = {
   'gcp.vertex_ai': 'gemini-2.5-flash-lite',
 };
 
-interface Usage { inputTokens: number; outputTokens: number; cacheReadTokens: number }
+interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+}
 
 function priceOn(ctx: DetectorContext, provider: string, model: string, u: Usage): bigint | undefined {
-  return ctx.pricer.price(provider || undefined, model, { inputTokens: u.inputTokens, outputTokens: u.outputTokens, cacheReadTokens: u.cacheReadTokens })?.cost.total;
+  return ctx.pricer.price(provider || undefined, model, { inputTokens: u.inputTokens, outputTokens: u.outputTokens, cacheReadTokens: u.cacheReadTokens })?.cost
+    .total;
 }
 
 export const wrongModel: Detector = {
@@ -75,18 +80,31 @@ GROUP BY tname, prov, mdl`,
         `${n} calls of ${subject.taskName} on ${model} average ${tokensText(avgOut)} output tokens (${tokensText(num(r.tin) / n)} input): ${usdText(cost)} in the window`,
         `${model}'s input rate is ${(Number(rate) / Number(smallRate)).toFixed(1)}× ${small}'s`,
       ];
-      if (peer) evidence.push(`${subject.taskName} also runs on ${target}: success rate ${peer.rate === null ? 'n/a' : pct(peer.rate)} there against ${myRate === null ? 'n/a' : pct(myRate)} on ${model}`);
-      out.push(finding(ctx, {
-        kind: 'wrong-model',
-        title: `${subject.taskName} runs short-output calls on ${model}`,
-        subject,
-        evidence,
-        metrics: { calls: n, avgOutputTokens: Math.round(avgOut), cost: usdText(cost), cheaperModel: target, costOnCheaperModel: usdText(targetCost), successRate: myRate, cheaperModelSuccessRate: peer ? peer.rate : null },
-        assumption: peer
-          ? `the same calls on ${target}, which already serves ${subject.taskName} at an equal or better success rate (same tokens, its published rates)`
-          : `the same calls on ${small} (same tokens, its published rates), if it classifies as well: check on a sample first`,
-        saving: cost - targetCost,
-      }));
+      if (peer)
+        evidence.push(
+          `${subject.taskName} also runs on ${target}: success rate ${peer.rate === null ? 'n/a' : pct(peer.rate)} there against ${myRate === null ? 'n/a' : pct(myRate)} on ${model}`,
+        );
+      out.push(
+        finding(ctx, {
+          kind: 'wrong-model',
+          title: `${subject.taskName} runs short-output calls on ${model}`,
+          subject,
+          evidence,
+          metrics: {
+            calls: n,
+            avgOutputTokens: Math.round(avgOut),
+            cost: usdText(cost),
+            cheaperModel: target,
+            costOnCheaperModel: usdText(targetCost),
+            successRate: myRate,
+            cheaperModelSuccessRate: peer ? peer.rate : null,
+          },
+          assumption: peer
+            ? `the same calls on ${target}, which already serves ${subject.taskName} at an equal or better success rate (same tokens, its published rates)`
+            : `the same calls on ${small} (same tokens, its published rates), if it classifies as well: check on a sample first`,
+          saving: cost - targetCost,
+        }),
+      );
     }
     return out;
   },

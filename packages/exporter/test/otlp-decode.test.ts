@@ -4,7 +4,16 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { decodeJsonRequest, decodeProtobufRequest, OtlpDecodeError, otlpTypes, type TraceRequest } from '../src/otlp/index.ts';
+import { Pricer } from '@spendtrace/semconv';
+import {
+  decodeJsonRequest,
+  decodeProtobufRequest,
+  decodeProtobufRequestWithProtobufjs,
+  OtlpDecodeError,
+  otlpTypes,
+  type TraceRequest,
+} from '../src/otlp/index.ts';
+import { requestToRows } from '../src/ingest/request-to-rows.ts';
 
 async function makeSpans(): Promise<ReadableSpan[]> {
   const exporter = new InMemorySpanExporter();
@@ -144,5 +153,80 @@ describe('OTLP decoding of real serializer output', async () => {
     const t = otlpTypes().request;
     const bytes = t.encode(t.fromObject({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'd', attributes: [{ key: 'deep', value: v }] }] }] }] })).finish();
     expect(JSON.stringify(decodeProtobufRequest(bytes).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.deep)).toContain('nested too deep');
+  });
+});
+
+describe('an attribute keyed __proto__', () => {
+  // The OTLP body that carries it, as JSON and as protobuf: a top-level `__proto__` whose kvlist holds
+  // token counts (it would become the map's prototype: every lookup of a key the span lacks found
+  // the hostile value), a string `__proto__` on the resource (a plain assignment drops it), and one
+  // inside a kvlist value.
+  const tokens = { kvlistValue: { values: [{ key: 'gen_ai.usage.input_tokens', value: { intValue: 999_999 } }] } };
+  const body = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: '__proto__', value: { stringValue: 'resource-proto' } }] },
+        scopeSpans: [
+          {
+            scope: { name: 's' },
+            spans: [
+              {
+                traceId: '0af7651916cd43dd8448eb211c80319c',
+                spanId: 'b7ad6b7169203331',
+                name: 'chat gpt-4o-mini',
+                kind: 3,
+                startTimeUnixNano: '1750000000000000000',
+                endTimeUnixNano: '1750000001000000000',
+                attributes: [
+                  { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+                  { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+                  { key: '__proto__', value: tokens },
+                  { key: 'nested', value: { kvlistValue: { values: [{ key: '__proto__', value: { stringValue: 'inner' } }] } } },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const t = otlpTypes().request;
+  const toPb = (o: unknown) => {
+    // protobufjs wants bytes for ids, not hex.
+    const c = structuredClone(o) as typeof body;
+    const sp = c.resourceSpans[0]!.scopeSpans[0]!.spans[0]! as unknown as Record<string, unknown>;
+    sp.traceId = Buffer.from(body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.traceId, 'hex');
+    sp.spanId = Buffer.from(body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.spanId, 'hex');
+    return t.encode(t.fromObject(c)).finish();
+  };
+  const decoders: [string, () => TraceRequest][] = [
+    ['OTLP/JSON', () => decodeJsonRequest(JSON.stringify(body))],
+    ['protobuf (wire decoder)', () => decodeProtobufRequest(toPb(body))],
+    ['protobuf (protobufjs reference)', () => decodeProtobufRequestWithProtobufjs(toPb(body))],
+  ];
+
+  it.each(decoders)('%s keeps it as an own key and never as a prototype', (_, decode) => {
+    const req = decode();
+    const attrs = req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes;
+    expect(Object.getPrototypeOf(attrs)).toBe(Object.prototype);
+    expect(Object.keys(attrs)).toContain('__proto__');
+    expect(attrs['gen_ai.usage.input_tokens']).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(attrs, '__proto__')?.value).toEqual({ 'gen_ai.usage.input_tokens': 999_999 });
+    const nested = attrs.nested as Record<string, unknown>;
+    expect(Object.getPrototypeOf(nested)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(nested, '__proto__')?.value).toBe('inner');
+    const resource = req.resourceSpans[0]!.resource;
+    expect(Object.getOwnPropertyDescriptor(resource, '__proto__')?.value).toBe('resource-proto');
+  });
+
+  it.each(decoders)('%s: the stored row reads no tokens from it and keeps it in the attribute maps', (_, decode) => {
+    const { rows, rejected } = requestToRows(decode(), new Pricer());
+    expect(rejected).toBe(0);
+    const row = rows[0]!;
+    expect(row.input_tokens).toBe(0);
+    expect(Object.getPrototypeOf(row.attributes)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(row.attributes, '__proto__')?.value).toBe('{"gen_ai.usage.input_tokens":999999}');
+    expect(Object.getOwnPropertyDescriptor(row.resource_attributes, '__proto__')?.value).toBe('resource-proto');
+    expect(JSON.parse(JSON.stringify(row.attributes))).toHaveProperty(['__proto__']);
   });
 });

@@ -7,7 +7,7 @@
 import * as A from '@spendtrace/semconv';
 import { batchQuote, formatPico, usageFromAttributes, usdToPico, type Pico, type PriceQuote, type Pricer, type Usage } from '@spendtrace/semconv';
 import type { Attributes, AttrValue, OtlpSpan } from '../otlp/span.ts';
-import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../otlp/span.ts';
+import { putAttr, SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../otlp/span.ts';
 import { classifySpan, COST_ATTRIBUTES, type SpanClass } from './classify.ts';
 import type { SpanRow } from './span-row.ts';
 
@@ -485,7 +485,7 @@ export function attributeMap(
       continue;
     }
     total += k.length + s.length;
-    out[wellFormed(k)] = s;
+    putAttr(out, wellFormed(k), s);
     n++;
   }
   if (droppedKeys)

@@ -5,7 +5,16 @@
  * array where the spec has one is a 400; odd scalar values are left for ingest to judge per span.
  */
 import { OtlpDecodeError } from './errors.ts';
-import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type TraceRequest } from './span.ts';
+import {
+  MAX_VALUE_DEPTH,
+  putAttr,
+  type Attributes,
+  type AttrValue,
+  type OtlpResourceSpans,
+  type OtlpScopeSpans,
+  type OtlpSpan,
+  type TraceRequest,
+} from './span.ts';
 
 type Json = Record<string, unknown>;
 
@@ -72,7 +81,7 @@ function attributes(v: unknown, path: string): Attributes {
   for (const kv of array(v, path)) {
     if (!kv || typeof kv !== 'object') continue;
     const key = (kv as Json).key;
-    if (typeof key === 'string' && key) out[key] = anyValue((kv as Json).value, 0);
+    if (typeof key === 'string' && key) putAttr(out, key, anyValue((kv as Json).value, 0));
   }
   return out;
 }
@@ -104,7 +113,8 @@ function anyValue(v: unknown, depth: number): AttrValue {
     const kl = field(o, 'kvlistValue', 'kvlist_value') as Json | null;
     const out: Record<string, AttrValue> = {};
     for (const kv of kl && Array.isArray(kl.values) ? kl.values : []) {
-      if (kv && typeof kv === 'object' && typeof (kv as Json).key === 'string') out[(kv as Json).key as string] = anyValue((kv as Json).value, depth + 1);
+      if (kv && typeof kv === 'object' && typeof (kv as Json).key === 'string')
+        putAttr(out, (kv as Json).key as string, anyValue((kv as Json).value, depth + 1));
     }
     return out;
   }

@@ -11,7 +11,16 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError } from './errors.ts';
-import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type TraceRequest } from './span.ts';
+import {
+  MAX_VALUE_DEPTH,
+  putAttr,
+  type Attributes,
+  type AttrValue,
+  type OtlpResourceSpans,
+  type OtlpScopeSpans,
+  type OtlpSpan,
+  type TraceRequest,
+} from './span.ts';
 
 /** protobufjs' (and protoc's) message nesting limit. */
 const RECURSION_LIMIT = 100;
@@ -510,7 +519,7 @@ function keyValue(q: number, into: Attributes | null, vdepth: number): void {
     } else skipField(t & 7, q, t >>> 3);
   }
   lim = outer;
-  if (into && key) into[key] = value;
+  if (into && key) putAttr(into, key, value);
 }
 
 // AnyValue oneof members, by field number.

@@ -6,7 +6,16 @@
  */
 import { OtlpDecodeError } from './errors.ts';
 import { otlpTypes } from './proto-types.ts';
-import { MAX_VALUE_DEPTH, type Attributes, type AttrValue, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type TraceRequest } from './span.ts';
+import {
+  MAX_VALUE_DEPTH,
+  putAttr,
+  type Attributes,
+  type AttrValue,
+  type OtlpResourceSpans,
+  type OtlpScopeSpans,
+  type OtlpSpan,
+  type TraceRequest,
+} from './span.ts';
 
 // protobufjs' decoded messages, as far as this file reads them.
 interface PbKeyValue {
@@ -94,7 +103,7 @@ function u64(v: unknown): bigint {
 export function attributes(kvs: PbKeyValue[] | undefined): Attributes {
   const out: Attributes = {};
   if (!kvs) return out;
-  for (const kv of kvs) if (kv.key) out[kv.key] = anyValue(kv.value, 0);
+  for (const kv of kvs) if (kv.key) putAttr(out, kv.key, anyValue(kv.value, 0));
   return out;
 }
 
@@ -118,7 +127,7 @@ function anyValue(v: PbAnyValue | null | undefined, depth: number): AttrValue {
     case 'kvlistValue': {
       if (depth >= MAX_VALUE_DEPTH) return '{nested too deep}';
       const o: Record<string, AttrValue> = {};
-      for (const kv of v.kvlistValue?.values ?? []) if (kv.key) o[kv.key] = anyValue(kv.value, depth + 1);
+      for (const kv of v.kvlistValue?.values ?? []) if (kv.key) putAttr(o, kv.key, anyValue(kv.value, depth + 1));
       return o;
     }
     default:

@@ -8,6 +8,17 @@
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
 export type Attributes = Record<string, AttrValue>;
 
+/**
+ * Stores one decoded key/value. A plain `into[key] = value` with the key `__proto__` would set the
+ * object's prototype (a hostile kvlist then shadows every attribute lookup) or silently drop a
+ * string; the key is kept as an own property instead. Plain objects stay plain (fast) objects:
+ * `Object.create(null)` would put every attribute map in dictionary mode.
+ */
+export function putAttr(into: Record<string, AttrValue>, key: string, value: AttrValue): void {
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
+}
+
 /** Max nesting of array/kvlist attribute values kept; deeper values become a marker string. */
 export const MAX_VALUE_DEPTH = 8;
 

@@ -25,7 +25,7 @@ export class ServiceMetrics {
   readonly spansReceived: Counter<'protocol'>;
   readonly spansAccepted: Counter<'protocol'>;
   readonly spansRejected: Counter<'protocol' | 'reason'>;
-  readonly spansDeduplicated: Counter<'protocol'>;
+  readonly spansDeduplicated: Counter<'protocol' | 'stage'>;
   readonly requestsRejected: Counter<'protocol' | 'reason'>;
   readonly spansInserted: Counter;
   readonly insertDuration: Histogram<'outcome'>;
@@ -52,8 +52,8 @@ export class ServiceMetrics {
     });
     this.spansDeduplicated = new Counter({
       name: 'spendtrace_spans_deduplicated_total',
-      help: 'Spans already stored (a replay): acknowledged, not stored again.',
-      labelNames: ['protocol'],
+      help: 'Spans dropped as duplicates (acknowledged, not stored again), by stage: window (a replay the replay window remembered, by protocol) and store (rows the store already held when inserted: older replays, the write-ahead log read back after a restart).',
+      labelNames: ['protocol', 'stage'],
       registers,
     });
     this.requestsRejected = new Counter({
@@ -146,10 +146,11 @@ export class ServiceMetrics {
     );
   }
 
-  /** One batch insert of span rows (from the ingester's writer): timed, and its new rows counted. */
-  observeInsert(i: { ms: number; ok: boolean; rows: number }): void {
+  /** One batch insert of span rows (from the ingester's writer): timed, its new rows and the duplicates it dropped counted. */
+  observeInsert(i: { ms: number; ok: boolean; rows: number; duplicates?: number }): void {
     this.insertDuration.observe({ outcome: i.ok ? 'ok' : 'error' }, i.ms / 1000);
     if (i.rows) this.spansInserted.inc(i.rows);
+    if (i.duplicates) this.spansDeduplicated.inc({ stage: 'store' }, i.duplicates);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -12,6 +12,7 @@ import { Pricer } from '@spendtrace/semconv';
 import { createStore, migrate, requestToRows, SpanWriter, startServer, WalFullError, WriteAheadLog, type SpanRow, type Store } from '../src/index.ts';
 import { goodBody } from './support/ledger-load.ts';
 import { decodeJsonRequest } from '../src/otlp/decode-json.ts';
+import { ServiceMetrics } from '../src/metrics.ts';
 
 let dir: string;
 let store: Store;
@@ -81,6 +82,44 @@ describe('exactly-once writer', () => {
     expect(await totals()).toEqual(before);
     expect(before).toMatchObject({ n: '350', h: '350' });
     await server.close();
+  });
+
+  it('counts every span dropped as a duplicate in /metrics and /healthz: replay-window hits and rows the store already held, across a restart', async () => {
+    const db = 'spendtrace_dedup_metrics';
+    await migrate(store, { database: db });
+    const metrics = new ServiceMetrics({ processMetrics: false });
+    const start = () =>
+      startServer({
+        port: 0,
+        store,
+        database: db,
+        log: () => {},
+        metrics,
+        ingest: { seenWindow: 100, batch: { maxBatchAgeMs: 10 }, onInsert: (i) => metrics.observeInsert(i) },
+      });
+    let server = await start();
+    const post = async (b: { text: string }) =>
+      expect((await fetch(`${server.url}/v1/traces`, { method: 'POST', body: b.text, headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const [a, b, c] = [goodBody(50), goodBody(50), goodBody(50)];
+    for (const x of [a, b, c]) await post(x);
+    await post(c); // the window holds b and c: answered from it
+    await post(a); // evicted from the window: the store's anti-join drops it
+    await server.flush();
+    const dedup = (h: Record<string, unknown>) => h.spansDeduplicated;
+    expect(dedup(server.ingester.stats())).toBe(100);
+    await server.close();
+    server = await start();
+    for (const x of [a, b, c]) await post(x); // a new window: all three reach the store, which has them
+    await server.flush();
+    expect(dedup(server.ingester.stats())).toBe(150);
+    await server.close();
+    const text = (await metrics.render()).body;
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, (ch) => `\\${ch}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('spendtrace_spans_deduplicated_total{protocol="http",stage="window"}')).toBe(50);
+    expect(value('spendtrace_spans_deduplicated_total{stage="store"}')).toBe(200);
+    expect(value('spendtrace_spans_inserted_total')).toBe(150);
+    const [t] = await store.query<{ n: string }>(`SELECT count() n FROM ${db}.spans`);
+    expect(t!.n).toBe('150');
   });
 
   it('a row the store refuses is bisected out to the dead-letter file; the rest of its batch, 120 days of it, goes in', async () => {

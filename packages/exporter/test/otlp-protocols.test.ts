@@ -166,7 +166,7 @@ describe('OTLP/gRPC beside OTLP/HTTP', () => {
     // grpc: 5 spans x 2 tasks, the replay (5), the partial-success request (2)
     expect(value('spendtrace_spans_received_total{protocol="grpc"}')).toBe(17);
     expect(value('spendtrace_spans_accepted_total{protocol="grpc"}')).toBe(11);
-    expect(value('spendtrace_spans_deduplicated_total{protocol="grpc"}')).toBe(5);
+    expect(value('spendtrace_spans_deduplicated_total{protocol="grpc",stage="window"}')).toBe(5);
     expect(value('spendtrace_spans_rejected_total{protocol="grpc",reason="invalid"}')).toBe(1);
     expect(value('spendtrace_otlp_requests_rejected_total{protocol="grpc",reason="malformed"}')).toBe(1);
     expect(value('spendtrace_otlp_requests_rejected_total{protocol="grpc",reason="unauthenticated"}')).toBe(2);

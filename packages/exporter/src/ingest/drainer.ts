@@ -44,6 +44,8 @@ export class Drainer {
   private inflightRows = 0;
   /** First lsn held only on disk (undefined: everything is in memory). */
   private spillFrom: number | undefined;
+  /** Highest lsn read back from the log: a push at or below it is already on its way. */
+  private readLsn = 0;
   /** Highest lsn handed to `push`, and highest in the store. */
   private pushedLsn = 0;
   insertedLsn = 0;
@@ -105,6 +107,8 @@ export class Drainer {
   push(rec: DrainRecord): void {
     if (this.stopped) throw new Error('drainer is stopped');
     this.pushedLsn = Math.max(this.pushedLsn, rec.lsn);
+    // The drainer may have read it from the log (and caught up) before the append's caller got here.
+    if (rec.lsn <= this.readLsn) return;
     if (this.wal && (this.spillFrom !== undefined || !this.fits(rec.rows.length))) {
       this.spillFrom ??= rec.lsn;
     } else {
@@ -194,15 +198,20 @@ export class Drainer {
       return batch;
     }
     if (this.spillFrom !== undefined && this.wal) {
+      // A gapless run from spillFrom (write-ahead-log.ts): a batch never skips a record.
       const recs = await this.wal.read(this.spillFrom, READ_BYTES);
       const batch = recs.map((r) => ({ lsn: r.lsn, at: r.at, rows: r.value }));
       if (batch.length) {
         this.spillFrom = batch.at(-1)!.lsn + 1;
+        this.readLsn = batch.at(-1)!.lsn;
         this.oldestAt = batch[0]!.at;
       }
       // Caught up with the log: records pushed from now on are held in memory again.
       if (this.spillFrom > this.wal.durableLsn) this.spillFrom = undefined;
-      return batch.length ? batch : undefined;
+      if (batch.length) return batch;
+      // The log's last bytes were read just before they landed: read again shortly.
+      if (this.spillFrom !== undefined) await this.sleep(5);
+      return undefined;
     }
     await this.sleep(60_000);
     return undefined;

@@ -21,7 +21,7 @@ export async function exportTraces(ingester: Ingester, request: TraceRequest, pr
     // Awaited: the ingest entry point resolves once the spans are safe (a sync result is fine too).
     const result = await ingester.ingest(request);
     metrics?.spansAccepted.inc({ protocol }, result.accepted);
-    metrics?.spansDeduplicated.inc({ protocol }, result.duplicates);
+    metrics?.spansDeduplicated.inc({ protocol, stage: 'window' }, result.duplicates);
     if (result.rejected) metrics?.spansRejected.inc({ protocol, reason: 'invalid' }, result.rejected);
     const message = [
       result.rejected ? `${result.rejected} spans rejected` : '',

@@ -169,7 +169,8 @@ export class Ingester {
       storeHealthy: d?.healthy ?? true,
       lastError: d?.lastError === undefined ? undefined : String((d.lastError as Error)?.message ?? d.lastError),
       spansAccepted: this.spansAccepted,
-      spansDeduplicated: this.spansDuplicate,
+      // Every span dropped as a duplicate: replay-window hits and rows the store already held.
+      spansDeduplicated: this.spansDuplicate + w.duplicates,
       spansRefused: this.spansRefused,
       spansInserted: d?.insertedRows ?? 0,
       spansDeadLettered: w.deadLettered,

@@ -53,6 +53,8 @@ export interface InsertInfo {
   ok: boolean;
   /** Rows new to `spans` (replays already stored are not counted); 0 when it failed. */
   rows: number;
+  /** Rows dropped as already in `spans` (or twice in the batch); 0 when it failed. */
+  duplicates: number;
 }
 
 /** The store is unreachable (or failing for reasons that are not the rows'): retry later. */
@@ -76,6 +78,11 @@ export class SpanWriter {
   private clean = false;
   /** Rows handed to `write` (including replays the store already had). */
   rowsWritten = 0;
+  /**
+   * Rows the store already held (a replay the replay window no longer remembered, the log read
+   * back after a restart), or twice in one batch: dropped by the anti-join, never stored again.
+   */
+  duplicates = 0;
   /** Rows refused by the store, set aside in the dead-letter file. */
   deadLettered = 0;
   /** Batch inserts (one per day partition) and their total time, for insert latency. */
@@ -108,7 +115,12 @@ export class SpanWriter {
     if (!rows.length) return;
     try {
       await this.prepare();
-      if (!this.clean) await this.finishPending();
+      if (!this.clean) {
+        // A batch a crash or a failure left half inserted: its rows count as inserted now.
+        const t0 = performance.now();
+        const rows = await this.finishPending();
+        if (rows) this.o.onInsert?.({ ms: performance.now() - t0, ok: true, rows, duplicates: 0 });
+      }
     } catch (e) {
       throw unavailable(e);
     }
@@ -151,11 +163,14 @@ export class SpanWriter {
       inserted = await this.finishPending();
     } catch (e) {
       this.clean = false;
-      this.o.onInsert?.({ ms: performance.now() - t0, ok: false, rows: 0 });
+      this.o.onInsert?.({ ms: performance.now() - t0, ok: false, rows: 0, duplicates: 0 });
       throw e;
     }
     const ms = performance.now() - t0;
-    this.o.onInsert?.({ ms, ok: true, rows: inserted });
+    // The pending table was empty before this batch (write() finished any leftover first).
+    const duplicates = rows.length - inserted;
+    this.duplicates += duplicates;
+    this.o.onInsert?.({ ms, ok: true, rows: inserted, duplicates });
     this.inserts++;
     this.insertMs += ms;
     this.lastInsertMs = ms;

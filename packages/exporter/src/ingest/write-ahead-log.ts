@@ -103,6 +103,10 @@ export class WriteAheadLog<T> {
       if (end < buf.length) await truncate(path, end);
       wal.segments.push({ firstLsn, path, bytes: end, lastLsn, firstAt });
     }
+    // Segments go only once the checkpoint covers them; one starting above it means the
+    // checkpoint's rename did not survive (power loss): what came before is stored.
+    const first = wal.segments[0];
+    if (first && wal.checkpointLsn < first.firstLsn - 1) wal.checkpointLsn = first.firstLsn - 1;
     const last = wal.segments.at(-1);
     wal.nextLsn = Math.max(last ? last.lastLsn + 1 : 1, wal.checkpointLsn + 1);
     wal.durableLsn = wal.nextLsn - 1;
@@ -208,30 +212,41 @@ export class WriteAheadLog<T> {
   }
 
   /**
-   * Durable records with lsn >= fromLsn, in order, up to about maxBytes of payload (at least one).
-   * Reads from disk: the drainer uses it for what it does not hold in memory (a restart, a backlog).
+   * Durable records fromLsn, fromLsn + 1, … in order, up to about maxBytes of payload (at least
+   * one): always a gapless run, possibly shorter than what is durable (the caller reads on from
+   * where it stopped). Reads from disk: the drainer uses it for what it does not hold in memory (a
+   * restart, a backlog).
+   *
+   * Gapless matters because appends go on meanwhile: a segment's bytes may be taken before its
+   * last records land, and by the time the next segment is read it holds newer ones. Moving on to
+   * it skipped the records in between, and the drainer checkpointed past them: the kill -9
+   * harness's lost requests (ingest-wal-races.test.ts).
    */
   async read(fromLsn: number, maxBytes: number): Promise<Array<WalRecord<T>>> {
     const out: Array<WalRecord<T>> = [];
     let total = 0;
+    let want = fromLsn;
     for (const seg of this.segments) {
-      if (seg.lastLsn < fromLsn) continue;
+      if (seg.lastLsn < want) continue;
       const buf = await readFile(seg.path);
       let off = 0;
-      let lsn = seg.firstLsn;
       while (off + HEADER <= buf.length) {
         const len = buf.readUInt32LE(off);
         if (off + HEADER + len > buf.length) break;
-        lsn = buf.readDoubleLE(off + 16);
+        const lsn = buf.readDoubleLE(off + 16);
         if (lsn > this.durableLsn) return out;
-        if (lsn >= fromLsn) {
+        if (lsn >= want) {
+          if (lsn !== want) return out;
           const payload = buf.subarray(off + HEADER, off + HEADER + len);
           out.push({ lsn, at: buf.readDoubleLE(off + 8), value: JSON.parse(payload.toString('utf8')) as T });
+          want++;
           total += len;
           if (total >= maxBytes) return out;
         }
         off += HEADER + len;
       }
+      // This segment's bytes ended before records it holds by now: they are read next time.
+      if (seg.lastLsn >= want) return out;
     }
     return out;
   }
@@ -255,9 +270,12 @@ export class WriteAheadLog<T> {
     const only = this.segments[0];
     if (this.segments.length === 1 && only && only.lastLsn <= this.checkpointLsn && only.bytes > 0 && !this.syncing && !this.queue.length) {
       // All stored and no append under way: its bytes are free; the next append starts a new file.
-      await this.fh?.close();
+      // Forgotten before the first await, so an append arriving meanwhile never writes (and is
+      // acknowledged) into the file being deleted.
+      const fh = this.fh;
       this.fh = undefined;
       this.segments = [];
+      await fh?.close();
       await unlink(only.path).catch(() => undefined);
     }
   }

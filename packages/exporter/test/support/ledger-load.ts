@@ -11,6 +11,10 @@ export interface Body {
   text: string;
   spans: number;
   pico: bigint;
+  /** The one trace of its spans (to find a body in the store). */
+  traceId: string;
+  /** When it was acknowledged (ms since the epoch), once it was. */
+  ackedAt?: number;
 }
 
 export interface Ledger {
@@ -56,7 +60,7 @@ export function goodBody(n: number, ageMs = 0, service = 'fault-fleet'): Body {
       { resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 'fault-harness' }, spans }] },
     ],
   });
-  return { text, spans: n, pico };
+  return { text, spans: n, pico, traceId };
 }
 
 /** The same spans in another order (a replay as a Collector might re-batch it). */
@@ -114,6 +118,7 @@ export function runLoad(url: () => string, o: { workers: number; spansPerBody: n
       const body = goodBody(o.spansPerBody, o.backdate?.(i++) ?? 0);
       const r = await sendUntilAcked(url, body.text, 'application/json', ledger.refusals);
       if (r.status !== 200) throw new Error(`unexpected ${r.status}`);
+      body.ackedAt = Date.now();
       ledger.bodies.push(body);
       ledger.spans += body.spans;
       ledger.pico += body.pico;

@@ -190,7 +190,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   return res;
 }
 
-/** The span's new price, as the ingest path prices it (span-to-row priceInference): response model first, then request model. */
+/** The span's new price, as the ingest path prices it (price-span.ts priceInference): response model first, then request model. */
 function priceSpan(pricer: Pricer, s: SpanIn): { total: Pico; parts: Repriced['parts'] } | undefined {
   const tokens = [s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens].map(Number);
   // No token counts at all: the span reported no usage (a stream without a usage block); ingest

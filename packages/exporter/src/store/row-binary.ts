@@ -5,6 +5,7 @@
  * 64-bit integers, DateTime64(9) and Decimal(38, 12) as exact decimal text, so no figure passes
  * through a float: digits become integers, integers become little-endian words.
  */
+import { IDENTIFIER } from '../database-name.ts';
 import type { ColumnKind, InsertColumn } from './store.ts';
 
 const TWO_32 = 2 ** 32;
@@ -156,7 +157,7 @@ function compile(columns: readonly InsertColumn[]): RowEncoder {
   if (fn) return fn;
   const body = columns
     .map((c) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.name)) throw new Error(`row-binary: not a column name: ${JSON.stringify(c.name)}`);
+      if (!IDENTIFIER.test(c.name)) throw new Error(`row-binary: not a column name: ${JSON.stringify(c.name)}`);
       const m = METHOD[c.type];
       if (!m) throw new Error(`row-binary: no encoding for column type ${String(c.type)}`);
       if (m === 'u8' || m === 'u16') return `w.${m}(+(r.${c.name} ?? 0));`;

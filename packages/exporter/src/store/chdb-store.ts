@@ -11,7 +11,8 @@
  * report (with one queue, reports cut ingest by a third: bench/README.md, "Reads and writes").
  * What a write lane operation committed is visible to every read started after it settled.
  */
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,7 +53,7 @@ export class ChdbStore implements Store {
   private lanes: Record<Lane, Session> | undefined;
   private readonly tails: Record<Lane, Promise<unknown>> = { write: Promise.resolve(), read: Promise.resolve() };
   private readonly opts: StoreLogOptions;
-  /** Where RowBinary payloads wait for INSERT ... FROM INFILE (made on first use, removed at close). */
+  /** Where RowBinary payloads wait for INSERT ... FROM INFILE (chosen on first use). */
   private spoolDir: string | undefined;
 
   private constructor(dataDir: string, lanes: Record<Lane, Session>, opts: StoreLogOptions) {
@@ -172,9 +173,11 @@ export class ChdbStore implements Store {
       .join(', ');
     const cols = columns.map((c) => c.name).join(', ');
     return this.run('write', async (s) => {
-      const file = join((this.spoolDir ??= makeSpoolDir()), 'insert.rowbinary');
+      // A new name per insert, created exclusively (never through someone's symlink), removed after:
+      // nothing is left behind by a process that exits without closing its store.
+      const file = join((this.spoolDir ??= spoolDir()), `spendtrace-insert-${process.pid}-${randomBytes(6).toString('hex')}.rowbinary`);
       try {
-        await writeFile(file, data);
+        await writeFile(file, data, { flag: 'wx', mode: 0o600 });
         await s.queryAsync(
           `INSERT INTO ${table} (${cols}) FROM INFILE '${file.replace(/[\\']/g, '\\$&')}'${clause ? ` SETTINGS ${clause}` : ''} FORMAT RowBinary`,
           { format: 'Null' },
@@ -205,8 +208,6 @@ export class ChdbStore implements Store {
     this.lanes = undefined;
     lanes.read.close();
     lanes.write.close();
-    if (this.spoolDir) rmSync(this.spoolDir, { recursive: true, force: true });
-    this.spoolDir = undefined;
     if (bound && --bound.refs <= 0) bound = undefined;
     await drainPending();
   }
@@ -219,16 +220,14 @@ function insertSettings(opts: InsertOptions | undefined): Record<string, string 
   };
 }
 
-/** A private directory on tmpfs (/dev/shm) when writable, else the system's temporary directory. */
-function makeSpoolDir(): string {
-  let base = tmpdir();
+/** tmpfs (/dev/shm) when writable, else the system's temporary directory. */
+function spoolDir(): string {
   try {
     accessSync('/dev/shm', constants.W_OK);
-    base = '/dev/shm';
+    return '/dev/shm';
   } catch {
-    /* no tmpfs: the temporary directory */
+    return tmpdir();
   }
-  return mkdtempSync(join(base, 'spendtrace-insert-'));
 }
 
 function wrap(code: ConstructorParameters<typeof StoreError>[0], what: string, cause: unknown, sql: string, opts: StoreLogOptions): StoreError {

@@ -9,7 +9,7 @@
  * carry tokens but no cost, as peers' spans arrive, so the service prices every inference span:
  * the most work per span it ever does.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -124,4 +124,26 @@ export function readRequests(path: string): Buffer[] {
     at += 4 + len;
   }
   return bodies;
+}
+
+/** Bodies `first` .. `first + count - 1` of a file made by writeRequests, reading only those (and the length words before them). */
+export function readRequestRange(path: string, first: number, count: number): Buffer[] {
+  const fd = openSync(path, 'r');
+  try {
+    const len = Buffer.alloc(4);
+    const out: Buffer[] = [];
+    for (let at = 0, i = 0; i < first + count; i++) {
+      if (readSync(fd, len, 0, 4, at) < 4) break;
+      const n = len.readUInt32LE(0);
+      if (i >= first) {
+        const b = Buffer.allocUnsafe(n);
+        readSync(fd, b, 0, n, at + 4);
+        out.push(b);
+      }
+      at += 4 + n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }

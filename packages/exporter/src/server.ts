@@ -19,6 +19,7 @@ import { decodeJsonRequest } from './otlp/decode-json.ts';
 import { decodeProtobufRequest } from './otlp/decode-protobuf.ts';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, RPC_CODE, type OtlpEncoding } from './otlp/encode-response.ts';
 import { OtlpDecodeError } from './otlp/errors.ts';
+import { DEFAULT_DATABASE } from './database-name.ts';
 
 const gunzipAsync = promisify(gunzip) as (buf: Buffer, opts: { maxOutputLength: number }) => Promise<Buffer>;
 
@@ -77,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.ingest,
     store: options.store,
     pricer: options.pricer ?? new Pricer(),
-    database: options.database ?? 'spendtrace',
+    database: options.database ?? DEFAULT_DATABASE,
     batch: {
       ...options.ingest?.batch,
       onError:

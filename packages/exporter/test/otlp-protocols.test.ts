@@ -181,7 +181,9 @@ describe('OTLP/gRPC while the store fails', () => {
   it('answers UNAVAILABLE with a google.rpc.RetryInfo once the buffer of a failing store is full', async () => {
     const failing = new Proxy(store, {
       get: (t, p) =>
-        p === 'insert' ? () => Promise.reject(new Error('store down (test)')) : ((Reflect.get(t, p, t) as () => unknown).bind?.(t) ?? Reflect.get(t, p, t)),
+        p === 'insert' || p === 'insertColumns'
+          ? () => Promise.reject(new Error('store down (test)'))
+          : ((Reflect.get(t, p, t) as () => unknown).bind?.(t) ?? Reflect.get(t, p, t)),
     });
     const s = await startServer({
       port: 0,

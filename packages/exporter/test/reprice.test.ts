@@ -286,6 +286,10 @@ describe('reprice() crash safety and batching', () => {
         if (fail('insert', table)) throw new Error('killed');
         return store.insert(table, rows, o);
       },
+      insertColumns: async (table, columns, rows, o) => {
+        if (fail('insert', table)) throw new Error('killed');
+        return store.insertColumns(table, columns, rows, o);
+      },
       command: async (sql) => {
         if (fail('command', sql)) throw new Error('killed');
         return store.command(sql);

@@ -181,6 +181,10 @@ describe('the service end to end', () => {
         if (failing) throw new Error('simulated: ClickHouse unreachable');
         return store.insert(table, rows, opts);
       },
+      insertColumns: async (table, columns, rows, opts) => {
+        if (failing) throw new Error('simulated: ClickHouse unreachable');
+        return store.insertColumns(table, columns, rows, opts);
+      },
     };
     const s = await startServer({
       port: 0,

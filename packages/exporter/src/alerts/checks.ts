@@ -8,6 +8,7 @@ import type { Pico } from '@spendtrace/semconv';
 import { money } from '../cli/format.ts';
 import type { QueryableStore } from '../reports/types.ts';
 import type { BudgetRule, CallRateRule, DeploymentRegressionRule, P90DriftRule, Rule, RuleKind, SpendSpikeRule, UnpricedModelRule } from './rules.ts';
+import { IDENTIFIER } from '../database-name.ts';
 
 export interface Finding {
   key: string;
@@ -21,7 +22,6 @@ export interface Finding {
   evidence: Record<string, string | number>;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const pico = (v: unknown): Pico => parsePico(v === null || v === undefined || v === '' ? '0' : String(v));
 const num = (v: unknown): number => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const usd = (p: Pico) => money(formatPico(p));
@@ -34,7 +34,7 @@ const milli = (x: number) => BigInt(Math.round(x * 1000));
 const NOW = 'fromUnixTimestamp64Milli({now_ms:Int64})';
 
 export async function checkRule(store: QueryableStore, database: string, rule: Rule, nowMs: number): Promise<Finding[]> {
-  if (!IDENT.test(database)) throw new RangeError(`invalid database name "${database}"`);
+  if (!IDENTIFIER.test(database)) throw new RangeError(`invalid database name "${database}"`);
   const db = `\`${database}\``;
   switch (rule.kind) {
     case 'budget':

@@ -137,4 +137,4 @@ export function parseOptionalPort(text: string, source: string): number | 'off' 
   return text.trim().toLowerCase() === 'off' ? 'off' : parsePort(text, source);
 }
 
-export const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export { IDENTIFIER as DATABASE_NAME } from '../database-name.ts';

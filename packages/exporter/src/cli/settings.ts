@@ -5,6 +5,7 @@ import type { FileConfig } from './config.ts';
 import type { Ctx } from './context.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
 import type { StoreSettings } from './open-store.ts';
+import { DEFAULT_DATABASE } from '../database-name.ts';
 
 export const STORE_FLAGS = {
   data: { type: 'string' },
@@ -31,7 +32,7 @@ export function resolveStore(command: string, v: StoreFlagValues, ctx: Ctx): { s
   const id = (s: string) => s;
   const clickhouseUrl = pick<string | undefined>(v['clickhouse-url'], ctx.env[ENV.CLICKHOUSE_URL], file.clickhouseUrl, undefined, id);
   const data = resolve(ctx.cwd, pick(v.data, ctx.env[ENV.DATA], file.data, './.spendtrace', id));
-  const database = pick(v.database, ctx.env[ENV.DATABASE], file.database, 'spendtrace', id);
+  const database = pick(v.database, ctx.env[ENV.DATABASE], file.database, DEFAULT_DATABASE, id);
   if (v.data !== undefined && v['clickhouse-url'] !== undefined)
     throw usageError('give either --data (embedded chDB) or --clickhouse-url (a server), not both', command);
   if (!DATABASE_NAME.test(database)) {

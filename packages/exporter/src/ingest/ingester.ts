@@ -16,6 +16,7 @@ import { SeenWindow } from './seen-window.ts';
 import type { SpanRow } from './span-row.ts';
 import { SpanWriter, type SpanWriterOptions } from './span-writer.ts';
 import { WalFullError, WriteAheadLog } from './write-ahead-log.ts';
+import { DEFAULT_DATABASE } from '../database-name.ts';
 
 export interface IngesterOptions {
   store: Store;
@@ -89,7 +90,7 @@ export class Ingester {
     this.seen = new SeenWindow(o.seenWindow ?? 100_000);
     this.writer = new SpanWriter({
       store: o.store,
-      database: o.database ?? 'spendtrace',
+      database: o.database ?? DEFAULT_DATABASE,
       ...((o.deadLetterDir ?? o.wal?.dir) ? { deadLetterDir: o.deadLetterDir ?? o.wal!.dir } : {}),
       // One writer per staging table: two services on one host (and one ClickHouse) differ by their log.
       ...((o.writerId ?? o.wal)

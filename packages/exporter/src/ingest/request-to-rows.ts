@@ -5,7 +5,8 @@
  */
 import type { Pricer } from '@spendtrace/semconv';
 import type { TraceRequest } from '../otlp/span.ts';
-import { resourceColumns, scopeColumns, spanToRow } from './span-to-row.ts';
+import { resourceColumns, scopeColumns } from './normalize.ts';
+import { spanToRow } from './span-to-row.ts';
 import type { SpanRow } from './span-row.ts';
 
 export interface RequestRows {

@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderSql } from '../schema/render.ts';
 import { StoreError, type Store } from '../store/store.ts';
-import type { SpanRow } from './span-row.ts';
+import { SPAN_COLUMNS, type SpanRow } from './span-row.ts';
 
 export interface SpanWriterOptions {
   store: Store;
@@ -151,7 +151,7 @@ export class SpanWriter {
     let inserted = 0;
     try {
       await st.command(`TRUNCATE TABLE ${db}.${this.staging}`);
-      await st.insert(`${db}.${this.staging}`, rows, { settings: { async_insert: 0 } });
+      await st.insertColumns(`${db}.${this.staging}`, SPAN_COLUMNS, rows, { settings: { async_insert: 0 } });
       // The batch's new rows (in spans by the whole sorting key: only the granules that could
       // hold them are read), once each.
       await st.command(

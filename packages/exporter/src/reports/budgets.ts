@@ -8,6 +8,7 @@
 import { formatPico, parsePico } from '@spendtrace/semconv';
 import type { QueryableStore, ReportOptions, Usd } from './types.ts';
 import { parseSince } from './window.ts';
+import { IDENTIFIER, DEFAULT_DATABASE } from '../database-name.ts';
 
 export interface BudgetRow {
   taskId: string;
@@ -27,13 +28,12 @@ export interface BudgetRow {
   check: string;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
 /** Budgeted tasks in the window: those with refusals first, then the most expensive. */
 export async function budgetsByTask(store: QueryableStore, opts: ReportOptions & { limit?: number } = {}): Promise<BudgetRow[]> {
-  const database = opts.database ?? 'spendtrace';
-  if (!IDENT.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
+  const database = opts.database ?? DEFAULT_DATABASE;
+  if (!IDENTIFIER.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
   const db = `\`${database}\``;
   const limit = Math.max(0, Math.floor(opts.limit ?? 0));
   const params: Record<string, unknown> = { since_s: parseSince(opts.since ?? '7d'), service: opts.service ?? '' };

@@ -2,8 +2,7 @@
 import { formatPico, parsePico } from '@spendtrace/semconv';
 import type { LatencyMs, ReportOptions, TokenCounts, Usd } from './types.ts';
 import { parseSince } from './window.ts';
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { IDENTIFIER, DEFAULT_DATABASE } from '../database-name.ts';
 
 export interface Resolved {
   db: string;
@@ -13,9 +12,9 @@ export interface Resolved {
 }
 
 export function resolve(opts: ReportOptions = {}): Resolved {
-  const database = opts.database ?? 'spendtrace';
+  const database = opts.database ?? DEFAULT_DATABASE;
   // Identifiers cannot be bound as values; this is the one thing interpolated, so it is checked.
-  if (!IDENT.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
+  if (!IDENTIFIER.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
   const since = opts.since ?? '7d';
   return {
     db: `\`${database}\``,

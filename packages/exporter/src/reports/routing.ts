@@ -24,8 +24,8 @@ import {
 } from '@spendtrace/semconv';
 import type { QueryableStore, ReportOptions, Usd } from './types.ts';
 import { parseSince } from './window.ts';
+import { IDENTIFIER, DEFAULT_DATABASE } from '../database-name.ts';
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const num = (v: unknown): number => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
@@ -113,8 +113,8 @@ const attr = (name: string) => `attributes['${name}']`;
 
 /** Per task type × model × experiment arm: routed tasks, outcomes, calls on the model and spend. */
 async function routedRows(store: QueryableStore, opts: RoutingOptions): Promise<Row[]> {
-  const database = opts.database ?? 'spendtrace';
-  if (!IDENT.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
+  const database = opts.database ?? DEFAULT_DATABASE;
+  if (!IDENTIFIER.test(database)) throw new RangeError(`invalid database name "${database}": expected letters, digits and _`);
   const db = `\`${database}\``;
   const params = { since_s: parseSince(opts.since ?? '7d'), service: opts.service ?? '', task_type: opts.taskType ?? '' };
   const rows = await store.query<Record<string, unknown>>(

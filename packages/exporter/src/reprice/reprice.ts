@@ -37,6 +37,7 @@ import { batchQuote, formatPico, parsePico, type Pico, type Pricer, type Usage }
 import type { Store } from '../store/store.ts';
 import { parseSince } from '../reports/window.ts';
 import { renderSql, schemaVariables } from '../schema/render.ts';
+import { DEFAULT_DATABASE } from '../database-name.ts';
 
 export interface RepriceOptions {
   pricer: Pricer;
@@ -121,7 +122,7 @@ export const REPRICEABLE_SOURCES = ['exporter', 'local'] as const;
 const MUTATION_CHUNK = 400;
 
 export async function reprice(store: Store, opts: RepriceOptions): Promise<RepriceResult> {
-  const db = opts.database ?? 'spendtrace';
+  const db = opts.database ?? DEFAULT_DATABASE;
   const sinceSeconds = parseSince(opts.since ?? '30d');
   const batchSize = opts.batchSize ?? 10_000;
   const res: RepriceResult = {
@@ -190,7 +191,7 @@ export async function reprice(store: Store, opts: RepriceOptions): Promise<Repri
   return res;
 }
 
-/** The span's new price, as the ingest path prices it (span-to-row priceInference): response model first, then request model. */
+/** The span's new price, as the ingest path prices it (price-span.ts priceInference): response model first, then request model. */
 function priceSpan(pricer: Pricer, s: SpanIn): { total: Pico; parts: Repriced['parts'] } | undefined {
   const tokens = [s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens].map(Number);
   // No token counts at all: the span reported no usage (a stream without a usage block); ingest

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { IDENTIFIER, DEFAULT_DATABASE } from '../database-name.ts';
 
 /** Statement files in dependency order: database, tables, then the views that feed the rollups. */
 export const SCHEMA_FILES = [
@@ -47,12 +48,11 @@ export class SchemaConfigError extends Error {
   readonly code = 'SPENDTRACE_SCHEMA_CONFIG' as const;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Reports every problem at once. */
 export function validateSchemaOptions(o: SchemaOptions): string[] {
   const p: string[] = [];
-  if (o.database !== undefined && !IDENT.test(o.database)) p.push(`database: expected an identifier [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(o.database)}`);
+  if (o.database !== undefined && !IDENTIFIER.test(o.database))
+    p.push(`database: expected an identifier [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(o.database)}`);
   if (o.cluster !== undefined && !/^[A-Za-z0-9_.-]+$/.test(o.cluster))
     p.push(`cluster: expected a cluster name [A-Za-z0-9_.-]+, got ${JSON.stringify(o.cluster)}`);
   if (o.replicationPath !== undefined && /['\\]/.test(o.replicationPath)) p.push('replicationPath: must not contain quotes or backslashes');
@@ -69,7 +69,7 @@ export function schemaVariables(o: SchemaOptions = {}): Record<string, string> {
   const replicated = o.cluster !== undefined;
   const path = o.replicationPath ?? '/clickhouse/tables/{shard}/{database}/{table}';
   return {
-    database: o.database ?? 'spendtrace',
+    database: o.database ?? DEFAULT_DATABASE,
     on_cluster: replicated ? `ON CLUSTER \`${o.cluster}\`` : '',
     cluster: o.cluster ?? '',
     // On a cluster the MergeTree tables are shard-local; the plain names go to the Distributed tables.

@@ -16,6 +16,12 @@ export interface Store {
    * and deduplication reaches the materialized views, so retrying the same batch is a no-op.
    */
   insert(table: string, rows: object[], opts?: InsertOptions): Promise<void>;
+  /**
+   * Inserts `rows` into the named columns only (the others take their DEFAULT) in the backend's
+   * cheapest format: RowBinary on embedded chDB, JSONCompactEachRow on a server. Values as for
+   * `insert` (64-bit integers, times and decimals may be exact decimal text).
+   */
+  insertColumns(table: string, columns: readonly InsertColumn[], rows: readonly object[], opts?: InsertOptions): Promise<void>;
   /** DDL or any statement without a result. */
   command(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -30,6 +36,17 @@ export interface QueryOptions {
    * reports. @default 'read'
    */
   lane?: Lane;
+}
+
+/**
+ * The ClickHouse types `insertColumns` writes. LowCardinality(String) columns are given as String
+ * (the same in RowBinary); a Map(LowCardinality(String), String) as Map(String, String).
+ */
+export type ColumnKind = 'String' | 'UInt8' | 'UInt16' | 'UInt64' | 'DateTime64(9)' | 'Decimal(38, 12)' | 'Map(String, String)';
+
+export interface InsertColumn {
+  name: string;
+  type: ColumnKind;
 }
 
 export interface InsertOptions {

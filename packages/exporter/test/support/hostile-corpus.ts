@@ -9,7 +9,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { LIMITS } from '../../src/ingest/span-to-row.ts';
+import { LIMITS } from '../../src/ingest/limits.ts';
 
 export interface HostileBody {
   body: Uint8Array | string;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePico } from '@spendtrace/semconv';
 import { migrate, StoreError, type Store } from '../../src/index.ts';
+import { SPAN_COLUMNS, type SpanRow } from '../../src/ingest/span-row.ts';
 
 /** `open` gets a fresh temporary directory (removed after the suite) for backends that need one. */
 export function describeStoreSuite(kind: string, open: (dir: string) => Promise<Store>): void {
@@ -80,6 +81,91 @@ export function describeStoreSuite(kind: string, open: (dir: string) => Promise<
       await store.insert(`${db}.spans`, [row('0000000000000003', '1', { task_id: 't2' })], { dedupToken: 'batch-3' });
       const r = await store.query<{ n: string }>(`SELECT count() AS n FROM ${db}.spans WHERE task_id = 't2'`);
       expect(r[0]!.n).toBe('2');
+    });
+
+    it("insertColumns (the span writer's bulk format) stores exactly what insert stores, edge values included", async () => {
+      const full = (spanId: string, extra: Partial<SpanRow>): SpanRow => ({
+        trace_id: 'b'.repeat(32),
+        span_id: spanId,
+        parent_span_id: '',
+        start_time: '1750000000.000000001',
+        end_time: '1750000000.999999999',
+        duration_ns: '999999998',
+        service_name: 'svc',
+        span_name: 'chat gpt-4o',
+        span_kind: 'client',
+        kind: 'inference',
+        task_id: 'bulk',
+        task_name: 'résumé ✓',
+        agent_name: '',
+        user_id: 'u'.repeat(300),
+        tool_name: '',
+        operation: 'chat',
+        provider: 'openai',
+        request_model: 'gpt-4o',
+        response_model: 'gpt-4o-2024-08-06',
+        input_tokens: 2 ** 53 - 1,
+        output_tokens: 0,
+        cache_read_tokens: 3,
+        cache_write_tokens: 4,
+        reasoning_tokens: 5,
+        cost: '0.000000000000',
+        cost_input: '0.000000000001',
+        cost_output: '12345678901234567890123456.123456789012',
+        cost_cache_read: '-1.500000000000',
+        cost_cache_write: '999.999999999999',
+        cost_reasoning: '0.000000000000',
+        cost_source: 'exporter',
+        unpriced: 0,
+        usage_estimated: 1,
+        pricing_version: 'v1',
+        status_code: 'error',
+        error_type: 'tab\there\nnewline \\ quote\' "dq"',
+        outcome: '',
+        retry_attempt: 65535,
+        request_repeat: 1,
+        request_hash: 'h',
+        attributes: { 'a.b': 'x'.repeat(200), emoji: '😀 \u0000 nul', '': 'empty key' },
+        resource_attributes: {},
+        ...extra,
+      });
+      const rows = [
+        full('1000000000000001', {}),
+        full('1000000000000002', { start_time: '1000000000.000000000', end_time: '4102444800.123456789', duration_ns: '18446744073709551615', attributes: {} }),
+      ];
+      await store.command(`CREATE TABLE ${db}.bulk_a AS ${db}.spans ENGINE = MergeTree ORDER BY span_id`);
+      await store.command(`CREATE TABLE ${db}.bulk_b AS ${db}.spans ENGINE = MergeTree ORDER BY span_id`);
+      await store.insert(`${db}.bulk_a`, rows);
+      await store.insertColumns(`${db}.bulk_b`, SPAN_COLUMNS, rows);
+      const read = (t: string) => store.query(`SELECT * EXCEPT ingested_at FROM ${db}.${t} ORDER BY span_id`);
+      const a = await read('bulk_a');
+      expect(a).toHaveLength(2);
+      expect(await read('bulk_b')).toEqual(a);
+      expect(a[0]!.cost_output).toBe('12345678901234567890123456.123456789012');
+      expect(a[0]!.cost_cache_read).toBe('-1.5');
+      expect(a[1]!.duration_ns).toBe('18446744073709551615');
+      // With a dedup token the rollups fill too, exactly.
+      await store.insertColumns(`${db}.spans`, SPAN_COLUMNS, [full('1000000000000003', { cost: '0.000000000007', task_id: 'bulk-mv' })], {
+        dedupToken: 'bulk-1',
+      });
+      await store.insertColumns(`${db}.spans`, SPAN_COLUMNS, [full('1000000000000003', { cost: '0.000000000007', task_id: 'bulk-mv' })], {
+        dedupToken: 'bulk-1',
+      });
+      const t = await store.query<{ cost: string; n: string }>(
+        `SELECT toString(sum(cost)) AS cost, toString(sum(llm_calls)) AS n FROM ${db}.task_costs WHERE task_id = 'bulk-mv'`,
+      );
+      expect(t).toEqual([{ cost: '0.000000000007', n: '1' }]);
+      await store.command(`DROP TABLE ${db}.bulk_a`);
+      await store.command(`DROP TABLE ${db}.bulk_b`);
+    });
+
+    it('SPAN_COLUMNS is spans-table.sql: every column but ingested_at, in order, each of its type', async () => {
+      const cols = await store.query<{ name: string; type: string }>(
+        `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = 'spans' ORDER BY position`,
+        { db },
+      );
+      const plain = (t: string) => t.replace(/LowCardinality\((\w+)\)/g, '$1');
+      expect(cols.filter((c) => c.name !== 'ingested_at').map((c) => [c.name, plain(c.type)])).toEqual(SPAN_COLUMNS.map((c) => [c.name, c.type]));
     });
 
     it('fails with a typed StoreError that keeps the cause and hides the SQL by default', async () => {

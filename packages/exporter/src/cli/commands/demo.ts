@@ -12,6 +12,7 @@ import { startDemoAlerts } from './demo-alert.ts';
 import { printReport } from './report.ts';
 import { insights } from '../../insights/index.ts';
 import { renderInsights } from './insights.ts';
+import { DEFAULT_DATABASE } from '../../database-name.ts';
 
 const help = `spendtrace demo — run a small fleet of agents and print what it cost
 
@@ -82,7 +83,7 @@ export const demo: Command = {
     const runDemoFleet = await loadDemo();
     const keep = v.data !== undefined;
     const data = keep ? resolve(ctx.cwd, v.data!) : mkdtempSync(join(tmpdir(), 'spendtrace-demo-'));
-    const database = 'spendtrace';
+    const database = DEFAULT_DATABASE;
     const t0 = performance.now();
     ctx.progress(`demo: starting the spendtrace service (embedded chDB in ${data})…`);
     const demoAlerts = await startDemoAlerts();

@@ -365,9 +365,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
       if (Date.now() - t0 > 30_000) throw new Error(`firing incidents not all delivered: ${JSON.stringify(v.firing.map((i) => i.id))}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    await page.evaluate('delete document.querySelector("#app").dataset.panels');
     await page.click('#refresh');
-    await page.waitForSelector('#alerts .alert-row', { timeout: 15_000 });
-    await page.waitForSelector('#app[data-panels="24h"]');
+    await page.waitForSelector('#app[data-panels="24h"][aria-busy="false"]', { timeout: 15_000 });
     const firing = pageAlerts!.firing;
     expect(firing.length).toBeGreaterThanOrEqual(1);
     expect(firing.map((i) => i.id)).toContain(first!.body.incident.id);
@@ -382,7 +382,7 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await row.locator('.badge').textContent()).toBe(shown.severity);
     expect(first!.body.incident.title).toMatch(/^Budget 100 % reached: agent \S+ \(today\)$/);
     expect(await text('#alerts-hint')).toBe(`${firing.length} firing`);
-    await page.locator('#alerts-panel').screenshot({ path: join(SHOTS, 'spendtrace-dashboard-alerts.png') });
+    await page.locator('#alerts-panel').screenshot({ path: join(SHOTS, 'spendtrace-dashboard-alerts.png'), animations: 'disabled' });
   });
 
   it('shows the report views the CLI and API have: breakdown by any dimensions, tool success rates, daily trend, projection, concentration', async () => {

@@ -1,10 +1,12 @@
-// Proves the insights section of the config file: the README's example and its table of defaults match the code, values override one by one, and bad input is reported problem by problem (exit 3 from the CLI, before any store is opened).
+// Proves the insights section of the config file: the README's example and its table of defaults match the code, values override one by one, bad input is reported problem by problem (exit 3 from the CLI, before any store is opened), and `spendtrace serve` and `spendtrace insights` apply it to real OTLP traffic.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/cli/index.ts';
 import { DEFAULT_INSIGHT_THRESHOLDS, InsightsConfigError, parseInsightsConfig } from '../src/insights/index.ts';
+import type { Insights } from '../src/insights/index.ts';
+import { send, times } from './support/alert-fleet.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const section = readme.slice(readme.indexOf('## Insights'));
@@ -80,4 +82,63 @@ describe('insights config', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+async function cli(argv: string[], cwd: string, signal?: AbortSignal) {
+  let out = '';
+  let err = '';
+  const code = run(argv, {
+    stdout: { write: (t: string) => (out += t) },
+    stderr: { write: (t: string) => (err += t) },
+    env: { SPENDTRACE_GRPC_PORT: '0', SPENDTRACE_CLICKHOUSE_HTTP_PORT: 'off' },
+    cwd,
+    ...(signal ? { signal } : {}),
+  });
+  return { code, out: () => out, err: () => err };
+}
+
+describe('serve and insights apply the config file', () => {
+  it('a retry loop too small for the default minExtraAttempts (5) is found with minExtraAttempts 2, by serve and by insights', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spendtrace-insights-serve-'));
+    const data = join(dir, 'data');
+    // not ./spendtrace.config.json, which every command in this cwd would read without --config
+    const config = join(dir, 'tuned.json');
+    writeFileSync(config, JSON.stringify({ insights: { retryLoops: { minExtraAttempts: 2 } } }));
+    try {
+      const ac = new AbortController();
+      const serve = await cli(['serve', '--port', '0', '--data', data, '--config', config], dir, ac.signal);
+      const t0 = Date.now();
+      while (!/listening on (\S+)/.test(serve.out())) {
+        if (Date.now() - t0 > 60_000) throw new Error(`serve did not start: ${serve.err()}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const url = /listening on (\S+)/.exec(serve.out())![1]!;
+      // Three checkouts of one call; a fourth whose call the SDK retried 3 times: 4 attempts against a median of 1.
+      const now = Date.now() - 60_000;
+      await send(url, { 'service.name': 'shop' }, [
+        ...times(3, (k) => ({ agent: 'cart-bot', taskName: 'checkout', user: 'u1', at: now - (k + 2) * 60_000, calls: [{ cost: 0.001 }] })),
+        { agent: 'cart-bot', taskName: 'checkout', user: 'u1', at: now, calls: [{ cost: 0.001, retries: 3 }] },
+      ]);
+      let found: Insights | undefined;
+      for (const t1 = Date.now(); Date.now() - t1 < 20_000; await new Promise((r) => setTimeout(r, 200))) {
+        found = (await (await fetch(`${url}/api/insights?since=24h`)).json()) as Insights;
+        if (found.findings.length) break;
+      }
+      const loops = found!.findings.filter((f) => f.kind === 'retry-loops');
+      expect(loops.map((f) => f.subject.taskName)).toEqual(['checkout']);
+      expect(loops[0]!.metrics).toMatchObject({ tasks: 4, loopingTasks: 1, medianAttempts: 1, worstAttempts: 4, sdkRetries: 3 });
+      ac.abort();
+      expect(await serve.code).toBe(0);
+
+      // The same store read by `spendtrace insights` (serve stopped): with the config the loop is found, with the defaults not.
+      const withConfig = await cli(['insights', '--data', data, '--since', '24h', '--json', '--config', config], dir);
+      expect(await withConfig.code).toBe(0);
+      expect((JSON.parse(withConfig.out()) as Insights).findings.map((f) => f.kind)).toEqual(['retry-loops']);
+      const defaults = await cli(['insights', '--data', data, '--since', '24h', '--json'], dir);
+      expect(await defaults.code).toBe(0);
+      expect((JSON.parse(defaults.out()) as Insights).findings).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -124,7 +124,11 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
             send(res, 200, dimensions !== null ? await costsByDimensions(store, dimensions, { ...w, limit }) : await costsByAny(store, by, { ...w, limit }));
           } catch (err) {
             if (err instanceof InvalidDimensionError)
-              throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`);
+              throw new BadRequest(
+                dimensions !== null
+                  ? `invalid dimensions "${by}": expected a comma-separated list of ${DIMENSIONS.join(', ')}`
+                  : `invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`,
+              );
             throw err;
           }
           return true;

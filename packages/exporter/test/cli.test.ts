@@ -258,7 +258,7 @@ describe('serve', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const page = await fetch(`${url}/`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await page.text()).toContain("fetch('/api/report?since='");
+    expect(await page.text()).toContain("fetch('/api/report?' + windowQuery(since)");
 
     const now = BigInt(Date.now()) * 1_000_000n;
     const post = await fetch(`${url}/v1/traces`, {

@@ -1,13 +1,17 @@
-// Proves the dashboard as a person sees it in headless Chromium over a real `spendtrace serve` (embedded chDB): the empty state first, then the demo fleet's spend — total equal to the API's, top tasks, every model with the unpriced one flagged rather than $0 — and that switching the window refetches and redraws.
+// Proves the dashboard as a person sees it in headless Chromium over a real `spendtrace serve` (embedded chDB, alert rules evaluated, a webhook receiver on 127.0.0.1): the empty state first, then the demo fleet's spend — total equal to the API's, top tasks, every model with the unpriced one flagged rather than $0, the breakdown by any dimensions with margin per tenant, tool success rates, the daily trend and the projection with its method, the alert the evaluator fired — and that switching the window refetches and redraws.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { parseAlertsConfig } from '../src/alerts/index.ts';
+import type { AlertsView } from '../src/alerts/api.ts';
 import { money } from '../src/cli/format.ts';
 import { startService } from '../src/cli/service.ts';
 import type { RunningService } from '../src/cli/service.ts';
-import type { FullReport } from '../src/reports/index.ts';
+import type { BreakdownRow, FullReport } from '../src/reports/index.ts';
+import { startReceiver } from './support/webhook-receiver.ts';
+import type { Receiver } from './support/webhook-receiver.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const inCi = Boolean(process.env.CI) && !['0', 'false'].includes(process.env.CI!.toLowerCase());
@@ -21,9 +25,21 @@ const SHOT_EMPTY = join(SHOTS, 'spendtrace-dashboard-empty.png');
 const SHOT_WEEK = join(SHOTS, 'spendtrace-dashboard-7d.png');
 const SHOT_PANELS = join(SHOTS, 'spendtrace-dashboard-panels.png');
 const SHOT_FLAGGED = join(SHOTS, 'spendtrace-dashboard-flagged.png');
+const SHOT_VIEWS = join(SHOTS, 'spendtrace-dashboard-views.png');
+const SHOT_TENANT = join(SHOTS, 'spendtrace-dashboard-tenant.png');
 
 /** A task three days old: inside 7d, outside 24h, dearer than anything the demo spends. */
-const BACKFILL = { task: 'quarterly-backfill', agent: 'batch-agent', tool: 'bulk_export', llm: 0.75, fee: 1.5, cost: '2.250000000000' };
+const BACKFILL = {
+  task: 'quarterly-backfill',
+  agent: 'batch-agent',
+  tool: 'bulk_export',
+  llm: 0.75,
+  fee: 1.5,
+  cost: '2.250000000000',
+  // what the app charged its customer for the task (recordTaskCharge / setTaskTenant): a $0.75 margin
+  tenant: 'acme-corp',
+  charged: '3.00',
+};
 
 function backfillSpans(now: bigint) {
   const attr = (key: string, v: string | number | boolean) => ({
@@ -58,7 +74,12 @@ function backfillSpans(now: bigint) {
           {
             scope: { name: 'dashboard-test' },
             spans: [
-              span('a000000000000001', `invoke_agent ${BACKFILL.agent}`, t0, [attr('spendtrace.task.root', true), attr('spendtrace.task.outcome', 'success')]),
+              span('a000000000000001', `invoke_agent ${BACKFILL.agent}`, t0, [
+                attr('spendtrace.task.root', true),
+                attr('spendtrace.task.outcome', 'success'),
+                attr('spendtrace.tenant.id', BACKFILL.tenant),
+                attr('spendtrace.task.charged_usd', BACKFILL.charged),
+              ]),
               span(
                 'a000000000000002',
                 'chat gpt-4.1',
@@ -92,11 +113,14 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
   let dir: string;
   let svc: RunningService;
   let browser: BrowserContext;
+  let recv: Receiver;
   let page: Page;
   const problems: string[] = [];
   const reportRequests: string[] = [];
   /** The last /api/report body the page itself received: what it must show, to the digit. */
   let pageReport: FullReport | undefined;
+  /** The last /api/alerts body the page received. */
+  let pageAlerts: AlertsView | undefined;
 
   const api = async (since: string): Promise<FullReport> => (await fetch(`${svc.url}/api/report?since=${since}`)).json() as Promise<FullReport>;
   const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
@@ -105,7 +129,15 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`CI is set but ${CHROMIUM} is missing: CI must run scripts/install-chromium.sh before the tests`);
     dir = mkdtempSync(join(tmpdir(), 'spendtrace-dashboard-'));
+    recv = await startReceiver();
+    // A real rule for the real evaluator: every agent that spends today crosses this budget.
+    const alerts = parseAlertsConfig({
+      evaluateEverySeconds: 1,
+      sinks: [{ name: 'hook', type: 'webhook', url: `${recv.url}/hook` }],
+      rules: [{ name: 'agent-daily', kind: 'budget', scope: 'agent', period: 'day', budgetUsd: '0.01', thresholds: [100] }],
+    });
     svc = await startService({
+      alerts,
       settings: { data: join(dir, 'data'), clickhouseUrl: undefined, database: 'spendtrace' },
       port: 0,
       host: '127.0.0.1',
@@ -144,12 +176,14 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     });
     page.on('response', async (r) => {
       if (r.url().includes('/api/report') && r.status() === 200) pageReport = (await r.json().catch(() => pageReport)) as FullReport;
+      if (r.url().includes('/api/alerts') && r.status() === 200) pageAlerts = (await r.json().catch(() => pageAlerts)) as AlertsView;
     });
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     await svc?.close();
+    await recv?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -162,6 +196,9 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await text('#empty-endpoint')).toBe(`OTEL_EXPORTER_OTLP_ENDPOINT=${svc.url}`);
     expect(await text('#empty')).toContain('spendtrace demo');
     expect(await page.locator('#since button[data-since="24h"]').getAttribute('aria-pressed')).toBe('true');
+    // The alert rules are evaluated already; nothing has crossed them.
+    await page.waitForSelector('#alerts [data-alerts="quiet"]', { state: 'attached', timeout: 15_000 });
+    expect(pageAlerts).toMatchObject({ configured: true, firing: [], rules: [{ name: 'agent-daily', kind: 'budget' }] });
     await page.screenshot({ path: SHOT_EMPTY, fullPage: true });
     console.log(`dashboard empty-state screenshot: ${SHOT_EMPTY}`);
   });
@@ -310,30 +347,144 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     expect(await page.locator('#opportunities .opp[data-kind="wrong-model"]').count()).toBe(1);
     expect(await text('#opps-hint')).toBe(`~${money(ins.monthlySavings)}/month in ${ins.findings.length} findings`);
 
-    // Firing alerts: this service has no alert rules, so the panel says none are configured.
-    const alerts = await fetch(`${svc.url}/api/alerts`);
-    expect(alerts.status).toBe(200);
-    expect(await alerts.json()).toMatchObject({ configured: false, firing: [] });
-    expect(await text('#alerts')).toBe('No alerts configured.');
-
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: SHOT_PANELS, fullPage: true });
     console.log(`dashboard panels screenshot: ${SHOT_PANELS}`);
   });
 
-  it('firing alerts from /api/alerts are listed when the service serves them', async () => {
-    await page.route('**/api/alerts?*', (route) =>
-      route.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify({ firing: [{ rule: 'daily budget triage-agent', message: '92 % of $5.00 spent', since: '2026-12-04T10:00:00Z' }] }),
-      }),
-    );
+  it('lists the alerts the evaluator fired on the demo fleet, the ones it delivered to the webhook on 127.0.0.1', async () => {
+    // The evaluator runs every second inside the service; the demo's spend crosses the $0.01 daily budget.
+    const [first] = await recv.waitFor('/hook', 1, 30_000);
+    expect(first!.body).toMatchObject({ schema: 'spendtrace.alert.v1', event: 'firing', incident: { rule: 'agent-daily', kind: 'budget', status: 'firing' } });
+    // Let the evaluation that fired finish delivering, then have the page load what the service says now.
+    const view = async () => (await (await fetch(`${svc.url}/api/alerts`)).json()) as AlertsView;
+    for (let t0 = Date.now(); ;) {
+      const v = await view();
+      const sent = new Set(recv.accepted('/hook').map((m) => m.body.incident.id as string));
+      if (v.firing.length && v.firing.every((i) => sent.has(i.id))) break;
+      if (Date.now() - t0 > 30_000) throw new Error(`firing incidents not all delivered: ${JSON.stringify(v.firing.map((i) => i.id))}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.evaluate('delete document.querySelector("#app").dataset.panels');
     await page.click('#refresh');
-    await page.waitForSelector('#alerts .alert-row', { timeout: 15_000 });
-    expect(await text('#alerts .alert-row strong')).toBe('daily budget triage-agent');
-    expect(await text('#alerts-hint')).toBe('1 firing');
-    await page.unroute('**/api/alerts?*');
+    await page.waitForSelector('#app[data-panels="24h"][aria-busy="false"]', { timeout: 15_000 });
+    const firing = pageAlerts!.firing;
+    expect(firing.length).toBeGreaterThanOrEqual(1);
+    expect(firing.map((i) => i.id)).toContain(first!.body.incident.id);
+    // Each firing incident is listed, with the evaluator's title and summary, and the count in the head.
+    expect(await page.locator('#alerts .alert-row').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.incident)))).toEqual(firing.map((i) => i.id));
+    expect(await page.locator('#alerts .alert-row strong').allTextContents()).toEqual(firing.map((i) => i.title));
+    const row = page.locator(`#alerts .alert-row[data-incident="${first!.body.incident.id}"]`);
+    expect(await row.locator('strong').textContent()).toBe(first!.body.incident.title);
+    // the summary the page got (the spend in it grows with each evaluation, so not the first message's)
+    const shown = firing.find((i) => i.id === first!.body.incident.id)!;
+    expect(await row.locator('.sub').first().textContent()).toBe(shown.summary);
+    expect(await row.locator('.badge').textContent()).toBe(shown.severity);
+    expect(first!.body.incident.title).toMatch(/^Budget 100 % reached: agent \S+ \(today\)$/);
+    expect(await text('#alerts-hint')).toBe(`${firing.length} firing`);
+    await page.locator('#alerts-panel').screenshot({ path: join(SHOTS, 'spendtrace-dashboard-alerts.png'), animations: 'disabled' });
+  });
+
+  it('shows the report views the CLI and API have: breakdown by any dimensions, tool success rates, daily trend, projection, concentration', async () => {
+    await page.waitForSelector('#app[data-breakdown="24h:agent,task,model"]', { timeout: 15_000 });
+    const r = pageReport!;
+    const costs = async (by: string, since = '24h') =>
+      ((await (await fetch(`${svc.url}/api/costs?dimensions=${by}&since=${since}`)).json()) as { dimensions: string[]; rows: BreakdownRow[] }).rows;
+
+    // The weekly table (`report --by agent,task,model`), first rows, the API's numbers.
+    const weekly = await costs('agent,task,model');
+    expect(weekly.length).toBeGreaterThan(15);
+    expect(await page.locator('#breakdown thead th').allTextContents()).toEqual([
+      'agent',
+      'task',
+      'model',
+      'Calls',
+      'Attempts',
+      'Tool calls',
+      'Avg in',
+      'Avg out',
+      'Cost',
+      'Share',
+    ]);
+    const cells = (col: string) => page.locator(`#breakdown tbody td[data-col="${col}"]`).allTextContents();
+    const top = weekly.slice(0, 15);
+    expect(await page.locator('#breakdown tbody tr').count()).toBe(15);
+    expect(await cells('agent')).toEqual(top.map((w) => w.key.agent || '—'));
+    expect(await cells('model')).toEqual(top.map((w) => w.key.model || '—'));
+    expect(await cells('calls')).toEqual(top.map((w) => w.calls.toLocaleString('en-US')));
+    expect(await cells('attempts')).toEqual(top.map((w) => w.attempts.toLocaleString('en-US')));
+    expect(await cells('avgIn')).toEqual(top.map((w) => w.avgInputTokens.toLocaleString('en-US')));
+    expect(await cells('cost')).toEqual(
+      top.map((w) => (w.unpricedCalls ? (BigInt(w.cost.replace('.', '')) ? `${money(w.cost)} + unpriced` : 'unpriced') : money(w.cost))),
+    );
+    expect(await cells('share')).toEqual(top.map((w) => `${(w.share * 100).toFixed(1)}%`));
+    await page.click('#breakdown-more');
+    expect(await page.locator('#breakdown tbody tr').count()).toBe(weekly.length);
+    await page.click('#breakdown-more');
+
+    // `--by user` (showback): toggle the dimensions off and user on; the URL keeps the choice.
+    await page.click('#dims button[data-dim="user"]');
+    for (const d of ['agent', 'task', 'model']) await page.click(`#dims button[data-dim="${d}"]`);
+    await page.waitForSelector('#app[data-breakdown="24h:user"]');
+    expect(new URL(page.url()).searchParams.get('by')).toBe('user');
+    expect(await page.locator('#dims button[aria-pressed="true"]').allTextContents()).toEqual(['user']);
+    const byUser = await costs('user');
+    expect(await cells('user')).toEqual(byUser.map((u) => u.key.user || '—'));
+    expect(await cells('cost')).toEqual(byUser.map((u) => (u.unpricedCalls ? `${money(u.cost)} + unpriced` : money(u.cost))));
+    expect(byUser.map((u) => u.key.user)).toContain('user-1');
+    // per-task dimensions carry margin columns only when some task recorded a charge: none in 24h
+    expect(await page.locator('#breakdown thead th').allTextContents()).not.toContain('Margin');
+
+    // Tool success rates: the share of the tool's calls in succeeded tasks, and its own error rate.
+    for (const t of r.byTool) {
+      const rates = page.locator(`#tools .bar-row[data-key="${t.tool}"] .rates`);
+      expect(await rates.locator('.success-rate').textContent()).toBe(
+        t.successRate === null ? 'no task outcome' : `${(t.successRate * 100).toFixed(1)}% in successful tasks`,
+      );
+      expect(await rates.locator('.error-rate').textContent()).toBe(t.errorRate === null ? 'no calls' : `${(t.errorRate * 100).toFixed(1)}% errors`);
+    }
+    expect(r.byTool.some((t) => t.successRate !== null)).toBe(true);
+
+    // Daily trend of cost per successful task: one column per day, the API's values.
+    expect(await page.locator('#trend .tcol').evaluateAll((els: any[]) => els.map((e) => String(e.dataset.day)))).toEqual(r.dailyTrend.map((d) => d.day));
+    expect(await page.locator('#trend .tcol .tval').allTextContents()).toEqual(r.dailyTrend.map((d) => money(d.costPerSuccessfulTask)));
+
+    // The month projected, with its method spelled out and the spread it stands on.
+    const p = r.projection;
+    expect(await text('#projection .proj-value')).toBe(money(p.projectedMonth));
+    expect(await text('#projection .proj-range')).toBe(`likely ${money(p.range.low)} – ${money(p.range.high)}`);
+    expect(await text('#projection .method')).toBe(`Method: ${p.method}.`);
+    expect(p.method).toMatch(/^mean of the daily totals of the last \d days? .* × \d+ days in \w+ \d{4}; range = \(mean ± standard deviation\) × \d+$/);
+    expect(await text('#projection [data-stat="mean"] dd')).toBe(money(p.dailyMean));
+    expect(await text('#projection [data-stat="sd"] dd')).toBe(money(p.dailyStdDev));
+    expect(await page.locator('#projection .pday').count()).toBe(p.days.length);
+
+    // Model concentration: flagged exactly when the API flags it.
+    const tm = r.summary.topModel!;
+    expect(await page.locator('#concentration').isVisible()).toBe(tm.concentrated);
+    expect(await page.locator('#models .badge.flag').count()).toBe(tm.concentrated ? 1 : 0);
+    if (tm.concentrated) expect(await text('#concentration')).toContain(`${tm.model} takes ${(tm.share * 100).toFixed(1)}% of LLM spend`);
+
+    await page.locator('#projection-panel').screenshot({ path: join(SHOTS, 'spendtrace-dashboard-projection.png') });
+    await page.locator('#tools').screenshot({ path: join(SHOTS, 'spendtrace-dashboard-tools.png') });
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: SHOT_VIEWS, fullPage: true });
+    console.log(`dashboard report-views screenshot: ${SHOT_VIEWS}`);
+  });
+
+  it('with a concentration threshold the API flags, the page flags the top model too', async () => {
+    const r = pageReport!;
+    const tm = r.summary.topModel!;
+    // The page asks the API with the page's own query string, so ?concentration= passes through.
+    await page.goto(`${svc.url}/?since=24h&concentration=${Math.max(0.01, Math.floor(tm.share * 100) / 100 - 0.01)}`);
+    await settled('ready', '24h');
+    expect(pageReport!.summary.topModel!.concentrated).toBe(true);
+    expect(await page.locator('#concentration').isVisible()).toBe(true);
+    expect(await text('#concentration')).toContain(`${tm.model} takes ${(tm.share * 100).toFixed(1)}% of LLM spend`);
+    expect(await page.locator(`#models .bar-row[data-key="${tm.provider}/${tm.model}"] .badge.flag`).textContent()).toBe('concentrated');
+    await page.locator('#models').screenshot({ path: join(SHOTS, 'spendtrace-dashboard-concentration.png') });
+    await page.goto(`${svc.url}/?since=24h`);
+    await settled('ready', '24h');
   });
 
   it('switching the window refetches /api/report and redraws: the three-day-old task is in 7d, not in 24h', async () => {
@@ -357,6 +508,42 @@ describe.skipIf(skip)(skip ? `dashboard in headless Chromium (skipped: ${CHROMIU
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: SHOT_WEEK, fullPage: true });
     console.log(`dashboard 7d screenshot: ${SHOT_WEEK}`);
+
+    // Tenant with margin: the backfill's customer was charged $3.00 for a $2.25 task.
+    await page.waitForSelector('#app[data-breakdown="7d:agent,task,model"]');
+    await page.click('#dims button[data-dim="tenant"]');
+    for (const d of ['agent', 'task', 'model']) await page.click(`#dims button[data-dim="${d}"]`);
+    await page.waitForSelector('#app[data-breakdown="7d:tenant"]');
+    const byTenant = ((await (await fetch(`${svc.url}/api/costs?by=tenant&since=7d`)).json()) as { rows: BreakdownRow[] }).rows;
+    const acme = byTenant.find((t) => t.key.tenant === BACKFILL.tenant)!;
+    expect(acme).toMatchObject({ cost: BACKFILL.cost, charged: '3.000000000000', chargedTasks: 1, margin: '0.750000000000', marginRate: 0.25 });
+    expect(await page.locator('#breakdown thead th').allTextContents()).toEqual([
+      'tenant',
+      'Calls',
+      'Attempts',
+      'Tool calls',
+      'Avg in',
+      'Avg out',
+      'Cost',
+      'Share',
+      'Charged',
+      'Margin',
+    ]);
+    const acmeRow = page.locator(`#breakdown tbody tr[data-key="${BACKFILL.tenant}"]`);
+    expect(await acmeRow.locator('td[data-col="cost"]').textContent()).toBe(money(BACKFILL.cost));
+    expect(await acmeRow.locator('td[data-col="charged"]').textContent()).toBe(money(acme.charged!));
+    expect(await acmeRow.locator('td[data-col="margin"]').textContent()).toBe(`${money(acme.margin!)} (25.0%)`);
+    // the demo's tasks record no tenant nor charge: one '' row, no margin
+    expect(await page.locator('#breakdown tbody tr[data-key=""] td[data-col="margin"]').textContent()).toBe('—');
+    expect(await page.locator('#breakdown tbody td[data-col="tenant"]').allTextContents()).toEqual(byTenant.map((t) => t.key.tenant || '—'));
+    await page.locator('#breakdown-panel').screenshot({ path: SHOT_TENANT });
+    console.log(`dashboard tenant-margin screenshot: ${SHOT_TENANT}`);
+    await page.click('#dims button[data-dim="tenant"]'); // the last one stays on: at least one dimension
+    expect(await page.locator('#dims button[aria-pressed="true"]').allTextContents()).toEqual(['tenant']);
+    for (const d of ['agent', 'task', 'model']) await page.click(`#dims button[data-dim="${d}"]`);
+    await page.click('#dims button[data-dim="tenant"]');
+    await page.waitForSelector('#app[data-breakdown="7d:agent,task,model"]');
+    expect(new URL(page.url()).search).toBe('?since=7d');
 
     await page.click('#since button[data-since="24h"]');
     await settled('ready', '24h');

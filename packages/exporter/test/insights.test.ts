@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { formatPico, parsePico } from '@spendtrace/semconv';
-import { DETECTORS, insights } from '../src/insights/index.ts';
+import { DEFAULT_INSIGHT_THRESHOLDS, DETECTORS, insights, parseInsightsConfig } from '../src/insights/index.ts';
 import type { Detector, Finding } from '../src/insights/index.ts';
 import type { QueryableStore } from '../src/reports/index.ts';
 import { insightsEndpoint } from '../src/insights/api.ts';
@@ -299,6 +299,60 @@ describe('the registry', () => {
     expect(r.errors).toEqual([{ detector: 'broken', message: 'boom' }]);
     expect(r.findings.length).toBe(7);
   });
+});
+
+describe('thresholds from the config file', () => {
+  const kinds = (fs: Finding[]) => [...new Set(fs.map((f) => f.kind))].sort();
+  const all = ['batch-eligible', 'context-bloat', 'duplicate-requests', 'prompt-caching-unused', 'retry-loops', 'wrong-model'];
+
+  it('the defaults are what insights() uses when none are given', async () => {
+    const plain = await insights(store, { database: DB, since: '7d', service: 'bad' });
+    const given = await insights(store, { database: DB, since: '7d', service: 'bad', thresholds: DEFAULT_INSIGHT_THRESHOLDS });
+    expect(given.findings).toEqual(plain.findings);
+    expect(kinds(plain.findings)).toEqual(all);
+  }, 60_000);
+
+  // Each threshold raised just past the fleet's evidence silences that finding and no other.
+  it.each([
+    ['context-bloat', { contextBloat: { minInputTokens: 20_000 } }],
+    ['wrong-model', { wrongModel: { maxOutputTokens: 5 } }], // classify averages 5 output tokens: not under 5
+    ['wrong-model', { wrongModel: { minCalls: 31 } }], // 30 calls
+    ['wrong-model', { wrongModel: { priceRatio: 21 } }], // gpt-4.1 input is 20x gpt-4.1-nano's
+    ['retry-loops', { retryLoops: { factor: 11 } }], // worst 20 attempts against a median of 2
+    ['retry-loops', { retryLoops: { minExtraAttempts: 19 } }],
+    ['retry-loops', { retryLoops: { minTasks: 7 } }], // 6 crm-update tasks
+    ['duplicate-requests', { duplicateRequests: { minRepeats: 6 } }], // 5 repeats
+    ['duplicate-requests', { cacheTtlSeconds: 60 }], // the FAQ tasks are 2 minutes apart
+    ['prompt-caching-unused', { promptCaching: { minCalls: 13 } }], // 12 calls
+    ['prompt-caching-unused', { promptCaching: { minPrefixTokens: 3001 } }], // the smallest input is 3,000
+  ])(
+    '%s goes quiet with %j',
+    async (kind, raw) => {
+      const r = await insights(store, { database: DB, since: '7d', service: 'bad', thresholds: parseInsightsConfig(raw) });
+      expect(r.errors).toEqual([]);
+      expect(kinds(r.findings)).toEqual(all.filter((k) => k !== kind));
+    },
+    60_000,
+  );
+
+  it('lowered thresholds raise findings on the fleet the defaults find nothing in', async () => {
+    // The good fleet reads ~98 % of its prefix from the cache; counting anything under 99 % as unused flags it.
+    const r = await insights(store, {
+      database: DB,
+      since: '7d',
+      service: 'good',
+      thresholds: parseInsightsConfig({ promptCaching: { maxCachedShare: 0.99 } }),
+    });
+    expect(r.findings.map((f) => [f.kind, f.subject.taskName, f.subject.prompt])).toEqual([['prompt-caching-unused', 'answer', 'support-answer']]);
+  }, 60_000);
+
+  it('/api/insights applies the thresholds the service was started with', async () => {
+    const thresholds = parseInsightsConfig({ retryLoops: { factor: 11 } });
+    const routes = createReportRoutes({ store, database: DB, more: insightsEndpoint(store, undefined, thresholds) });
+    const r = await callRoute(routes, '/api/insights?since=7d&service=bad');
+    expect(r.status).toBe(200);
+    expect(kinds((r.body as { findings: Finding[] }).findings)).toEqual(all.filter((k) => k !== 'retry-loops'));
+  }, 60_000);
 });
 
 describe('GET /api/insights', () => {

@@ -219,4 +219,20 @@ describe('the /api views', () => {
     expect(rep.body.summary.topModel.threshold).toBe(0.99);
     expect(rep.body.byTaskName.map((n: any) => n.taskName).sort()).toEqual(['draft', 'review']);
   });
+
+  it('/api/costs?dimensions=agent is the dimension table even for one classic name (by=agent stays the per-agent report)', async () => {
+    const routes = createReportRoutes({ store, database: DB });
+    const dims = await callRoute(routes, '/api/costs?dimensions=agent&since=7d');
+    expect(dims.status).toBe(200);
+    expect(dims.body).toMatchObject({ by: 'agent', dimensions: ['agent'] });
+    expect(dims.body.rows).toEqual(JSON.parse(JSON.stringify(await breakdown(store, ['agent'], W))));
+    const classic = await callRoute(routes, '/api/costs?by=agent&since=7d');
+    expect(classic.body).not.toHaveProperty('dimensions');
+    expect(classic.body.rows[0]).toHaveProperty('costPerSuccessfulTask');
+    const bad = await callRoute(routes, '/api/costs?dimensions=colour');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe(
+      'invalid dimensions "colour": expected a comma-separated list of agent, task, model, provider, user, tenant, tool, service, prompt',
+    );
+  });
 });

@@ -9,6 +9,7 @@ import { patchAnthropic, unpatchAnthropic } from '../src/anthropic/index.ts';
 import { BudgetExceededError } from '../src/budget.ts';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { promptText } from '../src/budget-gate.ts';
+import { withPrompt } from '../src/prompt-template.ts';
 import { withTask } from '../src/task-context.ts';
 import { genAIHarness, nano, providerSuite, usd } from './genai-harness.ts';
 
@@ -270,6 +271,37 @@ describe('native tracing on (the SDK span is priced; spendtrace adds none)', () 
     expect(nano(span!.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT])).toBe(nano(CACHED_TOTAL));
     expect(nano(span!.attributes[A.ATTR_SPENDTRACE_COST_CACHE_WRITE])).toBe(nano(CACHED_COST.cacheWrite));
     expect(nano(costUsd)).toBe(nano(CACHED_TOTAL));
+  });
+
+  it('names the prompt template (withPrompt) on the native spans of the calls inside it, and only those', async () => {
+    suite.fake.enqueue(
+      { message: { usage: { input_tokens: 40, output_tokens: 4 } } },
+      { message: { usage: { input_tokens: 50, output_tokens: 5 } } },
+      { message: { usage: { input_tokens: 60, output_tokens: 6 } } },
+    );
+    const client = nativeOn();
+    await withTask({ name: 'answer', agent: 'math-agent' }, async () => {
+      await withPrompt({ name: 'math-tutor', version: '7' }, async () => {
+        await client.messages.create({ model: MODEL, max_tokens: 64, messages: user });
+        await client.messages.stream({ model: MODEL, max_tokens: 64, messages: user }).finalMessage();
+      });
+      await client.messages.create({ model: MODEL, max_tokens: 64, messages: user });
+    });
+    const llm = (await spans()).filter((s) => s.kind === SpanKind.CLIENT);
+    expect(llm.map((s) => [s.name, s.instrumentationScope.name])).toEqual(
+      Array.from({ length: 3 }, () => ['anthropic.messages.create', 'com.anthropic.sdk.typescript']),
+    );
+    const prompt = (s: (typeof llm)[number]) => [s.attributes[A.ATTR_GEN_AI_PROMPT_NAME], s.attributes[A.ATTR_GEN_AI_PROMPT_VERSION]];
+    expect(llm.map(prompt)).toEqual([
+      ['math-tutor', '7'],
+      ['math-tutor', '7'],
+      [undefined, undefined],
+    ]);
+    // still priced and attributed as any native span
+    expect(llm.map((s) => nano(s.attributes[A.ATTR_GEN_AI_USAGE_COST_AMOUNT]))).toEqual(
+      [40, 50, 60].map((n) => nano(usd(n, SONNET_45.input) + usd(n / 10, SONNET_45.output))),
+    );
+    expect(llm.every((s) => s.attributes[A.ATTR_SPENDTRACE_TASK_NAME] === 'answer')).toBe(true);
   });
 
   it('prices the native span of a streamed call (messages.stream helper and stream: true), one span each', async () => {

@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AlertsConfigError, parseAlertsConfig } from '../alerts/rules.ts';
 import type { AlertsConfig } from '../alerts/rules.ts';
+import { InsightsConfigError, parseInsightsConfig } from '../insights/thresholds.ts';
+import type { InsightThresholds } from '../insights/thresholds.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -25,6 +27,8 @@ export interface FileConfig {
   createSchema?: boolean;
   /** Alert sinks and rules, checked by `parseAlertsConfig` (README "Alerts"). */
   alerts?: unknown;
+  /** The insight detectors' thresholds, checked by `parseInsightsConfig` (exporter README "Insights"). */
+  insights?: unknown;
   /** OTLP/gRPC port (default 4317); "off" turns the receiver off. */
   grpcPort?: number | 'off';
   /** ClickHouse HTTP interface port on the embedded store (default 8123); "off" turns it off. */
@@ -44,6 +48,7 @@ const FILE_KEYS: Record<keyof FileConfig, 'string' | 'number' | 'boolean' | 'obj
   prices: 'string',
   createSchema: 'boolean',
   alerts: 'object',
+  insights: 'object',
   grpcPort: 'port or "off"',
   clickhouseHttpPort: 'port or "off"',
   authTokensFile: 'string',
@@ -98,6 +103,13 @@ export function loadConfigFile(flag: string | undefined, env: Env, cwd: string):
         if (!(err instanceof AlertsConfigError)) throw err;
         problems.push(...err.problems);
       }
+    } else if (k === 'insights') {
+      try {
+        parseInsightsConfig(v);
+      } catch (err) {
+        if (!(err instanceof InsightsConfigError)) throw err;
+        problems.push(...err.problems);
+      }
     }
   }
   if (problems.length) throw new CliError(EXIT.CONFIG, `config file ${file}: ${problems.join('; ')}`);
@@ -111,6 +123,16 @@ export function alertsOf(file: FileConfig, env: Env): AlertsConfig | undefined {
     return parseAlertsConfig(file.alerts, env);
   } catch (err) {
     if (err instanceof AlertsConfigError) throw new CliError(EXIT.CONFIG, `config file: ${err.problems.join('; ')}`, { cause: err });
+    throw err;
+  }
+}
+
+/** The config file's insight thresholds over the defaults. Run after loadConfigFile (which validated them). */
+export function insightsOf(file: FileConfig): InsightThresholds {
+  try {
+    return parseInsightsConfig(file.insights);
+  } catch (err) {
+    if (err instanceof InsightsConfigError) throw new CliError(EXIT.CONFIG, `config file: ${err.problems.join('; ')}`, { cause: err });
     throw err;
   }
 }

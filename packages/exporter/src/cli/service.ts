@@ -8,6 +8,7 @@ import { migrate } from '../schema/index.ts';
 import type { Store } from '../store/index.ts';
 import { createReportRoutes } from '../reports/index.ts';
 import { insightsEndpoint } from '../insights/api.ts';
+import type { InsightThresholds } from '../insights/thresholds.ts';
 import { createDashboardRoute } from '../dashboard/dashboard.ts';
 import { AlertEvaluator, createAlertsRoute } from '../alerts/index.ts';
 import type { AlertsConfig } from '../alerts/index.ts';
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Create the schema on start (IF NOT EXISTS). Off for operators who own their DDL. @default true */
   createSchema?: boolean;
+  /** The insight detectors' thresholds (the config file's `insights`). @default DEFAULT_INSIGHT_THRESHOLDS */
+  insights?: InsightThresholds | undefined;
   /** Alert rules and sinks; the service evaluates them continuously. */
   alerts?: AlertsConfig | undefined;
   /** Where incidents are kept across restarts. @default in memory */
@@ -100,7 +103,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       database: o.settings.database,
       extraRoutes: combineRoutes(
         createAlertsRoute(alerts),
-        createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer) }),
+        createReportRoutes({ store, database: o.settings.database, more: insightsEndpoint(store, pricer, o.insights) }),
         createMetricsRoute(metrics),
         createDashboardRoute(),
       ),

@@ -6,6 +6,10 @@
 const SINCE_CHOICES = ['24h', '7d', '30d', 'all'];
 const SINCE_WORDS = { '24h': 'last 24 hours', '7d': 'last 7 days', '30d': 'last 30 days', all: 'all time' };
 const TOP_TASKS = 10;
+const TOP_BREAKDOWN = 15;
+// The API's dimensions (reports/breakdown.ts DIMENSIONS), in the order the toggles show them.
+const DIMENSIONS = ['agent', 'task', 'model', 'provider', 'user', 'tenant', 'tool', 'service', 'prompt'];
+const DEFAULT_DIMS = ['agent', 'task', 'model'];
 const REFRESH_MS = 60_000;
 
 const $ = (sel) => document.querySelector(sel);
@@ -14,11 +18,33 @@ const params = new URLSearchParams(location.search);
 const state = {
   since: SINCE_CHOICES.includes(params.get('since')) ? params.get('since') : '7d',
   service: params.get('service') || '',
+  // ?concentration=0.5: the share above which the top model is flagged (the API's default otherwise)
+  concentration: params.get('concentration') || '',
   inflight: null,
   allTasks: false,
   report: null,
   sort: { key: 'cost', dir: -1 },
+  dims: parseDims(params.get('by')),
+  allBreakdown: false,
+  breakdown: null,
 };
+
+/** `?by=user,tenant` -> the known dimensions in it, in the toggles' order; the weekly table by default. */
+function parseDims(text) {
+  const want = String(text || '')
+    .split(',')
+    .map((d) => d.trim());
+  const dims = DIMENSIONS.filter((d) => want.includes(d));
+  return dims.length ? dims : [...DEFAULT_DIMS];
+}
+
+/** since (+ service) as a query string, shared by every request the page makes. */
+function windowQuery(since) {
+  const q = new URLSearchParams({ since });
+  if (state.service) q.set('service', state.service);
+  if (state.concentration) q.set('concentration', state.concentration);
+  return q;
+}
 
 /** h('div', { class: 'x', title: 't' }, child, 'text') -> element. */
 function h(tag, attrs, ...children) {
@@ -48,13 +74,13 @@ async function load() {
   app.setAttribute('aria-busy', 'true');
   app.dataset.state = 'loading';
   for (const b of document.querySelectorAll('#since button')) b.setAttribute('aria-pressed', String(b.dataset.since === since));
-  const query = new URLSearchParams({ since });
-  if (state.service) query.set('service', state.service);
+  const query = windowQuery(since);
+  if (state.dims.join(',') !== DEFAULT_DIMS.join(',')) query.set('by', state.dims.join(','));
   history.replaceState(null, '', '?' + query);
-  $('#raw').href = '/api/report?' + query;
+  $('#raw').href = '/api/report?' + windowQuery(since);
   let report;
   try {
-    const res = await fetch('/api/report?since=' + encodeURIComponent(since) + (state.service ? '&service=' + encodeURIComponent(state.service) : ''), {
+    const res = await fetch('/api/report?' + windowQuery(since), {
       signal: ac.signal,
       headers: { accept: 'application/json' },
     });
@@ -75,6 +101,7 @@ async function load() {
   showError('');
   render(report, since);
   loadSidePanels(since);
+  loadBreakdown(since);
   $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   app.setAttribute('aria-busy', 'false');
   app.dataset.since = since;
@@ -108,9 +135,12 @@ function render(r, since) {
   renderTicker(r);
   renderKpis(s);
   renderTime(r.byHour, since);
+  renderProjection(r.projection);
+  renderTrend(r.dailyTrend);
   renderHistogram(r);
   renderTasks(r.byTask);
   renderModels(r.byModel);
+  renderConcentration(r.summary.topModel);
   renderAgents(r.byAgent);
   renderTools(r.byTool);
 }
@@ -215,7 +245,7 @@ function renderKpis(s) {
 }
 
 /** A horizontal bar row: label + amount on one line, bar, then a muted detail line. */
-function barRow({ key, label, amount, amountTitle, segments, unpriced, sub, badge }) {
+function barRow({ key, label, amount, amountTitle, segments, unpriced, sub, badge, extra }) {
   return h(
     'div',
     { class: 'bar-row' + (unpriced ? ' is-unpriced' : ''), data: { key } },
@@ -227,6 +257,7 @@ function barRow({ key, label, amount, amountTitle, segments, unpriced, sub, badg
       segments.map(([frac, cls]) => h('div', { class: 'fill ' + (cls || ''), style: { width: (frac * 100).toFixed(2) + '%' } })),
     ),
     sub ? h('div', { class: 'sub' }, sub) : null,
+    extra || null,
   );
 }
 
@@ -244,13 +275,19 @@ function renderModels(rows) {
       ? rows.map((m) => {
           const allUnpriced = m.unpricedCalls > 0 && parsePico(m.cost) === 0n;
           const detail = [m.provider, count(m.calls) + (m.calls === 1 ? ' call' : ' calls')];
+          const top = state.report && state.report.summary.topModel;
+          const concentrated = top && top.concentrated && top.provider === m.provider && top.model === m.model;
           if (m.errors) detail.push(count(m.errors) + (m.errors === 1 ? ' error' : ' errors'));
           if (m.unpricedCalls) detail.push(count(m.unpricedCalls) + ' unpriced, not in totals');
           else detail.push(percent(m.share) + ' of LLM spend');
           return barRow({
             key: m.provider + '/' + m.model,
             label: m.model || '(unknown model)',
-            badge: m.unpricedCalls ? h('span', { class: 'badge unpriced' }, 'unpriced') : null,
+            badge: m.unpricedCalls
+              ? h('span', { class: 'badge unpriced' }, 'unpriced')
+              : concentrated
+                ? h('span', { class: 'badge flag', title: 'over ' + percent(top.threshold, 0) + ' of LLM spend' }, 'concentrated')
+                : null,
             amount: costText(m.cost, m.unpricedCalls),
             amountTitle: allUnpriced ? 'no price known for this model: cost unknown, not zero' : exact(m.cost),
             segments: [[fraction(parsePico(m.cost), max)]],
@@ -308,6 +345,7 @@ function renderTools(rows) {
               money(t.toolCost) +
               (t.llmCalls ? ' · ' + count(t.llmCalls) + (t.llmCalls === 1 ? ' LLM call' : ' LLM calls') + ' inside ' + money(t.llmCost) : '') +
               (t.latencyMs.p50 ? ' · p50 ' + Math.round(t.latencyMs.p50) + ' ms' : ''),
+            extra: toolRates(t),
           }),
         )
       : [none('No tool calls in this window.')]),
@@ -373,6 +411,246 @@ function renderTasks(rows) {
   const more = $('#tasks-more');
   more.hidden = rows.length <= TOP_TASKS;
   more.textContent = state.allTasks ? 'Show the top ' + TOP_TASKS + ' only' : 'Show all ' + count(rows.length) + ' tasks';
+}
+
+/** A tool's success rate (its calls in tasks that succeeded) beside its own error rate, as the API gives them. */
+function toolRates(t) {
+  const ok = t.successRate;
+  const err = t.errorRate;
+  return h(
+    'div',
+    { class: 'rates' },
+    h(
+      'span',
+      {
+        class: 'rate success-rate' + (ok !== null && ok < 0.8 ? ' low' : ''),
+        title: 'share of the calls made in tasks that reported success (of those whose task reported an outcome)',
+      },
+      ok === null ? 'no task outcome' : percent(ok) + ' in successful tasks',
+    ),
+    h(
+      'span',
+      { class: 'rate error-rate' + (err ? ' bad' : ''), title: "the tool's own spans that ended in an error" },
+      err === null ? 'no calls' : percent(err) + ' errors',
+    ),
+  );
+}
+
+/** The model over the concentration threshold (default 70 % of LLM spend), flagged above the bars. */
+function renderConcentration(top) {
+  const el = $('#concentration');
+  el.hidden = !(top && top.concentrated);
+  if (el.hidden) return el.replaceChildren();
+  el.replaceChildren(
+    h('span', { class: 'badge flag' }, 'concentrated'),
+    ' ',
+    h('strong', {}, top.model),
+    ' takes ' +
+      percent(top.share) +
+      ' of LLM spend (' +
+      money(top.cost) +
+      '), over the ' +
+      percent(top.threshold, 0) +
+      ' threshold: one provider outage or price change moves most of the bill.',
+  );
+}
+
+/** The month projected from the last 7 days, with its method and the days it stands on. */
+function renderProjection(p) {
+  $('#proj-hint').textContent = p.month + ' · ' + count(p.daysInMonth) + ' days';
+  if (!p.days.length) return $('#projection').replaceChildren(none('No spend in the last 7 days to project from.'));
+  const days = [...p.days].reverse(); // oldest first, left to right
+  const max = maxPico(days, (d) => d.cost);
+  const stat = (key, label, usd) => h('div', { class: 'stat', data: { stat: key } }, h('dt', {}, label), h('dd', { title: exact(usd) }, money(usd)));
+  $('#projection').replaceChildren(
+    h(
+      'div',
+      { class: 'proj-head' },
+      h('span', { class: 'proj-value', title: exact(p.projectedMonth) }, money(p.projectedMonth)),
+      h('span', { class: 'proj-range' }, 'likely ' + money(p.range.low) + ' – ' + money(p.range.high)),
+    ),
+    h('p', { class: 'method' }, 'Method: ' + p.method + '.'),
+    h(
+      'dl',
+      { class: 'stats' },
+      stat('mean', 'daily mean', p.dailyMean),
+      stat('sd', 'std dev', p.dailyStdDev),
+      stat('min', 'lowest day', p.dailyMin),
+      stat('max', 'highest day', p.dailyMax),
+    ),
+    h(
+      'div',
+      { class: 'pdays', role: 'img', 'aria-label': 'Daily totals the projection uses, oldest first' },
+      days.map((d) =>
+        h(
+          'div',
+          { class: 'pday', title: '24 h from ' + utc(d.start) + ': ' + exact(d.cost), data: { start: d.start } },
+          h('div', { class: 'fill', style: { height: (fraction(parsePico(d.cost), max) * 100).toFixed(2) + '%' } }),
+        ),
+      ),
+    ),
+    p.unpricedCalls
+      ? h(
+          'p',
+          { class: 'warn' },
+          '⚠ ' + count(p.unpricedCalls) + (p.unpricedCalls === 1 ? ' unpriced call is' : ' unpriced calls are') + ' not in the projection.',
+        )
+      : null,
+  );
+}
+
+/** Cost per successful task per UTC day (priced tasks only): is each success getting dearer? */
+function renderTrend(rows) {
+  const withValue = rows.filter((d) => d.costPerSuccessfulTask !== null);
+  const unpriced = rows.reduce((a, d) => a + d.unpricedTasks, 0);
+  $('#trend-hint').textContent = rows.length
+    ? count(rows.length) + (rows.length === 1 ? ' day' : ' days') + (unpriced ? ' · ' + count(unpriced) + ' tasks with an unpriced call left out' : '')
+    : '';
+  if (!rows.length) return $('#trend').replaceChildren(none('No tasks in this window.'));
+  const max = maxPico(withValue, (d) => d.costPerSuccessfulTask);
+  const labelEvery = Math.max(1, Math.ceil(rows.length / 10));
+  $('#trend').replaceChildren(
+    h(
+      'div',
+      { class: 'tcols', role: 'img', 'aria-label': 'Cost per successful task by day' },
+      rows.map((d, i) =>
+        h(
+          'div',
+          {
+            class: 'tcol' + (d.costPerSuccessfulTask === null ? ' no-success' : ''),
+            data: { day: d.day },
+            title:
+              d.day +
+              ': ' +
+              (d.costPerSuccessfulTask === null ? 'no priced task succeeded' : exact(d.costPerSuccessfulTask) + ' per success') +
+              ' · ' +
+              count(d.successfulTasks) +
+              ' of ' +
+              count(d.tasks) +
+              ' tasks succeeded · ' +
+              money(d.cost) +
+              ' priced cost',
+          },
+          h('span', { class: 'tval' }, rows.length <= 14 || i % labelEvery === 0 ? money(d.costPerSuccessfulTask) : ''),
+          h(
+            'div',
+            { class: 'tbar' },
+            h('div', {
+              class: 'fill',
+              style: { height: (d.costPerSuccessfulTask === null ? 0 : fraction(parsePico(d.costPerSuccessfulTask), max) * 100).toFixed(2) + '%' },
+            }),
+          ),
+          h('span', { class: 'tday' }, i % labelEvery === 0 ? d.day.slice(5) : ''),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The any-dimension table (`spendtrace report --by agent,task,model`): `/api/costs?by=...`, loaded on its own. */
+async function loadBreakdown(since) {
+  const by = state.dims.join(',');
+  for (const b of document.querySelectorAll('#dims button')) b.setAttribute('aria-pressed', String(state.dims.includes(b.dataset.dim)));
+  const q = windowQuery(since);
+  q.set('dimensions', by); // the dimension table even for one dimension (`by=agent` is the per-agent report)
+  let result;
+  try {
+    const res = await fetch('/api/costs?' + q, { headers: { accept: 'application/json' } });
+    const body = await res.json().catch(() => ({ error: 'HTTP ' + res.status }));
+    result = res.ok ? body : { error: body.error || 'HTTP ' + res.status };
+  } catch (err) {
+    result = { error: String(err && err.message ? err.message : err) };
+  }
+  if (by !== state.dims.join(',') || since !== state.since) return; // a newer choice replaced this one
+  state.breakdown = result;
+  renderBreakdown(result);
+  app.dataset.breakdown = since + ':' + by;
+}
+
+function renderBreakdown(b) {
+  const table = $('#breakdown');
+  const more = $('#breakdown-more');
+  if (b.error || !Array.isArray(b.rows) || !Array.isArray(b.dimensions)) {
+    $('#breakdown-hint').textContent = '';
+    more.hidden = true;
+    table.tHead.replaceChildren();
+    return table.tBodies[0].replaceChildren(h('tr', {}, h('td', { class: 'none' }, 'Breakdown unavailable: ' + (b.error || 'no rows'))));
+  }
+  const dims = b.dimensions;
+  const rows = b.rows;
+  // Margin only where every dimension is one a task has a single value of, and some task recorded a charge.
+  const margins = rows.some((r) => r.chargedTasks > 0);
+  const total = rows.reduce((a, r) => a + parsePico(r.cost), 0n);
+  const unpriced = rows.reduce((a, r) => a + r.unpricedCalls, 0);
+  $('#breakdown-hint').textContent =
+    count(rows.length) +
+    (rows.length === 1 ? ' row' : ' rows') +
+    ' · ' +
+    moneyPico(total) +
+    (unpriced ? ' · ' + count(unpriced) + (unpriced === 1 ? ' unpriced call' : ' unpriced calls') + ', not in totals' : '');
+  const head = [
+    ...dims.map((d) => h('th', { data: { col: d } }, d)),
+    h('th', { class: 'n', title: 'LLM calls' }, 'Calls'),
+    h('th', { class: 'n', title: 'HTTP attempts the SDKs made: calls + retries' }, 'Attempts'),
+    h('th', { class: 'n' }, 'Tool calls'),
+    h('th', { class: 'n' }, 'Avg in'),
+    h('th', { class: 'n' }, 'Avg out'),
+    h('th', { class: 'n' }, 'Cost'),
+    h('th', { class: 'n' }, 'Share'),
+    margins ? h('th', { class: 'n', title: 'what the app charged for these tasks (recordTaskCharge)' }, 'Charged') : null,
+    margins ? h('th', { class: 'n', title: 'charged − the cost of the tasks that recorded a charge' }, 'Margin') : null,
+  ];
+  table.tHead.replaceChildren(h('tr', {}, head));
+  const shown = state.allBreakdown ? rows.slice(0, 500) : rows.slice(0, TOP_BREAKDOWN);
+  const cols = head.filter(Boolean).length;
+  table.tBodies[0].replaceChildren(
+    ...(shown.length
+      ? shown.map((r) =>
+          h(
+            'tr',
+            { data: { key: dims.map((d) => r.key[d] || '').join('|') } },
+            dims.map((d) => h('td', { class: 'dim', data: { col: d }, title: r.key[d] || '' }, r.key[d] || '—')),
+            h('td', { class: 'n', data: { col: 'calls' } }, count(r.calls)),
+            h('td', { class: 'n', data: { col: 'attempts' } }, count(r.attempts)),
+            h('td', { class: 'n', data: { col: 'toolCalls' } }, count(r.toolCalls)),
+            h('td', { class: 'n', data: { col: 'avgIn' } }, count(r.avgInputTokens)),
+            h('td', { class: 'n', data: { col: 'avgOut' } }, count(r.avgOutputTokens)),
+            h(
+              'td',
+              { class: 'n cost' + (r.unpricedCalls ? ' is-unpriced' : ''), data: { col: 'cost' }, title: exact(r.cost) },
+              costText(r.cost, r.unpricedCalls),
+            ),
+            h('td', { class: 'n', data: { col: 'share' } }, percent(r.share)),
+            margins
+              ? h(
+                  'td',
+                  { class: 'n', data: { col: 'charged' }, title: r.chargedTasks ? count(r.chargedTasks) + ' tasks recorded a charge' : undefined },
+                  r.chargedTasks ? money(r.charged) : '—',
+                )
+              : null,
+            margins ? marginCell(r) : null,
+          ),
+        )
+      : [h('tr', {}, h('td', { colspan: String(cols), class: 'none' }, 'No spend in this window.'))]),
+  );
+  more.hidden = rows.length <= TOP_BREAKDOWN;
+  more.textContent = state.allBreakdown ? 'Show the top ' + TOP_BREAKDOWN + ' only' : 'Show all ' + count(rows.length) + ' rows';
+}
+
+function marginCell(r) {
+  if (!r.chargedTasks) return h('td', { class: 'n margin', data: { col: 'margin' } }, '—');
+  if (r.margin === null)
+    return h(
+      'td',
+      { class: 'n margin', data: { col: 'margin' }, title: 'a charged task has an unpriced call: its cost, so the margin, is unknown' },
+      'unpriced',
+    );
+  const neg = parsePico(r.margin) < 0n;
+  return h(
+    'td',
+    { class: 'n margin' + (neg ? ' negative' : ''), data: { col: 'margin' }, title: exact(r.margin) + ' on ' + count(r.chargedTasks) + ' charged tasks' },
+    money(r.margin) + ' (' + percent(r.marginRate) + ')',
+  );
 }
 
 /** $/h now, tasks running, the day and the month projected: what a cost ticker shows. */
@@ -456,7 +734,7 @@ function renderHistogram(r) {
 
 /** Opportunities and alerts load after the report, each on its own: a failure shows in its panel only. */
 async function loadSidePanels(since) {
-  const q = '?since=' + encodeURIComponent(since) + (state.service ? '&service=' + encodeURIComponent(state.service) : '');
+  const q = '?' + windowQuery(since);
   const get = async (path) => {
     const res = await fetch(path + q, { headers: { accept: 'application/json' } });
     const body = await res.json().catch(() => null);
@@ -536,7 +814,9 @@ function renderAlerts({ status, body }) {
     ...firing.map((a) =>
       h(
         'div',
-        { class: 'alert-row' },
+        { class: 'alert-row' + (a.severity ? ' ' + a.severity : ''), data: { incident: a.id || '' } },
+        a.severity ? h('span', { class: 'badge ' + (a.severity === 'critical' ? 'failure' : 'unknown') }, a.severity) : null,
+        a.severity ? ' ' : null,
         h('strong', {}, String(a.title || a.rule || a.name || 'alert')),
         a.message || a.summary ? h('div', { class: 'sub' }, String(a.message || a.summary)) : null,
         a.since || a.startedAt ? h('div', { class: 'sub' }, 'since ' + utc(a.since || a.startedAt)) : null,
@@ -613,6 +893,23 @@ for (const th of document.querySelectorAll('#tasks th[data-sort]')) {
     if (state.report) renderTasks(state.report.byTask);
   });
 }
+for (const b of document.querySelectorAll('#dims button')) {
+  b.addEventListener('click', () => {
+    const d = b.dataset.dim;
+    const next = state.dims.includes(d) ? state.dims.filter((x) => x !== d) : DIMENSIONS.filter((x) => x === d || state.dims.includes(x));
+    if (!next.length) return; // at least one dimension
+    state.dims = next;
+    state.allBreakdown = false;
+    const query = windowQuery(state.since);
+    if (next.join(',') !== DEFAULT_DIMS.join(',')) query.set('by', next.join(','));
+    history.replaceState(null, '', '?' + query);
+    loadBreakdown(state.since);
+  });
+}
+$('#breakdown-more').addEventListener('click', () => {
+  state.allBreakdown = !state.allBreakdown;
+  if (state.breakdown) renderBreakdown(state.breakdown);
+});
 $('#tasks-more').addEventListener('click', () => {
   state.allTasks = !state.allTasks;
   if (state.report) renderTasks(state.report.byTask);

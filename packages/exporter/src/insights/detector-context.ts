@@ -3,6 +3,7 @@ import { Pricer } from '@spendtrace/semconv';
 import { resolve, SPANS_WHERE, num } from '../reports/query.ts';
 import type { QueryableStore } from '../reports/types.ts';
 import { ALL_TIME_SECONDS } from '../reports/window.ts';
+import { DEFAULT_INSIGHT_THRESHOLDS } from './thresholds.ts';
 import type { DetectorContext, InsightOptions } from './types.ts';
 
 const DAY_S = 86_400;
@@ -27,7 +28,7 @@ export async function detectorContext(store: QueryableStore, opts: InsightOption
     params: r.params,
     where: SPANS_WHERE,
     pricer: opts.pricer ?? (defaultPricer ??= new Pricer()),
-    cacheTtlSeconds: opts.cacheTtlSeconds ?? 3600,
+    thresholds: opts.thresholds ?? DEFAULT_INSIGHT_THRESHOLDS,
     monthly: (pico) => (pico * BigInt(dim * DAY_S)) / BigInt(windowS),
     scaleText: `window figures × ${dim}/${daysText}: the last ${daysText} day${days === 1 ? '' : 's'} taken as typical of ${MONTHS[now.getUTCMonth()]} (${dim} days)`,
     since: r.since,

@@ -14,6 +14,8 @@ import type { Detector, Finding, InsightOptions, Insights } from './types.ts';
 
 export * from './types.ts';
 export { DETECTORS } from './registry.ts';
+export { DEFAULT_INSIGHT_THRESHOLDS, InsightsConfigError, parseInsightsConfig } from './thresholds.ts';
+export type { InsightThresholds } from './thresholds.ts';
 
 export async function insights(store: QueryableStore, opts: InsightOptions = {}, detectors: readonly Detector[] = DETECTORS): Promise<Insights> {
   const ctx = await detectorContext(store, opts);

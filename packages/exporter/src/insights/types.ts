@@ -1,6 +1,7 @@
 /** What a detector gets and what it returns. Money is an exact decimal string (12 digits), as in reports. */
 import type { Pricer } from '@spendtrace/semconv';
 import type { QueryableStore, Usd } from '../reports/types.ts';
+import type { InsightThresholds } from './thresholds.ts';
 
 export interface InsightOptions {
   /** Window before now: `24h`, `7d`, `all`. @default '7d' */
@@ -9,8 +10,8 @@ export interface InsightOptions {
   database?: string;
   /** Prices for the "what it would cost instead" figures. @default the catalogue */
   pricer?: Pricer;
-  /** Identical requests this close together count as cacheable across tasks, seconds. @default 3600 */
-  cacheTtlSeconds?: number;
+  /** The detectors' thresholds (the config file's `insights`, see thresholds.ts). @default DEFAULT_INSIGHT_THRESHOLDS */
+  thresholds?: InsightThresholds;
 }
 
 /** Everything a detector needs: the store, bound window parameters, and the monthly scale. */
@@ -22,7 +23,7 @@ export interface DetectorContext {
   /** SQL condition on spans aliased `s`: in the window and service */
   where: string;
   pricer: Pricer;
-  cacheTtlSeconds: number;
+  thresholds: InsightThresholds;
   /** window saving (pico) -> a month of it: x days in this month / days in the window */
   monthly(pico: bigint): bigint;
   /** "x 31/7 (the last 7 days as a typical week of December)" */

@@ -5,6 +5,7 @@
  *   GET /api/costs?by=task|tool|model|agent|hour&since=7d&service=&limit=
  *                                                       -> { by, since, service, rows }
  *   GET /api/costs?by=agent,task,model|user|tenant|...  -> { by, dimensions, since, service, rows: BreakdownRow[] }
+ *   GET /api/costs?dimensions=agent                     -> the same dimension table, even for one classic name
  *   GET /api/report?since=7d&service=                   -> FullReport (what `spendtrace report` prints)
  *   GET /api/insights?since=7d&service=                 -> Insights (what `spendtrace insights` prints)
  *   GET /api/routing?since=30d&task_type=&service=      -> RoutingReport: the history ModelRouters start
@@ -59,6 +60,11 @@ function windowOf(url: URL, database: string | undefined): ReportOptions {
 /** One `--by` / `?by=`: a classic grouping (`task`: one row per task), or any list of dimensions. */
 export async function costsByAny(store: QueryableStore, by: string, opts: ReportOptions & { limit?: number }) {
   if (isGroupBy(by)) return { by, since: opts.since ?? '7d', service: opts.service || null, rows: await costsBy(store, by, opts) };
+  return costsByDimensions(store, by, opts);
+}
+
+/** The dimension table for any list of dimensions, a single classic one (`agent`) included. */
+async function costsByDimensions(store: QueryableStore, by: string, opts: ReportOptions & { limit?: number }) {
   const dimensions = parseDimensions(by);
   return { by, dimensions, since: opts.since ?? '7d', service: opts.service || null, rows: await breakdown(store, dimensions, opts) };
 }
@@ -108,15 +114,21 @@ export function createReportRoutes(opts: ReportRoutesOptions): ExtraRoutes {
           send(res, 200, await routingReport(store, { ...w, taskType: url.searchParams.get('task_type') ?? '' }));
           return true;
         case '/api/costs': {
-          const by = url.searchParams.get('by') ?? 'task';
+          // `dimensions=` always asks for the dimension table: `by=agent` alone answers the per-agent report.
+          const dimensions = url.searchParams.get('dimensions');
+          const by = dimensions ?? url.searchParams.get('by') ?? 'task';
           const limitText = url.searchParams.get('limit');
           const limit = limitText === null ? 0 : Number(limitText);
           if (!Number.isInteger(limit) || limit < 0) throw new BadRequest(`invalid limit "${limitText}": expected a non-negative integer`);
           try {
-            send(res, 200, await costsByAny(store, by, { ...w, limit }));
+            send(res, 200, dimensions !== null ? await costsByDimensions(store, dimensions, { ...w, limit }) : await costsByAny(store, by, { ...w, limit }));
           } catch (err) {
             if (err instanceof InvalidDimensionError)
-              throw new BadRequest(`invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`);
+              throw new BadRequest(
+                dimensions !== null
+                  ? `invalid dimensions "${by}": expected a comma-separated list of ${DIMENSIONS.join(', ')}`
+                  : `invalid by "${by}": expected one of ${GROUP_BYS.join(', ')}, or a comma-separated list of ${DIMENSIONS.join(', ')}`,
+              );
             throw err;
           }
           return true;

@@ -5,7 +5,8 @@
  * Its spans carry usage but no cost. For such a client spendtrace emits no span of its own: it
  * wraps the client's tracer (`client._tracer`, undefined when the client's tracing is off) so
  * that each native span
- *  - starts with the task's attribution (samplers see it),
+ *  - starts with the task's attribution (samplers see it) and, for `messages.create` inside
+ *    `withPrompt`, the prompt template's `gen_ai.prompt.name` / `.version`,
  *  - gets `gen_ai.response.finish_reasons`, `spendtrace.retry.attempt` and the cost attributes
  *    just before it ends, from the usage attributes the SDK set on it,
  *  - adds its cost to the task's running cost (so budgets see it), even when it is not sampled:
@@ -18,6 +19,7 @@ import { AttributeKeepingSpan } from '../attribute-keeping-span.ts';
 import type { Reservation } from '../budget-gate.ts';
 import { anthropicInput } from '../content-capture.ts';
 import { epochMs, nowMs } from '../metrics.ts';
+import { currentPromptAttributes } from '../prompt-template.ts';
 import { noteRequest } from '../task-context.ts';
 import { trackAttempts } from '../retry-attempts.ts';
 import type { GenAIHost } from '../provider-host.ts';
@@ -81,7 +83,9 @@ function pricingTracer(inner: Tracer, host: GenAIHost): Tracer & { [WRAPPED]: tr
       let scope: CallScope | undefined;
       try {
         scope = callScope(ctx ?? activeContext());
-        if (scope.attribution) options = { ...options, attributes: { ...options?.attributes, ...scope.attribution } };
+        // The SDK starts its span synchronously inside the call, so withPrompt's context is still current here.
+        const prompt = name === NATIVE_MESSAGES_CREATE ? currentPromptAttributes() : undefined;
+        if (scope.attribution || prompt) options = { ...options, attributes: { ...options?.attributes, ...scope.attribution, ...prompt } };
       } catch (err) {
         host.diag.error('spendtrace: could not attribute a native Anthropic span', err);
       }

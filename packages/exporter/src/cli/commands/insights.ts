@@ -2,7 +2,7 @@
 import { migrate } from '../../schema/index.ts';
 import { DETECTORS, insights } from '../../insights/index.ts';
 import type { Insights } from '../../insights/index.ts';
-import { ENV, pick } from '../config.ts';
+import { ENV, insightsOf, pick } from '../config.ts';
 import { checkSince, parseFlags } from '../context.ts';
 import type { Command, Ctx } from '../context.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -84,6 +84,7 @@ export const insightsCommand: Command = {
       return EXIT.OK;
     }
     const { store: settings, file } = resolveStore('insights', v, ctx);
+    const thresholds = insightsOf(file);
     const since = checkSince(
       pick(v.since, undefined, file.since, '7d', (s) => s),
       'insights',
@@ -98,7 +99,7 @@ export const insightsCommand: Command = {
     const store = await openStore(settings);
     try {
       if (store.kind === 'chdb') await migrate(store, { database: settings.database });
-      printInsights(ctx, await insights(store, { since, service, database: settings.database }), Boolean(v.json));
+      printInsights(ctx, await insights(store, { since, service, database: settings.database, thresholds }), Boolean(v.json));
     } catch (err) {
       throw storeFailure(err, settings);
     } finally {

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { INCIDENTS_FILE } from '../../alerts/index.ts';
 import { AuthConfigError, exposureWarning, parseTokenList, TokenAuth } from '../../auth.ts';
-import { alertsOf, ENV, parseOptionalPort, parsePort, pick } from '../config.ts';
+import { alertsOf, ENV, insightsOf, parseOptionalPort, parsePort, pick } from '../config.ts';
 import { parseFlags } from '../context.ts';
 import type { Command } from '../context.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -133,6 +133,7 @@ export const serve: Command = {
     const alerts = alertsOf(file, ctx.env);
     const svc = await startService({
       settings,
+      insights: insightsOf(file),
       port,
       host,
       prices,

@@ -8,19 +8,13 @@ import { num, pico, str } from '../../reports/query.ts';
 import { finding, tokensText, usdText } from '../finding.ts';
 import type { Detector, Finding } from '../types.ts';
 
-/** A task must make this many calls, and its last input be this many times its first, to count as growing. */
-const MIN_CALLS = 4;
-const GROWTH = 2;
-/** Across runs: the newest run's input per call over the oldest's, with at least this many runs. */
-const RUN_GROWTH = 1.5;
-const MIN_RUNS = 3;
-/** Below this many input tokens per call (the newest run, or a task's last call) there is nothing worth trimming. */
-const MIN_INPUT = 1000;
-
 export const contextBloat: Detector = {
   id: 'context-bloat',
   describe: 'input tokens per call that grow within a task, or across runs of a task name',
   async detect(ctx) {
+    // Thresholds (thresholds.ts): a task grows with minCalls calls and its last input `growth`× its first;
+    // runs grow with minRuns runs, the newest `runGrowth`× the oldest; under minInputTokens nothing counts.
+    const { minCalls: MIN_CALLS, growth: GROWTH, runGrowth: RUN_GROWTH, minRuns: MIN_RUNS, minInputTokens: MIN_INPUT } = ctx.thresholds.contextBloat;
     const inCost = 's.cost_input + s.cost_cache_read + s.cost_cache_write';
     const rows = await ctx.store.query<Record<string, unknown>>(
       `WITH calls AS (

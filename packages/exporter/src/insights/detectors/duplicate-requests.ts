@@ -7,12 +7,11 @@ import { num, pico, str } from '../../reports/query.ts';
 import { finding, usdText } from '../finding.ts';
 import type { Detector, Finding } from '../types.ts';
 
-const MIN_REPEATS = 2;
-
 export const duplicateRequests: Detector = {
   id: 'duplicate-requests',
   describe: 'identical requests (same request hash) repeated within a task or across tasks inside the cache TTL',
   async detect(ctx) {
+    const MIN_REPEATS = ctx.thresholds.duplicateRequests.minRepeats;
     const rows = await ctx.store.query<Record<string, unknown>>(
       `WITH calls AS (
   SELECT s.agent_name AS agent, s.task_name AS tname, if(s.response_model != '', s.response_model, s.request_model) AS mdl,
@@ -29,13 +28,13 @@ SELECT any(agent) AS agent, tname, mdl, count() AS n,
   uniqExactIf(h, prev_t IS NOT NULL AND (prev_task = tid OR dateDiff('second', prev_t, t) <= {ttl:UInt32})) AS hashes,
   toString(sumIf(c, prev_t IS NOT NULL AND (prev_task = tid OR dateDiff('second', prev_t, t) <= {ttl:UInt32}))) AS dup_cost
 FROM calls GROUP BY tname, mdl HAVING dups >= ${MIN_REPEATS}`,
-      { ...ctx.params, ttl: ctx.cacheTtlSeconds },
+      { ...ctx.params, ttl: ctx.thresholds.cacheTtlSeconds },
     );
     const out: Finding[] = [];
     for (const r of rows) {
       const subject = { agent: str(r.agent), taskName: str(r.tname), model: str(r.mdl) };
       const dups = num(r.dups);
-      const ttl = ctx.cacheTtlSeconds;
+      const ttl = ctx.thresholds.cacheTtlSeconds;
       out.push(
         finding(ctx, {
           kind: 'duplicate-requests',

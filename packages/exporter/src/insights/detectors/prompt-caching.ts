@@ -11,16 +11,13 @@ import { finding, pct, ratePerMTok, tokensText } from '../finding.ts';
 import type { Detector, Finding } from '../types.ts';
 
 const CACHING_PROVIDERS = ['openai', 'azure.ai.openai', 'anthropic', 'gcp.gemini', 'gcp.vertex_ai', 'deepseek'];
-const MIN_CALLS = 10;
-/** OpenAI caches prompts from 1,024 tokens, Anthropic from 1,024 (Sonnet) / 2,048 (Haiku). */
-const MIN_PREFIX = 1024;
-/** Cache reads below this share of input tokens count as unused. */
-const MAX_CACHED_SHARE = 0.05;
 
 export const promptCachingUnused: Detector = {
   id: 'prompt-caching-unused',
   describe: 'repeated prefixes (one prompt template, identical requests) on a provider with prompt caching, and almost no cache reads',
   async detect(ctx) {
+    // OpenAI caches prompts from 1,024 tokens, Anthropic from 1,024 (Sonnet) / 2,048 (Haiku): the default minPrefixTokens.
+    const { minCalls: MIN_CALLS, minPrefixTokens: MIN_PREFIX, maxCachedShare: MAX_CACHED_SHARE } = ctx.thresholds.promptCaching;
     const prompt = `s.attributes['${A.ATTR_GEN_AI_PROMPT_NAME}']`;
     const rows = await ctx.store.query<Record<string, unknown>>(
       `SELECT any(s.agent_name) AS agent, s.task_name AS tname, s.provider AS prov, if(s.response_model != '', s.response_model, s.request_model) AS mdl,

@@ -6,16 +6,14 @@ import { num, pico, str } from '../../reports/query.ts';
 import { finding, usdText } from '../finding.ts';
 import type { Detector, Finding } from '../types.ts';
 
-/** A task loops when its attempts reach this multiple of the median, and at least MIN_EXTRA more. */
-const FACTOR = 3;
-const MIN_EXTRA = 5;
-/** A baseline needs this many tasks of the name. */
-const MIN_TASKS = 3;
+import { DEFAULT_INSIGHT_THRESHOLDS } from '../thresholds.ts';
 
 export const retryLoops: Detector = {
   id: 'retry-loops',
-  describe: `tasks whose LLM attempts (calls + SDK retries) are over ${FACTOR}× their task name's median`,
+  describe: `tasks whose LLM attempts (calls + SDK retries) are over ${DEFAULT_INSIGHT_THRESHOLDS.retryLoops.factor}× (by default) their task name's median`,
   async detect(ctx) {
+    // A task loops when its attempts reach `factor`× the median, and minExtraAttempts more; a median needs minTasks tasks.
+    const { factor: FACTOR, minExtraAttempts: MIN_EXTRA, minTasks: MIN_TASKS } = ctx.thresholds.retryLoops;
     const rows = await ctx.store.query<Record<string, unknown>>(
       `WITH per_task AS (
   SELECT s.task_id AS tid, any(s.agent_name) AS agent, s.task_name AS tname, count() AS n, count() + sum(s.retry_attempt) AS attempts,

@@ -8,12 +8,7 @@ import { num, pico, str } from '../../reports/query.ts';
 import { finding, pct, ratePerMTok, tokensText, usdText } from '../finding.ts';
 import type { Detector, DetectorContext, Finding } from '../types.ts';
 
-/** At least this many calls in the window... */
-const MIN_CALLS = 20;
-/** ...averaging fewer output tokens than this... */
-const MAX_OUTPUT = 200;
-/** ...on a model whose input rate is at least this many times the small model's. */
-const PRICE_RATIO = 5;
+import { DEFAULT_INSIGHT_THRESHOLDS } from '../thresholds.ts';
 
 /** Each provider's small model: what a short-output task could run on. */
 const SMALL_MODEL: Record<string, string> = {
@@ -37,8 +32,10 @@ function priceOn(ctx: DetectorContext, provider: string, model: string, u: Usage
 
 export const wrongModel: Detector = {
   id: 'wrong-model',
-  describe: `an expensive model on high-volume calls with short outputs (< ${MAX_OUTPUT} tokens), and a cheaper one that does as well`,
+  describe: `an expensive model on high-volume calls with short outputs (< ${DEFAULT_INSIGHT_THRESHOLDS.wrongModel.maxOutputTokens} tokens by default), and a cheaper one that does as well`,
   async detect(ctx) {
+    // At least minCalls calls averaging under maxOutputTokens, on a model whose input rate is priceRatio× the small model's.
+    const { minCalls: MIN_CALLS, maxOutputTokens: MAX_OUTPUT, priceRatio: PRICE_RATIO } = ctx.thresholds.wrongModel;
     const rows = await ctx.store.query<Record<string, unknown>>(
       `WITH outcomes AS (SELECT task_id AS tid, max(outcome) AS oc FROM ${ctx.db}.task_costs GROUP BY task_id)
 SELECT s.task_name AS tname, any(s.agent_name) AS agent, s.provider AS prov, if(s.response_model != '', s.response_model, s.request_model) AS mdl,
@@ -60,7 +57,7 @@ GROUP BY tname, prov, mdl`,
       if (n < MIN_CALLS || avgOut >= MAX_OUTPUT || !small) continue;
       const rate = ratePerMTok(ctx, provider, str(r.req_model) || model, 'input') ?? ratePerMTok(ctx, provider, model, 'input');
       const smallRate = ratePerMTok(ctx, provider, small, 'input');
-      if (!rate || !smallRate || rate < BigInt(PRICE_RATIO) * smallRate) continue;
+      if (!rate || !smallRate || rate * 1000n < BigInt(Math.round(PRICE_RATIO * 1000)) * smallRate) continue;
       const usage: Usage = { inputTokens: num(r.tin), outputTokens: num(r.tout), cacheReadTokens: num(r.tcr) };
       const cost = pico(r.c);
       const rateOf = (x: Record<string, unknown>) => (num(x.decided) ? num(x.ok) / num(x.decided) : null);

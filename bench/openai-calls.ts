@@ -20,10 +20,9 @@
  * calls plus `forceFlush()`, so span export is inside the timed region.
  */
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { registerInstrumentations, type Instrumentation as OtelInstrumentation } from '@opentelemetry/instrumentation';
-import { arg, cpuMicros, heapActivity, serveBlocks, threadCpuMicros, type Sample } from './harness.ts';
+import { arg, serveBlocks, type Sample } from './harness.ts';
+import { timedBlock } from './timed-block.ts';
 import { completionFetch, streamFetch } from './canned-openai.ts';
 import { chatCall, CountingExporter, installTracing } from './chat-workload.ts';
 import { installFloor } from './floor.ts';
@@ -116,11 +115,6 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
   const call = async () => {
     sink += await once();
   };
-  // Per-call latency for the p99, and a full GC after each block for the heap that stays.
-  const latencies = new Float64Array(calls);
-  setFlagsFromString('--expose-gc');
-  const fullGc = runInNewContext('gc') as () => void;
-
   try {
     for (let i = 0; i < warm; i++) await call();
     await provider.forceFlush();
@@ -131,47 +125,9 @@ async function setup(): Promise<{ block: () => Promise<Sample> } | { unavailable
   const attrs = exporter.first?.attributes ?? {};
   const priced = attrs['gen_ai.usage.cost.amount'] !== undefined || attrs['gen_ai.usage.cost'] !== undefined || attrs['llm.cost.total'] !== undefined;
 
+  const timed = timedBlock(calls, call, provider, exporter);
   return {
-    block: async () => {
-      const exported0 = exporter.count;
-      const cpu0 = cpuMicros();
-      const thread0 = threadCpuMicros();
-      const t0 = performance.now();
-      const heap = await heapActivity(async () => {
-        for (let i = 0; i < calls; i++) {
-          const c0 = performance.now();
-          await call();
-          latencies[i] = performance.now() - c0;
-        }
-        await provider.forceFlush();
-      });
-      const wallUs = (performance.now() - t0) * 1000;
-      const cpu = cpuMicros() - cpu0;
-      const threadCpu = threadCpuMicros() - thread0;
-      // Untimed: what stays alive after the block (full GC), the process's RSS, the p99 of the block's calls.
-      fullGc();
-      const sorted = Array.from(latencies).sort((a, b) => a - b);
-      const p99Ms = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
-      const retainedMb = process.memoryUsage().heapUsed / 1e6;
-      const rssMb = process.memoryUsage().rss / 1e6;
-      return {
-        cpuUsPerCall: cpu / calls,
-        threadCpuUsPerCall: threadCpu / calls,
-        wallUsPerCall: wallUs / calls,
-        allocKbPerCall: heap.bytes / 1024 / calls,
-        promotedKbPerCall: heap.promotedBytes / 1024 / calls,
-        gcUsPerCall: heap.gcMicros / calls,
-        majorGcs: heap.majorGcs,
-        p99Ms,
-        retainedMb,
-        rssMb,
-        spansPerCall: (exporter.count - exported0) / calls,
-        priced: priced ? 1 : 0,
-        calls,
-        sdkVersion,
-        patchedBy,
-      };
-    },
+    block: async () => ({ ...(await timed()), priced: priced ? 1 : 0, sdkVersion, patchedBy }),
   };
 }
 

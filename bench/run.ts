@@ -6,7 +6,7 @@
  *
  *   pnpm bench                  full run (~5 minutes on 2 cores)
  *   pnpm bench --quick          smoke run (~1 minute): one process set, fewer blocks, no peers-on-loopback
- *   pnpm bench --only=ingest,decode,floor,openai,peers   a subset (floor: chDB insert formats, not in the default run)
+ *   pnpm bench --only=ingest,decode,floor,openai,peers,anthropic,gemini   a subset (floor: chDB insert formats, not in the default run)
  *   --floor-payloads=DIR (reuse prepared payloads)  --floor-variants=a,b  --floor-blocks=N
  *   --sets=N (fresh process sets)  --blocks=N (per-call rounds per set)  --ingest-blocks=N (ingest rounds per set)
  */
@@ -23,7 +23,7 @@ import { BLOCK_ROWS as FLOOR_BLOCK_ROWS } from './chdb-insert.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = flag('quick');
 const only = new Set(
-  arg('only', 'ingest,decode,openai,peers')
+  arg('only', 'ingest,decode,openai,peers,anthropic,gemini')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -330,7 +330,8 @@ async function floorBench(): Promise<void> {
 // 2 + 3. Per-call overhead -----------------------------------------------------------------------
 interface CallSetup {
   name: string;
-  sdk: 'v6' | 'v7';
+  /** openai-calls.ts (v6 / v7) or provider-calls.ts (anthropic / gemini). */
+  sdk: 'v6' | 'v7' | 'anthropic' | 'gemini';
   mode: 'memory' | 'loopback' | 'stream';
   variants: string[];
   calls: number;
@@ -346,7 +347,8 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
     const args = [`--sdk=${s.sdk}`, `--mode=${s.mode}`, `--calls=${s.calls}`, `--warm=${s.warm}`];
     if (s.mode === 'loopback') args.push(`--url=${fakeUrl}`);
     const rounds = Math.round(blocks * s.roundsFactor);
-    const results = await runInterleaved(join(here, 'openai-calls.ts'), s.variants, { sets, blocks: rounds, args, onSample: progress(s.name) });
+    const script = s.sdk === 'anthropic' || s.sdk === 'gemini' ? 'provider-calls.ts' : 'openai-calls.ts';
+    const results = await runInterleaved(join(here, script), s.variants, { sets, blocks: rounds, args, onSample: progress(s.name) });
     process.stderr.write('\n');
     const base = results.find((r) => r.variant === 'none')!;
     const rows: (string | number)[][] = results
@@ -379,14 +381,19 @@ async function callBench(setups: CallSetup[], fakeUrl: string | undefined): Prom
       });
     rows.push(...unavailableRows(results));
     const version = String(base.samples[0]?.sdkVersion ?? s.sdk);
+    const sdkName = s.sdk === 'anthropic' ? '@anthropic-ai/sdk' : s.sdk === 'gemini' ? '@google/genai' : 'openai';
     const what =
-      s.mode === 'memory'
-        ? 'plain create, fetch option answering from memory'
-        : s.mode === 'loopback'
-          ? 'plain create against the fake OpenAI server on 127.0.0.1 (server in the runner process, not counted)'
-          : 'stream: true + include_usage, 200 content chunks from memory (one read per SSE event), iterated to the end';
+      s.sdk === 'anthropic' || s.sdk === 'gemini'
+        ? s.mode === 'memory'
+          ? `plain ${s.sdk === 'anthropic' ? 'messages.create' : 'generateContent'}, answered from memory`
+          : `stream of 200 text chunks from memory (one read per SSE event), iterated to the end`
+        : s.mode === 'memory'
+          ? 'plain create, fetch option answering from memory'
+          : s.mode === 'loopback'
+            ? 'plain create against the fake OpenAI server on 127.0.0.1 (server in the runner process, not counted)'
+            : 'stream: true + include_usage, 200 content chunks from memory (one read per SSE event), iterated to the end';
     print({
-      title: `${s.name}: openai ${version}, ${what}`,
+      title: `${s.name}: ${sdkName} ${version}, ${what}`,
       how:
         `one process per variant, ${s.warm} warm-up calls, then ${rounds} rounds of blocks of ${s.calls} calls, variants taking turns block by block ` +
         `(order rotating), x ${sets} fresh process sets = ${sets * rounds} samples each; CPU = process.cpuUsage (user+system, all threads) around the block ` +
@@ -467,6 +474,20 @@ async function main(): Promise<void> {
       { name: 'Overhead (a) in-memory fetch', sdk: 'v7', variants: ['none', 'floor', 'spendtrace'], ...memory },
       { name: 'Overhead (b) loopback fake server', sdk: 'v7', variants, ...loopback },
       { name: 'Overhead, 200-chunk stream', sdk: 'v7', variants, ...stream },
+    );
+  }
+  if (only.has('anthropic')) {
+    const variants = ['none', 'spendtrace', 'spendtrace-own', 'native', 'traceloop', 'openinference'];
+    setups.push(
+      { name: 'Anthropic (a) in-memory fetch', sdk: 'anthropic', variants, ...memory },
+      { name: 'Anthropic, 200-chunk stream', sdk: 'anthropic', variants, ...stream },
+    );
+  }
+  if (only.has('gemini')) {
+    setups.push(
+      { name: 'Gemini (a) in-memory fetch', sdk: 'gemini', variants: ['none', 'spendtrace'], ...memory },
+      // A Gemini stream costs ~8 ms of the SDK's own CPU: fewer per block.
+      { name: 'Gemini, 200-chunk stream', sdk: 'gemini', variants: ['none', 'spendtrace'], ...stream, calls: 10, warm: 60 },
     );
   }
   if (only.has('peers')) {

@@ -2,7 +2,7 @@
  * Builds the publishable packages into their `dist/`: JavaScript, `.d.ts` and source maps by tsc
  * (project references, so the exporter and the instrumentation compile against semconv's
  * declarations), then the files tsc does not emit (schema .sql, dashboard html/css/js,
- * trace.proto) copied beside the code that reads them through `import.meta.url`.
+ * trace.proto, semconv's price data) copied beside the code that reads them through `import.meta.url`.
  *
  * The workspace itself runs from `src/` (Node type stripping); only `pnpm pack` needs `dist/`
  * (publishConfig points the tarball's exports and bin there).
@@ -19,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Built in this order (each one's dependencies first). */
 export const PUBLISHED = ['semconv', 'instrumentation', 'exporter'] as const;
 
-const ASSET_EXTENSIONS = new Set(['.sql', '.html', '.css', '.proto', '.js']);
+const ASSET_EXTENSIONS = new Set(['.sql', '.html', '.css', '.proto', '.js', '.json']);
 
 function* files(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

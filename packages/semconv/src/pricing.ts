@@ -1,15 +1,16 @@
 /**
- * Prices token usage exactly, from `@pydantic/genai-prices` (the catalogue) and user overrides.
+ * Prices token usage exactly, from `@pydantic/genai-prices` (the catalogue, read in its compact
+ * form: price-catalogue.ts) and user overrides.
  *
- * The catalogue's own `calcPrice` works in floating point and costs ~24 µs a call; we use it only
- * to resolve a (provider, model) to its published rates once, cache that, and do the arithmetic
+ * The catalogue's own `calcPrice` works in floating point and costs ~24 µs a call; we only
+ * resolve a (provider, model) to its published rates once, cache that, and do the arithmetic
  * in integer pico-USD (money.ts). The arithmetic mirrors the catalogue's engine: a tier applies
  * when total input tokens exceed its `start`, to every token kind; a cache rate falls back to its
  * ancestor rate (cache write 1h -> cache write -> input). The test suite checks every OpenAI,
  * Anthropic and Google model against `calcPrice` itself.
  */
 import { readFileSync } from 'node:fs';
-import { calcPrice, type MatchLogic, type ModelPrice, type TieredPrices } from '@pydantic/genai-prices';
+import { lookupCatalogue, matches, type MatchLogic, type ModelPrice, type TieredPrices } from './price-catalogue.ts';
 import { costOf, roundedQuotient, usdToPico, type Pico } from './money.ts';
 import type { Usage } from './usage.ts';
 
@@ -170,18 +171,6 @@ function pick(rate: RateValue | undefined, inputTotal: number): number {
   return p;
 }
 
-function matches(m: MatchLogic, name: string): boolean {
-  const n = name.toLowerCase();
-  if ('or' in m) return m.or.some((x) => matches(x, name));
-  if ('and' in m) return m.and.every((x) => matches(x, name));
-  if ('equals' in m) return n === m.equals.toLowerCase();
-  if ('starts_with' in m) return n.startsWith(m.starts_with.toLowerCase());
-  if ('ends_with' in m) return n.endsWith(m.ends_with.toLowerCase());
-  if ('contains' in m) return n.includes(m.contains.toLowerCase());
-  if ('regex' in m) return new RegExp(m.regex).test(name);
-  return false;
-}
-
 function ppm(multiplier: number | undefined): bigint {
   if (multiplier === undefined) return PPM;
   if (!(multiplier >= 0) || !Number.isFinite(multiplier)) throw new RangeError(`override multiplier must be a number >= 0, got ${multiplier}`);
@@ -300,7 +289,9 @@ export class Pricer {
       };
     }
     if (providerName && NEVER_CATALOGUED.has(providerName.toLowerCase())) return { resolved: null, timeDependent };
-    const found = lookupCatalogue(providerId, model, at);
+    // Provider-prefixed names ("openai/gpt-4o" through a router) resolve by their last segment too.
+    const found =
+      lookupCatalogue(providerId, model, at) ?? (model.includes('/') ? lookupCatalogue(providerId, model.slice(model.lastIndexOf('/') + 1), at) : undefined);
     if (!found) return { resolved: null, timeDependent };
     timeDependent ||= found.timeDependent;
     return {
@@ -322,15 +313,6 @@ interface CacheEntry {
   resolved: Resolved | null;
   from: number;
   until: number;
-}
-
-function lookupCatalogue(providerId: string | undefined, model: string, at: number) {
-  const opts = providerId ? { providerId, timestamp: new Date(at) } : { timestamp: new Date(at) };
-  let r = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, opts);
-  // Provider-prefixed names ("openai/gpt-4o" through a router) resolve by their last segment too.
-  if (!r && model.includes('/')) r = calcPrice({ input_tokens: 0, output_tokens: 0 }, model.slice(model.lastIndexOf('/') + 1), opts);
-  if (!r) return undefined;
-  return { modelPrice: r.model_price, provider: r.provider.id, model: r.model.id, timeDependent: Array.isArray(r.model.prices) };
 }
 
 /** An exact amount of pico-USD: an integer double while below 2^53, a bigint beyond. */

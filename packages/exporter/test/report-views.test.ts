@@ -29,14 +29,19 @@ let store: QueryableStore;
 const DAY = 86_400_000;
 const now = Date.now();
 const W = { database: DB, since: '7d' };
+// d1 and d2 start over 3 days ago (the projection then sees 4 24-hour periods whatever the test's
+// speed) and on one UTC day (the daily trend groups them), even when that day's midnight is near.
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const old = now - 3 * DAY - 120_000;
+const day3 = dayOf(old) === dayOf(old + 60_000) ? old : old - 120_000;
 
 const small: Call = { model: 'gpt-4o-mini', input: 1000, output: 100 };
 const big: Call = { model: 'gpt-4.1', input: 2000, output: 500 };
 const S = { service: 'svc', agent: 'writer' };
 // Five "draft" tasks: four cost one small call, one costs five (over 2x the median); acme is charged for two of them.
 const tasks: TaskSpec[] = [
-  { ...S, id: 'd1', name: 'draft', user: 'u1', tenant: 'acme', charged: 0.01, at: now - 3 * DAY, calls: [small], tools: [{ name: 'search', cost: '0.00001' }] },
-  { ...S, id: 'd2', name: 'draft', user: 'u1', tenant: 'acme', charged: 0.02, at: now - 3 * DAY + 60_000, calls: [small] },
+  { ...S, id: 'd1', name: 'draft', user: 'u1', tenant: 'acme', charged: 0.01, at: day3, calls: [small], tools: [{ name: 'search', cost: '0.00001' }] },
+  { ...S, id: 'd2', name: 'draft', user: 'u1', tenant: 'acme', charged: 0.02, at: day3 + 60_000, calls: [small] },
   {
     ...S,
     id: 'd3',
@@ -165,8 +170,7 @@ describe('tasks, task names and tools', () => {
 describe('over time', () => {
   it('daily trend: cost per successful task per UTC day, priced tasks only', async () => {
     const days = await costPerSuccessByDay(store, W);
-    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-    const d3 = days.find((d) => d.day === day(now - 3 * DAY))!;
+    const d3 = days.find((d) => d.day === dayOf(day3))!;
     expect(d3).toMatchObject({ tasks: 2, successfulTasks: 2, cost: formatPico(cost('d1') + cost('d2')) });
     expect(d3.costPerSuccessfulTask).toBe(formatPico((cost('d1') + cost('d2')) / 2n));
     expect(days.reduce((a, d) => a + d.unpricedTasks, 0)).toBe(1);
@@ -174,7 +178,7 @@ describe('over time', () => {
 
   it('projection: the mean of the days seen x days in the month, with the spread', async () => {
     const p = await projection(store, W);
-    // Spans 3 days old at most: 4 24-hour periods (0..3 days ago).
+    // The oldest span is over 3 days old: 4 24-hour periods (0..3 days ago).
     expect(p.days).toHaveLength(4);
     const total = tasks.reduce((a, t) => a + cost(t.id), 0n);
     expect(p.days.reduce((a, d) => a + parsePico(d.cost), 0n)).toBe(total);
